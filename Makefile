@@ -1,0 +1,36 @@
+# make demo: install into .venv and run the pipeline on data/; make test: install and test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+WS := $(VENV)/bin/wordseq
+OUT ?= out
+export WORDSEQ_HOME ?= $(abspath $(OUT))/home
+
+.PHONY: install demo test test-slow bench clean
+
+install: $(VENV)/.installed
+
+# torch first, pinned: the machines carry a CPU wheel of 2.13.0; a bare 'torch' would
+# pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+demo: install
+	@mkdir -p $(OUT)
+	@echo "== tokenize (lemmatized) ==" && $(WS) tokenize data/lee_background.txt --lemmatize -o $(OUT)/tokens.txt && head -c 300 $(OUT)/tokens.txt && echo
+	@echo "== vocabulary ==" && $(WS) vocab build data/lee_background.txt -o $(OUT)/vocab.tsv && $(WS) vocab show $(OUT)/vocab.tsv --top 10
+
+test: install
+	$(PY) -m pytest -q
+
+test-slow: install
+	$(PY) -m pytest -q -m slow
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(OUT)

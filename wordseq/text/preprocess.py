@@ -1,0 +1,241 @@
+"""The Preprocessor: raw text line → token sequences, the same way for every command.
+
+Order of work for word level: split sentences (needed for the tokenizer's treatment of
+final periods, and for ``--sentences``) → NLTK word tokenizer → per token: lowercase →
+drop stopwords → lemmatize → stem. Everything after sentence splitting is cached per
+distinct string, so the cost grows with the number of word types, not tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from wordseq.errors import InputError
+from wordseq.text.sentences import split_sentences
+from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
+from wordseq.text.stopwords import load_stopwords
+
+STEMMERS = ("porter", "snowball", "lancaster")
+LEVELS = ("word", "char")
+# Character-level sequences show a space as this token, so tokens stay space-separated.
+SPACE_TOKEN = "▁"
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Settings of the shared ``[preprocessing]`` option group; stored in meta.json."""
+
+    lower: bool = True
+    stem: str | None = None
+    lemmatize: bool = False
+    stopwords: str | None = None  # 'english', or the file name the list was read from
+    stopword_list: tuple[str, ...] = field(default=(), repr=False)
+    sentences: bool = False
+    level: str = "word"
+    pretokenized: bool = False
+
+    def __post_init__(self) -> None:
+        if self.stem is not None and self.stem not in STEMMERS:
+            raise InputError(f"unknown stemmer {self.stem!r}; choose one of {', '.join(STEMMERS)}")
+        if self.level not in LEVELS:
+            raise InputError(f"unknown level {self.level!r}; choose word or char")
+        if self.level == "char" and (self.stem or self.lemmatize or self.stopwords):
+            raise InputError("--stem, --lemmatize and --stopwords work on words; they cannot be used with --level char")
+        if self.stopwords and not self.stopword_list:
+            object.__setattr__(self, "stopword_list", tuple(load_stopwords(self.stopwords)))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        # A named list is rebuilt from its name; a file's words travel with the model.
+        d["stopword_list"] = list(self.stopword_list) if self.stopwords not in NAMED_STOPWORDS else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PreprocessConfig":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        known["stopword_list"] = tuple(known.get("stopword_list") or ())
+        return cls(**known)
+
+    def describe(self) -> str:
+        parts = [self.level, "lower" if self.lower else "cased"]
+        if self.pretokenized:
+            parts.append("pretokenized")
+        if self.stem:
+            parts.append(f"{self.stem} stem")
+        if self.lemmatize:
+            parts.append("lemmatized")
+        if self.stopwords:
+            parts.append(f"stopwords={self.stopwords}")
+        if self.sentences:
+            parts.append("sentences")
+        return ", ".join(parts)
+
+
+class Preprocessor:
+    """Turns lines of raw text into token sequences. Picklable (caches are rebuilt)."""
+
+    def __init__(self, config: PreprocessConfig | None = None) -> None:
+        self.config = config or PreprocessConfig()
+        self._chunk_cache: dict[tuple[str, bool], list[str]] = {}
+        self._token_cache: dict[str, str | None] = {}
+        self._word_tokenizer: Any = None
+        self._normalize_token: Callable[[str], str | None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["config"])  # type: ignore[misc]
+
+    # -- public API -------------------------------------------------------------------
+
+    def sequences(self, line: str) -> list[list[str]]:
+        """Token sequences of one input line: one per sentence with ``sentences``, else one."""
+        cfg = self.config
+        if cfg.pretokenized:
+            tokens = line.split()
+            if cfg.lower:
+                tokens = [t.lower() for t in tokens]
+            return [tokens]
+        if cfg.level == "char":
+            return [self._chars(s) for s in self._sentences_of(line)]
+        if cfg.sentences:
+            return [self._words(s) for s in split_sentences(line)]
+        words: list[str] = []
+        for s in split_sentences(line):
+            words.extend(self._words(s))
+        return [words]
+
+    def tokens(self, line: str) -> list[str]:
+        """All tokens of a line, sentences joined."""
+        seqs = self.sequences(line)
+        return seqs[0] if len(seqs) == 1 else [t for s in seqs for t in s]
+
+    def iter_sequences(self, lines: Iterable[str], skip_empty: bool = True) -> Iterator[list[str]]:
+        for line in lines:
+            for seq in self.sequences(line):
+                if seq or not skip_empty:
+                    yield seq
+
+    def normalize_query(self, text: str) -> list[str]:
+        """A query (analogy word, prompt) through the model's settings, sentences joined."""
+        if self.config.pretokenized:
+            # Queries are typed by people: tokenize them the usual way, then lower if asked.
+            raw = Preprocessor(PreprocessConfig(lower=self.config.lower))
+            return raw.tokens(text)
+        return self.tokens(text)
+
+    def detokenize(self, tokens: list[str]) -> str:
+        """Readable text from tokens (NLTK's Treebank detokenizer; char level rejoins)."""
+        if self.config.level == "char":
+            return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        from nltk.tokenize.treebank import TreebankWordDetokenizer
+
+        return TreebankWordDetokenizer().detokenize(tokens)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _sentences_of(self, line: str) -> list[str]:
+        if self.config.sentences:
+            return split_sentences(line)
+        stripped = line.strip()
+        return [stripped] if stripped else []
+
+    def _chars(self, text: str) -> list[str]:
+        if self.config.lower:
+            text = text.lower()
+        return [SPACE_TOKEN if c.isspace() else c for c in " ".join(text.split())]
+
+    def _words(self, sentence: str) -> list[str]:
+        out: list[str] = []
+        chunks = sentence.split()
+        last = len(chunks) - 1
+        cache = self._chunk_cache
+        for i, chunk in enumerate(chunks):
+            key = (chunk, i == last)
+            toks = cache.get(key)
+            if toks is None:
+                toks = self._tokenize_chunk(chunk, i == last)
+                cache[key] = toks
+            out.extend(toks)
+        return out
+
+    def _tokenize_chunk(self, chunk: str, final: bool) -> list[str]:
+        """Tokenize one whitespace-separated chunk and normalize its tokens.
+
+        NLTK's tokenizer rules look only inside a chunk, except that it splits a period
+        off the last word of its input: a non-final chunk gets a dummy word after it so
+        "Mr." or "U.S." mid-sentence keep their period, exactly as in a whole-line call.
+        """
+        if self._word_tokenizer is None:
+            from nltk.tokenize.destructive import NLTKWordTokenizer
+
+            self._word_tokenizer = NLTKWordTokenizer()
+        if final:
+            raw = self._word_tokenizer.tokenize(chunk)
+        else:
+            raw = self._word_tokenizer.tokenize(chunk + " x")[:-1]
+        out = []
+        for tok in raw:
+            norm = self._token_cache.get(tok, "")
+            if norm == "":
+                norm = self._normalize(tok)
+                self._token_cache[tok] = norm
+            if norm is not None:
+                out.append(norm)
+        return out
+
+    def _normalize(self, token: str) -> str | None:
+        if self._normalize_token is None:
+            self._normalize_token = build_token_normalizer(self.config)
+        return self._normalize_token(token)
+
+
+def build_token_normalizer(cfg: PreprocessConfig) -> Callable[[str], str | None]:
+    """token → normalized token, or None to drop it (stopword or nothing left)."""
+    stop = frozenset(cfg.stopword_list)
+    stemmer = _make_stemmer(cfg.stem) if cfg.stem else None
+    lemmatize = _make_lemmatizer() if cfg.lemmatize else None
+
+    def normalize(token: str) -> str | None:
+        if cfg.lower:
+            token = token.lower()
+        if token in stop or (not cfg.lower and token.lower() in stop):
+            return None
+        if lemmatize is not None:
+            token = lemmatize(token)
+        if stemmer is not None:
+            token = stemmer(token)
+        return token or None
+
+    return normalize
+
+
+def _make_stemmer(name: str) -> Callable[[str], str]:
+    if name == "porter":
+        from nltk.stem import PorterStemmer
+
+        return PorterStemmer().stem
+    if name == "snowball":
+        from nltk.stem import SnowballStemmer
+
+        return SnowballStemmer("english").stem
+    from nltk.stem import LancasterStemmer
+
+    return LancasterStemmer().stem
+
+
+def _make_lemmatizer() -> Callable[[str], str]:
+    # simplemma ships its lemma tables in the wheel, so this works offline.
+    import simplemma
+
+    def lemmatize(token: str) -> str:
+        if not any(c.isalpha() for c in token):
+            return token
+        lemma = simplemma.lemmatize(token, lang="en")
+        # simplemma lowercases some lemmas; keep the token's own case when lowering is off
+        return lemma if token.islower() or lemma.lower() != token.lower() else token
+
+    return lemmatize
