@@ -1,0 +1,81 @@
+"""Perplexity, computed one way for every language model (as KenLM's ``query`` reports it).
+
+Every predicted token counts, ``</s>`` included (``<s>`` is context only). An OOV token is
+scored as ``<unk>``; perplexity is given including OOVs and excluding them (their
+log-probabilities and counts removed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+LN10 = math.log(10.0)
+LN2 = math.log(2.0)
+
+
+@dataclass
+class PerplexityReport:
+    sentences: int = 0
+    tokens: int = 0  # predicted tokens, </s> included
+    oov: int = 0
+    logprob: float = 0.0  # natural-log total over all predicted tokens
+    oov_logprob: float = 0.0  # natural-log total over the OOV tokens alone
+
+    def add(self, logprob: float, is_oov: bool = False) -> None:
+        self.tokens += 1
+        self.logprob += logprob
+        if is_oov:
+            self.oov += 1
+            self.oov_logprob += logprob
+
+    def merge(self, other: "PerplexityReport") -> None:
+        self.sentences += other.sentences
+        self.tokens += other.tokens
+        self.oov += other.oov
+        self.logprob += other.logprob
+        self.oov_logprob += other.oov_logprob
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(-self.logprob / self.tokens) if self.tokens else math.inf
+
+    @property
+    def perplexity_excl_oov(self) -> float:
+        n = self.tokens - self.oov
+        return math.exp(-(self.logprob - self.oov_logprob) / n) if n else math.inf
+
+    @property
+    def oov_rate(self) -> float:
+        return self.oov / self.tokens if self.tokens else 0.0
+
+    @property
+    def bits_per_token(self) -> float:
+        """Cross-entropy in bits; bits per character for character-level models."""
+        return -self.logprob / (self.tokens * LN2) if self.tokens else math.inf
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+            "oov": self.oov,
+            "oov_rate": self.oov_rate,
+            "logprob_ln": self.logprob,
+            "logprob_log10": self.logprob / LN10,
+            "perplexity": self.perplexity,
+            "perplexity_excl_oov": self.perplexity_excl_oov,
+            "bits_per_token": self.bits_per_token,
+        }
+
+    def lines(self) -> list[str]:
+        """Plain ``name<TAB>value`` lines for stdout."""
+        return [
+            f"perplexity\t{self.perplexity:.4f}",
+            f"perplexity_excl_oov\t{self.perplexity_excl_oov:.4f}",
+            f"sentences\t{self.sentences}",
+            f"tokens\t{self.tokens}",
+            f"oov\t{self.oov}",
+            f"oov_rate\t{self.oov_rate:.4f}",
+            f"logprob_ln\t{self.logprob:.4f}",
+            f"logprob_log10\t{self.logprob / LN10:.4f}",
+        ]
