@@ -107,8 +107,11 @@ def beam_search(
         k = min(beam, int(np.isfinite(flat).sum()))
         if k == 0:
             break
-        top = np.argpartition(-flat, k - 1)[:k]
-        top = top[np.argsort(-flat[top], kind="stable")]
+        kth = flat[np.argpartition(-flat, k - 1)[k - 1]]
+        # all candidates tied with the k-th enter, and ties go to the lowest id (as
+        # np.argmax does), so beam 1 is exactly greedy
+        top = np.flatnonzero(flat >= kth)
+        top = top[np.lexsort((top, -flat[top]))][:k]
         rows, toks = np.divmod(top, lp.shape[1])
 
         keep_rows, keep_toks = [], []
@@ -124,11 +127,11 @@ def beam_search(
                 keep_toks.append(t)
                 new_hist.append(hist)
                 new_lps.append(lps)
+        histories, token_lps = new_hist, new_lps
         if not keep_rows:
             break
         rows_arr = np.array(keep_rows)
         scores = scores[rows_arr] + lp[rows_arr, np.array(keep_toks)]
-        histories, token_lps = new_hist, new_lps
         if len(finished) >= num:
             finished.sort(key=lambda h: -h.score)
             best_live = float(_normalised(scores.max(), max_tokens, alpha))
