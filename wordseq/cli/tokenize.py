@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import nullcontext
 from typing import Any
 
@@ -33,8 +34,8 @@ def tokenize(files: tuple[str, ...], output: str | None, workers: int, preproces
     from wordseq.text.parallel import tokenize_lines
     from wordseq.text.reader import CorpusReader
 
-    reader = CorpusReader(list(files) or ["-"], encoding_errors, stdin=click.get_binary_stream("stdin"))
-    sink: Any = atomic_file(output) if output else nullcontext(click.get_text_stream("stdout"))
+    reader = CorpusReader(list(files) or ["-"], encoding_errors)
+    sink: Any = atomic_file(output) if output else nullcontext(sys.stdout)
     lines_in = tokens = 0
     with sink as out, progress("tokenize", unit="lines") as bar:
         for out_lines, n_tokens, n_lines in tokenize_lines(reader, preprocess, workers):

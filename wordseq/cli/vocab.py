@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import sys
 from contextlib import nullcontext
 from typing import Any
 
@@ -37,7 +38,7 @@ def build(corpus: tuple[str, ...], output: str | None, min_count: int, max_size:
     from wordseq.text.reader import CorpusReader
     from wordseq.vocab import Vocabulary
 
-    reader = CorpusReader(list(corpus), encoding_errors, stdin=click.get_binary_stream("stdin"))
+    reader = CorpusReader(list(corpus), encoding_errors)
     pre = Preprocessor(preprocess)
     with progress("counting", unit="lines") as bar:
 
@@ -52,7 +53,7 @@ def build(corpus: tuple[str, ...], output: str | None, min_count: int, max_size:
     cov = voc.coverage()
     if cov.tokens == 0:
         raise InputError(f"{', '.join(corpus)}: no tokens found")
-    sink: Any = atomic_file(output) if output else nullcontext(click.get_text_stream("stdout"))
+    sink: Any = atomic_file(output) if output else nullcontext(sys.stdout)
     with sink as out:
         for line in voc.to_tsv_lines():
             out.write(line + "\n")

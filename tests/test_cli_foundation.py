@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import CORPUS, invoke
+
+
+def test_version_and_help(runner: CliRunner) -> None:
+    from wordseq import __version__
+
+    assert __version__ in invoke(runner, ["--version"]).output
+    result = invoke(runner, ["--help"])
+    assert result.exit_code == 0 and "tokenize" in result.output
+
+
+def test_importing_the_cli_stays_light() -> None:
+    code = "import sys, wordseq.cli; heavy = {'torch', 'gensim', 'nltk', 'numpy', 'rich'} & set(sys.modules); print(sorted(heavy))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    out = subprocess.run([sys.executable, "-m", "wordseq", "--version"], capture_output=True, text=True, check=True)
+    assert "wordseq" in out.stdout
+
+
+def test_tokenize_stdin_to_stdout(runner: CliRunner) -> None:
+    result = invoke(runner, ["tokenize", "--lemmatize"], input="The geese were running\n")
+    assert result.exit_code == 0
+    assert result.stdout == "the goose be run\n"
+
+
+def test_tokenize_keeps_one_line_per_input_line(runner: CliRunner, tmp_path: Path) -> None:
+    src = tmp_path / "in.txt"
+    src.write_text("First line. Two sentences!\n\n  \nLast\n")
+    out = invoke(runner, ["-q", "tokenize", str(src)]).stdout.split("\n")
+    assert out == ["first line . two sentences !", "", "", "last", ""]
+    out = invoke(runner, ["-q", "tokenize", str(src), "--sentences"]).stdout.splitlines()
+    assert out == ["first line .", "two sentences !", "last"]
+
+
+def test_tokenize_real_corpus_with_workers_matches_one_worker(runner: CliRunner, tmp_path: Path) -> None:
+    gz = tmp_path / "corpus.txt.gz"
+    gz.write_bytes(gzip.compress(CORPUS.read_bytes()))
+    one = invoke(runner, ["-q", "tokenize", str(CORPUS), "--stem", "porter", "--lemmatize"]).stdout
+    two_out = tmp_path / "two.txt"
+    result = invoke(runner, ["-q", "tokenize", str(gz), "--stem", "porter", "--lemmatize", "--workers", "2", "-o", str(two_out)])
+    assert result.exit_code == 0
+    assert two_out.read_text() == one
+    assert len(one.splitlines()) == len(CORPUS.read_text().splitlines())
+    first = one.split()[:6]
+    assert first == ["hundr", "of", "peopl", "have", "be", "forc"]
+
+
+@pytest.mark.parametrize(
+    "setup,args,code,message",
+    [
+        (None, ["tokenize", "missing.txt"], 1, "missing.txt: no such file"),
+        (None, ["tokenize", "."], 1, "is a directory"),
+        ("binary", ["tokenize", "{f}"], 1, "binary file"),
+        ("badutf8", ["tokenize", "{f}"], 1, "line 2: invalid UTF-8"),
+        ("empty", ["tokenize", "{f}"], 1, "input is empty"),
+        (None, ["tokenize", "--stem", "nope"], 2, "Invalid value for '--stem'"),
+        (None, ["tokenize", "--level", "char", "--lemmatize"], 1, "cannot be used with --level char"),
+        ("empty", ["vocab", "build", "{f}"], 1, "input is empty"),
+        (None, ["vocab", "show", "missing.tsv"], 1, "cannot read vocabulary"),
+        (None, ["models", "show", "nothing"], 1, "no embeddings or ngram or lm model named 'nothing'"),
+        (None, ["generate"], 1, "no lm or ngram model named 'default'"),
+    ],
+)
+def test_bad_input_gives_one_clear_line(runner: CliRunner, tmp_path: Path, setup, args, code, message) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "input"
+    content = {"binary": b"\x00\x01\x02ELF", "badutf8": b"ok\nbad \xff\n", "empty": b""}
+    if setup:
+        f.write_bytes(content[setup])
+    result = invoke(runner, [a.format(f=f) for a in args])
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    if code == 1:
+        assert result.stderr.startswith("Error: ")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_encoding_errors_replace_reports_the_count(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_bytes(b"ok\nbad \xff\xfe here\n")
+    result = invoke(runner, ["tokenize", str(f), "--encoding-errors", "replace"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["ok", "bad \ufffd\ufffd here"]
+    assert "replaced 2 invalid UTF-8 byte(s)" in result.stderr
+
+
+def test_output_file_is_not_left_behind_on_error(runner: CliRunner, tmp_path: Path) -> None:
+    f = tmp_path / "bad.txt"
+    f.write_bytes(b"ok\n" * 5000 + b"\xff\n")
+    out = tmp_path / "out.txt"
+    assert invoke(runner, ["tokenize", str(f), "-o", str(out)]).exit_code == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == [f]
+
+
+def test_vocab_build_and_show(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "v.tsv"
+    result = invoke(runner, ["vocab", "build", str(CORPUS), "--min-count", "3", "-o", str(out)])
+    assert result.exit_code == 0 and "coverage" in result.stderr
+    lines = out.read_text().splitlines()
+    assert [l.split("\t")[0] for l in lines[:5]] == ["<pad>", "<unk>", "<s>", "</s>", "the"]
+    counts = [int(l.split("\t")[1]) for l in lines[4:]]
+    assert counts == sorted(counts, reverse=True) and min(counts) >= 3
+    shown = json.loads(invoke(runner, ["vocab", "show", str(out), "--top", "3", "--json"]).stdout)
+    assert [w["word"] for w in shown["top"]] == ["the", ".", ","]
+    assert 0.8 < shown["coverage"] < 1.0
+    plain = invoke(runner, ["-q", "vocab", "show", str(out), "--top", "2"]).stdout
+    assert plain.splitlines()[0].split("\t")[0] == "the"
+
+
+def test_models_list_empty_then_show_and_rm(runner: CliRunner, wordseq_home: Path) -> None:
+    from wordseq import store
+
+    assert invoke(runner, ["models", "list", "--json"]).stdout.strip() == "[]"
+    store.save_model(store.model_dir("demo", "ngram"), store.new_meta("ngram", summary="toy"), lambda d: None)
+    assert invoke(runner, ["-q", "models", "list"]).stdout.startswith("ngram\tdemo\t")
+    assert json.loads(invoke(runner, ["models", "show", "demo"]).stdout)["kind"] == "ngram"
+    assert invoke(runner, ["models", "rm", "demo"]).exit_code == 0
+    assert invoke(runner, ["models", "list", "--json"]).stdout.strip() == "[]"
+
+
+def test_broken_pipe_ends_quietly(tmp_path: Path) -> None:
+    cmd = f"{sys.executable} -m wordseq tokenize {CORPUS} | head -n 1"
+    proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert proc.stdout.startswith("hundreds of people")
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr

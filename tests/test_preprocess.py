@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import CORPUS
+from wordseq.errors import InputError
+from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
+from wordseq.text.sentences import split_sentences
+
+
+def tokens(text: str, **settings: object) -> list[str]:
+    return Preprocessor(PreprocessConfig(**settings)).tokens(text)  # type: ignore[arg-type]
+
+
+def test_lemmatization_works_offline() -> None:
+    # simplemma's English lemmas
+    assert tokens("The geese were running", lemmatize=True) == ["the", "goose", "be", "run"]
+
+
+@pytest.mark.parametrize(
+    "stem,expected",
+    [("porter", ["gener", "run", "easili"]), ("snowball", ["general", "run", "easili"]), ("lancaster", ["gen", "run", "easy"])],
+)
+def test_stemmers(stem: str, expected: list[str]) -> None:
+    assert tokens("generalization running easily", stem=stem) == expected
+
+
+def test_treebank_tokens_and_lowercase() -> None:
+    assert tokens("Mr. Smith can't pay $4.50, can he?") == ["mr.", "smith", "ca", "n't", "pay", "$", "4.50", ",", "can", "he", "?"]
+    assert tokens("Hello World", lower=False) == ["Hello", "World"]
+
+
+def test_stopwords_english_and_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert tokens("the cat is on the mat", stopwords="english") == ["cat", "mat"]
+    f = tmp_path / "stop.txt"
+    f.write_text("cat  # pets\nmat\n")
+    assert tokens("the cat is on the mat", stopwords=str(f)) == ["the", "is", "on", "the"]
+    with pytest.raises(InputError, match="no such file"):
+        PreprocessConfig(stopwords=str(tmp_path / "nope.txt"))
+
+
+def test_sentences_give_one_sequence_each() -> None:
+    pre = Preprocessor(PreprocessConfig(sentences=True))
+    assert pre.sequences("Dr. Who arrived. He left!  Then? no.") == [["dr.", "who", "arrived", "."], ["he", "left", "!"], ["then", "?", "no", "."]]
+
+
+def test_sentence_splitter_keeps_abbreviations_initials_and_acronyms() -> None:
+    text = "J. R. R. Tolkien met Mr. Lewis in the U.S. Army. They talked at 4 p.m. Then they left."
+    assert split_sentences(text) == ["J. R. R. Tolkien met Mr. Lewis in the U.S. Army.", "They talked at 4 p.m. Then they left."]
+
+
+def test_char_level_and_pretokenized() -> None:
+    assert tokens("Ab  c", level="char") == ["a", "b", SPACE_TOKEN, "c"]
+    assert tokens("Don't  SPLIT,this", pretokenized=True) == ["don't", "split,this"]
+    with pytest.raises(InputError, match="cannot be used with --level char"):
+        PreprocessConfig(level="char", stem="porter")
+
+
+def test_config_round_trips_through_a_dict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    f = tmp_path / "stop.txt"
+    f.write_text("zebra\n")
+    cfg = PreprocessConfig(lower=False, stem="snowball", lemmatize=True, stopwords=str(f), sentences=True)
+    d = cfg.to_dict()
+    f.unlink()  # the file's words travel in the dict
+    assert PreprocessConfig.from_dict(d) == cfg
+    assert PreprocessConfig.from_dict(PreprocessConfig(stopwords="english").to_dict()).stopword_list
+
+
+def test_cached_tokenizer_matches_nltk_on_the_shipped_corpus() -> None:
+    from nltk.tokenize.destructive import NLTKWordTokenizer
+
+    nltk_tok = NLTKWordTokenizer()
+    pre = Preprocessor(PreprocessConfig(lower=False, sentences=True))
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:60]
+    for line in lines:
+        for sentence, ours in zip(split_sentences(line), pre.sequences(line)):
+            assert ours == nltk_tok.tokenize(sentence)
+
+
+def test_queries_follow_the_model_settings() -> None:
+    pre = Preprocessor(PreprocessConfig(stem="porter"))
+    assert pre.normalize_query("Running") == ["run"]
+    assert Preprocessor(PreprocessConfig(pretokenized=True)).normalize_query("Hello, world") == ["hello", ",", "world"]
+
+
+def test_detokenize() -> None:
+    assert Preprocessor().detokenize(["the", "cat", ",", "the", "mat", "."]) == "the cat, the mat."
+    assert Preprocessor(PreprocessConfig(level="char")).detokenize(["a", SPACE_TOKEN, "b"]) == "a b"
+
+
+text_strategy = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text_strategy)
+def test_any_text_tokenizes_to_clean_tokens(text: str) -> None:
+    pre = Preprocessor(PreprocessConfig(lemmatize=True, stem="porter", sentences=True))
+    for seq in pre.sequences(text.replace("\n", " ")):
+        for tok in seq:
+            assert tok and not any(c.isspace() for c in tok)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text_strategy)
+def test_token_count_is_stable(text: str) -> None:
+    line = text.replace("\n", " ")
+    warm = Preprocessor()
+    first = warm.tokens(line)
+    assert warm.tokens(line) == first  # cached path
+    assert Preprocessor().tokens(line) == first  # fresh caches
+    # re-reading the output as pretokenized text keeps every token
+    assert Preprocessor(PreprocessConfig(pretokenized=True)).tokens(" ".join(first)) == first
