@@ -51,6 +51,7 @@ def tokenize_lines(
             out, n = _tokenize_block(block)
             yield out, n, len(block)
         return
+    Preprocessor(config).warm_up()
     with multiprocessing.get_context().Pool(workers, initializer=_init, initargs=(config,)) as pool:
         pending: deque = deque()
         for block in _blocks(lines, block_lines):
