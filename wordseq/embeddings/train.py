@@ -118,7 +118,7 @@ def write_token_file(lines: Iterable[str], preprocess: PreprocessConfig, out: Te
 def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: Word2VecConfig,
                    on_epoch: Callable[[EpochReport], None] | None = None,
                    on_lines: Callable[[int], None] | None = None,
-                   tmp_dir: str | None = None) -> TrainResult:
+                   tmp_dir: str | None = None, label: str = "the corpus") -> TrainResult:
     """Tokenize ``lines`` and train skip-gram / CBOW vectors on them."""
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
@@ -130,15 +130,15 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
         with open(corpus_file, "w", encoding="utf-8", newline="\n") as out:
             stats = write_token_file(lines, preprocess, out, config.workers, probe_sequences, config.seed, on_lines)
         if stats.lines == 0:
-            raise InputError("the corpus is empty")
+            raise InputError(f"{label}: input is empty")
         if stats.tokens == 0:
-            raise InputError(f"the corpus has {stats.lines:,} lines but no tokens after preprocessing ({preprocess.describe()})")
+            raise InputError(f"{label}: {stats.lines:,} lines but no tokens after preprocessing ({preprocess.describe()})")
 
         model = Word2Vec(**config.gensim_kwargs())
         model.build_vocab(corpus_file=str(corpus_file))
         if len(model.wv) == 0:
             raise InputError(
-                f"no word occurs --min-count {config.min_count} times or more in the corpus "
+                f"{label}: no word occurs --min-count {config.min_count} times or more "
                 f"({stats.tokens:,} tokens); give a bigger corpus or a lower --min-count"
             )
         probe = ProbeLoss(model, probe_sequences, seed=config.seed)
