@@ -58,14 +58,14 @@ def detect_format(path: Path) -> tuple[str, bool]:
     has_header = len(head) == 2 and all(f.isdigit() for f in head)
     if not has_header:
         return "word2vec-text", False
-    dim = int(head[1])
+    # A text line decodes as UTF-8 and holds no control characters; packed float32
+    # values almost never do both.
     try:
-        fields = second.decode("utf-8").split()
-        if len(fields) == dim + 1:
-            [float(f) for f in fields[1:]]
-            return "word2vec-text", True
-    except (UnicodeDecodeError, ValueError):
-        pass
+        text = second.decode("utf-8")
+    except UnicodeDecodeError:
+        return "word2vec-bin", True
+    if all(c.isprintable() or c.isspace() for c in text):
+        return "word2vec-text", True
     return "word2vec-bin", True
 
 
