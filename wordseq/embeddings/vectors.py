@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from wordseq.errors import ModelError, UnknownWordError
-from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer
 
 KIND = "embeddings"
 VECTORS_FILE = "vectors.kv"
@@ -100,13 +100,26 @@ class EmbeddingModel:
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     _pre: Preprocessor | None = field(default=None, repr=False)
     _query_cache: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _normalize_token: Callable[[str], str | None] | None = field(default=None, repr=False)
 
     def normalize(self, word: str) -> str | None:
         """A query word as the model saw its words; None if it becomes no single token."""
         if word not in self._query_cache:
-            tokens = self._preprocessor().normalize_query(word)
-            self._query_cache[word] = tokens[0] if len(tokens) == 1 else None
+            if word.isalnum():
+                # The tokenizer leaves a plain word whole: only the per-token steps apply,
+                # and the NLTK tokenizer need not even be imported.
+                self._query_cache[word] = self._token_normalizer()(word)
+            else:
+                tokens = self._preprocessor().normalize_query(word)
+                self._query_cache[word] = tokens[0] if len(tokens) == 1 else None
         return self._query_cache[word]
+
+    def _token_normalizer(self) -> Callable[[str], str | None]:
+        if self._normalize_token is None:
+            cfg = self.preprocess
+            # pretokenized models get typed queries lowercased only (Preprocessor.normalize_query)
+            self._normalize_token = build_token_normalizer(PreprocessConfig(lower=cfg.lower) if cfg.pretokenized else cfg)
+        return self._normalize_token
 
     def _preprocessor(self) -> Preprocessor:
         if self._pre is None:
