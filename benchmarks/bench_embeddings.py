@@ -19,6 +19,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 BROWN = Path("/work/shared/corpora/brown.zip")
 if not BROWN.exists():
@@ -44,6 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="3 epochs instead of 5")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2, help="runs per side; the best counts")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
 
@@ -65,27 +67,33 @@ def main() -> None:
         print(f"corpus: Brown, {n_tokens:,} tokens; {config.architecture}, dim {config.dim}, window {config.window}, "
               f"negative {config.negative}, min-count {config.min_count}, epochs {config.epochs}, workers {config.workers}")
 
-        # gensim first, then wordseq: both read the same file with the same settings.
-        t0 = time.perf_counter()
-        g = Word2Vec(**config.gensim_kwargs())
-        g.build_vocab(corpus_file=str(corpus))
-        t1 = time.perf_counter()
-        _, g_raw = g.train(corpus_file=str(corpus), total_words=g.corpus_total_words, epochs=config.epochs)
-        t2 = time.perf_counter()
-        g_train_wps = g_raw / (t2 - t1)
-        g_total_wps = g_raw / (t2 - t0)
+        # The machine is shared and timings drift: run in the order gensim, wordseq,
+        # wordseq, gensim and keep each side's best run.
+        def run_gensim() -> tuple[Any, float, float]:
+            t0 = time.perf_counter()
+            g = Word2Vec(**config.gensim_kwargs())
+            g.build_vocab(corpus_file=str(corpus))
+            t1 = time.perf_counter()
+            _, raw = g.train(corpus_file=str(corpus), total_words=g.corpus_total_words, epochs=config.epochs)
+            t2 = time.perf_counter()
+            return g, raw / (t2 - t1), raw / (t2 - t0)
 
-        t3 = time.perf_counter()
-        res = train_word2vec(CorpusReader([str(corpus)]), PreprocessConfig(pretokenized=True), config)
-        t4 = time.perf_counter()
-        w_train_wps = res.words_per_second
-        w_total_wps = res.raw_words / (t4 - t3)
+        def run_wordseq() -> tuple[Any, float, float]:
+            t3 = time.perf_counter()
+            res = train_word2vec(CorpusReader([str(corpus)]), PreprocessConfig(pretokenized=True), config)
+            return res, res.words_per_second, res.raw_words / (time.perf_counter() - t3)
+
+        runs_g = [run_gensim()]
+        runs_w = [run_wordseq() for _ in range(args.repeat)]
+        runs_g += [run_gensim() for _ in range(args.repeat - 1)]
+        g, g_train_wps, g_total_wps = max(runs_g, key=lambda r: r[1])
+        res, w_train_wps, w_total_wps = max(runs_w, key=lambda r: r[1])
 
     print("\n== training ==")
-    print(f"gensim : vocab {len(g.wv):,}, train {t2 - t1:.2f} s, {g_train_wps:,.0f} words/s; "
-          f"with vocabulary {t2 - t0:.2f} s, {g_total_wps:,.0f} words/s")
-    print(f"wordseq: vocab {res.vocab_size:,}, train {res.train_seconds:.2f} s, {w_train_wps:,.0f} words/s; "
-          f"with tokens file and vocabulary {t4 - t3:.2f} s, {w_total_wps:,.0f} words/s")
+    print(f"runs (train words/s): gensim {[round(r[1]) for r in runs_g]}, wordseq {[round(r[1]) for r in runs_w]}")
+    print(f"gensim : vocab {len(g.wv):,}, {g_train_wps:,.0f} words/s training; {g_total_wps:,.0f} words/s with vocabulary")
+    print(f"wordseq: vocab {res.vocab_size:,}, {w_train_wps:,.0f} words/s training; "
+          f"{w_total_wps:,.0f} words/s with tokens file and vocabulary")
     ratio = w_train_wps / g_train_wps
     print(f"training words/s ratio wordseq/gensim: {ratio:.3f} (target >= 0.9); end to end: {w_total_wps / g_total_wps:.3f}")
     results.append(("training words/s >= 0.9x gensim", ratio >= 0.9))
@@ -103,15 +111,19 @@ def main() -> None:
 
     print("\n== evaluation speed (same vectors: the wordseq model) ==")
     kv = res.keyed_vectors
-    t5 = time.perf_counter()
-    report = evaluate_analogies(w_model, questions, restrict=30000, method="add")
-    t6 = time.perf_counter()
-    gs_score, _ = kv.evaluate_word_analogies(str(questions), restrict_vocab=30000)
-    t7 = time.perf_counter()
+    w_times, g_times = [], []
+    for _ in range(args.repeat):
+        t5 = time.perf_counter()
+        report = evaluate_analogies(w_model, questions, restrict=30000, method="add")
+        t6 = time.perf_counter()
+        gs_score, _ = kv.evaluate_word_analogies(str(questions), restrict_vocab=30000)
+        t7 = time.perf_counter()
+        w_times.append(t6 - t5)
+        g_times.append(t7 - t6)
     ours, theirs = 100 * (report.accuracy or 0.0), 100 * gs_score
-    speedup = (t7 - t6) / (t6 - t5)
-    print(f"wordseq eval analogies   : {t6 - t5:.2f} s, accuracy {ours:.2f}%")
-    print(f"gensim evaluate_word_analogies: {t7 - t6:.2f} s, accuracy {theirs:.2f}%")
+    speedup = min(g_times) / min(w_times)
+    print(f"wordseq eval analogies   : {min(w_times):.2f} s (best of {args.repeat}), accuracy {ours:.2f}%")
+    print(f"gensim evaluate_word_analogies: {min(g_times):.2f} s (best of {args.repeat}), accuracy {theirs:.2f}%")
     print(f"speed-up: {speedup:.1f}x (target >= 3); accuracy difference {abs(ours - theirs):.3f} points (target <= 0.1)")
     results.append(("eval analogies >= 3x faster than gensim", speedup >= 3))
     results.append(("eval accuracy equal to gensim's within 0.1 point", abs(ours - theirs) <= 0.1))
