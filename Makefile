@@ -22,6 +22,7 @@ demo: install
 	@mkdir -p $(OUT)
 	@echo "== tokenize (lemmatized) ==" && $(WS) tokenize data/lee_background.txt --lemmatize -o $(OUT)/tokens.txt && head -c 300 $(OUT)/tokens.txt && echo
 	@echo "== vocabulary ==" && $(WS) vocab build data/lee_background.txt -o $(OUT)/vocab.tsv && $(WS) vocab show $(OUT)/vocab.tsv --top 10
+	@echo "== embeddings ==" && $(WS) train-embeddings data/lee_background.txt --epochs 5 && $(WS) analogy king man woman --topn 3 && $(WS) similar government --topn 5
 
 test: install
 	$(PY) -m pytest -q

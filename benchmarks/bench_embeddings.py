@@ -1,0 +1,140 @@
+"""wordseq train-embeddings / eval analogies against raw gensim on the Brown corpus.
+
+Same tokens file (Brown, tags stripped, lowercased, one sentence per line), same
+hyper-parameters, one run:
+  - training words/s: wordseq's train_word2vec (gensim corpus_file inside, plus its probe
+    loss and callbacks) vs gensim Word2Vec(corpus_file=...) build_vocab + train;
+  - analogy accuracy on the Google set (restrict 30000): wordseq's model scored by
+    wordseq vs gensim's model scored by gensim's evaluate_word_analogies;
+  - evaluation speed: wordseq's evaluate_analogies vs gensim's evaluate_word_analogies on
+    the same vectors, and their accuracies.
+Run: .venv/bin/python benchmarks/bench_embeddings.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+BROWN = Path("/work/shared/corpora/brown.zip")
+if not BROWN.exists():
+    BROWN = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "brown.zip"
+
+
+def write_brown_tokens(out: Path) -> int:
+    tokens = 0
+    with zipfile.ZipFile(BROWN) as zf, open(out, "w", encoding="utf-8") as fh:
+        for name in sorted(zf.namelist()):
+            base = name.rsplit("/", 1)[-1]
+            if not (len(base) == 4 and base[0] == "c" and base[2:].isdigit()):
+                continue
+            for raw in zf.read(name).decode("utf-8").splitlines():
+                words = [t.rsplit("/", 1)[0].lower() for t in raw.split()]
+                if words:
+                    tokens += len(words)
+                    fh.write(" ".join(words) + "\n")
+    return tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="3 epochs instead of 5")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=2, help="runs per side; the best counts")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+
+    from gensim.models import Word2Vec
+
+    from wordseq.embeddings.config import Word2VecConfig
+    from wordseq.embeddings.evaluation import ANALOGY_SETS, dataset_path, evaluate_analogies
+    from wordseq.embeddings.train import train_word2vec
+    from wordseq.embeddings.vectors import EmbeddingModel, WordVectors
+    from wordseq.text.preprocess import PreprocessConfig
+    from wordseq.text.reader import CorpusReader
+
+    config = Word2VecConfig(epochs=3 if args.quick else 5, workers=args.workers, seed=1)
+    questions = dataset_path("google", ANALOGY_SETS)
+    results: list[tuple[str, bool]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "brown.txt"
+        n_tokens = write_brown_tokens(corpus)
+        print(f"corpus: Brown, {n_tokens:,} tokens; {config.architecture}, dim {config.dim}, window {config.window}, "
+              f"negative {config.negative}, min-count {config.min_count}, epochs {config.epochs}, workers {config.workers}")
+
+        # The machine is shared and timings drift: run in the order gensim, wordseq,
+        # wordseq, gensim and keep each side's best run.
+        def run_gensim() -> tuple[Any, float, float]:
+            t0 = time.perf_counter()
+            g = Word2Vec(**config.gensim_kwargs())
+            g.build_vocab(corpus_file=str(corpus))
+            t1 = time.perf_counter()
+            _, raw = g.train(corpus_file=str(corpus), total_words=g.corpus_total_words, epochs=config.epochs)
+            t2 = time.perf_counter()
+            return g, raw / (t2 - t1), raw / (t2 - t0)
+
+        def run_wordseq() -> tuple[Any, float, float]:
+            t3 = time.perf_counter()
+            res = train_word2vec(CorpusReader([str(corpus)]), PreprocessConfig(pretokenized=True), config)
+            return res, res.words_per_second, res.raw_words / (time.perf_counter() - t3)
+
+        runs_g = [run_gensim()]
+        runs_w = [run_wordseq() for _ in range(args.repeat)]
+        runs_g += [run_gensim() for _ in range(args.repeat - 1)]
+        g, g_train_wps, g_total_wps = max(runs_g, key=lambda r: r[1])
+        res, w_train_wps, w_total_wps = max(runs_w, key=lambda r: r[1])
+
+    print("\n== training ==")
+    print(f"runs (train words/s): gensim {[round(r[1]) for r in runs_g]}, wordseq {[round(r[1]) for r in runs_w]}")
+    print(f"gensim : vocab {len(g.wv):,}, {g_train_wps:,.0f} words/s training; {g_total_wps:,.0f} words/s with vocabulary")
+    print(f"wordseq: vocab {res.vocab_size:,}, {w_train_wps:,.0f} words/s training; "
+          f"{w_total_wps:,.0f} words/s with tokens file and vocabulary")
+    ratio = w_train_wps / g_train_wps
+    print(f"training words/s ratio wordseq/gensim: {ratio:.3f} (target >= 0.9); end to end: {w_total_wps / g_total_wps:.3f}")
+    results.append(("training words/s >= 0.9x gensim", ratio >= 0.9))
+
+    w_model = EmbeddingModel(path=Path("."), meta={}, vectors=WordVectors.from_keyed_vectors(res.keyed_vectors),
+                             preprocess=PreprocessConfig(pretokenized=True))
+    print("\n== analogy accuracy (Google set, restrict 30000, 3CosAdd) ==")
+    w_report = evaluate_analogies(w_model, questions, restrict=30000, method="add")
+    g_score, _ = g.wv.evaluate_word_analogies(str(questions), restrict_vocab=30000)
+    w_acc, g_acc = 100 * (w_report.accuracy or 0.0), 100 * g_score
+    print(f"wordseq model (wordseq eval): {w_acc:.2f}% of {w_report.attempted:,} questions")
+    print(f"gensim model  (gensim eval) : {g_acc:.2f}%")
+    print(f"difference: {abs(w_acc - g_acc):.2f} points (target <= 1)")
+    results.append(("analogy accuracy within 1 point of gensim", abs(w_acc - g_acc) <= 1.0))
+
+    print("\n== evaluation speed (same vectors: the wordseq model) ==")
+    kv = res.keyed_vectors
+    w_times, g_times = [], []
+    for _ in range(args.repeat):
+        t5 = time.perf_counter()
+        report = evaluate_analogies(w_model, questions, restrict=30000, method="add")
+        t6 = time.perf_counter()
+        gs_score, _ = kv.evaluate_word_analogies(str(questions), restrict_vocab=30000)
+        t7 = time.perf_counter()
+        w_times.append(t6 - t5)
+        g_times.append(t7 - t6)
+    ours, theirs = 100 * (report.accuracy or 0.0), 100 * gs_score
+    speedup = min(g_times) / min(w_times)
+    print(f"wordseq eval analogies   : {min(w_times):.2f} s (best of {args.repeat}), accuracy {ours:.2f}%")
+    print(f"gensim evaluate_word_analogies: {min(g_times):.2f} s (best of {args.repeat}), accuracy {theirs:.2f}%")
+    print(f"speed-up: {speedup:.1f}x (target >= 3); accuracy difference {abs(ours - theirs):.3f} points (target <= 0.1)")
+    results.append(("eval analogies >= 3x faster than gensim", speedup >= 3))
+    results.append(("eval accuracy equal to gensim's within 0.1 point", abs(ours - theirs) <= 0.1))
+    t8 = time.perf_counter()
+    mul = evaluate_analogies(w_model, questions, restrict=30000, method="mul")
+    print(f"wordseq 3CosMul: {time.perf_counter() - t8:.2f} s, accuracy {100 * (mul.accuracy or 0):.2f}%")
+
+    print("\n== targets ==")
+    for name, ok in results:
+        print(f"{'MET    ' if ok else 'NOT MET'}  {name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Training, formats and every embeddings command through the CLI, on the Lee corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import CORPUS, invoke
+
+FAST = ["--dim", "20", "--epochs", "2", "--workers", "1"]
+
+
+@pytest.fixture
+def trained(runner: CliRunner, tmp_path: Path) -> Path:
+    model = tmp_path / "emb"
+    result = invoke(runner, ["train-embeddings", str(CORPUS), "-o", str(model), *FAST])
+    assert result.exit_code == 0, result.output
+    return model
+
+
+def test_train_writes_meta_and_mmappable_vectors(trained: Path) -> None:
+    meta = json.loads((trained / "meta.json").read_text())
+    assert meta["kind"] == "embeddings"
+    assert meta["config"]["dim"] == 20 and meta["preprocessing"]["lower"] is True
+    assert meta["corpus"]["sources"][0]["sha256"]
+    training = meta["training"]
+    assert training["vocab_size"] > 1000 and training["words_per_second"] > 0
+    assert len(training["history"]) == 2 and training["history"][0]["probe_loss"] > 0
+    assert (trained / "vectors.kv.vectors.npy").is_file()
+    from wordseq.embeddings.vectors import load_vectors
+
+    vectors = load_vectors(trained)
+    assert isinstance(vectors.vectors, np.memmap)
+    assert vectors.words[0] == "the"  # frequency order
+
+
+def test_seed_with_one_worker_gives_identical_vectors(runner: CliRunner, tmp_path: Path) -> None:
+    from wordseq.embeddings.vectors import load_vectors
+
+    for name in ("one", "two"):
+        invoke(runner, ["train-embeddings", str(CORPUS), "-o", str(tmp_path / name), *FAST, "--seed", "7"])
+    a, b = load_vectors(tmp_path / "one"), load_vectors(tmp_path / "two")
+    assert a.words == b.words
+    np.testing.assert_array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+
+
+def test_analogy_and_similar_print_word_tab_score(runner: CliRunner, trained: Path) -> None:
+    result = invoke(runner, ["analogy", "king", "man", "woman", "-m", str(trained), "--topn", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().split("\n")
+    assert len(lines) == 3
+    for line in lines:
+        word, score = line.split("\t")
+        assert word not in {"king", "man", "woman"}
+        float(score)
+    result = invoke(runner, ["similar", "government", "-m", str(trained), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["word"] == "government" and len(doc["results"]) == 10
+    assert "government" not in [r["word"] for r in doc["results"]]
+
+
+def test_queries_go_through_the_models_preprocessing(runner: CliRunner, tmp_path: Path) -> None:
+    model = tmp_path / "stem"
+    invoke(runner, ["train-embeddings", str(CORPUS), "-o", str(model), *FAST, "--stem", "porter"])
+    result = invoke(runner, ["similar", "Running", "-m", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["word"] == "run"
+
+
+def test_add_and_mul_answer_through_the_cli(runner: CliRunner, trained: Path) -> None:
+    for method in ("add", "mul"):
+        result = invoke(runner, ["analogy", "king", "man", "woman", "-m", str(trained), "--method", method, "--json"])
+        assert json.loads(result.stdout)["method"] == method
+
+
+def test_eval_analogies_and_similarity_on_builtin_sets(runner: CliRunner, trained: Path) -> None:
+    result = invoke(runner, ["eval", "analogies", "-m", str(trained), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["total"]["questions"] == 19544
+    assert doc["total"]["attempted"] + doc["total"]["skipped_oov"] == 19544
+    result = invoke(runner, ["eval", "analogies", "-m", str(trained)])
+    assert result.stdout.strip().split("\n")[-1].startswith("total\t")
+    result = invoke(runner, ["eval", "similarity", "simlex999", "-m", str(trained), "--json"])
+    doc = json.loads(result.stdout)
+    assert doc["pairs"] == 999 and doc["used"] + doc["skipped_oov"] == 999 and -1 <= doc["spearman"] <= 1
+
+
+def test_malformed_analogy_lines_warn_with_line_number(runner: CliRunner, trained: Path, tmp_path: Path) -> None:
+    path = tmp_path / "q.txt"
+    path.write_text(": s\nman king woman\nman king woman queen\n", encoding="utf-8")
+    result = invoke(runner, ["eval", "analogies", str(path), "-m", str(trained)])
+    assert result.exit_code == 0
+    assert "line 2: expected 4 words" in result.stderr
+
+
+def test_export_loads_in_gensim_with_equal_values(runner: CliRunner, trained: Path, tmp_path: Path) -> None:
+    from gensim.models import KeyedVectors
+
+    from wordseq.embeddings.vectors import load_vectors
+
+    ours = load_vectors(trained)
+    for fmt, binary in (("word2vec-text", False), ("word2vec-bin", True)):
+        out = tmp_path / f"vectors.{fmt}"
+        assert invoke(runner, ["embeddings", "export", str(trained), str(out), "--format", fmt]).exit_code == 0
+        kv = KeyedVectors.load_word2vec_format(str(out), binary=binary)
+        assert kv.index_to_key == ours.words
+        np.testing.assert_array_equal(kv.vectors, np.asarray(ours.vectors))
+
+
+def test_imported_word2vec_file_answers_analogies(runner: CliRunner, tmp_path: Path) -> None:
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(3)
+    kv.add_vectors(["king", "man", "woman", "queen", "prince"],
+                   np.array([[1, 1, 0], [0, 1, 0], [0, 1, 1], [1, 1, 1], [1, 2, 0]], dtype=np.float32))
+    for binary in (False, True):
+        path = tmp_path / f"royal.{binary}"
+        kv.save_word2vec_format(str(path), binary=binary)
+        result = invoke(runner, ["embeddings", "import", str(path), "-o", "royal"])
+        assert result.exit_code == 0, result.output
+        result = invoke(runner, ["analogy", "King", "man", "woman", "-m", "royal"])
+        assert result.stdout.split("\t")[0] == "queen"
+
+
+def test_bad_inputs_give_one_line_errors(runner: CliRunner, trained: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("just a few words\n")
+    garbage = tmp_path / "garbage.vec"
+    garbage.write_text("3 4\nking 1 2\n")
+    cases = [
+        (["train-embeddings", str(empty), "-o", str(tmp_path / "m1")], "input is empty"),
+        (["train-embeddings", str(tiny), "-o", str(tmp_path / "m2")], "lower --min-count"),
+        (["analogy", "king", "man", "woman", "-m", "missing"], "no embeddings model named 'missing'"),
+        (["similar", "govermnent", "-m", str(trained)], "nearest by spelling: government"),
+        (["analogy", "Kingz", "man", "woman", "-m", str(trained)], "after preprocessing: 'kingz'"),
+        (["embeddings", "import", str(garbage), "-o", "bad"], "not a valid word2vec-text file"),
+        (["eval", "analogies", str(tmp_path / "none.txt"), "-m", str(trained)], "no such file"),
+    ]
+    for args, message in cases:
+        result = invoke(runner, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr.startswith("Error: ") and message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.output
+
+
+def test_corrupted_vector_file_is_a_clear_error(runner: CliRunner, trained: Path) -> None:
+    npy = trained / "vectors.kv.vectors.npy"
+    npy.write_bytes(npy.read_bytes()[:1000])
+    result = invoke(runner, ["similar", "government", "-m", str(trained)])
+    assert result.exit_code == 1
+    assert "is damaged" in result.stderr and "Traceback" not in result.output
+
+
+def test_cli_import_does_not_load_gensim() -> None:
+    code = "import sys, wordseq.cli; print('gensim' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -1,0 +1,81 @@
+"""Word2Vec hyper-parameters: one dataclass, filled from the options, stored in meta.json."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from wordseq.errors import InputError
+
+
+def default_workers() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+@dataclass(frozen=True)
+class Word2VecConfig:
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    min_count: int = 5
+    epochs: int = 5
+    sample: float = 1e-3
+    cbow: bool = False
+    hs: bool = False
+    alpha: float = 0.025
+    min_alpha: float = 0.0001
+    workers: int = 1
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.dim >= 1, "--dim must be at least 1"),
+            (self.window >= 1, "--window must be at least 1"),
+            (self.negative >= 0, "--negative must be 0 or more"),
+            (self.min_count >= 1, "--min-count must be at least 1"),
+            (self.epochs >= 1, "--epochs must be at least 1"),
+            (self.sample >= 0, "--sample must be 0 (off) or more"),
+            (self.workers >= 1, "--workers must be at least 1"),
+            (self.hs or self.negative > 0, "with --negative 0 there is no training objective: add --hs"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+
+    @property
+    def architecture(self) -> str:
+        return "cbow" if self.cbow else "skip-gram"
+
+    @property
+    def objective(self) -> str:
+        parts = []
+        if self.negative:
+            parts.append(f"negative sampling ({self.negative})")
+        if self.hs:
+            parts.append("hierarchical softmax")
+        return " + ".join(parts)
+
+    def gensim_kwargs(self) -> dict[str, Any]:
+        """The same settings under gensim's ``Word2Vec`` argument names."""
+        return {
+            "vector_size": self.dim,
+            "window": self.window,
+            "negative": self.negative,
+            "min_count": self.min_count,
+            "epochs": self.epochs,
+            "sample": self.sample,
+            "sg": 0 if self.cbow else 1,
+            "hs": 1 if self.hs else 0,
+            "alpha": self.alpha,
+            "min_alpha": self.min_alpha,
+            "workers": self.workers,
+            "seed": self.seed,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Word2VecConfig":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

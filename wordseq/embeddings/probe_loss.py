@@ -1,0 +1,85 @@
+"""An honest per-epoch loss: the training objective measured on a fixed probe sample.
+
+gensim's own running loss is unreliable (it accumulates across epochs, saturates in
+float32, is always 0 on the ``corpus_file`` path, and its hierarchical-softmax term has
+the sign of the code flipped). Instead, before training we draw a fixed sample of
+(word, context) pairs from the corpus and fixed negative words, and after each epoch
+compute the exact mean loss of the objective being trained on them: negative sampling
+-log s(u.v) - sum log s(-u.n), and/or hierarchical softmax -sum log s((1 - 2 code) u.p).
+Because the sample never changes, the numbers compare from epoch to epoch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
+
+
+class ProbeLoss:
+    def __init__(self, model: Any, sequences: Sequence[Sequence[str]], max_pairs: int = 5000, seed: int = 1) -> None:
+        rng = np.random.default_rng(seed)
+        index = model.wv.key_to_index
+        window = model.window
+        self.cbow = not model.sg
+        centers, contexts = [], []
+        for seq in sequences:
+            ids = [index[t] for t in seq if t in index]
+            for pos, word in enumerate(ids):
+                ctx = ids[max(0, pos - window):pos] + ids[pos + 1:pos + 1 + window]
+                if ctx:
+                    centers.append(word)
+                    contexts.append(ctx)
+        if len(centers) > max_pairs:
+            keep = rng.choice(len(centers), size=max_pairs, replace=False)
+            centers = [centers[i] for i in keep]
+            contexts = [contexts[i] for i in keep]
+        self.size = len(centers)
+        self.centers = np.asarray(centers, dtype=np.int64)
+        # skip-gram: one (context word -> center) pair per sampled context word;
+        # CBOW: the mean of the whole window predicts the center, as gensim's cbow_mean=1.
+        if self.cbow:
+            width = 2 * window
+            self.context_ids = np.zeros((self.size, width), dtype=np.int64)
+            self.context_mask = np.zeros((self.size, width), dtype=np.float32)
+            for i, ctx in enumerate(contexts):
+                self.context_ids[i, :len(ctx)] = ctx
+                self.context_mask[i, :len(ctx)] = 1.0
+        else:
+            self.context_ids = np.asarray([ctx[rng.integers(len(ctx))] for ctx in contexts], dtype=np.int64)
+        self.negatives = None
+        if model.negative and self.size:
+            cum = model.cum_table
+            draws = rng.integers(0, int(cum[-1]), size=(self.size, model.negative))
+            self.negatives = np.searchsorted(cum, draws, side="right").astype(np.int64)
+        self.codes = self.points = None
+        if model.hs and self.size:
+            self.codes = [np.asarray(model.wv.get_vecattr(int(w), "code"), dtype=np.float32) for w in self.centers]
+            self.points = [np.asarray(model.wv.get_vecattr(int(w), "point"), dtype=np.int64) for w in self.centers]
+
+    def __call__(self, model: Any) -> float | None:
+        if not self.size:
+            return None
+        vectors = model.wv.vectors
+        if self.cbow:
+            summed = np.einsum("pw,pwd->pd", self.context_mask, vectors[self.context_ids])
+            hidden = summed / self.context_mask.sum(axis=1, keepdims=True)
+        else:
+            hidden = vectors[self.context_ids]
+        loss = np.zeros(self.size, dtype=np.float64)
+        if self.negatives is not None:
+            out = model.syn1neg
+            pos = np.einsum("pd,pd->p", hidden, out[self.centers])
+            neg = np.einsum("pd,pkd->pk", hidden, out[self.negatives])
+            loss -= _log_sigmoid(pos) + _log_sigmoid(-neg).sum(axis=1)
+        if self.codes is not None and self.points is not None:
+            syn1 = model.syn1
+            for i, (code, point) in enumerate(zip(self.codes, self.points)):
+                f = syn1[point] @ hidden[i]
+                loss[i] -= _log_sigmoid((1.0 - 2.0 * code) * f).sum()
+        return float(loss.mean())
