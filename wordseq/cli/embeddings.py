@@ -56,7 +56,7 @@ def train_embeddings(corpus: tuple[str, ...], output: str | None, dim: int, wind
     config = Word2VecConfig(dim=dim, window=window, negative=negative, min_count=min_count, epochs=epochs,
                             sample=sample, cbow=cbow, hs=hs, alpha=alpha, workers=workers, seed=seed)
     target = model_dir(output, KIND)
-    reader = CorpusReader(list(corpus), encoding_errors, stdin=click.get_binary_stream("stdin"))
+    reader = CorpusReader(list(corpus), encoding_errors)
     with progress("tokenize", unit="lines") as read_bar:
         with progress("train", total=config.epochs, unit="epochs") as bar:
             def on_epoch(e: Any) -> None:
