@@ -38,7 +38,10 @@ class SmoothingReport:
     fallback_orders: list[int] = field(default_factory=list)
 
 
-def estimate(counts: NgramCounts, smoothing: str, k: float = 1.0, discount_fallback: bool = False) -> tuple[NgramTables, SmoothingReport]:
+def estimate(
+    counts: NgramCounts, smoothing: str, k: float = 1.0, discount_fallback: bool = False, discount: float | None = None
+) -> tuple[NgramTables, SmoothingReport]:
+    """Smoothed tables; ``discount`` fixes kneser-ney's D at every order (as nltk.lm does)."""
     if smoothing not in SMOOTHINGS:
         raise InputError(f"unknown smoothing {smoothing!r}; choose one of {', '.join(SMOOTHINGS)}")
     if smoothing == "add-k" and not k > 0:
@@ -46,7 +49,8 @@ def estimate(counts: NgramCounts, smoothing: str, k: float = 1.0, discount_fallb
     structure = _Structure(counts)
     report = SmoothingReport()
     if smoothing in ("modified-kneser-ney", "kneser-ney"):
-        prob, gamma = _kneser_ney(structure, counts, smoothing == "modified-kneser-ney", discount_fallback, report)
+        fixed = discount if smoothing == "kneser-ney" else None
+        prob, gamma = _kneser_ney(structure, counts, smoothing == "modified-kneser-ney", discount_fallback, report, fixed)
     elif smoothing == "witten-bell":
         prob, gamma = _witten_bell(structure, counts)
     elif smoothing == "add-k":
@@ -142,7 +146,7 @@ def _adjusted_counts(s: _Structure, counts: NgramCounts) -> list[np.ndarray]:
 
 
 def _kneser_ney(
-    s: _Structure, counts: NgramCounts, modified: bool, fallback: bool, report: SmoothingReport
+    s: _Structure, counts: NgramCounts, modified: bool, fallback: bool, report: SmoothingReport, fixed: float | None
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     adjusted = _adjusted_counts(s, counts)
     prob: list[np.ndarray] = []
@@ -151,7 +155,11 @@ def _kneser_ney(
         a = adjusted[n - 1]
         ai = a.astype(np.int64)
         coc = [int((ai == c).sum()) for c in (1, 2, 3, 4)]
-        D = _discounts(coc, n, modified, fallback, report)
+        if fixed is None:
+            D = _discounts(coc, n, modified, fallback, report)
+        else:
+            D = np.array([0.0, fixed, fixed, fixed])
+            report.discounts.append([fixed] * 3)
         d_e = np.where(ai > 0, D[np.minimum(ai, 3)], 0.0)
         if n == 1:
             total = a.sum()

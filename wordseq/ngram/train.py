@@ -23,6 +23,7 @@ class NgramConfig:
     k: float = 1.0  # add-k only
     min_count: int = 1
     discount_fallback: bool = False
+    discount: float | None = None  # kneser-ney only: one fixed D for every order
 
     def __post_init__(self) -> None:
         check_order(self.order)
@@ -30,6 +31,8 @@ class NgramConfig:
             raise InputError(f"unknown smoothing {self.smoothing!r}; choose one of {', '.join(SMOOTHINGS)}")
         if self.smoothing == "add-k" and not self.k > 0:
             raise InputError("--k must be greater than 0")
+        if self.discount is not None and not 0 < self.discount < 1:
+            raise InputError("--discount must be between 0 and 1")
         if self.min_count < 1:
             raise InputError("--min-count must be at least 1")
 
@@ -54,7 +57,7 @@ def train_ngram(
 ) -> tuple[NgramModel, TrainingFigures]:
     start = time.perf_counter()
     counts = count_ngrams(sequences, config.order, config.min_count)
-    tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback)
+    tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback, config.discount)
     model = NgramModel(tables, preprocess, config.smoothing)
     figures = TrainingFigures(
         sentences=counts.sentences,
