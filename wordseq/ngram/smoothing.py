@@ -9,7 +9,12 @@ interpolated probabilities.
 The distribution at the bottom is uniform over the words a model can predict: the
 vocabulary with ``<unk>`` and ``</s>``, without ``<s>`` and ``<pad>``. ``<unk>`` (never
 counted unless the input has it, or --min-count maps words to it) gets what interpolation
-leaves to it, as in KenLM's lmplz.
+leaves to it, as in KenLM's lmplz (whose uniform level likewise "includes <unk> but
+excludes <s>").
+
+A context never seen in training is shortened to its longest seen suffix, as in every
+backoff model; for MLE and stupid backoff that is a choice (MLE is undefined there, and
+Brants et al. would multiply by 0.4 once more per missing order).
 """
 
 from __future__ import annotations
