@@ -23,6 +23,7 @@ demo: install
 	@echo "== tokenize (lemmatized) ==" && $(WS) tokenize data/lee_background.txt --lemmatize -o $(OUT)/tokens.txt && head -c 300 $(OUT)/tokens.txt && echo
 	@echo "== vocabulary ==" && $(WS) vocab build data/lee_background.txt -o $(OUT)/vocab.tsv && $(WS) vocab show $(OUT)/vocab.tsv --top 10
 	@echo "== embeddings ==" && $(WS) train-embeddings data/lee_background.txt --epochs 5 && $(WS) analogy king man woman --topn 3 && $(WS) similar government --topn 5
+	@echo "== n-gram LM (order 3, modified Kneser-Ney) ==" && $(WS) ngram train data/lee_background.txt --order 3 -o demo-3gram && $(WS) ngram eval data/lee_test.txt -m demo-3gram && $(WS) generate -m demo-3gram --beam 5 --prompt "the"
 
 test: install
 	$(PY) -m pytest -q

@@ -66,10 +66,11 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 def _register() -> None:
-    from wordseq.cli import embeddings, generate, models, tokenize, vocab
+    from wordseq.cli import embeddings, generate, models, ngram, tokenize, vocab
 
     cli.add_command(tokenize.tokenize)
     cli.add_command(vocab.vocab)
+    cli.add_command(ngram.ngram)
     cli.add_command(generate.generate)
     cli.add_command(models.models)
     cli.add_command(embeddings.train_embeddings)

@@ -1,0 +1,124 @@
+"""wordseq ngram train / eval / export / import, and generate on n-gram models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import CORPUS, HELDOUT, invoke
+
+
+@pytest.fixture
+def trained(runner, tmp_path):  # type: ignore[no-untyped-def]
+    small = tmp_path / "train.txt"
+    small.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:80]) + "\n", encoding="utf-8")
+    result = invoke(runner, ["ngram", "train", str(small), "--order", "3", "-o", "tri"])
+    assert result.exit_code == 0, result.output
+    return small
+
+
+def test_train_eval_plain_and_json(runner, trained) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--encoding-errors", "replace"])
+    assert result.exit_code == 0
+    fields = dict(line.split("\t") for line in result.stdout.strip().splitlines())
+    assert float(fields["perplexity"]) > float(fields["perplexity_excl_oov"]) > 1
+    assert int(fields["sentences"]) == 50
+    doc = json.loads(invoke(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--json", "--encoding-errors", "replace"]).stdout)
+    assert doc["tokens"] == int(fields["tokens"]) and doc["oov"] > 0
+    assert doc["logprob_ln"] == pytest.approx(doc["logprob_log10"] * 2.302585093, rel=1e-6)
+
+
+def test_per_line_scores_sum_to_the_total(runner, trained) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(invoke(runner, ["ngram", "eval", str(trained), "-m", "tri", "--per-line", "--json"]).stdout)
+    assert len(doc["per_line"]) == doc["sentences"] == 80
+    assert sum(s["logprob_log10"] for s in doc["per_line"]) == pytest.approx(doc["logprob_log10"])
+    plain = invoke(runner, ["-q", "ngram", "eval", str(trained), "-m", "tri", "--per-line"]).stdout.splitlines()
+    assert len(plain) == 80 and len(plain[0].split("\t")) == 4
+
+
+def test_export_import_and_arpa_as_model(runner, trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    arpa = tmp_path / "tri.arpa"
+    assert invoke(runner, ["ngram", "export", "tri", str(arpa)]).exit_code == 0
+    assert arpa.read_text(encoding="utf-8").startswith("\\data\\\nngram 1=")
+    direct = invoke(runner, ["ngram", "eval", str(trained), "-m", str(arpa), "--json"])
+    via_model = invoke(runner, ["ngram", "eval", str(trained), "-m", "tri", "--json"])
+    assert json.loads(direct.stdout)["perplexity"] == pytest.approx(json.loads(via_model.stdout)["perplexity"], rel=1e-5)
+    assert invoke(runner, ["ngram", "import", str(arpa), "-o", "imported"]).exit_code == 0
+    again = invoke(runner, ["ngram", "eval", str(trained), "-m", "imported", "--json"])
+    assert json.loads(again.stdout)["perplexity"] == pytest.approx(json.loads(direct.stdout)["perplexity"])
+    listed = invoke(runner, ["models", "list"]).stdout
+    assert "imported" in listed and "tri" in listed
+
+
+@pytest.mark.parametrize("mode", [["--greedy"], ["--beam", "4", "--num", "2"], ["--num", "3", "--seed", "7"]])
+def test_generate_from_ngram_model(runner, trained, mode) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["generate", "-m", "tri", "--prompt", "the", "--max-tokens", "12", "--json", *mode])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["results"] and all(r["tokens"] for r in doc["results"])
+    assert all(r["prompt_tokens"] == ["the"] for r in doc["results"])
+    assert all("<unk>" not in r["tokens"] and "<s>" not in r["tokens"] for r in doc["results"])
+
+
+def test_generate_with_seed_is_reproducible_on_arpa_file(runner, trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    arpa = tmp_path / "m.arpa"
+    invoke(runner, ["ngram", "export", "tri", str(arpa)])
+    a = invoke(runner, ["generate", "-m", str(arpa), "--seed", "3", "--num", "2"]).stdout
+    b = invoke(runner, ["generate", "-m", str(arpa), "--seed", "3", "--num", "2"]).stdout
+    assert a == b and len(a.splitlines()) == 2
+
+
+def test_char_level_model(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    names = tmp_path / "names.txt"
+    names.write_text("anna\nhannah\nhanna\nanne\n", encoding="utf-8")
+    assert invoke(runner, ["ngram", "train", str(names), "--level", "char", "--order", "4",
+                           "--smoothing", "witten-bell", "-o", "chars"]).exit_code == 0
+    doc = json.loads(invoke(runner, ["ngram", "eval", str(names), "-m", "chars", "--json"]).stdout)
+    assert doc["oov"] == 0 and doc["tokens"] == 4 + 6 + 5 + 4 + 4
+
+
+@pytest.mark.parametrize("order", ["0", "10"])
+def test_bad_order(runner, trained, order) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["ngram", "train", str(trained), "--order", order])
+    assert result.exit_code == 1 and "--order must be between 1 and 9" in result.stderr
+
+
+def test_empty_corpus(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    result = invoke(runner, ["ngram", "train", str(empty)])
+    assert result.exit_code == 1 and "no tokens" in result.stderr
+
+
+def test_stupid_backoff_refuses_perplexity_and_add_k_refuses_arpa(runner, trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    invoke(runner, ["ngram", "train", str(trained), "--smoothing", "stupid-backoff", "-o", "sb"])
+    result = invoke(runner, ["ngram", "eval", str(trained), "-m", "sb"])
+    assert result.exit_code == 1 and "stupid backoff" in result.stderr and "perplexity" in result.stderr
+    invoke(runner, ["ngram", "train", str(trained), "--smoothing", "add-k", "--k", "0.1", "-o", "addk"])
+    assert invoke(runner, ["ngram", "eval", str(trained), "-m", "addk"]).exit_code == 0
+    result = invoke(runner, ["ngram", "export", "addk", str(tmp_path / "x.arpa")])
+    assert result.exit_code == 1 and "ARPA cannot hold it exactly" in result.stderr
+
+
+def test_text_with_only_oovs(runner, trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = tmp_path / "oov.txt"
+    text.write_text("zzyzx qwxq\nblorft\n", encoding="utf-8")
+    result = invoke(runner, ["ngram", "eval", str(text), "-m", "tri"])
+    assert result.exit_code == 1 and "none of the 3 words" in result.stderr
+
+
+def test_small_corpus_mkn_error_names_discount_fallback(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("a b\nb\n", encoding="utf-8")
+    result = invoke(runner, ["ngram", "train", str(tiny)])
+    assert result.exit_code == 1 and "--discount-fallback" in result.stderr
+    result = invoke(runner, ["ngram", "train", str(tiny), "--discount-fallback"])
+    assert result.exit_code == 0 and "fallback discounts" in result.stderr
+
+
+def test_malformed_arpa_on_the_command_line(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.arpa"
+    bad.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t</s>\nnot-a-number\ta\n\\end\\\n", encoding="utf-8")
+    result = invoke(runner, ["ngram", "eval", str(CORPUS), "-m", str(bad)])
+    assert result.exit_code == 1 and "line 6" in result.stderr and "Traceback" not in result.output

@@ -1,0 +1,111 @@
+"""ARPA: exact round trip, backoff form equals the interpolated model, readable errors."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pytest
+
+from tests.conftest import CORPUS
+from tests.ngram_toy import all_context_states, train
+from wordseq.errors import InputError
+from wordseq.ngram.arpa import read_arpa, tables_from_arpa_text, write_arpa
+from wordseq.ngram.model import NgramModel
+
+# As KenLM's lmplz writes it (order 2, toy corpus "a b" / "b"; values rounded by hand).
+KENLM_STYLE = """\\data\\
+ngram 1=5
+ngram 2=4
+
+\\1-grams:
+-0.90309\t<unk>\t0
+-99\t<s>\t-0.30103
+-0.60206\t</s>\t0
+-0.4259687\tb\t-0.30103
+-0.60206\ta\t-0.30103
+
+\\2-grams:
+-0.4259687\t<s> b
+-0.4259687\t<s> a
+-0.1627428\ta b
+-0.2041200\tb </s>
+
+\\end\\
+"""
+
+
+def _lines(n_sentences: int = 40) -> list[list[str]]:
+    lines = CORPUS.read_text(encoding="utf-8", errors="replace").splitlines()[:n_sentences]
+    return [line.lower().split() for line in lines]
+
+
+@pytest.mark.parametrize("smoothing", ["modified-kneser-ney", "kneser-ney", "witten-bell", "mle", "stupid-backoff"])
+def test_backoff_arpa_gives_the_models_probabilities(smoothing: str) -> None:
+    model = train(_lines(), order=3, smoothing=smoothing, discount_fallback=True)
+    buf = io.StringIO()
+    write_arpa(model.tables, buf)
+    text = buf.getvalue()
+    again = NgramModel(tables_from_arpa_text(text.splitlines()), smoothing=smoothing)
+    states = all_context_states(model)[:400]
+    a, b = model.next_logprobs(states) / math.log(10), again.next_logprobs(states) / math.log(10)
+    assert np.array_equal(np.isfinite(a), np.isfinite(b))
+    # 7 significant digits, and a backed-off value adds up to 3 rounded terms
+    assert np.allclose(a[np.isfinite(a)], b[np.isfinite(b)], rtol=2e-6, atol=2e-6)
+    out = io.StringIO()
+    write_arpa(again.tables, out)
+    assert out.getvalue() == text  # exact to printed precision
+
+
+def test_reads_a_kenlm_style_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "toy.arpa"
+    path.write_text(KENLM_STYLE, encoding="utf-8")
+    model = NgramModel(read_arpa(str(path)))
+    assert model.vocab.itos[:6] == ["<pad>", "<unk>", "<s>", "</s>", "b", "a"]
+    state = model.start(model.vocab.encode(["a"]))
+    lp = model.next_logprobs(state)[0] / math.log(10)
+    assert lp[model.vocab.id("b")] == pytest.approx(-0.1627428)
+    assert lp[model.vocab.id("a")] == pytest.approx(-0.30103 - 0.60206)  # backoff(a) + p(a)
+    assert lp[model.vocab.bos_id] == -np.inf
+
+
+def test_reads_gzipped_arpa(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gzip
+
+    path = tmp_path / "toy.arpa.gz"
+    path.write_bytes(gzip.compress(KENLM_STYLE.encode()))
+    assert read_arpa(str(path)).order == 2
+
+
+@pytest.mark.parametrize(
+    "broken,line,message",
+    [
+        (KENLM_STYLE.replace("-0.1627428\ta b", "oops\ta b"), 15, "not a number"),
+        (KENLM_STYLE.replace("-0.1627428\ta b", "-0.16\ta b c d"), 15, "2-gram line"),
+        (KENLM_STYLE.replace("ngram 2=4", "ngram 2=5"), 18, "2-gram line"),
+        (KENLM_STYLE.replace("-0.2041200\tb </s>", "-0.2\tz </s>"), 16, "not among the unigrams"),
+        (KENLM_STYLE.replace("\\2-grams:", "\\3-grams:"), 12, "expected '\\\\2-grams:'"),
+        (KENLM_STYLE.replace("\\end\\", "trailing"), 18, "expected \\\\end\\\\"),
+        (KENLM_STYLE.replace("-0.4259687\t<s> a", "-0.4259687\t<s> b"), 14, "listed twice"),
+        (KENLM_STYLE.replace("ngram 1=5", "ngram x"), 2, "ngram 1=COUNT"),
+    ],
+)
+def test_malformed_arpa_names_the_line(tmp_path, broken: str, line: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.arpa"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(InputError, match=rf"line {line}: .*{message}|line {line}:.*{message}"):
+        read_arpa(str(path))
+
+
+def test_not_an_arpa_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "text.arpa"
+    path.write_text("hello world\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no \\\\data\\\\"):
+        read_arpa(str(path))
+
+
+def test_missing_unk_gets_kenlm_stand_in() -> None:
+    text = KENLM_STYLE.replace("-0.90309\t<unk>\t0\n", "").replace("ngram 1=5", "ngram 1=4")
+    model = NgramModel(tables_from_arpa_text(text.splitlines()))
+    assert model.tables.prob[0][model.vocab.unk_id] == -100.0

@@ -1,0 +1,82 @@
+"""Streaming counting: exact counts, chunk merging, input checks."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import wordseq.ngram.counting as counting
+from tests.conftest import CORPUS
+from wordseq.errors import InputError
+from wordseq.ngram.counting import count_ngrams
+from wordseq.ngram.tables import NgramTables
+
+
+def _as_counter(counts) -> dict[int, Counter]:  # type: ignore[no-untyped-def]
+    t = NgramTables(counts.vocab, counts.order, [], [], counts.keys)
+    out = {1: Counter({(counts.vocab.itos[i],): int(c) for i, c in enumerate(counts.unigram) if c})}
+    for n in range(2, counts.order + 1):
+        grams = t.entry_words(n)
+        out[n] = Counter({tuple(counts.vocab.decode(g)): int(c) for g, c in zip(grams.tolist(), counts.counts[n - 1])})
+    return out
+
+
+def _reference(sentences: list[list[str]], order: int) -> dict[int, Counter]:
+    ref: dict[int, Counter] = {n: Counter() for n in range(1, order + 1)}
+    for s in sentences:
+        padded = ["<s>"] + s + ["</s>"]
+        for j in range(1, len(padded)):
+            for n in range(1, order + 1):
+                if j - n + 1 >= 0:
+                    ref[n][tuple(padded[j - n + 1 : j + 1])] += 1
+    return ref
+
+
+def test_counts_match_a_plain_python_count() -> None:
+    sentences = [line.split() for line in CORPUS.read_text(encoding="utf-8").splitlines()[:30]]
+    counts = count_ngrams(sentences, 4)
+    assert _as_counter(counts) == _reference(sentences, 4)
+    assert counts.sentences == 30
+    assert counts.tokens == sum(len(s) for s in sentences)
+
+
+def test_small_chunks_give_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    sentences = [line.split() for line in CORPUS.read_text(encoding="utf-8").splitlines()[:20]]
+    whole = _as_counter(count_ngrams(sentences, 3))
+    monkeypatch.setattr(counting, "CHUNK", 97)
+    monkeypatch.setattr(counting, "_FLUSH_TOKENS", 50)
+    monkeypatch.setattr(counting, "_MERGE_EVERY", 3)
+    assert _as_counter(count_ngrams(sentences, 3)) == whole
+
+
+def test_min_count_maps_rare_words_to_unk_and_unk_in_input_is_unk() -> None:
+    counts = count_ngrams([["a", "a", "b"], ["<unk>", "a"]], 2, min_count=2)
+    assert counts.vocab.itos == ["<pad>", "<unk>", "<s>", "</s>", "a"]
+    got = _as_counter(counts)
+    assert got[1][("<unk>",)] == 2
+    assert got[2][("<s>", "<unk>")] == 1
+
+
+def test_literal_sentence_markers_are_skipped() -> None:
+    counts = count_ngrams([["<s>", "a", "</s>"]], 2)
+    assert counts.skipped_markers == 2
+    assert _as_counter(counts)[2] == Counter({("<s>", "a"): 1, ("a", "</s>"): 1})
+
+
+@pytest.mark.parametrize("order", [0, 10])
+def test_order_out_of_range(order: int) -> None:
+    with pytest.raises(InputError, match="--order must be between 1 and 9"):
+        count_ngrams([["a"]], order)
+
+
+def test_empty_corpus() -> None:
+    with pytest.raises(InputError, match="no tokens"):
+        count_ngrams([], 3)
+
+
+def test_keys_are_sorted_and_unique() -> None:
+    counts = count_ngrams([list("abracadabra"), list("cadabra")], 5)
+    for k in counts.keys[1:]:
+        assert np.all(np.diff(k) > 0)

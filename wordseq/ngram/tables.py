@@ -1,0 +1,84 @@
+"""N-gram tables in backoff form: the one representation every smoothing compiles into.
+
+Order 1 is dense (indexed by word id). An entry of order n >= 2 is the integer key
+``context_index * V + word``, where ``context_index`` is the position of its first n-1
+words in the order n-1 table; keys are sorted, so a lookup is a ``searchsorted`` and all
+continuations of one context are one contiguous slice. Values are log10, as in ARPA.
+
+Querying follows ARPA / KenLM: p(w | h) is the entry ``h w`` when it exists, otherwise
+``backoff(h) + p(w | h minus its first word)`` (``backoff(h)`` is 0 when ``h`` is absent).
+Add-k is no backoff model: its unseen words get one fixed probability per context, so
+its tables say ``unseen="absolute"`` and ``backoff(h)`` then holds that probability itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wordseq.vocab import Vocabulary
+
+UNSEEN_MODES = ("backoff", "absolute")
+
+
+@dataclass
+class NgramTables:
+    vocab: Vocabulary
+    order: int
+    # prob[0] / backoff[0]: dense over the vocabulary; prob[n-1] / backoff[n-1]: one value
+    # per entry of order n. The highest order's backoffs are all 0.
+    prob: list[np.ndarray]
+    backoff: list[np.ndarray]
+    keys: list[np.ndarray]  # keys[0] is empty; keys[n-1] sorted int64 for order n >= 2
+    unseen: str = "backoff"
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def sizes(self) -> list[int]:
+        """Entries per order, as an ARPA header counts them (<pad> is not an ARPA word)."""
+        return [len(self.vocab) - 1] + [len(k) for k in self.keys[1:]]
+
+    def lookup(self, n: int, context_index: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Index of the order-n entries (context, word); -1 where absent or context is -1."""
+        if n == 1:
+            return np.where(words >= 0, words, -1)
+        keys = self.keys[n - 1]
+        out = np.full(len(words), -1, dtype=np.int64)
+        if len(keys) == 0:
+            return out
+        valid = (context_index >= 0) & (words >= 0)
+        key = context_index * self.vocab_size + words
+        pos = np.searchsorted(keys, key)
+        pos_c = np.minimum(pos, len(keys) - 1)
+        found = valid & (keys[pos_c] == key)
+        out[found] = pos_c[found]
+        return out
+
+    def index_of(self, grams: np.ndarray) -> np.ndarray:
+        """Index of each row of ``grams`` (B, m) in the order-m table; -1 where absent.
+
+        A -1 inside a row (no token there) makes the row absent.
+        """
+        idx = grams[:, 0].astype(np.int64)
+        for t in range(1, grams.shape[1]):
+            idx = self.lookup(t + 1, idx, grams[:, t].astype(np.int64))
+        return idx
+
+    def continuations(self, n: int, context_index: int) -> slice:
+        """Entries of order n whose first n-1 words are the given order n-1 entry."""
+        keys = self.keys[n - 1]
+        base = context_index * self.vocab_size
+        lo = int(np.searchsorted(keys, base))
+        hi = int(np.searchsorted(keys, base + self.vocab_size))
+        return slice(lo, hi)
+
+    def entry_words(self, n: int) -> np.ndarray:
+        """(E, n) word ids of every entry of order n, in table order."""
+        if n == 1:
+            return np.arange(self.vocab_size, dtype=np.int64)[:, None]
+        keys = self.keys[n - 1]
+        ctx = keys // self.vocab_size
+        return np.concatenate([self.entry_words(n - 1)[ctx], (keys % self.vocab_size)[:, None]], axis=1)
