@@ -66,10 +66,11 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 def _register() -> None:
-    from wordseq.cli import generate, models, tokenize, vocab
+    from wordseq.cli import generate, lm, models, tokenize, vocab
 
     cli.add_command(tokenize.tokenize)
     cli.add_command(vocab.vocab)
+    cli.add_command(lm.lm)
     cli.add_command(generate.generate)
     cli.add_command(models.models)
 
