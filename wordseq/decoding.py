@@ -125,6 +125,9 @@ def beam_search(
                 new_hist.append(hist)
                 new_lps.append(lps)
         if not keep_rows:
+            # every kept extension ended in </s>: no live beam is left (the previous
+            # step's beams must not come back below as unfinished hypotheses)
+            histories = []
             break
         rows_arr = np.array(keep_rows)
         scores = scores[rows_arr] + lp[rows_arr, np.array(keep_toks)]

@@ -8,6 +8,7 @@ A checkpoint is a dict of state dicts and plain values, read back with
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
     if not path.is_file():
         raise ModelError(f"no checkpoint at {path}")
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols
+            data = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch's unpickler raises many kinds for a foreign file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"{path} is not a wordseq language-model checkpoint ({first[:160]})") from None
