@@ -22,6 +22,10 @@ demo: install
 	@mkdir -p $(OUT)
 	@echo "== tokenize (lemmatized) ==" && $(WS) tokenize data/lee_background.txt --lemmatize -o $(OUT)/tokens.txt && head -c 300 $(OUT)/tokens.txt && echo
 	@echo "== vocabulary ==" && $(WS) vocab build data/lee_background.txt -o $(OUT)/vocab.tsv && $(WS) vocab show $(OUT)/vocab.tsv --top 10
+	@echo "== neural LM (1-layer LSTM 64/64, 2 epochs) ==" && $(WS) lm train data/lee_background.txt -o demo --layers 1 --emb 64 --hidden 64 --epochs 2 --seed 1
+	@echo "== lm eval ==" && $(WS) lm eval data/lee_test.txt -m demo --encoding-errors replace
+	@echo "== generate: beam 5 ==" && $(WS) generate -m demo --beam 5 --prompt "the" --max-tokens 20
+	@echo "== generate: sampled ==" && $(WS) generate -m demo --prompt "the" --top-k 40 --num 2 --seed 1 --max-tokens 20
 
 test: install
 	$(PY) -m pytest -q
