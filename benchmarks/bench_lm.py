@@ -247,13 +247,15 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--epochs", type=int, default=6, help="epochs for the quality section")
     ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="training text for the speed sections")
+    ap.add_argument("--pretokenized", action="store_true", help="--corpus is already space-separated tokens")
     args = ap.parse_args()
     device = torch.device(args.device)
     batches = 40 if args.quick else args.batches
 
-    pre = Preprocessor(PreprocessConfig())
-    data = build_training_data(CorpusReader([str(CORPUS)]), pre)
-    print(f"data: {CORPUS.name}, {data.train.predicted:,} training tokens, vocabulary {len(data.vocab):,}; "
+    pre = Preprocessor(PreprocessConfig(pretokenized=args.pretokenized))
+    data = build_training_data(CorpusReader([str(args.corpus)]), pre)
+    print(f"data: {args.corpus.name}, {data.train.predicted:,} training tokens, vocabulary {len(data.vocab):,}; "
           f"device {device.type}, torch {torch.__version__}, threads {torch.get_num_threads()}")
 
     print("\n== training speed: 2-layer LSTM 200/200, bptt 35, batch 20, dropout 0.2, SGD ==")
