@@ -141,7 +141,7 @@ def train(corpus: tuple[str, ...], output: str | None, valid_file: str | None, t
         _save_model_dir(target, meta, config, vocab, trainer)
 
     with progress(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
-        bar.update(completed=trainer._batches)
+        bar.update(completed=trainer.batches_done)
 
         def on_batch(done: int, total: int, loss: float) -> None:
             bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:g}")

@@ -124,6 +124,11 @@ class Trainer:
         return math.ceil((len(self.train_data) - 1) / self.config.bptt)
 
     @property
+    def batches_done(self) -> int:
+        """Batches trained so far in the epoch in progress."""
+        return self._batches
+
+    @property
     def finished(self) -> bool:
         return self.stopped_early or self.epoch > self.config.epochs
 
