@@ -24,6 +24,10 @@ demo: install
 	@echo "== vocabulary ==" && $(WS) vocab build data/lee_background.txt -o $(OUT)/vocab.tsv && $(WS) vocab show $(OUT)/vocab.tsv --top 10
 	@echo "== embeddings ==" && $(WS) train-embeddings data/lee_background.txt --epochs 5 && $(WS) analogy king man woman --topn 3 && $(WS) similar government --topn 5
 	@echo "== n-gram LM (order 3, modified Kneser-Ney) ==" && $(WS) ngram train data/lee_background.txt --order 3 -o demo-3gram && $(WS) ngram eval data/lee_test.txt -m demo-3gram && $(WS) generate -m demo-3gram --beam 5 --prompt "the"
+	@echo "== neural LM (1-layer LSTM 64/64, 2 epochs) ==" && $(WS) lm train data/lee_background.txt -o demo --layers 1 --emb 64 --hidden 64 --epochs 2 --seed 1
+	@echo "== lm eval ==" && $(WS) lm eval data/lee_test.txt -m demo
+	@echo "== generate: beam 5 ==" && $(WS) generate -m demo --beam 5 --prompt "the" --max-tokens 20
+	@echo "== generate: sampled ==" && $(WS) generate -m demo --prompt "the" --top-k 40 --num 2 --seed 1 --max-tokens 20
 
 test: install
 	$(PY) -m pytest -q

@@ -1,30 +1,169 @@
+"""Greedy, beam search and sampling (decoding.py) on enumerable models, toy and neural."""
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
+import torch
 
-from tests.toy_lm import TableBigramLM, small_lm
 from wordseq import decoding
 from wordseq.errors import WordseqError
+from wordseq.lm_interface import LanguageModel
+from wordseq.neural.config import LMConfig
+from wordseq.neural.lm import NeuralLM
+from wordseq.neural.model import RNNModel
+from wordseq.text.preprocess import PreprocessConfig
+from wordseq.vocab import Vocabulary
+
+from tests.toy_lm import small_lm
+
+VOCAB = Vocabulary(["<pad>", "<unk>", "<s>", "</s>", "a", "b", "c"], [0, 0, 1, 1, 3, 2, 1])
+ALLOWED = [3, 4, 5, 6]  # </s> and the words; <unk> is banned below
 
 
-def enumerate_sequences(lm: TableBigramLM, max_len: int) -> list[tuple[list[int], float]]:
-    """Every finished sequence up to max_len tokens (</s> included) with its log-prob."""
-    eos = lm.vocab.eos_id
-    words = list(range(4, len(lm.vocab)))
+class BigramTable:
+    """A bigram model given by a table: state = last token of each row."""
+
+    def __init__(self, table: np.ndarray) -> None:
+        self.vocab = VOCAB
+        self.preprocess = PreprocessConfig()
+        self.table = table
+
+    def start(self, prompt_ids: Sequence[int]) -> np.ndarray:
+        return np.array([prompt_ids[-1] if prompt_ids else VOCAB.bos_id])
+
+    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
+        return self.table[state]
+
+    def advance(self, state: np.ndarray, token_ids: np.ndarray) -> np.ndarray:
+        return np.asarray(token_ids)
+
+    def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return state[rows]
+
+
+def random_table(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(0, 1.5, (len(VOCAB), len(VOCAB)))
+    logits[:, [VOCAB.pad_id, VOCAB.bos_id]] = -np.inf
+    return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+
+
+def tiny_neural(seed: int) -> NeuralLM:
+    torch.manual_seed(seed)
+    model = RNNModel(LMConfig(vocab_size=len(VOCAB), cell="gru", layers=1, emb=6, hidden=6, dropout=0.0))
+    with torch.no_grad():
+        model.decoder.weight.mul_(20)  # a peaked model, so greedy and beam disagree
+    return NeuralLM(model, VOCAB, PreprocessConfig(), torch.device("cpu"))
+
+
+def all_scored(model: LanguageModel, prompt: list[int], max_tokens: int, alpha: float) -> list[tuple[float, tuple[int, ...]]]:
+    """Every continuation (finished by </s>, or cut at max_tokens) with its beam score."""
     out = []
-    for n in range(0, max_len):
-        for body in itertools.product(words, repeat=n):
-            seq = list(body) + [eos]
-            prev, lp = lm.vocab.bos_id, 0.0
-            for t in seq:
-                lp += lm.logp[prev, t]
-                prev = t
-            if np.isfinite(lp):
-                out.append((seq, float(lp)))
+    for length in range(1, max_tokens + 1):
+        for seq in itertools.product(ALLOWED, repeat=length):
+            if VOCAB.eos_id in seq[:-1] or (length < max_tokens and seq[-1] != VOCAB.eos_id):
+                continue
+            state, lp = model.start(prompt), 0.0
+            for i, tok in enumerate(seq):
+                lp += float(model.next_logprobs(state)[0, tok])
+                if i + 1 < length:
+                    state = model.advance(state, np.array([tok]))
+            out.append((lp / length**alpha if alpha else lp, seq))
+    out.sort(key=lambda x: -x[0])
     return out
+
+
+MODELS = [lambda s: BigramTable(random_table(s)), tiny_neural]
+
+
+@pytest.mark.parametrize("make", MODELS, ids=["bigram", "neural"])
+@pytest.mark.parametrize("seed", range(4))
+def test_beam_1_equals_greedy(make, seed: int) -> None:  # type: ignore[no-untyped-def]
+    model = make(seed)
+    g = decoding.greedy(model, [4], max_tokens=8, ban=[VOCAB.unk_id])
+    (b,) = decoding.beam_search(model, [4], beam=1, max_tokens=8, ban=[VOCAB.unk_id], length_penalty=0)
+    assert b.token_ids == g.token_ids
+    assert b.logprob == pytest.approx(g.logprob)
+
+
+@pytest.mark.parametrize("make", MODELS, ids=["bigram", "neural"])
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+@pytest.mark.parametrize("seed", range(3))
+def test_wide_beam_finds_the_exact_n_best_of_all_sequences(make, alpha: float, seed: int) -> None:  # type: ignore[no-untyped-def]
+    model = make(seed)
+    max_tokens = 3
+    truth = all_scored(model, [4], max_tokens, alpha)
+    hyps = decoding.beam_search(model, [4], beam=len(ALLOWED) ** max_tokens, max_tokens=max_tokens,
+                                length_penalty=alpha, num=3, ban=[VOCAB.unk_id])
+    assert [tuple(h.token_ids) for h in hyps] == [seq for _, seq in truth[:3]]
+    assert [h.score for h in hyps] == pytest.approx([s for s, _ in truth[:3]])
+    assert hyps[0].finished == (hyps[0].token_ids[-1] == VOCAB.eos_id)
+
+
+def test_beam_search_beats_greedy_when_the_first_step_misleads() -> None:
+    table = np.full((len(VOCAB), len(VOCAB)), -np.inf)
+    # after the prompt 'a': b (0.6) then anything (uniform 4 ways), or c (0.4) then </s> (1.0)
+    table[4, [5, 6]] = np.log([0.6, 0.4])
+    table[5, ALLOWED] = np.log(0.25)
+    table[6, 3] = 0.0
+    table[3, 3] = 0.0
+    model = BigramTable(table)
+    assert decoding.greedy(model, [4], max_tokens=2).token_ids[0] == 5
+    best = decoding.beam_search(model, [4], beam=2, max_tokens=2, length_penalty=0)[0]
+    assert best.token_ids == [6, 3] and best.logprob == pytest.approx(np.log(0.4))
+
+
+def test_sampling_is_reproducible_with_a_seed_and_respects_bans() -> None:
+    model = tiny_neural(0)
+    a = decoding.sample(model, [4], num=5, max_tokens=6, seed=3, ban=[VOCAB.unk_id])
+    b = decoding.sample(model, [4], num=5, max_tokens=6, seed=3, ban=[VOCAB.unk_id])
+    assert [h.token_ids for h in a] == [h.token_ids for h in b]
+    for h in a:
+        assert not {VOCAB.pad_id, VOCAB.unk_id, VOCAB.bos_id} & set(h.token_ids)
+        assert h.finished == (h.token_ids[-1] == VOCAB.eos_id)
+
+
+def test_sample_frequencies_follow_the_model() -> None:
+    table = np.full((len(VOCAB), len(VOCAB)), -np.inf)
+    table[4, [4, 5, 6]] = np.log([0.5, 0.3, 0.2])
+    hyps = decoding.sample(BigramTable(table), [4], num=4000, max_tokens=1, seed=0)
+    counts = np.bincount([h.token_ids[0] for h in hyps], minlength=7)[4:] / 4000
+    assert counts == pytest.approx([0.5, 0.3, 0.2], abs=0.03)
+
+
+def test_filtered_distribution_top_k_and_top_p() -> None:
+    lp = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
+    assert decoding.filtered_distribution(lp, top_k=2)[0] == pytest.approx([0.625, 0.375, 0, 0])
+    assert decoding.filtered_distribution(lp, top_p=0.79)[0] == pytest.approx([0.625, 0.375, 0, 0])
+    assert decoding.filtered_distribution(lp, top_p=0.81)[0] == pytest.approx([0.5, 0.3, 0.15, 0] / np.float64(0.95))
+    hot = decoding.filtered_distribution(lp, temperature=100.0)[0]
+    assert hot.max() - hot.min() < 0.02
+
+
+@pytest.mark.parametrize("kwargs", [{"beam": 0}, {"num": 0}, {"max_tokens": 0}])
+def test_beam_search_argument_errors(kwargs: dict) -> None:
+    with pytest.raises(WordseqError):
+        decoding.beam_search(BigramTable(random_table(0)), [4], **kwargs)
+
+
+def test_neural_state_select_repeats_rows_and_advance_is_batched() -> None:
+    model = tiny_neural(1)
+    state = model.select(model.start([4, 5]), np.array([0, 0, 0]))
+    lp = model.next_logprobs(state)
+    assert lp.shape == (3, len(VOCAB)) and np.allclose(lp[0], lp[2])
+    assert np.isneginf(lp[:, [VOCAB.pad_id, VOCAB.bos_id]]).all()
+    nxt = model.next_logprobs(model.advance(state, np.array([4, 5, 6])))
+    # row i of the batched step equals a single-row step by the same token
+    single = model.next_logprobs(model.advance(model.start([4, 5]), np.array([5])))
+    assert np.allclose(nxt[1], single[0], atol=1e-6)
+    assert np.allclose(np.exp(nxt).sum(axis=1), 1.0, atol=1e-5)
+
+
+# -- on a fixed table (tests/toy_lm.py) where greedy is not optimal ---------------------
 
 
 def test_greedy_takes_the_argmax_each_step() -> None:
@@ -33,31 +172,6 @@ def test_greedy_takes_the_argmax_each_step() -> None:
     assert lm.vocab.decode(hyp.token_ids) == ["a", "b", "</s>"]
     assert hyp.finished
     assert hyp.logprob == pytest.approx(np.log(0.4) + np.log(0.3) + np.log(0.5))
-
-
-def test_beam_of_one_equals_greedy() -> None:
-    lm = small_lm()
-    g = decoding.greedy(lm, [], max_tokens=10)
-    b = decoding.beam_search(lm, [], beam=1, max_tokens=10, length_penalty=0.0)
-    assert b[0].token_ids == g.token_ids
-    assert b[0].logprob == pytest.approx(g.logprob)
-
-
-@pytest.mark.parametrize("prompt", [[], ["a"], ["c"]])
-def test_wide_beam_finds_the_exact_best_sequence(prompt: list[str]) -> None:
-    lm = small_lm()
-    ids = lm.vocab.encode(prompt)
-    max_len = 5
-    all_seqs = enumerate_sequences(lm, max_len) if not prompt else None
-    hyps = decoding.beam_search(lm, ids, beam=200, max_tokens=max_len, length_penalty=0.0, num=3)
-    if all_seqs is not None:
-        best = sorted(all_seqs, key=lambda s: -s[1])[:3]
-        assert [h.token_ids for h in hyps] == [s for s, _ in best]
-        assert [h.logprob for h in hyps] == pytest.approx([lp for _, lp in best])
-    assert hyps[0].finished
-    # greedy is not optimal on this model, which is what makes the test meaningful
-    if not prompt:
-        assert hyps[0].token_ids != decoding.greedy(lm, ids, max_tokens=max_len).token_ids
 
 
 def test_small_beam_returns_sorted_n_best() -> None:
@@ -83,46 +197,3 @@ def test_banned_token_is_never_produced() -> None:
     assert a not in decoding.greedy(lm, [], ban=[a]).token_ids
     for h in decoding.sample(lm, [], num=20, seed=0, ban=[a]):
         assert a not in h.token_ids
-
-
-def test_sampling_is_reproducible_with_a_seed_and_varies_without() -> None:
-    lm = small_lm()
-    one = decoding.sample(lm, [], num=10, seed=7)
-    two = decoding.sample(lm, [], num=10, seed=7)
-    assert [h.token_ids for h in one] == [h.token_ids for h in two]
-    draws = {tuple(h.token_ids) for h in decoding.sample(lm, [], num=50, seed=1)}
-    assert len(draws) > 1
-
-
-def test_sample_frequencies_follow_the_model() -> None:
-    lm = small_lm()
-    hyps = decoding.sample(lm, [], num=4000, max_tokens=1, seed=3)
-    first = [lm.vocab.itos[h.token_ids[0]] for h in hyps]
-    assert first.count("a") / 4000 == pytest.approx(0.4, abs=0.03)
-    assert first.count("c") / 4000 == pytest.approx(0.35, abs=0.03)
-
-
-def test_top_k_and_top_p_filtering() -> None:
-    lp = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
-    p = decoding.filtered_distribution(lp, top_k=2)
-    assert p[0] == pytest.approx([0.5 / 0.8, 0.3 / 0.8, 0, 0])
-    p = decoding.filtered_distribution(lp, top_p=0.7)
-    assert p[0] == pytest.approx([0.5 / 0.8, 0.3 / 0.8, 0, 0])
-    p = decoding.filtered_distribution(lp, top_p=0.4)
-    assert p[0] == pytest.approx([1, 0, 0, 0])
-    p = decoding.filtered_distribution(lp, temperature=1e-3)
-    assert p[0] == pytest.approx([1, 0, 0, 0])
-
-
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda lm: decoding.beam_search(lm, [], beam=0),
-        lambda lm: decoding.sample(lm, [], temperature=0),
-        lambda lm: decoding.sample(lm, [], top_p=0),
-        lambda lm: decoding.greedy(lm, [], max_tokens=0),
-    ],
-)
-def test_bad_settings_raise_clear_errors(call) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(WordseqError):
-        call(small_lm())

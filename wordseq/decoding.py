@@ -129,7 +129,7 @@ def beam_search(
                 new_lps.append(lps)
         histories, token_lps = new_hist, new_lps
         if not keep_rows:
-            break
+            break  # every kept extension ended in </s>: no live beam is left
         rows_arr = np.array(keep_rows)
         scores = scores[rows_arr] + lp[rows_arr, np.array(keep_toks)]
         if len(finished) >= num:
@@ -178,10 +178,11 @@ def sample(
     for step in range(max_tokens):
         lp = np.where(banned[None, :], -np.inf, model.next_logprobs(state)).astype(np.float64)
         probs = filtered_distribution(lp, temperature, top_k, top_p)
-        # inverse-CDF draw, one uniform per row
+        # inverse-CDF draw, one uniform per row: the first token whose cdf exceeds u
+        # ('<=' so that u == 0 never picks a leading zero-probability token such as <pad>)
         cdf = np.cumsum(probs, axis=1)
         u = rng.random(len(live))[:, None] * cdf[:, -1:]
-        toks = np.minimum((cdf < u).sum(axis=1), lp.shape[1] - 1)
+        toks = np.minimum((cdf <= u).sum(axis=1), lp.shape[1] - 1)
         still = []
         for i, (row, t) in enumerate(zip(live.tolist(), toks.tolist())):
             hyps[row].token_ids.append(t)

@@ -66,18 +66,19 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 def _register() -> None:
-    from wordseq.cli import embeddings, generate, models, ngram, tokenize, vocab
+    from wordseq.cli import embeddings, generate, lm, models, ngram, tokenize, vocab
 
     cli.add_command(tokenize.tokenize)
     cli.add_command(vocab.vocab)
-    cli.add_command(ngram.ngram)
-    cli.add_command(generate.generate)
-    cli.add_command(models.models)
     cli.add_command(embeddings.train_embeddings)
     cli.add_command(embeddings.analogy)
     cli.add_command(embeddings.similar)
     cli.add_command(embeddings.eval_)
     cli.add_command(embeddings.embeddings)
+    cli.add_command(ngram.ngram)
+    cli.add_command(lm.lm)
+    cli.add_command(generate.generate)
+    cli.add_command(models.models)
 
 
 _register()

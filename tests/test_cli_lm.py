@@ -1,0 +1,183 @@
+"""wordseq lm train / eval and generate over a neural LM, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import invoke
+
+SENTENCES = [
+    "the cat sat on the mat .",
+    "the dog sat on the rug .",
+    "a cat saw a dog on the mat .",
+    "the dog saw the cat .",
+]
+SMALL = ["--emb", "16", "--hidden", "16", "--layers", "1", "--bptt", "8", "--batch-size", "4", "--epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("lmcorpus") / "corpus.txt"
+    path.write_text("\n".join(SENTENCES * 15) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("lmmodel") / "tiny"
+    result = invoke(CliRunner(), ["lm", "train", str(corpus), "-o", str(out), *SMALL, "--epochs", "3", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_model_dir_with_history(trained: Path) -> None:
+    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.pt", "resume.pt", "vocab.tsv"}
+    meta = json.loads((trained / "meta.json").read_text())
+    assert meta["kind"] == "lm" and meta["complete"] is True
+    assert meta["config"]["cell"] == "lstm" and meta["config"]["hidden"] == 16
+    assert len(meta["history"]) == 3
+    assert {"train_ppl", "valid_ppl", "lr", "tokens_per_s"} <= set(meta["history"][0])
+    assert meta["preprocessing"]["level"] == "word"
+    assert meta["valid"]["source"] == "held-out tail"
+    assert meta["corpus"][0]["sha256"]
+
+
+def test_train_shows_epochs_and_reports_test_perplexity(corpus: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["lm", "train", str(corpus), "-o", "t", *SMALL, "--valid", str(corpus), "--test", str(corpus)])
+    assert result.exit_code == 0
+    assert "epoch   1" in result.stderr and "valid ppl" in result.stderr and "tokens/s" in result.stderr
+    assert result.stdout.startswith("test_perplexity\t")
+
+
+def test_eval_reports_perplexity_and_oov(trained: Path, tmp_path: Path, runner: CliRunner) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the zebra .\n")
+    result = invoke(runner, ["lm", "eval", str(text), "-m", str(trained), "--json"])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["tokens"] == 8 and doc["oov"] == 1 and doc["sentences"] == 1
+    assert 1 < doc["perplexity"] < 100
+    plain = invoke(runner, ["lm", "eval", str(text), "-m", str(trained)])
+    assert plain.stdout.splitlines()[0].startswith("perplexity\t")
+
+
+def test_same_seed_same_model(corpus: Path, runner: CliRunner) -> None:
+    def ppl(name: str) -> float:
+        invoke(runner, ["lm", "train", str(corpus), "-o", name, *SMALL, "--seed", "5"])
+        return json.loads(invoke(runner, ["lm", "eval", str(corpus), "-m", name, "--json"]).stdout)["perplexity"]
+
+    assert ppl("a") == ppl("b")
+
+
+def test_char_level_reports_bits_per_char(corpus: Path, runner: CliRunner) -> None:
+    invoke(runner, ["lm", "train", str(corpus), "-o", "chars", "--level", "char", *SMALL, "--epochs", "1"])
+    doc = json.loads(invoke(runner, ["lm", "eval", str(corpus), "-m", "chars", "--json"]).stdout)
+    assert doc["level"] == "char" and doc["bits_per_char"] > 0
+    out = invoke(runner, ["generate", "-m", "chars", "--greedy", "--prompt", "the ca", "--max-tokens", "5"])
+    assert out.exit_code == 0 and out.stdout.startswith("the ca")
+
+
+def test_generate_greedy_beam_and_sample(trained: Path, runner: CliRunner) -> None:
+    m = str(trained)
+    greedy = invoke(runner, ["generate", "-m", m, "--greedy", "--prompt", "the", "--max-tokens", "6"])
+    assert greedy.exit_code == 0 and greedy.stdout.startswith("the ")
+    beam1 = invoke(runner, ["generate", "-m", m, "--beam", "1", "--prompt", "the", "--max-tokens", "6", "--length-penalty", "0"])
+    assert beam1.stdout == greedy.stdout
+    beams = invoke(runner, ["generate", "-m", m, "--beam", "4", "--num", "3", "--prompt", "the", "--json"])
+    doc = json.loads(beams.stdout)
+    assert doc["mode"] == "beam" and len(doc["results"]) == 3
+    scores = [r["score"] for r in doc["results"]]
+    assert scores == sorted(scores, reverse=True)
+    for r in doc["results"]:
+        assert r["prompt_tokens"] == ["the"] and len(r["logprobs"]) == len(r["tokens"])
+        assert r["logprob"] == pytest.approx(sum(r["logprobs"]), abs=1e-4)
+    samples = invoke(runner, ["generate", "-m", m, "--num", "3", "--seed", "7", "--top-k", "5"])
+    again = invoke(runner, ["generate", "-m", m, "--num", "3", "--seed", "7", "--top-k", "5"])
+    assert samples.exit_code == 0 and samples.stdout == again.stdout
+    assert len(samples.stdout.splitlines()) == 3
+
+
+def test_generate_errors(trained: Path, runner: CliRunner) -> None:
+    m = str(trained)
+    unknown = invoke(runner, ["generate", "-m", m, "--prompt", "zebra giraffe"])
+    assert unknown.exit_code == 1 and "no word of the prompt" in unknown.stderr
+    beam0 = invoke(runner, ["generate", "-m", m, "--beam", "0"])
+    assert beam0.exit_code == 1 and "--beam must be at least 1" in beam0.stderr
+    partly = invoke(runner, ["generate", "-m", m, "--prompt", "the zebra", "--greedy"])
+    assert partly.exit_code == 0 and "zebra" in partly.stderr
+
+
+def test_bad_input_errors(corpus: Path, tmp_path: Path, runner: CliRunner) -> None:
+    short = tmp_path / "short.txt"
+    short.write_text("a b\nc\n")
+    r = invoke(runner, ["lm", "train", str(short), "--valid", str(corpus)])
+    assert r.exit_code == 1 and "too short" in r.stderr
+    r = invoke(runner, ["lm", "train", str(corpus), "--tie", "--emb", "8", "--hidden", "16"])
+    assert r.exit_code == 1 and "--tie" in r.stderr
+    r = invoke(runner, ["lm", "train", str(corpus), "--resume", "-o", "nothing-here"])
+    assert r.exit_code == 1 and "nothing to resume" in r.stderr
+    not_ckpt = tmp_path / "fake"
+    not_ckpt.mkdir()
+    (not_ckpt / "meta.json").write_text('{"kind": "lm"}')
+    (not_ckpt / "model.pt").write_bytes(b"not a checkpoint")
+    r = invoke(runner, ["generate", "-m", str(not_ckpt)])
+    assert r.exit_code == 1 and "not a wordseq language-model checkpoint" in r.stderr
+
+
+def test_device_cuda_without_gpu_is_a_clear_error(corpus: Path, runner: CliRunner) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    r = invoke(runner, ["lm", "train", str(corpus), "--device", "cuda"])
+    assert r.exit_code == 1 and "--device cuda" in r.stderr and "--device cpu" in r.stderr
+
+
+def test_resume_continues_to_more_epochs(corpus: Path, runner: CliRunner) -> None:
+    invoke(runner, ["lm", "train", str(corpus), "-o", "r", *SMALL, "--epochs", "1"])
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "r", *SMALL, "--epochs", "2", "--resume"])
+    assert r.exit_code == 0, r.stderr
+    meta = json.loads(invoke(runner, ["models", "show", "r"]).stdout)
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+
+
+def test_init_embeddings_from_an_embeddings_model(corpus: Path, runner: CliRunner, wordseq_home: Path) -> None:
+    import numpy as np
+    import torch
+    from gensim.models import KeyedVectors
+
+    folder = wordseq_home / "embeddings" / "vec"
+    folder.mkdir(parents=True)
+    kv = KeyedVectors(vector_size=16)
+    kv.add_vectors(["cat", "dog", "unrelated"], np.arange(48, dtype=np.float32).reshape(3, 16))
+    kv.save(str(folder / "vectors.kv"))
+    (folder / "meta.json").write_text('{"kind": "embeddings"}')
+
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "e", "--init-embeddings", "vec", "--hidden", "16", "--layers", "1",
+                        "--bptt", "8", "--batch-size", "4", "--epochs", "1", "--lr", "1e-9"])
+    assert r.exit_code == 0, r.stderr
+    vocab_words = len(set(" ".join(SENTENCES).split()))
+    assert f"2 of {vocab_words} words" in r.stderr
+    from wordseq.neural.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(wordseq_home / "lm" / "e" / "model.pt")
+    assert ckpt.config.emb == 16  # taken from the embeddings
+    row = ckpt.model_state["encoder.weight"][ckpt.vocab.id("dog")]
+    assert torch.allclose(row, torch.arange(16, 32, dtype=torch.float32), atol=1e-3)
+    meta = json.loads((wordseq_home / "lm" / "e" / "meta.json").read_text())
+    assert meta["init_embeddings"]["found"] == 2
+    bad = invoke(runner, ["lm", "train", str(corpus), "--init-embeddings", "vec", "--emb", "8"])
+    assert bad.exit_code == 1 and "--emb 16" in bad.stderr
+
+
+def test_cli_import_does_not_load_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, wordseq.cli; print('torch' in sys.modules, 'gensim' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"

@@ -1,0 +1,73 @@
+"""Checkpoint files: tensors, the config, the vocabulary and training counters only.
+
+A checkpoint is a dict of state dicts and plain values, read back with
+``torch.load(weights_only=True)``: loading a model file never runs code from it.
+``model.pt`` holds the best weights (what ``generate`` and ``lm eval`` use);
+``resume.pt`` adds the trainer's state (optimizer, epoch, position, RNG) for ``--resume``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wordseq.errors import ModelError
+from wordseq.neural.config import LMConfig
+from wordseq.vocab import Vocabulary
+
+MAGIC = "wordseq-lm-checkpoint"
+VERSION = 1
+MODEL_FILE = "model.pt"
+RESUME_FILE = "resume.pt"
+VOCAB_FILE = "vocab.tsv"
+
+
+@dataclass
+class Checkpoint:
+    config: LMConfig
+    vocab: Vocabulary
+    model_state: dict[str, torch.Tensor]
+    trainer_state: dict[str, Any] | None = None
+
+
+def save_checkpoint(path: Path, ckpt: Checkpoint) -> None:
+    data: dict[str, Any] = {
+        "format": MAGIC,
+        "version": VERSION,
+        "config": ckpt.config.to_dict(),
+        "vocab": {"words": ckpt.vocab.itos, "counts": ckpt.vocab.counts},
+        "model": ckpt.model_state,
+    }
+    if ckpt.trainer_state is not None:
+        data["trainer"] = ckpt.trainer_state
+    torch.save(data, path)
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no checkpoint at {path}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols
+            data = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch's unpickler raises many kinds for a foreign file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"{path} is not a wordseq language-model checkpoint ({first[:160]})") from None
+    if not isinstance(data, dict) or data.get("format") != MAGIC:
+        raise ModelError(f"{path} is a torch file but not a wordseq language-model checkpoint")
+    if data.get("version") != VERSION:
+        raise ModelError(f"{path}: checkpoint format version {data.get('version')} is not supported (expected {VERSION})")
+    try:
+        config = LMConfig.from_dict(data["config"])
+        vocab = Vocabulary(data["vocab"]["words"], data["vocab"]["counts"])
+        model_state = data["model"]
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"{path} is a damaged wordseq checkpoint (missing {exc})") from None
+    if len(vocab) != config.vocab_size:
+        raise ModelError(f"{path} is damaged: vocabulary of {len(vocab)} for a model of {config.vocab_size}")
+    return Checkpoint(config, vocab, model_state, data.get("trainer"))
