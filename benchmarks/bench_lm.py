@@ -6,7 +6,8 @@
 2. Beam search (beam 5): decoding.beam_search batched over the beams (one forward per
    step) vs the same search where the model runs one forward per beam. Target: >= 3x.
 3. Quality: test perplexity of a wordseq LSTM vs the order-5 modified-KN n-gram model
-   (``wordseq ngram``), both trained on the same split. Skipped if ``ngram`` is absent.
+   (``wordseq ngram``), both trained on the same train/valid/test split of the Brown corpus
+   (../shared/corpora/brown.zip; the Lee corpus if absent) with the same vocabulary.
 
     .venv/bin/python benchmarks/bench_lm.py            # a few minutes on CPU
     .venv/bin/python benchmarks/bench_lm.py --quick    # speed sections only, fewer batches
@@ -201,33 +202,71 @@ def run_cli(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(WORDSEQ + args, capture_output=True, text=True, cwd=ROOT)
 
 
-def quality(device: str, epochs: int, tmp: Path) -> None:
-    print("\n== quality: test perplexity, LSTM vs order-5 modified Kneser-Ney ==")
+BROWN = ROOT.parent / "shared" / "corpora" / "brown.zip"
+
+
+def brown_sentences(path: Path) -> list[str]:
+    """Brown corpus sentences, tags stripped, lowercased, one per line (pretokenized)."""
+    import zipfile
+
+    out = []
+    with zipfile.ZipFile(path) as zf:
+        for name in sorted(zf.namelist()):
+            base = name.rsplit("/", 1)[-1]
+            if len(base) == 4 and base[0] == "c" and base[2:].isdigit():
+                for raw in zf.read(name).decode("utf-8").splitlines():
+                    words = [t.rsplit("/", 1)[0].lower() for t in raw.split()]
+                    if words:
+                        out.append(" ".join(words))
+    return out
+
+
+def quality_split(name: str, tmp: Path, brown: Path) -> tuple[Path, Path, Path, list[str], str]:
+    """train / valid / test files and the options both models are trained with."""
+    train, valid, test = tmp / "train.txt", tmp / "valid.txt", tmp / "test.txt"
+    if name == "brown":
+        sents = brown_sentences(brown)
+        # every 20th sentence to test, the one after it to valid: all genres in each part
+        parts: dict[int, list[str]] = {0: [], 1: [], 2: []}
+        for i, s in enumerate(sents):
+            parts[0 if i % 20 == 0 else 1 if i % 20 == 1 else 2].append(s)
+        test.write_text("\n".join(parts[0]) + "\n", encoding="utf-8")
+        valid.write_text("\n".join(parts[1]) + "\n", encoding="utf-8")
+        train.write_text("\n".join(parts[2]) + "\n", encoding="utf-8")
+        # one vocabulary for both models: singletons become <unk>, so both learn p(<unk>)
+        desc = f"Brown corpus sentences: train {len(parts[2]):,}, valid {len(parts[1]):,}, test {len(parts[0]):,} (every 20th)"
+        return train, valid, test, ["--pretokenized", "--min-count", "2"], desc
     lines = CORPUS.read_text(encoding="utf-8").splitlines()
     cut = int(len(lines) * 0.9)
-    train, valid = tmp / "train.txt", tmp / "valid.txt"
     train.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
     valid.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
-    test = tmp / "test.txt"
-    test.write_bytes(TEST.read_bytes().decode("utf-8", errors="replace").encode("utf-8"))
-    print(f"split: train {train.name} ({cut} articles of {CORPUS.name}), valid ({len(lines) - cut} articles), test {TEST.name}")
-    env_home = ["--quiet"]
+    test.write_bytes(TEST.read_bytes())
+    return train, valid, test, ["--min-count", "2"], f"Lee: train {cut} articles, valid {len(lines) - cut}, test {TEST.name}"
+
+
+def quality(device: str, epochs: int, tmp: Path, corpus: str, hidden: int, brown: Path) -> None:
+    print("\n== quality: test perplexity, LSTM vs order-5 modified Kneser-Ney (same split, same vocabulary) ==")
+    train, valid, test, common, desc = quality_split(corpus, tmp, brown)
+    print(f"split: {desc}; both models: {' '.join(common)}")
     lm_model = str(tmp / "lstm")
     start = time.perf_counter()
-    r = run_cli(env_home + ["lm", "train", str(train), "--valid", str(valid), "-o", lm_model, "--epochs", str(epochs),
-                            "--tie", "--dropout", "0.3", "--device", device, "--patience", "2"])
+    r = run_cli(["--quiet", "lm", "train", str(train), "--valid", str(valid), "-o", lm_model, "--epochs", str(epochs),
+                 "--emb", str(hidden), "--hidden", str(hidden), "--tie", "--dropout", "0.5" if hidden > 200 else "0.3",
+                 "--device", device, "--patience", "3", *common])
     if r.returncode != 0:
         print("wordseq lm train failed:", r.stderr.strip())
         return
     r = run_cli(["lm", "eval", str(test), "-m", lm_model, "--json", "--device", device])
-    lstm_ppl = json.loads(r.stdout)["perplexity"]
-    print(f"wordseq LSTM (2x200, tied, {epochs} epochs max, {time.perf_counter() - start:.0f}s): test perplexity {lstm_ppl:.1f}")
+    lstm = json.loads(r.stdout)
+    print(f"wordseq LSTM (2x{hidden}, tied, up to {epochs} epochs, {time.perf_counter() - start:.0f}s): "
+          f"test perplexity {lstm['perplexity']:.1f} (excl. OOV {lstm['perplexity_excl_oov']:.1f}, OOV rate {lstm['oov_rate']:.2%})")
 
     if run_cli(["ngram", "--help"]).returncode != 0:
-        print("n-gram comparison skipped: this build has no 'wordseq ngram' command (the n-gram issue is not merged yet)")
+        print("n-gram comparison skipped: this build has no 'wordseq ngram' command")
         return
     ng_model = str(tmp / "kn5")
-    r = run_cli(env_home + ["ngram", "train", str(train), "-o", ng_model, "--order", "5", "--smoothing", "modified-kneser-ney"])
+    start = time.perf_counter()
+    r = run_cli(["--quiet", "ngram", "train", str(train), "-o", ng_model, "--order", "5", "--smoothing", "modified-kneser-ney", *common])
     if r.returncode != 0:
         print("wordseq ngram train failed:", r.stderr.strip())
         return
@@ -235,9 +274,11 @@ def quality(device: str, epochs: int, tmp: Path) -> None:
     if r.returncode != 0:
         print("wordseq ngram eval failed:", r.stderr.strip())
         return
-    kn_ppl = json.loads(r.stdout)["perplexity"]
-    print(f"order-5 modified-KN n-gram: test perplexity {kn_ppl:.1f}")
-    print(f"LSTM / KN perplexity ratio {lstm_ppl / kn_ppl:.3f}  target < 1: {'MET' if lstm_ppl < kn_ppl else 'NOT MET'}")
+    kn = json.loads(r.stdout)
+    print(f"order-5 modified-KN n-gram ({time.perf_counter() - start:.0f}s): test perplexity {kn['perplexity']:.1f} "
+          f"(excl. OOV {kn['perplexity_excl_oov']:.1f}, OOV rate {kn['oov_rate']:.2%})")
+    ratio = lstm["perplexity"] / kn["perplexity"]
+    print(f"LSTM / KN perplexity ratio {ratio:.3f}  target < 1: {'MET' if ratio < 1 else 'NOT MET'}")
 
 
 def main() -> None:
@@ -247,6 +288,10 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--epochs", type=int, default=6, help="epochs for the quality section")
     ap.add_argument("--no-quality", action="store_true")
+    ap.add_argument("--quality-corpus", choices=["brown", "lee"], default="brown" if BROWN.exists() or "--brown" in sys.argv else "lee",
+                    help="brown: ../shared/corpora/brown.zip (default when present); lee: the shipped corpus")
+    ap.add_argument("--brown", type=Path, default=None, help="where brown.zip is, if not in ../shared/corpora")
+    ap.add_argument("--quality-hidden", type=int, default=200, help="LSTM size for the quality section")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="training text for the speed sections")
     ap.add_argument("--pretokenized", action="store_true", help="--corpus is already space-separated tokens")
     args = ap.parse_args()
@@ -278,7 +323,7 @@ def main() -> None:
     if not (args.quick or args.no_quality):
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["WORDSEQ_HOME"] = str(Path(tmp) / "home")
-            quality(args.device, args.epochs, Path(tmp))
+            quality(args.device, args.epochs, Path(tmp), args.quality_corpus, args.quality_hidden, args.brown or BROWN)
 
 
 if __name__ == "__main__":
