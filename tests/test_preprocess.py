@@ -19,6 +19,12 @@ def test_lemmatization_works_offline() -> None:
     assert tokens("The geese were running", lemmatize=True) == ["the", "goose", "be", "run"]
 
 
+def test_lemmas_keep_the_case_setting() -> None:
+    # simplemma capitalizes some proper nouns: lowercased text must stay lowercase
+    assert tokens("flights to Sydney", lemmatize=True) == ["flight", "to", "sydney"]
+    assert tokens("The Geese of Sydney", lemmatize=True, lower=False) == ["The", "goose", "of", "Sydney"]
+
+
 @pytest.mark.parametrize(
     "stem,expected",
     [("porter", ["gener", "run", "easili"]), ("snowball", ["general", "run", "easili"]), ("lancaster", ["gen", "run", "easy"])],

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 import click
 
@@ -52,6 +54,12 @@ class Progress:
     def advance(self, n: float = 1) -> None:
         if self._bar is not None:
             self._bar.advance(self._task, n)
+
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        """Pass items through, advancing the bar by one for each."""
+        for item in items:
+            yield item
+            self.advance()
 
     def update(self, **fields: Any) -> None:
         if self._bar is not None:

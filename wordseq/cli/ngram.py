@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -67,13 +66,7 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     reader = CorpusReader(list(corpus), encoding_errors)
     pre = Preprocessor(preprocess)
     with progress("counting", unit="lines") as bar:
-
-        def sequences() -> Iterator[list[str]]:
-            for line in reader:
-                yield from pre.sequences(line)
-                bar.advance()
-
-        model, figures = train_ngram((s for s in sequences() if s), config, preprocess)
+        model, figures = train_ngram(pre.iter_sequences(bar.track(reader)), config, preprocess)
     if reader.replaced:
         warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
     if figures.discount_fallback_orders:

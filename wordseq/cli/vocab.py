@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import sys
 from contextlib import nullcontext
 from typing import Any
@@ -41,13 +40,7 @@ def build(corpus: tuple[str, ...], output: str | None, min_count: int, max_size:
     reader = CorpusReader(list(corpus), encoding_errors)
     pre = Preprocessor(preprocess)
     with progress("counting", unit="lines") as bar:
-
-        def sequences() -> Iterator[list[str]]:
-            for line in reader:
-                yield from pre.sequences(line)
-                bar.advance()
-
-        voc = Vocabulary.build((s for s in sequences() if s), min_count=min_count, max_size=max_size)
+        voc = Vocabulary.build(pre.iter_sequences(bar.track(reader)), min_count=min_count, max_size=max_size)
     if reader.total_lines == 0:
         raise InputError(f"{', '.join(corpus)}: input is empty")
     cov = voc.coverage()

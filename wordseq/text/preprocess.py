@@ -266,7 +266,11 @@ def _make_lemmatizer() -> Callable[[str], str]:
         if not any(c.isalpha() for c in token):
             return token
         lemma = simplemma.lemmatize(token, lang="en")
-        # simplemma lowercases some lemmas; keep the token's own case when lowering is off
-        return lemma if token.islower() or lemma.lower() != token.lower() else token
+        # simplemma changes case both ways ('sydney' → 'Sydney', 'The' → 'the'): a
+        # lowercase token keeps a lowercase lemma, and a lemma that differs only in
+        # case from the token is no lemma at all
+        if token.islower():
+            return lemma.lower()
+        return token if lemma.lower() == token.lower() else lemma
 
     return lemmatize
