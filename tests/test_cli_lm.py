@@ -106,7 +106,7 @@ def test_generate_errors(trained: Path, runner: CliRunner) -> None:
     unknown = invoke(runner, ["generate", "-m", m, "--prompt", "zebra giraffe"])
     assert unknown.exit_code == 1 and "no word of the prompt" in unknown.stderr
     beam0 = invoke(runner, ["generate", "-m", m, "--beam", "0"])
-    assert beam0.exit_code == 1 and "--beam must be at least 1" in beam0.stderr
+    assert beam0.exit_code == 2 and "Invalid value for '--beam'" in beam0.stderr
     partly = invoke(runner, ["generate", "-m", m, "--prompt", "the zebra", "--greedy"])
     assert partly.exit_code == 0 and "zebra" in partly.stderr
 

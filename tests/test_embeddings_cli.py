@@ -135,6 +135,8 @@ def test_bad_inputs_give_one_line_errors(runner: CliRunner, trained: Path, tmp_p
     tiny.write_text("just a few words\n")
     garbage = tmp_path / "garbage.vec"
     garbage.write_text("3 4\nking 1 2\n")
+    words_only = tmp_path / "words.txt"
+    words_only.write_text("garbage\n")
     cases = [
         (["train-embeddings", str(empty), "-o", str(tmp_path / "m1")], "input is empty"),
         (["train-embeddings", str(tiny), "-o", str(tmp_path / "m2")], "lower --min-count"),
@@ -142,6 +144,7 @@ def test_bad_inputs_give_one_line_errors(runner: CliRunner, trained: Path, tmp_p
         (["similar", "govermnent", "-m", str(trained)], "nearest by spelling: government"),
         (["analogy", "Kingz", "man", "woman", "-m", str(trained)], "after preprocessing: 'kingz'"),
         (["embeddings", "import", str(garbage), "-o", "bad"], "not a valid word2vec-text file"),
+        (["embeddings", "import", str(words_only), "-o", "bad"], "holds no vectors"),
         (["eval", "analogies", str(tmp_path / "none.txt"), "-m", str(trained)], "no such file"),
     ]
     for args, message in cases:

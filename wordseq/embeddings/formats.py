@@ -87,8 +87,8 @@ def import_word2vec(path: Path, fmt: str = "auto") -> Any:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=binary, no_header=not has_header)
     except Exception as exc:  # gensim raises ValueError, EOFError, UnicodeDecodeError... on bad files
         raise InputError(f"{path}: not a valid {fmt} file ({type(exc).__name__}: {exc})") from None
-    if len(kv) == 0:
-        raise InputError(f"{path}: holds no vectors")
+    if len(kv) == 0 or kv.vector_size == 0:
+        raise InputError(f"{path}: holds no vectors (expected lines 'word v1 v2 ...')")
     if not np.all(np.isfinite(kv.vectors)):
         raise InputError(f"{path}: some values are not finite numbers (nan or inf); the file is damaged")
     return kv
