@@ -30,8 +30,11 @@ def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wordseq.cli.startup import import_nltk_quickly
+
         settings = {k: kwargs.pop(k) for k in _PREPROCESSING_KEYS}
         kwargs["preprocess"] = PreprocessConfig(**settings)
+        import_nltk_quickly(kwargs["preprocess"])
         return func(*args, **kwargs)
 
     for option in reversed(options):

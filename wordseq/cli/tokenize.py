@@ -38,10 +38,8 @@ def tokenize(files: tuple[str, ...], output: str | None, workers: int, preproces
     sink: Any = atomic_file(output) if output else nullcontext(sys.stdout)
     lines_in = tokens = 0
     with sink as out, progress("tokenize", unit="lines") as bar:
-        for out_lines, n_tokens, n_lines in tokenize_lines(reader, preprocess, workers):
-            if out_lines:
-                out.write("\n".join(out_lines))
-                out.write("\n")
+        for text, n_tokens, n_lines in tokenize_lines(reader, preprocess, workers):
+            out.write(text)
             lines_in += n_lines
             tokens += n_tokens
             bar.advance(n_lines)

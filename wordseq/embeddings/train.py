@@ -84,11 +84,11 @@ def write_token_file(lines: Iterable[str], preprocess: PreprocessConfig, out: Te
 
     stats = CorpusStats()
     rng = random.Random(seed)
-    for out_lines, n_tokens, n_lines in tokenize_lines(lines, preprocess, workers):
+    for text, n_tokens, n_lines in tokenize_lines(lines, preprocess, workers):
         stats.lines += n_lines
         stats.tokens += n_tokens
         pieces: list[str] = []
-        for line in out_lines:
+        for line in text.splitlines():
             if not line:
                 continue
             if line.count(" ") >= MAX_SEQUENCE_TOKENS:

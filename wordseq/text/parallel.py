@@ -16,59 +16,87 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.text.reader import CorpusReader, decode_block
 
 Entries = list[tuple[tuple[str, bool], list[str]]]
 
 
-def _tokenize_block(pre: Preprocessor, lines: list[str]) -> tuple[list[str], int]:
+def _tokenize_block(pre: Preprocessor, lines: list[str]) -> tuple[str, int]:
+    """The block's output as one string (a line per sequence, each ending in a newline):
+    one object to pickle instead of thousands."""
     out, n = [], 0
     for line in lines:
         for seq in pre.sequences(line):
             n += len(seq)
             out.append(" ".join(seq))
-    return out, n
+    return ("\n".join(out) + "\n") if out else "", n
 
 
-def _child(config: PreprocessConfig, inbox: Any, outbox: Any) -> None:
+# A block is either raw bytes of whole lines from a CorpusReader (label, first line number,
+# bytes), decoded by whichever process tokenizes it, or text lines joined by newlines (a
+# read line never holds one): either way one object to pickle, not thousands.
+Block = tuple[str, int, bytes] | str
+
+
+def _lines_of(block: Block, encoding_errors: str) -> tuple[list[str], int]:
+    """The block's lines and how many invalid bytes were replaced in them."""
+    if isinstance(block, str):
+        return block.split("\n"), 0
+    return decode_block(*block, encoding_errors)
+
+
+def _child(config: PreprocessConfig, encoding_errors: str, inbox: Any, outbox: Any) -> None:
     pre = Preprocessor(config)
     pre.record_new_entries()
     while True:
         task = inbox.get()
         if task is None:
             return
-        lines, shared = task
+        block, shared = task
         try:
             pre.add_entries(shared)
+            lines, replaced = _lines_of(block, encoding_errors)
             out, n = _tokenize_block(pre, lines)
-            outbox.put((out, n, pre.take_new_entries(), None))
+            outbox.put((out, n, len(lines), replaced, pre.take_new_entries(), None))
         except Exception as exc:  # handed to the parent, which raises it
-            outbox.put(([], 0, [], exc))
+            outbox.put(("", 0, 0, 0, [], exc))
 
 
-def _blocks(lines: Iterable[str], block_lines: int) -> Iterator[list[str]]:
+def _blocks(lines: Iterable[str], block_lines: int) -> Iterator[Block]:
+    if isinstance(lines, CorpusReader):
+        yield from lines.byte_blocks()
+        return
     block: list[str] = []
     for line in lines:
         block.append(line)
         if len(block) >= block_lines:
-            yield block
+            yield "\n".join(block)
             block = []
     if block:
-        yield block
+        yield "\n".join(block)
 
 
 def tokenize_lines(
     lines: Iterable[str], config: PreprocessConfig, workers: int = 1, block_lines: int = 2000
-) -> Iterator[tuple[list[str], int, int]]:
-    """Yield (output lines, token count, input lines) per block, in input order.
+) -> Iterator[tuple[str, int, int]]:
+    """Yield (output text, token count, input lines) per block, in input order.
 
-    At most two blocks per child process are in flight, so memory does not grow with
-    the input.
+    The output text holds one line per sequence, each ending in a newline (tokens never
+    contain line breaks, so ``text.splitlines()`` gives the sequences back). Given a
+    CorpusReader, blocks are read as bytes and decoded where they are tokenized; its
+    ``replaced`` count is kept up to date. At most two blocks per child process are in
+    flight, so memory does not grow with the input.
     """
+    reader = lines if isinstance(lines, CorpusReader) else None
+    errors = reader.encoding_errors if reader is not None else "strict"
     pre = Preprocessor(config)
     if workers <= 1:
         for block in _blocks(lines, block_lines):
-            out, n = _tokenize_block(pre, block)
-            yield out, n, len(block)
+            text_lines, replaced = _lines_of(block, errors)
+            if reader is not None:
+                reader.replaced += replaced
+            out, n = _tokenize_block(pre, text_lines)
+            yield out, n, len(text_lines)
         return
 
     # loaded before the fork, the lemma tables are shared with the children's pages
@@ -78,26 +106,29 @@ def tokenize_lines(
     ctx = multiprocessing.get_context()
     inboxes = [ctx.Queue() for _ in range(children)]
     outboxes = [ctx.Queue() for _ in range(children)]
-    procs = [ctx.Process(target=_child, args=(config, inboxes[c], outboxes[c]), daemon=True) for c in range(children)]
+    procs = [ctx.Process(target=_child, args=(config, errors, inboxes[c], outboxes[c]), daemon=True)
+             for c in range(children)]
     for p in procs:
         p.start()
     shared: Entries = []  # entries computed anywhere, in arrival order
     sent = [0] * children  # how much of ``shared`` each child has been given
     in_flight = [0] * children
-    # input order: (child index or -1 for the parent, block size, parent's result)
-    pending: deque[tuple[int, int, Any]] = deque()
+    # input order: (child index, or -1 for the parent with its result)
+    pending: deque[tuple[int, Any]] = deque()
 
-    def collect() -> tuple[list[str], int, int]:
-        c, size, result = pending.popleft()
+    def collect() -> tuple[str, int, int]:
+        c, result = pending.popleft()
         if c < 0:
-            out, n = result
-            return out, n, size
-        out, n, new, exc = outboxes[c].get()
-        in_flight[c] -= 1
-        if exc is not None:
-            raise exc
-        pre.add_entries(new)
-        shared.extend(new)
+            out, n, size, replaced = result
+        else:
+            out, n, size, replaced, new, exc = outboxes[c].get()
+            in_flight[c] -= 1
+            if exc is not None:
+                raise exc
+            pre.add_entries(new)
+            shared.extend(new)
+        if reader is not None:
+            reader.replaced += replaced
         return out, n, size
 
     def ready() -> bool:
@@ -113,11 +144,12 @@ def tokenize_lines(
                 inboxes[c].put((block, shared[sent[c]:]))
                 sent[c] = len(shared)
                 in_flight[c] += 1
-                pending.append((c, len(block), None))
+                pending.append((c, None))
             else:
-                result = _tokenize_block(pre, block)
+                text_lines, replaced = _lines_of(block, errors)
+                out, n = _tokenize_block(pre, text_lines)
                 shared.extend(pre.take_new_entries())
-                pending.append((-1, len(block), result))
+                pending.append((-1, (out, n, len(text_lines), replaced)))
             while pending and ready():
                 yield collect()
         while pending:

@@ -84,21 +84,84 @@ class CorpusReader:
                 lineno += 1
                 stats.bytes += len(raw)
                 digest.update(raw)
-                if b"\x00" in raw:
-                    raise InputError(f"{label}: line {lineno}: NUL byte; this looks like a binary file, not text")
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    if self.encoding_errors == "strict":
-                        raise InputError(
-                            f"{label}: line {lineno}: invalid UTF-8 byte 0x{raw[exc.start]:02x} "
-                            f"at column {exc.start + 1}; use --encoding-errors replace to go on"
-                        ) from None
-                    line = raw.decode("utf-8", errors="replace")
-                    self.replaced += _count_invalid_bytes(raw)
+                line, replaced = decode_line(label, lineno, raw, self.encoding_errors)
+                self.replaced += replaced
                 stats.lines = lineno
-                yield line.rstrip("\r\n")
+                yield line
         stats.sha256 = digest.hexdigest()
+
+    def byte_blocks(self, block_bytes: int = 1 << 15) -> Iterator[tuple[str, int, bytes]]:
+        """Whole lines in blocks of about ``block_bytes``: (input label, number of the
+        block's first line, raw bytes). Decode them with ``decode_block`` (in any process);
+        ``sources`` is filled as by plain iteration, ``replaced`` is left to the caller."""
+        self.sources = []
+        self.replaced = 0
+        for name in self.paths:
+            stats = SourceStats(name=name)
+            self.sources.append(stats)
+            digest = hashlib.sha256()
+            label = "<stdin>" if name == "-" else name
+            with _open_binary(name, self.stdin) as fh:
+                rest = b""
+                while True:
+                    chunk = fh.read(block_bytes)
+                    if not chunk:
+                        break
+                    stats.bytes += len(chunk)
+                    digest.update(chunk)
+                    data = rest + chunk
+                    cut = data.rfind(b"\n") + 1
+                    if cut == 0:
+                        rest = data
+                        continue
+                    rest = data[cut:]
+                    first = stats.lines + 1
+                    stats.lines += data.count(b"\n", 0, cut)
+                    yield label, first, data[:cut]
+                if rest:
+                    stats.lines += 1
+                    yield label, stats.lines, rest
+            stats.sha256 = digest.hexdigest()
+
+
+def decode_line(label: str, lineno: int, raw: bytes, encoding_errors: str) -> tuple[str, int]:
+    """One line (bytes, newline included or not) as text, and how many bytes were replaced."""
+    if b"\x00" in raw:
+        raise InputError(f"{label}: line {lineno}: NUL byte; this looks like a binary file, not text")
+    try:
+        line = raw.decode("utf-8")
+        replaced = 0
+    except UnicodeDecodeError as exc:
+        if encoding_errors == "strict":
+            raise InputError(
+                f"{label}: line {lineno}: invalid UTF-8 byte 0x{raw[exc.start]:02x} "
+                f"at column {exc.start + 1}; use --encoding-errors replace to go on"
+            ) from None
+        line = raw.decode("utf-8", errors="replace")
+        replaced = _count_invalid_bytes(raw)
+    return line.rstrip("\r\n"), replaced
+
+
+def decode_block(label: str, first_line: int, data: bytes, encoding_errors: str) -> tuple[list[str], int]:
+    """The lines of a ``byte_blocks`` block, with the errors ``decode_line`` gives."""
+    if b"\x00" not in data:
+        try:
+            # the common case in one C call; only a bad block goes line by line
+            lines = data.decode("utf-8").split("\n")
+            if data.endswith(b"\n"):
+                lines.pop()
+            return [line.rstrip("\r") for line in lines], 0
+        except UnicodeDecodeError:
+            pass
+    raws = data.split(b"\n")
+    if data.endswith(b"\n"):
+        raws.pop()
+    out, replaced = [], 0
+    for i, raw in enumerate(raws):
+        line, n = decode_line(label, first_line + i, raw, encoding_errors)
+        out.append(line)
+        replaced += n
+    return out, replaced
 
 
 def check_readable(name: str) -> None:
@@ -168,6 +231,12 @@ class _CheckedCompressed:
     def __iter__(self) -> Iterator[bytes]:
         try:
             yield from self.fh
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise InputError(f"{self.name}: damaged compressed file: {exc}") from None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self.fh.read(size)
         except (OSError, EOFError, lzma.LZMAError) as exc:
             raise InputError(f"{self.name}: damaged compressed file: {exc}") from None
 
