@@ -49,7 +49,7 @@ def _child(config: PreprocessConfig, encoding_errors: str, inbox: Any, outbox: A
     pre = Preprocessor(config)
     pre.record_new_entries()
     while True:
-        task = inbox.get()
+        task = inbox.recv()
         if task is None:
             return
         block, shared = task
@@ -104,9 +104,14 @@ def tokenize_lines(
     pre.record_new_entries()
     children = workers - 1
     ctx = multiprocessing.get_context()
-    inboxes = [ctx.Queue() for _ in range(children)]
+    # Tasks go down a pipe, sent by this thread at once: a Queue would hand them to a
+    # feeder thread that waits for the GIL while the parent tokenizes, starving the
+    # child. Results come back on a Queue, so a child never blocks on sending (and the
+    # two can never wait on each other).
+    pipes = [ctx.Pipe(duplex=False) for _ in range(children)]
+    inboxes = [send_end for _, send_end in pipes]
     outboxes = [ctx.Queue() for _ in range(children)]
-    procs = [ctx.Process(target=_child, args=(config, errors, inboxes[c], outboxes[c]), daemon=True)
+    procs = [ctx.Process(target=_child, args=(config, errors, pipes[c][0], outboxes[c]), daemon=True)
              for c in range(children)]
     for p in procs:
         p.start()
@@ -141,7 +146,7 @@ def tokenize_lines(
             # only when every child already has two waiting
             c = min(range(children), key=in_flight.__getitem__)
             if in_flight[c] < 2:
-                inboxes[c].put((block, shared[sent[c]:]))
+                inboxes[c].send((block, shared[sent[c]:]))
                 sent[c] = len(shared)
                 in_flight[c] += 1
                 pending.append((c, None))
@@ -155,7 +160,7 @@ def tokenize_lines(
         while pending:
             yield collect()
         for box in inboxes:
-            box.put(None)
+            box.send(None)
         for p in procs:
             p.join()
     finally:
