@@ -137,3 +137,38 @@ def test_broken_pipe_ends_quietly(tmp_path: Path) -> None:
     proc = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
     assert proc.stdout.startswith("hundreds of people")
     assert "Traceback" not in proc.stderr and "Error" not in proc.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bad_bytes_deep_in_a_large_file_are_found_on_their_line(runner: CliRunner, tmp_path: Path, workers: str) -> None:
+    # 30 k lines span about 20 read blocks; the bad byte sits in a late one
+    lines = [b"word number %d here" % i for i in range(30000)]
+    lines[25678] = b"bad \xff byte"
+    lines[28000] = b"more \xfe\xfd"
+    f = tmp_path / "big.txt"
+    f.write_bytes(b"\n".join(lines) + b"\n")
+    strict = invoke(runner, ["tokenize", str(f), "--workers", workers])
+    assert strict.exit_code == 1
+    assert f"{f}: line 25679: invalid UTF-8 byte 0xff at column 5" in strict.stderr
+    replaced = invoke(runner, ["tokenize", str(f), "--workers", workers, "--encoding-errors", "replace"])
+    assert replaced.exit_code == 0
+    out = replaced.stdout.splitlines()
+    assert len(out) == 30000 and out[25678] == "bad \ufffd byte" and out[29999] == "word number 29999 here"
+    assert "replaced 3 invalid UTF-8 byte(s)" in replaced.stderr
+
+
+def test_reader_byte_blocks_count_lines_like_plain_reading(tmp_path: Path) -> None:
+    from wordseq.text.reader import CorpusReader, decode_block
+
+    f = tmp_path / "t.txt"
+    f.write_bytes(b"".join(b"line %d\r\n" % i for i in range(20000)) + b"no newline at end")
+    plain = CorpusReader([str(f)])
+    expected = list(plain)
+    blocks = CorpusReader([str(f)])
+    got, starts = [], []
+    for label, first, data in blocks.byte_blocks():
+        starts.append(first)
+        got.extend(decode_block(label, first, data, "strict")[0])
+        assert first == len(got) - len(decode_block(label, first, data, "strict")[0]) + 1
+    assert got == expected and len(starts) > 3
+    assert blocks.sources[0].to_dict() == plain.sources[0].to_dict()
