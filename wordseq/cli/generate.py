@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from wordseq.cli.console import echo_json, log, warn
+from wordseq.cli.startup import import_nltk_quickly
 from wordseq.errors import InputError, WordseqError
 
 
@@ -64,6 +65,7 @@ def generate(model_name: str | None, prompt: str, mode: str, beam: int | None, t
         mode = "beam"
     lm = load_language_model(model_name, device)
     vocab = lm.vocab
+    import_nltk_quickly(lm.preprocess)
     pre = Preprocessor(lm.preprocess)
     prompt_tokens = pre.normalize_query(prompt) if prompt.strip() else []
     prompt_ids = vocab.encode(prompt_tokens)

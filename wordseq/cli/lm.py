@@ -9,6 +9,7 @@ import click
 
 from wordseq.cli.console import echo_json, log, progress, warn
 from wordseq.cli.options import json_option, preprocessing_options
+from wordseq.cli.startup import import_nltk_quickly
 from wordseq.errors import InputError
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -239,6 +240,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, device: str, encoding_e
     lm_ = load_neural_lm(path, device)
     reader = CorpusReader(list(text), encoding_errors)
     with progress("scoring", unit="lines"):
+        import_nltk_quickly(lm_.preprocess)
         stream = encode_text(reader, Preprocessor(lm_.preprocess), lm_.vocab)
     if stream.predicted == 0:
         raise InputError(f"{', '.join(text)}: no tokens to score")

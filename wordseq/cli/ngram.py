@@ -11,6 +11,7 @@ import click
 
 from wordseq.cli.console import echo_json, log, progress, warn
 from wordseq.cli.options import json_option, preprocessing_options
+from wordseq.cli.startup import import_nltk_quickly
 from wordseq.text.preprocess import PreprocessConfig
 
 SMOOTHING_CHOICES = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle", "stupid-backoff")
@@ -106,6 +107,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, encodin
 
     model = _load(model_name)
     reader = CorpusReader(list(text), encoding_errors)
+    import_nltk_quickly(model.preprocess)
     pre = Preprocessor(model.preprocess)
     report, lines = model.perplexity(pre.iter_sequences(reader), per_line=per_line)
     if as_json:
