@@ -29,13 +29,6 @@ class PerplexityReport:
             self.oov += 1
             self.oov_logprob += logprob
 
-    def merge(self, other: "PerplexityReport") -> None:
-        self.sentences += other.sentences
-        self.tokens += other.tokens
-        self.oov += other.oov
-        self.logprob += other.logprob
-        self.oov_logprob += other.oov_logprob
-
     @property
     def perplexity(self) -> float:
         return math.exp(-self.logprob / self.tokens) if self.tokens else math.inf

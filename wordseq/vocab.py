@@ -128,8 +128,8 @@ class Vocabulary:
 
     def save(self, path: Path) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
-            for w, c in zip(self.itos, self.counts):
-                fh.write(f"{w}\t{c}\n")
+            for line in self.to_tsv_lines():
+                fh.write(line + "\n")
 
     def to_tsv_lines(self) -> Iterable[str]:
         for w, c in zip(self.itos, self.counts):

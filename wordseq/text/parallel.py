@@ -1,11 +1,11 @@
 """Tokenize many lines on several cores, output in input order, memory bounded.
 
 With N workers, blocks of lines go to N tokenizers: N-1 child processes and the parent
-(which also reads and writes, so it tokenizes a block only when the children are
-busy); N processes keep N cores busy. Results are yielded in input order. Tokenizing is cached per
-distinct chunk (see Preprocessor); every tokenizer hands the cache entries it computed to
-the others, so a rare word is tokenized, lemmatized and stemmed about once overall rather
-than once per process.
+(which also reads and writes, so it tokenizes a block only when the children are busy);
+N processes keep N cores busy. Results are yielded in input order. Tokenizing is cached
+per distinct chunk (see Preprocessor); every tokenizer hands the cache entries it
+computed to the others, so a rare word is tokenized, lemmatized and stemmed about once
+overall rather than once per process.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.text.preprocess import CacheEntries, PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, decode_block
-
-Entries = list[tuple[tuple[str, bool], list[str]]]
 
 
 def _tokenize_block(pre: Preprocessor, lines: list[str]) -> tuple[str, int]:
@@ -115,7 +113,7 @@ def tokenize_lines(
              for c in range(children)]
     for p in procs:
         p.start()
-    shared: Entries = []  # entries computed anywhere, in arrival order
+    shared: CacheEntries = []  # entries computed anywhere, in arrival order
     sent = [0] * children  # how much of ``shared`` each child has been given
     in_flight = [0] * children
     # input order: (child index, or -1 for the parent with its result)

@@ -21,6 +21,8 @@ STEMMERS = ("porter", "snowball", "lancaster")
 LEVELS = ("word", "char")
 # Character-level sequences show a space as this token, so tokens stay space-separated.
 SPACE_TOKEN = "▁"
+# Chunk-cache entries handed between parallel tokenizers: ((chunk, is_final), tokens).
+CacheEntries = list[tuple[tuple[str, bool], list[str]]]
 # The only purely alphabetic words NLTK's tokenizer splits (its CONTRACTIONS2 rules).
 _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
 
@@ -81,7 +83,7 @@ class Preprocessor:
     def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
         self._chunk_cache: dict[tuple[str, bool], list[str]] = {}
-        self._new_chunks: list[tuple[tuple[str, bool], list[str]]] | None = None
+        self._new_chunks: CacheEntries | None = None
         self._token_cache: dict[str, str | None] = {}
         self._word_tokenizer: Any = None
         self._normalize_token: Callable[[str], str | None] | None = None
@@ -147,12 +149,12 @@ class Preprocessor:
         """From now on, remember cache entries computed here (see ``take_new_entries``)."""
         self._new_chunks = []
 
-    def take_new_entries(self) -> list[tuple[tuple[str, bool], list[str]]]:
+    def take_new_entries(self) -> CacheEntries:
         """Cache entries computed since the last call, for sharing with other workers."""
         new, self._new_chunks = self._new_chunks or [], []
         return new
 
-    def add_entries(self, entries: list[tuple[tuple[str, bool], list[str]]]) -> None:
+    def add_entries(self, entries: CacheEntries) -> None:
         """Take cache entries computed by another worker with the same settings."""
         self._chunk_cache.update(entries)
         # an alphabetic chunk is one raw token: its result also serves the token cache

@@ -11,7 +11,7 @@ import gzip
 import hashlib
 import lzma
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -239,8 +239,3 @@ class _CheckedCompressed:
             return self.fh.read(size)
         except (OSError, EOFError, lzma.LZMAError) as exc:
             raise InputError(f"{self.name}: damaged compressed file: {exc}") from None
-
-
-def read_lines(paths: Iterable[str], encoding_errors: str = "strict") -> Iterator[str]:
-    """Convenience: iterate lines of ``paths`` without keeping the reader."""
-    return iter(CorpusReader(list(paths), encoding_errors))
