@@ -25,7 +25,7 @@ FORMAT_VERSION = 1
 DEFAULT_NAME = "default"
 
 # Model kinds and the folder each lives in under $WORDSEQ_HOME.
-KINDS = ("embeddings", "ngram", "lm")
+KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq")
 
 
 def wordseq_home() -> Path:
@@ -97,6 +97,8 @@ def find_model(name_or_path: str | None, kind: str | tuple[str, ...]) -> tuple[P
         "embeddings": "wordseq train-embeddings CORPUS",
         "ngram": "wordseq ngram train CORPUS",
         "lm": "wordseq lm train CORPUS",
+        "classifier": "wordseq classify train DATA",
+        "seq2seq": "wordseq seq2seq train PAIRS",
     }
     how = " or ".join(f"'{hint[k]} -o {name}'" for k in kinds)
     raise ModelError(f"no {what} model named {name!r}; train one with {how}")
