@@ -14,6 +14,7 @@ Run: .venv/bin/python benchmarks/bench_embeddings.py [--quick]
 from __future__ import annotations
 
 import argparse
+import sys
 import logging
 import tempfile
 import time
@@ -21,9 +22,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-BROWN = Path("/work/shared/corpora/brown.zip")
-if not BROWN.exists():
-    BROWN = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "brown.zip"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpora import corpora_dir  # noqa: E402
+
+BROWN = corpora_dir() / "brown.zip"
 
 
 def write_brown_tokens(out: Path) -> int:
