@@ -1,0 +1,187 @@
+"""wordseq seq2seq train / eval / convert-cmudict and wordseq transduce, through the CLI."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import DATA, invoke
+from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401
+from wordseq.errors import InputError
+
+TINY = ["--emb", "8", "--hidden", "16", "--batch-size", "16", "--dropout", "0", "--seed", "3"]
+
+
+@pytest.fixture(scope="module")
+def pairs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("pairs")
+    write_pairs(folder / "train.tsv", reverse_pairs(random_strings(120, 2, 5, seed=1, alphabet="abcd")))
+    write_pairs(folder / "dev.tsv", reverse_pairs(random_strings(20, 2, 5, seed=2, alphabet="abcd")))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(pairs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("s2s") / "rev"
+    result = invoke(CliRunner(), ["seq2seq", "train", str(pairs_dir / "train.tsv"), "--dev", str(pairs_dir / "dev.tsv"),
+                                  "-o", str(out), *TINY, "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_a_model_directory_with_history(trained: Path) -> None:
+    assert {p.name for p in trained.iterdir()} == {"meta.json", "model.pt", "resume.pt", "source_vocab.tsv", "target_vocab.tsv"}
+    meta = json.loads((trained / "meta.json").read_text())
+    assert meta["kind"] == "seq2seq" and meta["training"]["complete"] is True
+    assert meta["config"]["attention"] == "general" and meta["config"]["hidden"] == 16
+    assert meta["preprocessing"]["source"]["level"] == "char" and meta["preprocessing"]["target"]["pretokenized"]
+    history = meta["training"]["history"]
+    assert [r["epoch"] for r in history] == [1, 2]
+    assert history[1]["dev_loss"] < history[0]["dev_loss"]  # it learns
+    assert {"train_loss", "dev_loss", "dev_wer", "dev_ter", "lr", "tokens_per_s"} <= set(history[0])
+    assert meta["corpus"][0]["sha256"] and meta["training"]["dev"]["pairs"] == 20
+
+
+def test_train_shows_epochs_on_stderr_and_nothing_on_stdout(pairs_dir: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "-o", "r", *TINY, "--epochs", "1",
+                             "--attention", "additive", "--encoder", "gru", "--decoder", "gru", "--dev-percent", "20"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert "epoch   1" in result.stderr and "dev WER" in result.stderr and "held-out 20%" in result.stderr
+
+
+def test_eval_prints_named_figures_and_json(trained: Path, pairs_dir: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["seq2seq", "eval", str(pairs_dir / "dev.tsv"), "-m", str(trained)])
+    assert result.exit_code == 0
+    names = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    assert names == ["sources", "pairs", "exact_match", "word_error_rate", "token_error_rate", "bleu"]
+    doc = json.loads(invoke(runner, ["seq2seq", "eval", str(pairs_dir / "dev.tsv"), "-m", str(trained), "--beam", "3",
+                                     "--json"]).stdout)
+    assert doc["pairs"] == 20 and doc["beam"] == 3
+    assert doc["word_error_rate"] == pytest.approx(1 - doc["exact_match"])
+
+
+def test_transduce_gives_one_line_per_input_line_blank_lines_included(trained: Path, runner: CliRunner) -> None:
+    text = "abc\n\n   \ndcba\nzz\n"
+    result = invoke(runner, ["transduce", "-m", str(trained), "--batch-size", "2"], input=text)
+    assert result.exit_code == 0
+    lines = result.stdout.split("\n")
+    assert len(lines) == 6 and lines[-1] == ""  # five lines, each ended by a newline
+    assert lines[1] == "" and lines[2] == ""
+    assert all(lines[i] for i in (0, 3, 4))  # unknown characters still give an output
+    streamed = invoke(runner, ["transduce", "-m", str(trained), "--batch-size", "1"], input=text)
+    assert streamed.stdout == result.stdout
+
+
+def test_transduce_n_best_and_json(trained: Path, tmp_path: Path, runner: CliRunner) -> None:
+    f = tmp_path / "in.txt"
+    f.write_text("abc\n\nbd\n")
+    result = invoke(runner, ["transduce", str(f), "-m", str(trained), "--beam", "3", "--num", "2"])
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and len(lines[0].split("\t")) == 2 and lines[1] == ""
+    nl = [json.loads(line) for line in invoke(runner, ["transduce", str(f), "-m", str(trained), "--nl"]).stdout.splitlines()]
+    assert [d["source"] for d in nl] == ["abc", "", "bd"] and nl[1]["outputs"] == []
+    assert {"text", "tokens", "logprob", "score", "finished"} == set(nl[0]["outputs"][0])
+    doc = json.loads(invoke(runner, ["transduce", str(f), "-m", str(trained), "--json", "--beam", "2"]).stdout)
+    assert doc["beam"] == 2 and len(doc["results"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("ab\tb a\nab b a\n", "line 2: expected 'source<TAB>target', found no tab"),
+        ("ab\tb a\n\tb a\n", "line 2: the source (before the tab) is empty"),
+    ],
+)
+def test_bad_pairs_give_one_error_line_with_file_and_line(content: str, message: str, tmp_path: Path,
+                                                          runner: CliRunner, trained: Path) -> None:
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(content)
+    for args in (["seq2seq", "train", str(bad), "-o", "x", *TINY], ["seq2seq", "eval", str(bad), "-m", str(trained)]):
+        result = invoke(runner, args)
+        assert result.exit_code == 1
+        assert result.stderr == f"Error: {bad}: {message}\n"
+
+
+def test_interrupted_training_saves_and_resume_finishes_it(pairs_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+    from wordseq.seq2seq import train_seq2seq
+
+    out = tmp_path / "interrupted"
+
+    def ctrl_c(done: int, total: int, loss: float) -> None:
+        if done == 3:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends: the loop stops after this batch
+
+    model = train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), output=out, on_batch=ctrl_c,
+                          epochs=2, emb=8, hidden=16, batch_size=16, seed=3)
+    meta = json.loads((out / "meta.json").read_text())
+    assert model.training["complete"] is False and meta["training"]["complete"] is False
+    assert meta["training"]["history"] == []
+    result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "--dev", str(pairs_dir / "dev.tsv"),
+                             "-o", str(out), "--resume", "--epochs", "2", "--seed", "3", "--batch-size", "16"])
+    assert result.exit_code == 0, result.output
+    assert "resuming" in result.stderr
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["training"]["complete"] is True and len(meta["training"]["history"]) == 2
+
+
+def test_resume_without_a_saved_training_is_an_error(pairs_dir: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "-o", "never", "--resume"])
+    assert result.exit_code == 1 and "nothing to resume" in result.stderr
+
+
+def test_plot_attention_writes_a_picture(trained: Path, tmp_path: Path, runner: CliRunner) -> None:
+    pytest.importorskip("matplotlib")
+    picture = tmp_path / "attn.png"
+    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", str(picture)])
+    assert result.exit_code == 0, result.output
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result.stdout.count("\n") == 1
+
+
+def test_plot_attention_without_matplotlib_names_the_extra(trained: Path, tmp_path: Path, runner: CliRunner,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # 'import matplotlib' raises ImportError
+    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", str(tmp_path / "a.png")])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: attention pictures need matplotlib: pip install 'wordseq[plot]'\n"
+
+
+def test_plot_attention_needs_its_output_file(trained: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd"])
+    assert result.exit_code == 2 and "go together" in result.stderr
+
+
+def test_convert_cmudict_prints_the_parts_it_wrote(tmp_path: Path, runner: CliRunner) -> None:
+    small = tmp_path / "cmu.gz"
+    with gzip.open(DATA / "cmudict-0.7a.gz", "rb") as fh:
+        head = b"".join(next(fh) for _ in range(400))
+    small.write_bytes(gzip.compress(head))
+    result = invoke(runner, ["seq2seq", "convert-cmudict", str(small), "-o", str(tmp_path / "g2p")])
+    assert result.exit_code == 0
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert [r[0] for r in rows] == ["train", "dev", "test"]
+    assert sum(int(r[2]) for r in rows) == sum(1 for _ in open(tmp_path / "g2p" / "train.tsv")) + sum(
+        1 for _ in open(tmp_path / "g2p" / "dev.tsv")) + sum(1 for _ in open(tmp_path / "g2p" / "test.tsv"))
+    first = (tmp_path / "g2p" / "train.tsv").read_text().splitlines()[0]
+    assert first == "a\tAH"
+
+
+def test_python_api_trains_from_memory_and_loads_by_name(pairs_dir: Path) -> None:
+    import wordseq
+    from wordseq.store import find_model
+
+    pairs = reverse_pairs(random_strings(60, 2, 4, seed=5, alphabet="abc"))
+    model = wordseq.train_seq2seq(pairs, pairs[:10], output="api", epochs=1, emb=8, hidden=16, batch_size=16)
+    assert [t.source for t in model.transduce(["abc", "ba"])] == ["abc", "ba"]
+    again = wordseq.load_seq2seq(*find_model("api", "seq2seq"), device="cpu")
+    assert again.transduce("abc")[0].text == model.transduce("abc")[0].text
+    with pytest.raises(InputError, match="unknown seq2seq option"):
+        wordseq.train_seq2seq(pairs, epochs=1, hiden=3)

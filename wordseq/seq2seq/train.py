@@ -1,0 +1,437 @@
+"""Training an encoder-decoder: a plain loop over length-bucketed batches.
+
+Each epoch visits the training pairs in an order fixed by (seed, epoch): shuffled, cut
+into chunks of 100 batches, sorted by source length inside a chunk (little padding),
+batches shuffled. So a run stopped mid-epoch resumes at the same batch. After each epoch
+the dev pairs are scored (teacher-forced loss; greedy WER and token error rate); the
+weights with the best dev WER (then loss) are kept, the learning rate is halved after an
+epoch without improvement, and training stops after ``patience`` such epochs. A first
+Ctrl-C asks the loop to stop after the current batch, so what it leaves is resumable.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wordseq.errors import InputError
+from wordseq.neural.device import resolve_device
+from wordseq.neural.train import _stop_on_interrupt
+from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
+from wordseq.seq2seq.decoder_lm import pad_batch
+from wordseq.seq2seq.metrics import score
+from wordseq.seq2seq.model import Seq2SeqNet
+from wordseq.seq2seq.pairs import PairSet, PairsInput, hash_percent, tokenize_pairs
+from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
+from wordseq.text.preprocess import Preprocessor
+from wordseq.vocab import Vocabulary
+
+LR_DECAY = 0.5
+CHUNK_BATCHES = 100
+Log = Callable[[str], None]
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float  # mean cross-entropy per target token (</s> included)
+    dev_loss: float
+    dev_wer: float  # greedy search
+    dev_ter: float
+    lr: float
+    tokens_per_s: float
+    seconds: float
+    best: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class EncodedPairs:
+    """Pairs as ids; ``references`` groups the targets of each distinct source (for WER)."""
+
+    sources: list[list[int]]
+    targets: list[list[int]]
+    unique_sources: list[list[int]]
+    references: list[list[list[str]]]
+
+    @classmethod
+    def build(cls, data: PairSet, source_vocab: Vocabulary, target_vocab: Vocabulary) -> "EncodedPairs":
+        grouped: dict[tuple[str, ...], list[list[str]]] = {}
+        for p in data.pairs:
+            refs = grouped.setdefault(tuple(p.source), [])
+            if p.target not in refs:
+                refs.append(p.target)
+        return cls(
+            [source_vocab.encode(p.source) for p in data.pairs],
+            [target_vocab.encode(p.target) for p in data.pairs],
+            [source_vocab.encode(s) for s in grouped],
+            list(grouped.values()),
+        )
+
+
+def epoch_batches(source_lengths: np.ndarray, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """The batches (index arrays) of one epoch, the same for the same (seed, epoch)."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(len(source_lengths))
+    batches = []
+    chunk = batch_size * CHUNK_BATCHES
+    for i in range(0, len(order), chunk):
+        part = order[i : i + chunk]
+        part = part[np.argsort(source_lengths[part], kind="stable")]
+        batches.extend(part[j : j + batch_size] for j in range(0, len(part), batch_size))
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+class Seq2SeqTrainer:
+    """The loop's state: model, optimizer, position, history, best weights."""
+
+    def __init__(
+        self, net: Seq2SeqNet, train: EncodedPairs, dev: EncodedPairs, config: Seq2SeqTrainConfig,
+        device: torch.device, target_vocab: Vocabulary, target_preprocess: Any,
+    ) -> None:
+        self.net = net
+        self.train_data = train
+        self.dev = dev
+        self.config = config
+        self.device = device
+        self.target_vocab = target_vocab
+        self.target_preprocess = target_preprocess
+        self.source_lengths = np.array([len(s) for s in train.sources])
+        params = net.parameters()
+        lr = config.learning_rate
+        self.optimizer = torch.optim.Adam(params, lr=lr) if config.optimizer == "adam" else torch.optim.SGD(params, lr=lr)
+        self.generator = torch.Generator().manual_seed(config.seed)  # teacher-forcing draws
+        self.epoch = 1
+        self.position = 0  # next batch of this epoch
+        self.history: list[dict[str, Any]] = []
+        self.best: tuple[float, float] = (math.inf, math.inf)  # (dev WER, dev loss)
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.bad_epochs = 0
+        self.stopped_early = False
+        self.stop_requested = False
+        self._partial = [0.0, 0, 0.0]  # loss sum, target tokens, seconds of the epoch in progress
+        self._batches = epoch_batches(self.source_lengths, config.batch_size, config.seed, self.epoch)
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self._batches)
+
+    @property
+    def finished(self) -> bool:
+        return self.stopped_early or self.epoch > self.config.epochs
+
+    def _tensors(self, rows: np.ndarray, data: EncodedPairs) -> tuple[torch.Tensor, ...]:
+        v = self.target_vocab
+        src, lengths = pad_batch([data.sources[i] for i in rows], self.device)
+        tgt_in, _ = pad_batch([[v.bos_id, *data.targets[i]] for i in rows], self.device)
+        tgt_out, _ = pad_batch([[*data.targets[i], v.eos_id] for i in rows], self.device)
+        return src, lengths, tgt_in, tgt_out
+
+    def train_step(self) -> float:
+        """One batch at the current position; returns its mean loss per target token."""
+        self.net.train()
+        src, lengths, tgt_in, tgt_out = self._tensors(self._batches[self.position], self.train_data)
+        tokens = int((tgt_out != Vocabulary.pad_id).sum())
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.net(src, lengths, tgt_in, tgt_out, self.config.teacher_forcing, self.generator)
+        (loss / tokens).backward()
+        if self.config.clip:
+            torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.clip)
+        self.optimizer.step()
+        self.position += 1
+        self._partial[0] += loss.item()
+        self._partial[1] += tokens
+        return loss.item() / tokens
+
+    def run(self, on_batch: Callable[[int, int, float], None] | None = None,
+            on_epoch: Callable[[EpochRecord], None] | None = None) -> bool:
+        """Train until the last epoch, early stopping or a stop request; True if done."""
+        with _stop_on_interrupt(self):  # type: ignore[arg-type]  # it only sets stop_requested
+            while not self.finished:
+                start = time.perf_counter()
+                while self.position < len(self._batches) and not self.stop_requested:
+                    loss = self.train_step()
+                    if on_batch is not None:
+                        on_batch(self.position, len(self._batches), loss)
+                self._partial[2] += time.perf_counter() - start
+                if self.stop_requested:
+                    return False
+                record = self.end_epoch()
+                if on_epoch is not None:
+                    on_epoch(record)
+        return True
+
+    @torch.no_grad()
+    def dev_loss(self) -> float:
+        self.net.eval()
+        total, tokens = 0.0, 0
+        order = np.argsort([len(s) for s in self.dev.sources], kind="stable")
+        for i in range(0, len(order), 256):
+            src, lengths, tgt_in, tgt_out = self._tensors(order[i : i + 256], self.dev)
+            total += self.net(src, lengths, tgt_in, tgt_out).item()
+            tokens += int((tgt_out != Vocabulary.pad_id).sum())
+        return total / tokens if tokens else math.inf
+
+    def dev_scores(self) -> tuple[float, float]:
+        """Greedy WER and token error rate on the dev sources."""
+        found = decode_ids(self.net, self.target_vocab, self.target_preprocess, self.device,
+                           self.dev.unique_sources, SearchSettings(batch_size=256))
+        eos = self.target_vocab.eos_id
+        hyps = [self.target_vocab.decode([t for t in h[0].token_ids if t != eos]) for h in found]
+        result = score(hyps, self.dev.references)
+        return result.word_error_rate, result.token_error_rate
+
+    def end_epoch(self) -> EpochRecord:
+        dev_loss = self.dev_loss()
+        dev_wer, dev_ter = self.dev_scores()
+        lr = self.lr
+        best = (dev_wer, dev_loss) < self.best
+        if best:
+            self.best = (dev_wer, dev_loss)
+            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+            self.bad_epochs = 0
+        else:
+            self.bad_epochs += 1
+            for group in self.optimizer.param_groups:
+                group["lr"] *= LR_DECAY
+            if self.config.patience and self.bad_epochs >= self.config.patience:
+                self.stopped_early = True
+        loss_sum, tokens, seconds = self._partial
+        record = EpochRecord(self.epoch, loss_sum / max(tokens, 1), dev_loss, dev_wer, dev_ter, lr,
+                             tokens / seconds if seconds > 0 else 0.0, seconds, best)
+        self.history.append(record.to_dict())
+        self.epoch += 1
+        self.position = 0
+        self._partial = [0.0, 0, 0.0]
+        self._batches = epoch_batches(self.source_lengths, self.config.batch_size, self.config.seed, self.epoch)
+        return record
+
+    def best_model_state(self) -> dict[str, torch.Tensor]:
+        """The weights with the best dev score so far (the current ones before any)."""
+        if self.best_state is not None:
+            return self.best_state
+        return self.current_state()
+
+    def current_state(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+
+    # -- resuming ---------------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "epoch": self.epoch,
+            "position": self.position,
+            "history": copy.deepcopy(self.history),
+            "best": list(self.best),
+            "best_model": self.best_state,
+            "bad_epochs": self.bad_epochs,
+            "partial_epoch": list(self._partial),
+            "rng": torch.get_rng_state(),
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any], *, keep_lr: bool = True) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        if not keep_lr:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.learning_rate
+        self.epoch = int(state["epoch"])
+        self._batches = epoch_batches(self.source_lengths, self.config.batch_size, self.config.seed, self.epoch)
+        # a different --batch-size or data: the epoch in progress starts over
+        self.position = int(state["position"]) if int(state["position"]) <= len(self._batches) else 0
+        self.history = list(state["history"])
+        self.best = (float(state["best"][0]), float(state["best"][1]))
+        self.best_state = state["best_model"]
+        self.bad_epochs = int(state["bad_epochs"])
+        self.stopped_early = False  # --resume after early stopping means: go on
+        loss_sum, tokens, seconds = state["partial_epoch"]
+        self._partial = [float(loss_sum), int(tokens), float(seconds)]
+        torch.set_rng_state(state["rng"])
+        self.generator.set_state(state["generator"])
+
+
+def _held_out(data: PairSet, percent: float) -> tuple[PairSet, PairSet]:
+    """Split pairs by a hash of their source: all pairs of a source on one side."""
+    train, dev = [], []
+    for p in data.pairs:
+        (dev if hash_percent(" ".join(p.source)) < percent else train).append(p)
+    if not dev or not train:
+        raise InputError(
+            f"{data.name}: holding out {percent:g}% of {len(data)} pairs for dev leaves "
+            f"{'no dev pairs' if not dev else 'nothing to train on'}; give --dev FILE (or change --dev-percent)"
+        )
+    return PairSet(train, data.sources, data.name), PairSet(dev, [], f"held-out {percent:g}% of {data.name}")
+
+
+def train_seq2seq(
+    train: PairsInput,
+    dev: PairsInput | None = None,
+    *,
+    output: str | Path | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    encoding_errors: str = "strict",
+    log: Log | None = None,
+    warn: Log | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    **options: Any,
+) -> Seq2SeqModel:
+    """Train an encoder-decoder with attention on (source, target) pairs.
+
+    Parameters
+    ----------
+    train
+        ``source<TAB>target`` files (``'-'`` is stdin), or an iterable of (source, target)
+        string pairs.
+    dev
+        Pairs for early stopping; by default ``dev_percent`` of the training sources.
+    output
+        Model NAME or PATH to save to after every epoch (and on Ctrl-C); None: not saved.
+    resume
+        Continue the training saved at ``output`` (its config and vocabularies).
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    log, warn
+        Called with progress lines / warnings (the library never prints).
+    on_batch, on_epoch
+        Called after each batch (batches done, batches per epoch, loss) and epoch.
+    **options
+        Fields of ``Seq2SeqConfig`` (network, levels) and ``Seq2SeqTrainConfig``
+        (epochs, batch_size, optimizer, lr, clip, teacher_forcing, patience, seed, ...).
+
+    Returns
+    -------
+    Seq2SeqModel
+        With the best dev weights; ``model.training["complete"]`` is False when training
+        was interrupted (the state is saved for ``resume``).
+
+    Examples
+    --------
+    >>> pairs = [("abc", "c b a"), ("hello", "o l l e h")] * 50              # doctest: +SKIP
+    >>> model = train_seq2seq(pairs, pairs, epochs=5, hidden=64)            # doctest: +SKIP
+    >>> model.transduce(["abc"])[0].text                                      # doctest: +SKIP
+    """
+    from wordseq.seq2seq.storage import RESUME_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, read_torch_file
+    from wordseq.store import model_dir, read_meta
+
+    say = log or (lambda message: None)
+    model_opts, train_opts = split_options(options)
+    train_cfg = Seq2SeqTrainConfig(**train_opts)
+    dev_ = resolve_device(device)
+    target = model_dir(str(output), "seq2seq") if output is not None else None
+    previous = None
+    if resume:
+        if target is None or not (target / RESUME_FILE).is_file():
+            raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
+        previous = read_torch_file(target / RESUME_FILE, "wordseq-seq2seq-resume", dev_)
+        old_meta = read_meta(target)
+        config = Seq2SeqConfig.from_dict(previous["config"])
+        say(f"resuming {target}: network and tokenization come from the checkpoint")
+    else:
+        config = Seq2SeqConfig(**model_opts)
+    torch.manual_seed(train_cfg.seed)
+
+    source_pre, target_pre = Preprocessor(config.source_preprocess()), Preprocessor(config.target_preprocess())
+    train_set = tokenize_pairs(train, source_pre, target_pre, encoding_errors)
+    if dev is not None:
+        dev_set = tokenize_pairs(dev, source_pre, target_pre, encoding_errors)
+    else:
+        train_set, dev_set = _held_out(train_set, train_cfg.dev_percent)
+    if previous is not None:
+        source_vocab = Vocabulary.load(target / SOURCE_VOCAB_FILE)  # type: ignore[operator]
+        target_vocab = Vocabulary.load(target / TARGET_VOCAB_FILE)  # type: ignore[operator]
+    else:
+        source_vocab = Vocabulary.build((p.source for p in train_set.pairs), min_count=train_cfg.min_count)
+        target_vocab = Vocabulary.build(p.target for p in train_set.pairs)
+    train_ids = EncodedPairs.build(train_set, source_vocab, target_vocab)
+    dev_ids = EncodedPairs.build(dev_set, source_vocab, target_vocab)
+
+    net = Seq2SeqNet(config, len(source_vocab), len(target_vocab)).to(dev_)
+    trainer = Seq2SeqTrainer(net, train_ids, dev_ids, train_cfg, dev_, target_vocab, config.target_preprocess())
+    if previous is not None:
+        net.load_state_dict(previous["model"])
+        trainer.load_state_dict(previous["trainer"], keep_lr=train_cfg.lr is None)
+        if warn and [c.get("sha256") for c in old_meta.get("corpus", [])] != [s.sha256 for s in train_set.sources]:
+            warn("the training pairs differ from those the checkpoint was trained on")
+    say(f"{config.describe()} on {dev_.type}: {len(train_set):,} training pairs, dev {dev_set.name} "
+        f"({len(dev_set):,} pairs); vocabularies {source_vocab.num_words:,} source / {target_vocab.num_words:,} "
+        f"target tokens + 4 specials")
+
+    started = time.perf_counter()
+
+    def figures(complete: bool) -> dict[str, Any]:
+        return _training_figures(trainer, train_cfg, train_set, dev_set, dev_.type, complete,
+                                 time.perf_counter() - started)
+
+    def save(complete: bool) -> None:
+        if target is not None:
+            _save(target, config, source_vocab, target_vocab, trainer, train_set, figures(complete))
+
+    def end_of_epoch(record: EpochRecord) -> None:
+        save(complete=False)
+        if on_epoch is not None:
+            on_epoch(record)
+
+    done = trainer.run(on_batch=on_batch, on_epoch=end_of_epoch)
+    save(complete=done)
+    net.load_state_dict(trainer.best_model_state())
+    return Seq2SeqModel(net, config, source_vocab, target_vocab, dev_, training=figures(done))
+
+
+def _training_figures(trainer: Seq2SeqTrainer, cfg: Seq2SeqTrainConfig, train_set: PairSet, dev_set: PairSet,
+                      device: str, complete: bool, seconds: float) -> dict[str, Any]:
+    best = min(trainer.history, key=lambda r: (r["dev_wer"], r["dev_loss"])) if trainer.history else None
+    return {
+        "settings": cfg.to_dict(),
+        "device": device,
+        "complete": complete,
+        "stopped_early": trainer.stopped_early,
+        "epochs_done": len(trainer.history),
+        "seconds": round(seconds, 1),
+        "train_pairs": len(train_set),
+        "dev": {"source": dev_set.name, "pairs": len(dev_set), "sources": len(trainer.dev.unique_sources),
+                "files": [s.to_dict() for s in dev_set.sources]},
+        "best": best,
+        "history": trainer.history,
+    }
+
+
+def _save(target: Path, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
+          trainer: Seq2SeqTrainer, train_set: PairSet, training: dict[str, Any]) -> None:
+    from wordseq.seq2seq.storage import write_payload
+    from wordseq.store import new_meta, save_model
+
+    best = training["best"]
+    summary = f"{config.describe()}, {len(train_set):,} pairs" + (
+        f", dev WER {best['dev_wer']:.1%}" if best else "")
+    meta = new_meta(
+        "seq2seq",
+        summary=summary,
+        preprocessing={"source": config.source_preprocess().to_dict(), "target": config.target_preprocess().to_dict()},
+        config=config.to_dict(),
+        corpus=[s.to_dict() for s in train_set.sources],
+        training=training,
+    )
+    resume = {
+        "config": config.to_dict(),
+        "model": trainer.current_state(),
+        "trainer": trainer.state_dict(),
+    }
+    save_model(target, meta, lambda folder: write_payload(folder, config, source_vocab, target_vocab,
+                                                           trainer.best_model_state(), resume))
