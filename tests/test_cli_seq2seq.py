@@ -185,3 +185,13 @@ def test_python_api_trains_from_memory_and_loads_by_name(pairs_dir: Path) -> Non
     assert again.transduce("abc")[0].text == model.transduce("abc")[0].text
     with pytest.raises(InputError, match="unknown seq2seq option"):
         wordseq.train_seq2seq(pairs, epochs=1, hiden=3)
+
+
+def test_cosine_schedule_runs_the_learning_rate_down_to_zero(pairs_dir: Path) -> None:
+    from wordseq.seq2seq import train_seq2seq
+
+    model = train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), epochs=2, patience=0, emb=8,
+                          hidden=16, batch_size=16, lr=0.01, lr_schedule="cosine")
+    first, last = (r["lr"] for r in model.training["history"])
+    assert first == pytest.approx(0.005, rel=0.25)  # half-way through the cosine after one of two epochs
+    assert last < 0.001

@@ -42,9 +42,9 @@ def bound(net: Seq2SeqNet, sources: list[list[int]]) -> SourceConditionedLM:
     return SourceConditionedLM(model.net, TARGET_VOCAB, model.target_preprocess, model.device, sources)
 
 
-@pytest.mark.parametrize("attention", ["dot", "general", "additive"])
-def test_attention_sums_to_one_over_real_positions_and_ignores_padding(attention: str) -> None:
-    net = tiny_net(attention=attention)
+@pytest.mark.parametrize(("attention", "feeding"), [("dot", False), ("general", True), ("additive", False)])
+def test_attention_sums_to_one_over_real_positions_and_ignores_padding(attention: str, feeding: bool) -> None:
+    net = tiny_net(attention=attention, input_feeding=feeding)
     lm = bound(net, SOURCES)
     state = lm.advance(lm.start([]), np.array([4, 5, 6, 7]))
     weights = state.attention
@@ -99,7 +99,7 @@ def test_beam_of_one_equals_greedy(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", range(3))
 def test_batched_searches_give_each_source_what_it_gets_alone(seed: int) -> None:
-    net = tiny_net(seed, attention="additive", decoder="gru", encoder="gru")
+    net = tiny_net(seed, attention="additive", decoder="gru", encoder="gru", input_feeding=True)
     limits = [3, 12, 7, 12]
     many = bound(net, SOURCES)
     greedy_rows = decoding.greedy_batch(many, (), limits)
@@ -112,10 +112,10 @@ def test_batched_searches_give_each_source_what_it_gets_alone(seed: int) -> None
         assert np.allclose([h.score for h in beams], [h.score for h in expected], atol=1e-5)
 
 
-@pytest.mark.parametrize("attention", ["general", "none"])
-def test_training_loss_matches_step_by_step_decoding(attention: str) -> None:
-    # the one-call path (no input feeding) and the step loop must compute the same thing
-    net = tiny_net(attention=attention, input_feeding=False)
+@pytest.mark.parametrize(("attention", "feeding"), [("general", False), ("none", False), ("additive", True)])
+def test_training_loss_matches_step_by_step_decoding(attention: str, feeding: bool) -> None:
+    # the one-call path (no input feeding), the step loop and decoding compute the same thing
+    net = tiny_net(attention=attention, input_feeding=feeding)
     with torch.no_grad():
         net.decoder.out.bias[[0, 1, 2]] = -1e4  # tokens decoding masks: no mass in training either
     src, lengths = pad_batch(SOURCES, torch.device("cpu"))

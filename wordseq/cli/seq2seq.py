@@ -9,7 +9,8 @@ import click
 
 from wordseq.cli.console import echo_json, log, progress, warn
 from wordseq.cli.options import json_option
-from wordseq.seq2seq.config import ATTENTIONS, DECODERS, ENCODERS, LEVELS, OPTIMIZERS, Seq2SeqConfig, Seq2SeqTrainConfig
+from wordseq.seq2seq.config import (ATTENTIONS, DECODERS, ENCODERS, LEVELS, LR_SCHEDULES, OPTIMIZERS, Seq2SeqConfig,
+                                    Seq2SeqTrainConfig)
 
 
 def _default(name: str) -> Any:
@@ -65,7 +66,8 @@ def seq2seq() -> None:
 @_opt("epochs", click.IntRange(min=1), "Total epochs (with --resume: including those done).")
 @_opt("batch_size", click.IntRange(min=1), "Pairs per batch.")
 @_opt("optimizer", click.Choice(OPTIMIZERS), "Optimizer.")
-@click.option("--lr", "lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate. Default: 0.002 for Adam, 1.0 for SGD; halved after an epoch without a better dev WER.")
+@click.option("--lr", "lr", type=click.FloatRange(min=0, min_open=True), default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
+@_opt("lr_schedule", click.Choice(LR_SCHEDULES), "cosine: from --lr down to 0 over --epochs; plateau: halve the lr after an epoch without a better dev WER.")
 @_opt("clip", click.FloatRange(min=0), "Gradient-norm clipping (0: off).")
 @_opt("patience", click.IntRange(min=0), "Stop after this many epochs without a better dev WER (0: never).")
 @_opt("min_count", click.IntRange(min=1), "Source tokens seen fewer times become <unk>.")

@@ -5,7 +5,9 @@ into chunks of 100 batches, sorted by source length inside a chunk (little paddi
 batches shuffled. So a run stopped mid-epoch resumes at the same batch. After each epoch
 the dev pairs are scored (teacher-forced loss; greedy WER and token error rate); the
 weights with the best dev WER (then loss) are kept, the learning rate is halved after an
-epoch without improvement, and training stops after ``patience`` such epochs. A first
+epoch without improvement (or, with ``lr_schedule="cosine"``, falls along a half cosine
+over all the epochs' batches), and training stops after ``patience`` epochs without
+improvement. A first
 Ctrl-C asks the loop to stop after the current batch, so what it leaves is resumable.
 """
 
@@ -147,6 +149,8 @@ class Seq2SeqTrainer:
         src, lengths, tgt_in, tgt_out = self._tensors(self._batches[self.position], self.train_data)
         tokens = int((tgt_out != Vocabulary.pad_id).sum())
         self.optimizer.zero_grad(set_to_none=True)
+        if self.config.lr_schedule == "cosine":
+            self._set_lr(self._cosine_lr())
         loss = self.net(src, lengths, tgt_in, tgt_out, self.config.teacher_forcing, self.generator)
         (loss / tokens).backward()
         if self.config.clip:
@@ -156,6 +160,15 @@ class Seq2SeqTrainer:
         self._partial[0] += loss.item()
         self._partial[1] += tokens
         return loss.item() / tokens
+
+    def _cosine_lr(self) -> float:
+        total = self.config.epochs * len(self._batches)
+        done = (self.epoch - 1) * len(self._batches) + self.position
+        return self.config.learning_rate * 0.5 * (1 + math.cos(math.pi * min(done / total, 1.0)))
+
+    def _set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def run(self, on_batch: Callable[[int, int, float], None] | None = None,
             on_epoch: Callable[[EpochRecord], None] | None = None) -> bool:
@@ -206,8 +219,8 @@ class Seq2SeqTrainer:
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
-            for group in self.optimizer.param_groups:
-                group["lr"] *= LR_DECAY
+            if self.config.lr_schedule == "plateau":
+                self._set_lr(self.lr * LR_DECAY)
             if self.config.patience and self.bad_epochs >= self.config.patience:
                 self.stopped_early = True
         loss_sum, tokens, seconds = self._partial
@@ -248,8 +261,7 @@ class Seq2SeqTrainer:
     def load_state_dict(self, state: dict[str, Any], *, keep_lr: bool = True) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         if not keep_lr:
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.config.learning_rate
+            self._set_lr(self.config.learning_rate)
         self.epoch = int(state["epoch"])
         self._batches = epoch_batches(self.source_lengths, self.config.batch_size, self.config.seed, self.epoch)
         # a different --batch-size or data: the epoch in progress starts over

@@ -1,0 +1,140 @@
+"""Grapheme-to-phoneme benchmark: wordseq's encoder-decoder on the CMUdict split.
+
+The split is the one ``wordseq seq2seq convert-cmudict`` makes from the shipped
+``data/cmudict-0.7a.gz`` (words hashed into train 85 % / dev 5 % / test 10 %, stress
+dropped: 39 phonemes). A model is trained on train with early stopping on dev, then
+scored on test: WER (share of words with any phoneme wrong; a word with several
+pronunciations is right if the output matches any) and PER (phoneme edit distance /
+reference phonemes, against the closest reference), greedy and with beam 5. The figures
+beside it are the published ones on CMUdict: other splits of the same dictionary, so
+they are indicative, not a head-to-head comparison.
+
+    .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (≤ 20 min on 2 idle cores)
+    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (GPU, or hours on CPU)
+    .venv/bin/python benchmarks/bench_seq2seq.py --smoke          # < 30 s: the pipeline on a slice
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from wordseq.seq2seq import train_seq2seq  # noqa: E402
+from wordseq.seq2seq.cmudict import convert_cmudict  # noqa: E402
+
+CMUDICT = ROOT / "data" / "cmudict-0.7a.gz"
+
+# name → options of train_seq2seq
+CONFIGS: dict[str, dict[str, Any]] = {
+    # the defaults of `wordseq seq2seq train`: BiLSTM 256 → LSTM 256, general attention, no input
+    # feeding, dropout 0.2, Adam 0.003 on a cosine over 15 epochs, batches of 64
+    "base": dict(),
+    "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=20),
+    "smoke": dict(hidden=64, emb=32, epochs=2, lr=0.01),
+}
+
+# Published WER on CMUdict (their own splits of the dictionary: indicative only).
+PUBLISHED = [
+    ("Yao & Zweig 2015, encoder-decoder LSTM", 28.6),
+    ("Yao & Zweig 2015, bidirectional LSTM with alignments", 23.6),
+    ("Toshniwal & Livescu 2016, attention encoder-decoder", 20.2),
+]
+
+
+def head(path: Path, n: int, out: Path) -> Path:
+    with open(path, encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+    return out
+
+
+def split(folder: Path, smoke: bool) -> dict[str, Path]:
+    with gzip.open(CMUDICT, "rt", encoding="ascii") as fh:
+        convert_cmudict(fh, folder, label=str(CMUDICT))
+    files = {part: folder / f"{part}.tsv" for part in ("train", "dev", "test")}
+    if smoke:
+        files = {part: head(p, 3000 if part == "train" else 300, folder / f"smoke-{part}.tsv") for part, p in files.items()}
+    return files
+
+
+def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool) -> dict[str, Any]:
+    torch.set_num_threads(threads)
+    options = dict(CONFIGS["smoke" if smoke else config])
+    if epochs is not None:
+        options["epochs"] = epochs
+    loads: list[float] = []
+
+    def on_epoch(rec: Any) -> None:
+        loads.append(os.getloadavg()[0])
+        print(f"  epoch {rec.epoch:2d}: dev WER {rec.dev_wer:.2%}  PER {rec.dev_ter:.2%}  {rec.seconds:.0f}s  "
+              f"{rec.tokens_per_s:,.0f} tokens/s  load {loads[-1]:.1f}", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = split(Path(tmp), smoke)
+        started = time.perf_counter()
+        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, on_epoch=on_epoch,
+                              log=lambda m: print(m, file=sys.stderr), **options)
+        train_seconds = time.perf_counter() - started
+        result: dict[str, Any] = {"config": "smoke" if smoke else config, "options": options, "threads": threads,
+                                  "device": model.device.type, "train_seconds": train_seconds,
+                                  "epochs": model.training["epochs_done"], "best": model.training["best"],
+                                  "load_during_training": loads}
+        for beam in (1, 5):
+            t = time.perf_counter()
+            e = model.evaluate(str(files["test"]), beam=beam, batch_size=256)
+            result[f"beam{beam}"] = {"wer": e.word_error_rate, "per": e.token_error_rate, "words": e.sources,
+                                     "seconds": time.perf_counter() - t}
+    return result
+
+
+def table(r: dict[str, Any]) -> str:
+    minutes = r["train_seconds"] / 60
+    loads = r["load_during_training"]
+    load = f"load average {min(loads):.1f}-{max(loads):.1f}" if loads else ""
+    rows = [
+        f"| system | test WER | test PER | training |",
+        f"|---|---|---|---|",
+    ]
+    for beam in (1, 5):
+        b = r[f"beam{beam}"]
+        rows.append(f"| wordseq `{r['config']}`, {'greedy' if beam == 1 else 'beam 5'} | {b['wer']:.1%} | {b['per']:.1%} | "
+                    f"{minutes:.1f} min, {r['epochs']} epochs, {r['threads']} thread(s) on {r['device']}, {load} |")
+    for name, wer in PUBLISHED:
+        rows.append(f"| {name} (published, own split) | {wer:.1f}% | | |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", choices=["base", "large"], default="base")
+    parser.add_argument("--smoke", action="store_true", help="a 3,000-pair slice, one epoch: checks the pipeline")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    result = run(args.config, args.threads, args.device, args.epochs, args.smoke)
+    print(table(result))
+    words = result["beam1"]["words"]
+    print(f"\n{words:,} test words; split: data/cmudict-0.7a.gz by `wordseq seq2seq convert-cmudict` "
+          f"(train 85 % / dev 5 % / test 10 % of words by hash, stress dropped)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
