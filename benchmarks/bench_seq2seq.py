@@ -70,7 +70,7 @@ def split(folder: Path, smoke: bool) -> dict[str, Path]:
     return files
 
 
-def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool) -> dict[str, Any]:
+def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool, save: Path | None) -> dict[str, Any]:
     torch.set_num_threads(threads)
     options = dict(CONFIGS["smoke" if smoke else config])
     if epochs is not None:
@@ -86,7 +86,7 @@ def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool)
         files = split(Path(tmp), smoke)
         started = time.perf_counter()
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, on_epoch=on_epoch,
+        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, on_epoch=on_epoch, output=save,
                               log=lambda m: print(m, file=sys.stderr), **options)
         train_seconds = time.perf_counter() - started
         used = resource.getrusage(resource.RUSAGE_SELF)
@@ -130,8 +130,9 @@ def main() -> None:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--save", type=Path, default=None, help="keep the trained model in this folder (a wordseq model)")
     args = parser.parse_args()
-    result = run(args.config, args.threads, args.device, args.epochs, args.smoke)
+    result = run(args.config, args.threads, args.device, args.epochs, args.smoke, args.save)
     print(table(result))
     words = result["beam1"]["words"]
     print("\nWall time depends on the machine's load; the CPU time is about what the training takes "

@@ -33,6 +33,7 @@ from wordseq.seq2seq.metrics import score
 from wordseq.seq2seq.model import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairSet, PairsInput, hash_percent, tokenize_pairs
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
+from wordseq.store import model_dir, read_meta
 from wordseq.text.preprocess import Preprocessor
 from wordseq.vocab import Vocabulary
 
@@ -290,6 +291,34 @@ def _held_out(data: PairSet, percent: float) -> tuple[PairSet, PairSet]:
     return PairSet(train, data.sources, data.name), PairSet(dev, [], f"held-out {percent:g}% of {data.name}")
 
 
+def _saved_training(target: Path | None, device: torch.device) -> dict[str, Any]:
+    from wordseq.seq2seq.storage import RESUME_FILE, read_torch_file
+
+    if target is None or not (target / RESUME_FILE).is_file():
+        raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
+    return read_torch_file(target / RESUME_FILE, "wordseq-seq2seq-resume", device)
+
+
+def _read_pairs(train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, dev_percent: float,
+                encoding_errors: str) -> tuple[PairSet, PairSet]:
+    source_pre, target_pre = Preprocessor(config.source_preprocess()), Preprocessor(config.target_preprocess())
+    train_set = tokenize_pairs(train, source_pre, target_pre, encoding_errors)
+    if dev is None:
+        return _held_out(train_set, dev_percent)
+    return train_set, tokenize_pairs(dev, source_pre, target_pre, encoding_errors)
+
+
+def _vocabularies(saved: Path | None, train_set: PairSet, min_count: int) -> tuple[Vocabulary, Vocabulary]:
+    """The saved model's vocabularies when resuming, else built from the training pairs."""
+    from wordseq.seq2seq.storage import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
+
+    if saved is not None:
+        return Vocabulary.load(saved / SOURCE_VOCAB_FILE), Vocabulary.load(saved / TARGET_VOCAB_FILE)
+    # every target token is kept: a decoder cannot write what it has no id for
+    return (Vocabulary.build((p.source for p in train_set.pairs), min_count=min_count),
+            Vocabulary.build(p.target for p in train_set.pairs))
+
+
 def train_seq2seq(
     train: PairsInput,
     dev: PairsInput | None = None,
@@ -339,47 +368,28 @@ def train_seq2seq(
     >>> model = train_seq2seq(pairs, pairs, epochs=5, hidden=64)            # doctest: +SKIP
     >>> model.transduce(["abc"])[0].text                                      # doctest: +SKIP
     """
-    from wordseq.seq2seq.storage import RESUME_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, read_torch_file
-    from wordseq.store import model_dir, read_meta
-
     say = log or (lambda message: None)
     model_opts, train_opts = split_options(options)
     train_cfg = Seq2SeqTrainConfig(**train_opts)
     dev_ = resolve_device(device)
     target = model_dir(str(output), "seq2seq") if output is not None else None
-    previous = None
-    if resume:
-        if target is None or not (target / RESUME_FILE).is_file():
-            raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
-        previous = read_torch_file(target / RESUME_FILE, "wordseq-seq2seq-resume", dev_)
-        old_meta = read_meta(target)
-        config = Seq2SeqConfig.from_dict(previous["config"])
+    previous = _saved_training(target, dev_) if resume else None
+    config = Seq2SeqConfig.from_dict(previous["config"]) if previous else Seq2SeqConfig(**model_opts)
+    if previous:
         say(f"resuming {target}: network and tokenization come from the checkpoint")
-    else:
-        config = Seq2SeqConfig(**model_opts)
     torch.manual_seed(train_cfg.seed)
 
-    source_pre, target_pre = Preprocessor(config.source_preprocess()), Preprocessor(config.target_preprocess())
-    train_set = tokenize_pairs(train, source_pre, target_pre, encoding_errors)
-    if dev is not None:
-        dev_set = tokenize_pairs(dev, source_pre, target_pre, encoding_errors)
-    else:
-        train_set, dev_set = _held_out(train_set, train_cfg.dev_percent)
-    if previous is not None:
-        source_vocab = Vocabulary.load(target / SOURCE_VOCAB_FILE)  # type: ignore[operator]
-        target_vocab = Vocabulary.load(target / TARGET_VOCAB_FILE)  # type: ignore[operator]
-    else:
-        source_vocab = Vocabulary.build((p.source for p in train_set.pairs), min_count=train_cfg.min_count)
-        target_vocab = Vocabulary.build(p.target for p in train_set.pairs)
-    train_ids = EncodedPairs.build(train_set, source_vocab, target_vocab)
-    dev_ids = EncodedPairs.build(dev_set, source_vocab, target_vocab)
-
+    train_set, dev_set = _read_pairs(train, dev, config, train_cfg.dev_percent, encoding_errors)
+    source_vocab, target_vocab = _vocabularies(target if previous else None, train_set, train_cfg.min_count)
     net = Seq2SeqNet(config, len(source_vocab), len(target_vocab)).to(dev_)
-    trainer = Seq2SeqTrainer(net, train_ids, dev_ids, train_cfg, dev_, target_vocab, config.target_preprocess())
-    if previous is not None:
+    trainer = Seq2SeqTrainer(net, EncodedPairs.build(train_set, source_vocab, target_vocab),
+                             EncodedPairs.build(dev_set, source_vocab, target_vocab), train_cfg, dev_, target_vocab,
+                             config.target_preprocess())
+    if previous:
         net.load_state_dict(previous["model"])
         trainer.load_state_dict(previous["trainer"], keep_lr=train_cfg.lr is None)
-        if warn and [c.get("sha256") for c in old_meta.get("corpus", [])] != [s.sha256 for s in train_set.sources]:
+        trained_on = [c.get("sha256") for c in read_meta(target).get("corpus", [])]  # type: ignore[arg-type]
+        if warn and trained_on != [s.sha256 for s in train_set.sources]:
             warn("the training pairs differ from those the checkpoint was trained on")
     say(f"{config.describe()} on {dev_.type}: {len(train_set):,} training pairs, dev {dev_set.name} "
         f"({len(dev_set):,} pairs); vocabularies {source_vocab.num_words:,} source / {target_vocab.num_words:,} "
