@@ -74,7 +74,7 @@ def seq2seq() -> None:
 @_opt("dev_percent", click.FloatRange(0, 100, min_open=True, max_open=True), "Without --dev: share of training sources held out (by a hash of the source).")
 @_DEVICE
 @_opt("seed", int, "Same seed, same model (on CPU).")
-@click.option("--resume", is_flag=True, help="Continue the interrupted or finished training saved at -o.")
+@click.option("--resume", is_flag=True, help="Continue the training saved at -o: network, tokenization and vocabularies from it, training options from this command line.")
 @_ENCODING
 def train(pairs: tuple[str, ...], output: str | None, dev_file: str | None, device: str, resume: bool,
           encoding_errors: str, **options: Any) -> None:
