@@ -28,7 +28,7 @@ def _load(name: str | None) -> Any:
 
 
 @ngram.command("train")
-@click.argument("corpus", nargs=-1, required=True)
+@click.argument("corpus", nargs=-1, metavar="[CORPUS|-]...")
 @click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
 @click.option("--order", type=int, default=3, show_default=True, help="N of the n-grams (1-9).")
 @click.option("--smoothing", type=click.Choice(SMOOTHING_CHOICES), default="modified-kneser-ney", show_default=True)
@@ -87,7 +87,7 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
 
 
 @ngram.command("eval")
-@click.argument("text", nargs=-1, required=True)
+@click.argument("text", nargs=-1, metavar="[TEXT|-]...")
 @click.option("-m", "--model", "model_name", default=None, help="Model NAME or PATH, or an .arpa file.")
 @click.option("--per-line", is_flag=True, help="Score of each sequence: log10 prob, perplexity, tokens, OOVs (summary on stderr).")
 @click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)

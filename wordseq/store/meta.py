@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -143,8 +144,20 @@ def read_meta(folder: Path) -> dict[str, Any]:
     return check_meta(meta, path)
 
 
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: a figure that is one (a perplexity that overflowed)
+    is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def write_meta(folder: Path, meta: dict[str, Any]) -> None:
-    text = json.dumps(meta, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    text = json.dumps(json_safe(meta), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     (folder / META_FILE).write_text(text, encoding="utf-8")
 
 
