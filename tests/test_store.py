@@ -86,6 +86,12 @@ def test_replace_swaps_in_one_step_and_the_marker_is_written() -> None:
     assert (path / store.MARKER_FILE).is_file()
 
 
+def test_a_model_saved_at_a_path_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    _save(str(tmp_path / "model"))
+    _save(str(tmp_path / "model"), content="again")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
 def test_a_second_writer_to_the_same_name_fails_at_once() -> None:
     target = store.model_dir("busy", "lm")
     with store.ModelWriter(target, "lm"):
