@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from wordseq.progress import SilentReporter  # noqa: E402
 from wordseq.seq2seq import train_seq2seq  # noqa: E402
 from wordseq.seq2seq.cmudict import convert_cmudict  # noqa: E402
 
@@ -63,11 +64,26 @@ def every(path: Path, step: int, out: Path) -> Path:
 
 def split(folder: Path, smoke: bool) -> dict[str, Path]:
     with gzip.open(CMUDICT, "rt", encoding="ascii") as fh:
-        convert_cmudict(fh, folder, label=str(CMUDICT))
+        convert_cmudict(fh, folder, label=str(CMUDICT))  # the split `wordseq seq2seq convert-cmudict` makes
     files = {part: folder / f"{part}.tsv" for part in ("train", "dev", "test")}
     if smoke:
         files = {part: every(p, 15 if part == "train" else 20, folder / f"smoke-{part}.tsv") for part, p in files.items()}
     return files
+
+
+class EpochLog(SilentReporter):
+    """Training lines to stderr, with the machine's load at the end of each epoch."""
+
+    def __init__(self, loads: list[float]) -> None:
+        self.loads = loads
+
+    def log(self, message: str) -> None:
+        if "end of epoch" in message:
+            self.loads.append(os.getloadavg()[0])
+            message += f"  load {self.loads[-1]:.1f}"
+        print(message, file=sys.stderr, flush=True)
+
+    warn = log
 
 
 def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool, save: Path | None) -> dict[str, Any]:
@@ -76,18 +92,14 @@ def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool,
     if epochs is not None:
         options["epochs"] = epochs
     loads: list[float] = []
-
-    def on_epoch(rec: Any) -> None:
-        loads.append(os.getloadavg()[0])
-        print(f"  epoch {rec.epoch:2d}: dev WER {rec.dev_wer:.2%}  PER {rec.dev_ter:.2%}  {rec.seconds:.0f}s  "
-              f"{rec.tokens_per_s:,.0f} tokens/s  load {loads[-1]:.1f}", file=sys.stderr, flush=True)
+    reporter = EpochLog(loads)
 
     with tempfile.TemporaryDirectory() as tmp:
         files = split(Path(tmp), smoke)
         started = time.perf_counter()
         cpu = resource.getrusage(resource.RUSAGE_SELF)
-        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, on_epoch=on_epoch, output=save,
-                              log=lambda m: print(m, file=sys.stderr), **options)
+        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, output=save, reporter=reporter,
+                              **options)
         train_seconds = time.perf_counter() - started
         used = resource.getrusage(resource.RUSAGE_SELF)
         cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime

@@ -7,14 +7,16 @@ import json
 import os
 import signal
 import sys
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import DATA, invoke
+from tests.conftest import DATA, invoke, plant_model
 from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401
-from wordseq.errors import InputError
+from wordseq.progress import SilentReporter
 
 TINY = ["--emb", "8", "--hidden", "16", "--batch-size", "16", "--dropout", "0", "--seed", "3"]
 
@@ -37,15 +39,17 @@ def trained(pairs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_train_writes_a_model_directory_with_history(trained: Path) -> None:
-    assert {p.name for p in trained.iterdir()} == {"meta.json", "model.pt", "resume.pt", "source_vocab.tsv", "target_vocab.tsv"}
+    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.pt", "resume.pt", "source_vocab.tsv",
+                                                    "target_vocab.tsv"}
     meta = json.loads((trained / "meta.json").read_text())
-    assert meta["kind"] == "seq2seq" and meta["training"]["complete"] is True
+    assert meta["kind"] == "seq2seq" and meta["complete"] is True
+    assert set(meta["payload"]) == {"model.pt", "resume.pt", "source_vocab.tsv", "target_vocab.tsv"}
     assert meta["config"]["attention"] == "general" and meta["config"]["hidden"] == 16
     assert meta["preprocessing"]["source"]["level"] == "char" and meta["preprocessing"]["target"]["pretokenized"]
     history = meta["training"]["history"]
     assert [r["epoch"] for r in history] == [1, 2]
-    assert history[1]["dev_loss"] < history[0]["dev_loss"]  # it learns
-    assert {"train_loss", "dev_loss", "dev_wer", "dev_ter", "lr", "tokens_per_s"} <= set(history[0])
+    assert history[1]["valid_loss"] < history[0]["valid_loss"]  # it learns
+    assert {"train_loss", "valid_loss", "valid_wer", "valid_ter", "lr", "tokens_per_s"} <= set(history[0])
     assert meta["corpus"][0]["sha256"] and meta["training"]["dev"]["pairs"] == 20
 
 
@@ -54,7 +58,7 @@ def test_train_shows_epochs_on_stderr_and_nothing_on_stdout(pairs_dir: Path, run
                              "--attention", "additive", "--encoder", "gru", "--decoder", "gru", "--dev-percent", "20"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "epoch   1" in result.stderr and "dev WER" in result.stderr and "held-out 20%" in result.stderr
+    assert "end of epoch   1" in result.stderr and "dev WER" in result.stderr and "held-out 20%" in result.stderr
 
 
 def test_eval_prints_named_figures_and_json(trained: Path, pairs_dir: Path, runner: CliRunner) -> None:
@@ -64,7 +68,7 @@ def test_eval_prints_named_figures_and_json(trained: Path, pairs_dir: Path, runn
     assert names == ["sources", "pairs", "exact_match", "word_error_rate", "token_error_rate", "bleu"]
     doc = json.loads(invoke(runner, ["seq2seq", "eval", str(pairs_dir / "dev.tsv"), "-m", str(trained), "--beam", "3",
                                      "--json"]).stdout)
-    assert doc["pairs"] == 20 and doc["beam"] == 3
+    assert doc["pairs"] == 20 and doc["beam"] == 3 and doc["model"] == str(trained)
     assert doc["word_error_rate"] == pytest.approx(1 - doc["exact_match"])
 
 
@@ -110,26 +114,50 @@ def test_bad_pairs_give_one_error_line_with_file_and_line(content: str, message:
         assert result.stderr == f"Error: {bad}: {message}\n"
 
 
-def test_interrupted_training_saves_and_resume_finishes_it(pairs_dir: Path, tmp_path: Path, runner: CliRunner) -> None:
+class CtrlCAfter(SilentReporter):
+    """Sends the process a SIGINT (what Ctrl-C sends) when training reaches a batch."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+
+    def task(self, description: str, total: float | None = None, unit: str = "") -> Any:
+        reporter = self
+
+        class Bar:
+            def advance(self, n: float = 1) -> None:
+                pass
+
+            def update(self, *, completed: float | None = None, **fields: Any) -> None:
+                if description.startswith("epoch") and completed == reporter.batch:
+                    os.kill(os.getpid(), signal.SIGINT)
+
+        return nullcontext(Bar())
+
+
+def test_interrupted_training_keeps_its_state_and_resume_finishes_it(pairs_dir: Path, tmp_path: Path,
+                                                                      runner: CliRunner) -> None:
+    from wordseq.neural.session import Interrupted
     from wordseq.seq2seq import train_seq2seq
 
     out = tmp_path / "interrupted"
-
-    def ctrl_c(done: int, total: int, loss: float) -> None:
-        if done == 3:
-            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends: the loop stops after this batch
-
-    model = train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), output=out, on_batch=ctrl_c,
-                          epochs=2, emb=8, hidden=16, batch_size=16, seed=3)
+    args = dict(epochs=2, emb=8, hidden=16, batch_size=16, seed=3)
+    with pytest.raises(Interrupted, match="interrupted in epoch 1: saved to"):
+        train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), output=out, reporter=CtrlCAfter(3),
+                      **args)
     meta = json.loads((out / "meta.json").read_text())
-    assert model.training["complete"] is False and meta["training"]["complete"] is False
-    assert meta["training"]["history"] == []
+    assert meta["complete"] is False and meta["training"]["history"] == []
     result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "--dev", str(pairs_dir / "dev.tsv"),
                              "-o", str(out), "--resume", "--epochs", "2", "--seed", "3", "--batch-size", "16"])
     assert result.exit_code == 0, result.output
     assert "resuming" in result.stderr
     meta = json.loads((out / "meta.json").read_text())
-    assert meta["training"]["complete"] is True and len(meta["training"]["history"]) == 2
+    assert meta["complete"] is True and len(meta["training"]["history"]) == 2
+    # a second interrupted run keeps the finished model and puts its state beside it
+    with pytest.raises(Interrupted, match="the finished model at .* is kept"):
+        train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), output=out, reporter=CtrlCAfter(2),
+                      **args)
+    assert json.loads((out / "meta.json").read_text())["complete"] is True
+    assert (tmp_path / ".interrupted.partial" / "resume.pt").is_file()
 
 
 def test_resume_without_a_saved_training_is_an_error(pairs_dir: Path, runner: CliRunner) -> None:
@@ -143,7 +171,10 @@ def test_plot_attention_writes_a_picture(trained: Path, tmp_path: Path, runner: 
     result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", str(picture)])
     assert result.exit_code == 0, result.output
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert result.stdout.count("\n") == 1
+    assert result.stdout == "" and "abcd → " in result.stderr
+    svg = tmp_path / "attn.svg"
+    invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", str(svg)])
+    assert b"<svg" in svg.read_bytes()[:500]
 
 
 def test_plot_attention_without_matplotlib_names_the_extra(trained: Path, tmp_path: Path, runner: CliRunner,
@@ -151,12 +182,66 @@ def test_plot_attention_without_matplotlib_names_the_extra(trained: Path, tmp_pa
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # 'import matplotlib' raises ImportError
     result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", str(tmp_path / "a.png")])
     assert result.exit_code == 1
-    assert result.stderr == "Error: attention pictures need matplotlib: pip install 'wordseq[plot]'\n"
+    assert result.stderr == "Error: pictures need matplotlib: pip install 'wordseq[plot]'\n"
 
 
-def test_plot_attention_needs_its_output_file(trained: Path, runner: CliRunner) -> None:
-    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd"])
-    assert result.exit_code == 2 and "go together" in result.stderr
+def test_plot_attention_draws_one_text(trained: Path, runner: CliRunner, tmp_path: Path) -> None:
+    result = invoke(runner, ["transduce", "in.txt", "-m", str(trained), "--plot-attention", "abcd"])
+    assert result.exit_code == 2 and "give no FILES" in result.stderr
+
+
+def test_transduce_writes_to_a_file_with_dash_o(trained: Path, runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    result = invoke(runner, ["transduce", "-m", str(trained), "-o", str(out)], input="abc\n\nbd\n")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert out.read_text().count("\n") == 3
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["seq2seq", "train", "{train}", "-o", "bad"], ["--dropout", "nan"]),
+        (["seq2seq", "train", "{train}", "-o", "bad"], ["--lr", "0"]),
+        (["seq2seq", "train", "{train}", "-o", "bad"], ["--teacher-forcing", "1.5"]),
+        (["seq2seq", "train", "{train}", "-o", "bad"], ["--hidden", "0"]),
+        (["seq2seq", "train", "{train}", "-o", "bad"], ["--encoder-layers", "1000"]),
+        (["seq2seq", "eval", "{train}", "-m", "{model}"], ["--beam", "0"]),
+        (["transduce", "-m", "{model}"], ["--beam", "100000000"]),
+        (["transduce", "-m", "{model}"], ["--length-penalty", "nan"]),
+        (["transduce", "-m", "{model}"], ["--max-tokens", "0"]),
+        (["seq2seq", "convert-cmudict", "{train}", "-o", "{tmp}"], ["--test-percent", "100"]),
+    ],
+)
+def test_bad_option_values_are_usage_errors_naming_the_option(args: list[str], option: list[str], trained: Path,
+                                                              pairs_dir: Path, tmp_path: Path, runner: CliRunner,
+                                                              wordseq_home: Path) -> None:
+    filled = [a.format(train=pairs_dir / "train.tsv", model=trained, tmp=tmp_path / "g2p") for a in args]
+    result = invoke(runner, [*filled, *option], input="abc\n")
+    assert result.exit_code == 2, result.output
+    assert option[0] in result.stderr and "Traceback" not in result.output
+    assert not (wordseq_home / "seq2seq").exists() and not (tmp_path / "g2p").exists()
+
+
+def test_a_planted_pickle_with_matching_checksums_is_refused(trained: Path, tmp_path: Path, runner: CliRunner) -> None:
+    import pickle
+
+    class Planted:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (Path.touch, (tmp_path / "code-ran",))
+
+    files = {p.name: p.read_bytes() for p in trained.iterdir() if p.name in
+             ("source_vocab.tsv", "target_vocab.tsv", "resume.pt")}
+    files["model.pt"] = pickle.dumps(Planted())
+    meta = json.loads((trained / "meta.json").read_text())
+    planted = plant_model(tmp_path / "planted", "seq2seq", files, preprocessing=meta["preprocessing"],
+                          config=meta["config"])
+    result = invoke(runner, ["transduce", "-m", str(planted)], input="abc\n")
+    assert result.exit_code == 1
+    assert "not a wordseq seq2seq file" in result.stderr and not (tmp_path / "code-ran").exists()
+    # a payload changed after saving is caught by its checksum before anything reads it
+    (planted / "model.pt").write_bytes((trained / "model.pt").read_bytes())
+    result = invoke(runner, ["transduce", "-m", str(planted)], input="abc\n")
+    assert result.exit_code == 1 and "does not match the checksum" in result.stderr
 
 
 def test_convert_cmudict_prints_the_parts_it_wrote(tmp_path: Path, runner: CliRunner) -> None:
@@ -181,9 +266,11 @@ def test_python_api_trains_from_memory_and_loads_by_name(pairs_dir: Path) -> Non
     pairs = reverse_pairs(random_strings(60, 2, 4, seed=5, alphabet="abc"))
     model = wordseq.train_seq2seq(pairs, pairs[:10], output="api", epochs=1, emb=8, hidden=16, batch_size=16)
     assert [t.source for t in model.transduce(["abc", "ba"])] == ["abc", "ba"]
-    again = wordseq.load_seq2seq(*find_model("api", "seq2seq"), device="cpu")
-    assert again.transduce("abc")[0].text == model.transduce("abc")[0].text
-    with pytest.raises(InputError, match="unknown seq2seq option"):
+    assert model.path == find_model("api", "seq2seq")[0] and model.training["epochs_done"] == 1
+    for again in (wordseq.load_seq2seq(*find_model("api", "seq2seq"), device="cpu"), wordseq.load("api"),
+                  wordseq.load("seq2seq/api")):
+        assert again.transduce("abc")[0].text == model.transduce("abc")[0].text
+    with pytest.raises(TypeError, match="unknown option"):
         wordseq.train_seq2seq(pairs, epochs=1, hiden=3)
 
 

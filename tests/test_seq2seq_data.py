@@ -9,8 +9,15 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA
-from wordseq.errors import InputError
-from wordseq.seq2seq.cmudict import convert_cmudict, parse_line, part_of, read_entries, split_dictionary
+from wordseq.errors import InputError, OptionError
+from wordseq.seq2seq.cmudict import (
+    SplitSettings,
+    convert_cmudict,
+    parse_line,
+    part_of,
+    read_entries,
+    split_dictionary,
+)
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.pairs import hash_percent, tokenize_pairs
 from wordseq.text.preprocess import Preprocessor
@@ -77,6 +84,16 @@ def test_bad_pair_lines_are_named_with_file_and_line(tmp_path: Path, text: str, 
         tokenize_pairs(f, SRC, TGT)
 
 
+def test_line_numbers_restart_in_each_file(tmp_path: Path) -> None:
+    empty = write(tmp_path / "empty.tsv", "")
+    first = write(tmp_path / "a.tsv", "ab\tA B\n" * 3)
+    second = write(tmp_path / "b.tsv", "ab\tA B\n\nno tab\n")
+    with pytest.raises(InputError, match=r"b\.tsv: line 3: expected"):
+        tokenize_pairs([empty, first, second], SRC, TGT)
+    ok = tokenize_pairs([first, empty, first], SRC, TGT)
+    assert [p.where.rsplit(": ", 1)[1] for p in ok.pairs] == ["line 1", "line 2", "line 3"] * 2
+
+
 def test_pairs_can_come_from_memory_and_bad_ones_are_numbered() -> None:
     data = tokenize_pairs([("ab", "A B"), ("c", "C")], SRC, TGT)
     assert [p.target for p in data.pairs] == [["A", "B"], ["C"]]
@@ -100,35 +117,40 @@ def test_word_level_sources_split_on_spaces() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"dropout": float("nan")}, "--dropout must be a finite number"),
-        ({"hidden": 33}, "--hidden must be even with a bidirectional encoder"),
-        ({"attention": "luong"}, "--attention must be one of dot, general, additive, none"),
-        ({"encoder_layers": 0}, "--encoder-layers must be an integer of at least 1"),
+        ({"dropout": float("nan")}, "--dropout: must be a finite number"),
+        ({"dropout": 1.0}, r"--dropout: must be in \[0, 1\)"),
+        ({"hidden": 33}, "--hidden: must be even with a bidirectional encoder"),
+        ({"attention": "luong"}, "--attention: choose one of dot, general, additive, none"),
+        ({"encoder_layers": 0}, "--encoder-layers: must be between 1 and 100"),
     ],
 )
 def test_model_config_rejects_bad_values_naming_the_option(kwargs: dict, message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(OptionError, match=message):
         Seq2SeqConfig(**kwargs)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"lr": float("inf")}, "--lr must be a finite number"),
-        ({"teacher_forcing": 1.5}, r"--teacher-forcing must be in \[0, 1\]"),
-        ({"clip": -1.0}, "--clip must be 0"),
-        ({"epochs": 0}, "--epochs must be an integer of at least 1"),
+        ({"lr": float("inf")}, "--lr: must be a finite number"),
+        ({"lr": 0.0}, r"--lr: must be in \(0, 10000\]"),
+        ({"teacher_forcing": 1.5}, r"--teacher-forcing: must be in \[0, 1\]"),
+        ({"clip": -1.0}, "--clip: must be at least 0"),
+        ({"epochs": 0}, "--epochs: must be between 1 and 100000"),
+        ({"lr_schedule": "step"}, "--lr-schedule: choose one of plateau, cosine"),
     ],
 )
 def test_train_config_rejects_bad_values_naming_the_option(kwargs: dict, message: str) -> None:
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(OptionError, match=message):
         Seq2SeqTrainConfig(**kwargs)
 
 
 def test_no_input_feeding_without_attention_and_unknown_options_are_named() -> None:
     assert Seq2SeqConfig(attention="none").input_feeding is False
-    with pytest.raises(InputError, match="unknown seq2seq option\\(s\\): hiden"):
+    with pytest.raises(TypeError, match="unknown option\\(s\\) for train_seq2seq: hiden"):
         split_options({"hiden": 3})
+    with pytest.raises(OptionError, match="--test-percent: with --dev-percent 50 leaves nothing to train on"):
+        SplitSettings(dev_percent=50, test_percent=50)
 
 
 # -- CMUdict -----------------------------------------------------------------------------
@@ -150,7 +172,7 @@ def test_a_bad_dictionary_line_is_named() -> None:
 
 
 def test_split_keeps_all_pronunciations_of_a_word_together_and_drops_stress() -> None:
-    parts, summary = split_dictionary(read_entries(NLTK_LAYOUT.splitlines()), dev_percent=30, test_percent=30)
+    parts, summary = split_dictionary(read_entries(NLTK_LAYOUT.splitlines()), SplitSettings(dev_percent=30, test_percent=30))
     where = {w: part for part, pairs in parts.items() for w, _ in pairs}
     for part, pairs in parts.items():
         for word, phones in pairs:
@@ -159,7 +181,7 @@ def test_split_keeps_all_pronunciations_of_a_word_together_and_drops_stress() ->
     assert ("tomato", "T AH M EY T OW") in everything and ("tomato", "T AH M AA T OW") in everything
     assert ("able-bodied", "EY B AH L B AA D IY D") in everything
     assert summary.skipped_words == 1 and "&ampersand" not in where  # not a spelling
-    kept, _ = split_dictionary(read_entries(NLTK_LAYOUT.splitlines()), stress=True, all_words=True)
+    kept, _ = split_dictionary(read_entries(NLTK_LAYOUT.splitlines()), SplitSettings(stress=True, all_words=True))
     assert ("&ampersand", "AE1 M P ER0 S AE2 N D") in [p for ps in kept.values() for p in ps]
 
 

@@ -1,17 +1,59 @@
-"""wordseq: word embeddings and language models from the command line."""
+"""wordseq: word embeddings and sequence models, from the shell and from Python.
 
-__version__ = "0.1.0"
+The Python API mirrors the commands; every name is imported on first use, so
+``import wordseq`` (and ``wordseq --help``) stay fast::
 
-# The Python API, loaded on first use so that `import wordseq` stays light.
+    import wordseq
+
+    vectors = wordseq.train_embeddings("corpus.txt", "news", dim=100)
+    vectors.most_similar("government", topn=5)
+
+    lm = wordseq.train_lm("corpus.txt", "news", epochs=6)
+    lm.perplexity("heldout.txt").perplexity
+    lm.generate("the government", beam=5)
+
+    g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p")
+    g2p.transduce(["phoneme"], beam=5)[0].text
+
+    model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.2.0"
+
+# public name -> (module, attribute): imported when first used
 _API = {
-    "train_seq2seq": "wordseq.seq2seq.train",
-    "load_seq2seq": "wordseq.seq2seq.storage",
+    "load": ("wordseq.store", "load"),
+    "tokenize": ("wordseq.text.tokenize", "tokenize_corpus"),
+    "build_vocabulary": ("wordseq.vocab", "build_vocabulary"),
+    "PreprocessConfig": ("wordseq.text.preprocess", "PreprocessConfig"),
+    "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
+    "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
+    "train_lm": ("wordseq.neural.session", "train_lm"),
+    "train_seq2seq": ("wordseq.seq2seq.train", "train_seq2seq"),
+    "load_seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
+    "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
+    "list_models": ("wordseq.store", "list_models"),
+    "remove_model": ("wordseq.store", "remove_model"),
+    "WordseqError": ("wordseq.errors", "WordseqError"),
 }
 
+__all__ = ["__version__", *_API]
 
-def __getattr__(name: str):  # type: ignore[no-untyped-def]
+
+def __getattr__(name: str) -> Any:
     if name in _API:
         import importlib
 
-        return getattr(importlib.import_module(_API[name]), name)
+        module, attribute = _API[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
     raise AttributeError(f"module 'wordseq' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wordseq.errors import InputError
+from wordseq.config_checks import within
+from wordseq.errors import InputError, OptionError
 from wordseq.seq2seq.pairs import hash_percent
 
 PARTS = ("train", "dev", "test")
@@ -34,6 +35,32 @@ class Entry:
 
     word: str
     phonemes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """How the dictionary becomes pairs.
+
+    Parameters
+    ----------
+    stress
+        Keep the stress digits (``AH0``); by default they are dropped.
+    all_words
+        Keep entries whose word is not a spelling (``&AMPERSAND``).
+    dev_percent, test_percent
+        Shares of the words in dev and test (the rest is train).
+    """
+
+    stress: bool = False
+    all_words: bool = False
+    dev_percent: float = 5.0
+    test_percent: float = 10.0
+
+    def __post_init__(self) -> None:
+        within("--dev-percent", self.dev_percent, 0.0, 100.0, high_open=True)
+        within("--test-percent", self.test_percent, 0.0, 100.0, high_open=True)
+        if self.dev_percent + self.test_percent >= 100:
+            raise OptionError("--test-percent", f"with --dev-percent {self.dev_percent:g} leaves nothing to train on")
 
 
 @dataclass
@@ -103,12 +130,7 @@ def is_spelling(word: str) -> bool:
 
 
 def split_dictionary(
-    entries: Iterable[Entry],
-    *,
-    stress: bool = False,
-    all_words: bool = False,
-    dev_percent: float = 5.0,
-    test_percent: float = 10.0,
+    entries: Iterable[Entry], settings: SplitSettings = SplitSettings()
 ) -> tuple[dict[str, list[tuple[str, str]]], SplitSummary]:
     """Group pronunciations by word and assign each word to train, dev or test.
 
@@ -116,18 +138,13 @@ def split_dictionary(
     and each word's pronunciations in their order, duplicates (after dropping stress)
     removed, and a summary.
     """
-    for name, value in (("--dev-percent", dev_percent), ("--test-percent", test_percent)):
-        if not 0 <= value < 100:
-            raise InputError(f"{name} must be in [0, 100) (got {value})")
-    if dev_percent + test_percent >= 100:
-        raise InputError("--dev-percent and --test-percent leave nothing to train on")
     pronunciations: dict[str, list[str]] = {}
     skipped: set[str] = set()
     for entry in entries:
-        if not all_words and not is_spelling(entry.word):
+        if not settings.all_words and not is_spelling(entry.word):
             skipped.add(entry.word)
             continue
-        phones = entry.phonemes if stress else tuple(_STRESS.sub("", p) for p in entry.phonemes)
+        phones = entry.phonemes if settings.stress else tuple(_STRESS.sub("", p) for p in entry.phonemes)
         known = pronunciations.setdefault(entry.word, [])
         text = " ".join(phones)
         if text not in known:
@@ -135,7 +152,7 @@ def split_dictionary(
     parts: dict[str, list[tuple[str, str]]] = {p: [] for p in PARTS}
     summary = SplitSummary(skipped_words=len(skipped))
     for word, prons in pronunciations.items():
-        part = part_of(word, dev_percent, test_percent)
+        part = part_of(word, settings.dev_percent, settings.test_percent)
         parts[part].extend((word, p) for p in prons)
         summary.words[part] += 1
         summary.pairs[part] += len(prons)
@@ -143,14 +160,7 @@ def split_dictionary(
 
 
 def convert_cmudict(
-    lines: Iterable[str],
-    out_dir: Path,
-    *,
-    label: str = "cmudict",
-    stress: bool = False,
-    all_words: bool = False,
-    dev_percent: float = 5.0,
-    test_percent: float = 10.0,
+    lines: Iterable[str], out_dir: Path, *, label: str = "cmudict", settings: SplitSettings = SplitSettings()
 ) -> SplitSummary:
     """Write ``train.tsv``, ``dev.tsv`` and ``test.tsv`` (``word<TAB>PH1 PH2 ...``) to ``out_dir``.
 
@@ -159,32 +169,32 @@ def convert_cmudict(
     lines
         The dictionary's lines (original or NLTK layout).
     out_dir
-        Folder for the three files (created if missing).
-    stress
-        Keep the stress digits (``AH0``); by default they are dropped.
-    all_words
-        Keep entries whose word is not a spelling (``&AMPERSAND``).
-    dev_percent, test_percent
-        Shares of the words in dev and test.
+        Folder for the three files (created if missing); each file is replaced only
+        when complete.
+    label
+        The input's name in error messages.
+    settings
+        Stress, which entries, and the shares of dev and test.
 
     Examples
     --------
-    >>> convert_cmudict(open("cmudict.txt"), Path("g2p"))  # doctest: +SKIP
+    >>> with gzip.open("data/cmudict-0.7a.gz", "rt") as fh:            # doctest: +SKIP
+    ...     convert_cmudict(fh, Path("g2p")).words
+    {'train': 104895, 'dev': 6118, 'test': 12348}
     """
-    from wordseq.store import atomic_file
+    from wordseq.store import output_file
 
-    parts, summary = split_dictionary(
-        read_entries(lines, label), stress=stress, all_words=all_words,
-        dev_percent=dev_percent, test_percent=test_percent,
-    )
+    parts, summary = split_dictionary(read_entries(lines, label), settings)
     if not any(parts.values()):
         raise InputError(f"{label}: no dictionary entries found")
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create {out_dir}: {exc.strerror}") from None
     for part, pairs in parts.items():
         path = out_dir / f"{part}.tsv"
-        with atomic_file(path) as fh:
-            for word, phones in pairs:
-                fh.write(f"{word}\t{phones}\n")
+        with output_file(path) as fh:
+            fh.writelines(f"{word}\t{phones}\n" for word, phones in pairs)
         summary.files[part] = str(path)
     return summary

@@ -8,11 +8,11 @@ once, here, with a message that names the option.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from wordseq.errors import InputError
+from wordseq.config_checks import at_least, count, within
+from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
 ENCODERS = ("bilstm", "bigru", "lstm", "gru")
@@ -24,20 +24,9 @@ LR_SCHEDULES = ("plateau", "cosine")
 DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
 
 
-def _at_least(name: str, value: int, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise InputError(f"{name} must be an integer of at least {low} (got {value!r})")
-
-
-def _finite(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number (got {value!r})")
-    return float(value)
-
-
-def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise InputError(f"{name} must be one of {', '.join(choices)} (got {value!r})")
+        raise OptionError(option, f"choose one of {', '.join(choices)}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -94,16 +83,14 @@ class Seq2SeqConfig:
         _choice("--encoder", self.encoder, ENCODERS)
         _choice("--decoder", self.decoder, DECODERS)
         _choice("--attention", self.attention, ATTENTIONS)
-        _at_least("--encoder-layers", self.encoder_layers, 1)
-        _at_least("--decoder-layers", self.decoder_layers, 1)
-        _at_least("--emb", self.emb, 1)
-        _at_least("--hidden", self.hidden, 2 if self.bidirectional else 1)
+        count("--encoder-layers", self.encoder_layers, 1, 100)
+        count("--decoder-layers", self.decoder_layers, 1, 100)
+        count("--emb", self.emb, 1, 100_000)
+        count("--hidden", self.hidden, 2 if self.bidirectional else 1, 100_000)
         if self.bidirectional and self.hidden % 2:
-            raise InputError(
-                f"--hidden must be even with a bidirectional encoder (each direction gets half); got {self.hidden}"
-            )
-        if not 0 <= _finite("--dropout", self.dropout) < 1:
-            raise InputError(f"--dropout must be in [0, 1) (got {self.dropout})")
+            raise OptionError("--hidden", f"must be even with a bidirectional encoder (each direction gets half), "
+                                          f"got {self.hidden}")
+        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
         if self.attention == "none" and self.input_feeding:
             # input feeding passes on the attentional vector, which does not exist here
             object.__setattr__(self, "input_feeding", False)
@@ -185,22 +172,18 @@ class Seq2SeqTrainConfig:
     dev_percent: float = 5.0
 
     def __post_init__(self) -> None:
-        _at_least("--epochs", self.epochs, 1)
-        _at_least("--batch-size", self.batch_size, 1)
-        _at_least("--patience", self.patience, 0)
-        _at_least("--min-count", self.min_count, 1)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
-            raise InputError(f"--seed must be an integer (got {self.seed!r})")
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--patience", self.patience, 0, 100_000)
+        count("--min-count", self.min_count, 1)
+        count("--seed", self.seed, 0, 2**63 - 1)
         _choice("--optimizer", self.optimizer, OPTIMIZERS)
         _choice("--lr-schedule", self.lr_schedule, LR_SCHEDULES)
-        if self.lr is not None and _finite("--lr", self.lr) <= 0:
-            raise InputError(f"--lr must be greater than 0 (got {self.lr})")
-        if _finite("--clip", self.clip) < 0:
-            raise InputError(f"--clip must be 0 (off) or positive (got {self.clip})")
-        if not 0 <= _finite("--teacher-forcing", self.teacher_forcing) <= 1:
-            raise InputError(f"--teacher-forcing must be in [0, 1] (got {self.teacher_forcing})")
-        if not 0 < _finite("--dev-percent", self.dev_percent) < 100:
-            raise InputError(f"--dev-percent must be in (0, 100) (got {self.dev_percent})")
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 1e4, low_open=True)
+        at_least("--clip", self.clip, 0.0)
+        within("--teacher-forcing", self.teacher_forcing, 0.0, 1.0)
+        within("--dev-percent", self.dev_percent, 0.0, 100.0, low_open=True, high_open=True)
 
     @property
     def learning_rate(self) -> float:
@@ -219,14 +202,14 @@ class Seq2SeqTrainConfig:
 def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields).
 
-    An option that belongs to neither is an error naming it, so a typo in a Python call
-    does not pass unnoticed.
+    An option that belongs to neither is a TypeError naming it (as an unexpected keyword
+    argument would be), so a typo in a Python call does not pass unnoticed.
     """
     model_keys = {f.name for f in fields(Seq2SeqConfig)}
     train_keys = {f.name for f in fields(Seq2SeqTrainConfig)}
     unknown = sorted(set(options) - model_keys - train_keys)
     if unknown:
-        raise InputError(f"unknown seq2seq option(s): {', '.join(unknown)}")
+        raise TypeError(f"unknown option(s) for train_seq2seq: {', '.join(unknown)}")
     model = {k: v for k, v in options.items() if k in model_keys}
     train = {k: v for k, v in options.items() if k in train_keys}
     return model, train

@@ -17,7 +17,7 @@ from typing import Union
 
 from wordseq.errors import InputError
 from wordseq.text.preprocess import Preprocessor
-from wordseq.text.reader import CorpusReader, SourceStats
+from wordseq.text.reader import CorpusReader, SourceStats, label_of
 
 # A file, several files, or (source, target) pairs already in memory.
 PairsInput = Union[str, Path, Sequence[Union[str, Path]], Iterable[tuple[str, str]]]
@@ -67,13 +67,16 @@ def split_pair_line(line: str, where: str) -> tuple[str, str]:
 
 
 def _raw_pairs_from_reader(reader: CorpusReader) -> Iterator[tuple[str, str, str]]:
+    files_started, lineno = 0, 0
     for line in reader:
+        # the reader adds an input's stats when it opens it (and counts lines a block at a
+        # time), so a new entry means this line is the first of the next input
+        if len(reader.sources) != files_started:
+            files_started, lineno = len(reader.sources), 0
+        lineno += 1
         if not line.strip():
             continue
-        # the reader appends a file's stats when it opens it and counts its lines as it goes
-        stats = reader.sources[-1]
-        label = "<stdin>" if stats.name == "-" else stats.name
-        where = f"{label}: line {stats.lines}"
+        where = f"{label_of(reader.sources[-1].name)}: line {lineno}"
         source, target = split_pair_line(line, where)
         yield source, target, where
 

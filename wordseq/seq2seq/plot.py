@@ -4,33 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wordseq.errors import InputError
 from wordseq.seq2seq.transducer import AttentionMap
 
-FORMATS = (".png", ".pdf", ".svg")
+FORMATS = {".pdf": "pdf", ".svg": "svg"}  # anything else is PNG
 
 
-def plot_attention(attention: AttentionMap, path: Path | str, title: str | None = None) -> Path:
-    """Write the heat map (output tokens down, source tokens across) to a .png/.pdf/.svg file.
+def plot_attention(attention: AttentionMap, output: Path | str, title: str | None = None) -> None:
+    """Write the heat map (output tokens down, source tokens across) to ``output``: a PNG,
+    or PDF / SVG by the file's extension; ``-`` is stdout.
 
     Raises
     ------
-    InputError
-        matplotlib is not installed (``pip install 'wordseq[plot]'``), or the file name
-        has another extension.
+    WordseqError
+        matplotlib is not installed (``pip install 'wordseq[plot]'``).
+
+    Examples
+    --------
+    >>> plot_attention(model.attention("phoneme"), "attention.png")   # doctest: +SKIP
     """
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise InputError(f"{path}: the picture format comes from the extension; use one of {', '.join(FORMATS)}")
-    try:
-        import matplotlib
+    from wordseq.plots import pyplot
+    from wordseq.store import output_file
 
-        matplotlib.use("Agg")  # files only: no display needed
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise InputError("attention pictures need matplotlib: pip install 'wordseq[plot]'") from None
-    from wordseq.store import atomic_file
-
+    plt = pyplot()
     rows, cols = attention.weights.shape
     fig, ax = plt.subplots(figsize=(1.2 + 0.45 * max(cols, 3), 1.0 + 0.4 * max(rows, 3)))
     image = ax.imshow(attention.weights, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
@@ -43,7 +38,6 @@ def plot_attention(attention: AttentionMap, path: Path | str, title: str | None 
         ax.set_title(title, pad=24)
     fig.colorbar(image, ax=ax, fraction=0.05)
     fig.tight_layout()
-    with atomic_file(path, "wb") as fh:
-        fig.savefig(fh, format=path.suffix.lower().lstrip("."), dpi=120)
+    with output_file(output, binary=True) as fh:
+        fig.savefig(fh, format=FORMATS.get(Path(str(output)).suffix.lower(), "png"), dpi=120)
     plt.close(fig)
-    return path

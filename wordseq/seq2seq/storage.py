@@ -65,15 +65,16 @@ def read_torch_file(path: Path, magic: str, device: torch.device | str = "cpu") 
     return data
 
 
-def load_seq2seq(path: Path, meta: dict[str, Any], device: str = "auto") -> Seq2SeqModel:
-    """The seq2seq model in directory ``path`` (its meta.json already read into ``meta``).
+def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "auto") -> Seq2SeqModel:
+    """The seq2seq model in directory ``path``: the store's loader for kind "seq2seq".
 
     Parameters
     ----------
     path
         The model directory.
     meta
-        Its meta.json.
+        Its meta.json as ``find_model`` read and checked it (payload checksums verified);
+        None: read and check it here.
     device
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
 
@@ -84,10 +85,14 @@ def load_seq2seq(path: Path, meta: dict[str, Any], device: str = "auto") -> Seq2
 
     Examples
     --------
-    >>> from wordseq.store import find_model
-    >>> model = load_seq2seq(*find_model("g2p", "seq2seq"))   # doctest: +SKIP
+    >>> model = load_seq2seq(Path("g2p"))        # doctest: +SKIP
+    >>> model = wordseq.load("seq2seq/g2p")      # the same, through the store's registry  # doctest: +SKIP
     """
     path = Path(path)
+    if meta is None:
+        from wordseq.store import find_model
+
+        path, meta = find_model(str(path), "seq2seq")
     dev = resolve_device(device)
     data = read_torch_file(path / MODEL_FILE, MAGIC, dev)
     try:
@@ -108,7 +113,7 @@ def load_seq2seq(path: Path, meta: dict[str, Any], device: str = "auto") -> Seq2
         net, config, source_vocab, target_vocab, dev,
         PreprocessConfig.from_dict(pre["source"]) if "source" in pre else None,
         PreprocessConfig.from_dict(pre["target"]) if "target" in pre else None,
-        meta.get("training"),
+        path=path, meta=meta,
     )
 
 

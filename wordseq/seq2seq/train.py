@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,31 +24,34 @@ from typing import Any
 import numpy as np
 import torch
 
-from wordseq.errors import InputError
+from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
-from wordseq.neural.train import _stop_on_interrupt
+from wordseq.neural.session import Interrupted
+from wordseq.neural.train import TrainingDiverged, _stop_on_interrupt
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
 from wordseq.seq2seq.metrics import score
 from wordseq.seq2seq.model import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairSet, PairsInput, hash_percent, tokenize_pairs
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
-from wordseq.store import model_dir, read_meta
+from wordseq.progress import SILENT, Reporter
+from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
 from wordseq.text.preprocess import Preprocessor
 from wordseq.vocab import Vocabulary
 
+KIND = "seq2seq"
 LR_DECAY = 0.5
 CHUNK_BATCHES = 100
-Log = Callable[[str], None]
 
 
 @dataclass
 class EpochRecord:
     epoch: int
+    # names as ``wordseq models plot`` reads them; "valid" is the dev pairs
     train_loss: float  # mean cross-entropy per target token (</s> included)
-    dev_loss: float
-    dev_wer: float  # greedy search
-    dev_ter: float
+    valid_loss: float
+    valid_wer: float  # greedy search
+    valid_ter: float
     lr: float
     tokens_per_s: float
     seconds: float
@@ -153,6 +156,9 @@ class Seq2SeqTrainer:
         if self.config.lr_schedule == "cosine":
             self._set_lr(self._cosine_lr())
         loss = self.net(src, lengths, tgt_in, tgt_out, self.config.teacher_forcing, self.generator)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"the training loss became {loss.item()} in epoch {self.epoch}, batch "
+                                   f"{self.position + 1}; train again with a lower --lr (or --clip)")
         (loss / tokens).backward()
         if self.config.clip:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), self.config.clip)
@@ -291,12 +297,14 @@ def _held_out(data: PairSet, percent: float) -> tuple[PairSet, PairSet]:
     return PairSet(train, data.sources, data.name), PairSet(dev, [], f"held-out {percent:g}% of {data.name}")
 
 
-def _saved_training(target: Path | None, device: torch.device) -> dict[str, Any]:
-    from wordseq.seq2seq.storage import RESUME_FILE, read_torch_file
+def _resume_source(target: Path) -> Path:
+    """Where a resume continues from: an unfinished run's checkpoint first, else the model."""
+    from wordseq.seq2seq.storage import RESUME_FILE
 
-    if target is None or not (target / RESUME_FILE).is_file():
-        raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
-    return read_torch_file(target / RESUME_FILE, "wordseq-seq2seq-resume", device)
+    for folder in (partial_dir(target), target):
+        if (folder / RESUME_FILE).is_file():
+            return folder
+    raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
 
 
 def _read_pairs(train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, dev_percent: float,
@@ -327,10 +335,7 @@ def train_seq2seq(
     resume: bool = False,
     device: str = "auto",
     encoding_errors: str = "strict",
-    log: Log | None = None,
-    warn: Log | None = None,
-    on_batch: Callable[[int, int, float], None] | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
+    reporter: Reporter = SILENT,
     **options: Any,
 ) -> Seq2SeqModel:
     """Train an encoder-decoder with attention on (source, target) pairs.
@@ -341,119 +346,203 @@ def train_seq2seq(
         ``source<TAB>target`` files (``'-'`` is stdin), or an iterable of (source, target)
         string pairs.
     dev
-        Pairs for early stopping; by default ``dev_percent`` of the training sources.
+        Pairs for early stopping and the choice of the best epoch; by default
+        ``dev_percent`` of the training sources.
     output
-        Model NAME or PATH to save to after every epoch (and on Ctrl-C); None: not saved.
+        Model NAME (in ``$WORDSEQ_HOME/seq2seq/``) or PATH; None keeps the model in memory.
+        Each epoch's checkpoint is kept beside the model; the model is put in place when
+        the run ends.
     resume
-        Continue the training saved at ``output`` (its config and vocabularies).
+        Continue the run saved at ``output`` (its unfinished checkpoint, else the model):
+        network, tokenization and vocabularies from it, training options from here.
     device
         ``auto``, ``cpu`` or ``cuda``.
-    log, warn
-        Called with progress lines / warnings (the library never prints).
-    on_batch, on_epoch
-        Called after each batch (batches done, batches per epoch, loss) and epoch.
+    reporter
+        Where progress goes (the library prints nothing; the CLI passes its console).
     **options
         Fields of ``Seq2SeqConfig`` (network, levels) and ``Seq2SeqTrainConfig``
-        (epochs, batch_size, optimizer, lr, clip, teacher_forcing, patience, seed, ...).
+        (epochs, batch_size, optimizer, lr, lr_schedule, clip, teacher_forcing,
+        patience, seed, min_count, dev_percent), named as the command's options.
 
     Returns
     -------
     Seq2SeqModel
-        With the best dev weights; ``model.training["complete"]`` is False when training
-        was interrupted (the state is saved for ``resume``).
+        With the weights of the best dev WER; ``model.training`` holds the history.
+
+    Raises
+    ------
+    Interrupted
+        Ctrl-C stopped the run; its state was kept for ``resume`` (see ``saved``).
 
     Examples
     --------
     >>> pairs = [("abc", "c b a"), ("hello", "o l l e h")] * 50              # doctest: +SKIP
     >>> model = train_seq2seq(pairs, pairs, epochs=5, hidden=64)            # doctest: +SKIP
     >>> model.transduce(["abc"])[0].text                                      # doctest: +SKIP
+    'c b a'
     """
-    say = log or (lambda message: None)
-    model_opts, train_opts = split_options(options)
-    train_cfg = Seq2SeqTrainConfig(**train_opts)
+    model_options, train_options = split_options(options)
+    train_cfg = Seq2SeqTrainConfig(**train_options)
+    config = Seq2SeqConfig(**model_options)  # checked now, before any reading
     dev_ = resolve_device(device)
-    target = model_dir(str(output), "seq2seq") if output is not None else None
-    previous = _saved_training(target, dev_) if resume else None
-    config = Seq2SeqConfig.from_dict(previous["config"]) if previous else Seq2SeqConfig(**model_opts)
-    if previous:
-        say(f"resuming {target}: network and tokenization come from the checkpoint")
-    torch.manual_seed(train_cfg.seed)
-
-    train_set, dev_set = _read_pairs(train, dev, config, train_cfg.dev_percent, encoding_errors)
-    source_vocab, target_vocab = _vocabularies(target if previous else None, train_set, train_cfg.min_count)
-    net = Seq2SeqNet(config, len(source_vocab), len(target_vocab)).to(dev_)
-    trainer = Seq2SeqTrainer(net, EncodedPairs.build(train_set, source_vocab, target_vocab),
-                             EncodedPairs.build(dev_set, source_vocab, target_vocab), train_cfg, dev_, target_vocab,
-                             config.target_preprocess())
-    if previous:
-        net.load_state_dict(previous["model"])
-        trainer.load_state_dict(previous["trainer"], keep_lr=train_cfg.lr is None)
-        trained_on = [c.get("sha256") for c in read_meta(target).get("corpus", [])]  # type: ignore[arg-type]
-        if warn and trained_on != [s.sha256 for s in train_set.sources]:
-            warn("the training pairs differ from those the checkpoint was trained on")
-    say(f"{config.describe()} on {dev_.type}: {len(train_set):,} training pairs, dev {dev_set.name} "
-        f"({len(dev_set):,} pairs); vocabularies {source_vocab.num_words:,} source / {target_vocab.num_words:,} "
-        f"target tokens + 4 specials")
-
-    started = time.perf_counter()
-
-    def figures(complete: bool) -> dict[str, Any]:
-        return _training_figures(trainer, train_cfg, train_set, dev_set, dev_.type, complete,
-                                 time.perf_counter() - started)
-
-    def save(complete: bool) -> None:
-        if target is not None:
-            _save(target, config, source_vocab, target_vocab, trainer, train_set, figures(complete))
-
-    def end_of_epoch(record: EpochRecord) -> None:
-        save(complete=False)
-        if on_epoch is not None:
-            on_epoch(record)
-
-    done = trainer.run(on_batch=on_batch, on_epoch=end_of_epoch)
-    save(complete=done)
-    net.load_state_dict(trainer.best_model_state())
-    return Seq2SeqModel(net, config, source_vocab, target_vocab, dev_, training=figures(done))
+    if resume and output is None:
+        raise InputError("--resume needs the model's name or path (-o)")
+    with writing(output, KIND) as writer:
+        session = _Session(writer, train_cfg, reporter, dev_)
+        session.prepare(train, dev, config, encoding_errors, resume)
+        return session.run()
 
 
-def _training_figures(trainer: Seq2SeqTrainer, cfg: Seq2SeqTrainConfig, train_set: PairSet, dev_set: PairSet,
-                      device: str, complete: bool, seconds: float) -> dict[str, Any]:
-    best = min(trainer.history, key=lambda r: (r["dev_wer"], r["dev_loss"])) if trainer.history else None
-    return {
-        "settings": cfg.to_dict(),
-        "device": device,
-        "complete": complete,
-        "stopped_early": trainer.stopped_early,
-        "epochs_done": len(trainer.history),
-        "seconds": round(seconds, 1),
-        "train_pairs": len(train_set),
-        "dev": {"source": dev_set.name, "pairs": len(dev_set), "sources": len(trainer.dev.unique_sources),
-                "files": [s.to_dict() for s in dev_set.sources]},
-        "best": best,
-        "history": trainer.history,
-    }
+class _Session:
+    """One training run: data, vocabularies, network, trainer, and where it is saved."""
 
+    def __init__(self, writer: ModelWriter | None, train_cfg: Seq2SeqTrainConfig, reporter: Reporter,
+                 device: torch.device) -> None:
+        self.writer = writer
+        self.train_cfg = train_cfg
+        self.reporter = reporter
+        self.device = device
+        self.started = time.perf_counter()
 
-def _save(target: Path, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
-          trainer: Seq2SeqTrainer, train_set: PairSet, training: dict[str, Any]) -> None:
-    from wordseq.seq2seq.storage import write_payload
-    from wordseq.store import new_meta, save_model
+    def prepare(self, train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, encoding_errors: str,
+                resume: bool) -> None:
+        from wordseq.seq2seq.storage import RESUME_FILE, read_torch_file
 
-    best = training["best"]
-    summary = f"{config.describe()}, {len(train_set):,} pairs" + (
-        f", dev WER {best['dev_wer']:.1%}" if best else "")
-    meta = new_meta(
-        "seq2seq",
-        summary=summary,
-        preprocessing={"source": config.source_preprocess().to_dict(), "target": config.target_preprocess().to_dict()},
-        config=config.to_dict(),
-        corpus=[s.to_dict() for s in train_set.sources],
-        training=training,
-    )
-    resume = {
-        "config": config.to_dict(),
-        "model": trainer.current_state(),
-        "trainer": trainer.state_dict(),
-    }
-    save_model(target, meta, lambda folder: write_payload(folder, config, source_vocab, target_vocab,
-                                                           trainer.best_model_state(), resume))
+        previous, source = None, None
+        if resume:
+            assert self.writer is not None
+            source = _resume_source(self.writer.target)
+            old_meta = read_meta(source)
+            verify_payload(source, old_meta)
+            previous = read_torch_file(source / RESUME_FILE, "wordseq-seq2seq-resume", self.device)
+            config = Seq2SeqConfig.from_dict(previous["config"])
+            self.reporter.log(f"resuming from {source}: network, tokenization and vocabularies come from it")
+        self.config = config
+        torch.manual_seed(self.train_cfg.seed)
+        with self.reporter.task("reading", unit="pairs"):
+            self.train_set, self.dev_set = _read_pairs(train, dev, config, self.train_cfg.dev_percent, encoding_errors)
+        self.source_vocab, self.target_vocab = _vocabularies(source, self.train_set, self.train_cfg.min_count)
+        self.net = Seq2SeqNet(config, len(self.source_vocab), len(self.target_vocab)).to(self.device)
+        self.trainer = Seq2SeqTrainer(
+            self.net, EncodedPairs.build(self.train_set, self.source_vocab, self.target_vocab),
+            EncodedPairs.build(self.dev_set, self.source_vocab, self.target_vocab), self.train_cfg, self.device,
+            self.target_vocab, config.target_preprocess())
+        if previous is not None:
+            self._restore(previous, source / RESUME_FILE)  # type: ignore[operator]
+            trained_on = [c.get("sha256") for c in old_meta["corpus"]]
+            if trained_on and trained_on != [s.sha256 for s in self.train_set.sources]:
+                self.reporter.warn("the training pairs differ from those the checkpoint was trained on")
+        if self.writer is not None:
+            params = sum(p.numel() for p in self.net.parameters())
+            # model.pt (best), resume.pt (current, best, Adam's two moments), a partial copy of both
+            self.writer.ensure_space(params * 4 * 2 * 5)
+        self.reporter.log(
+            f"{config.describe()} on {self.device.type}: {len(self.train_set):,} training pairs, dev "
+            f"{self.dev_set.name} ({len(self.dev_set):,} pairs); vocabularies {self.source_vocab.num_words:,} "
+            f"source / {self.target_vocab.num_words:,} target tokens + 4 specials")
+
+    def _restore(self, previous: dict[str, Any], where: Path) -> None:
+        try:
+            self.net.load_state_dict(previous["model"])
+            self.trainer.load_state_dict(previous["trainer"], keep_lr=self.train_cfg.lr is None)
+        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+            raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); "
+                             "train without --resume") from None
+
+    def run(self) -> Seq2SeqModel:
+        trainer = self.trainer
+        with self.reporter.task(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
+            bar.update(completed=trainer.position)
+
+            def on_batch(done: int, total: int, loss: float) -> None:
+                bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:.2g}")
+                if self.reporter.every(done):
+                    self.reporter.log(f"| epoch {trainer.epoch:3d} | {done:5d}/{total:5d} batches | "
+                                      f"lr {trainer.lr:.3g} | loss {loss:.3f}")
+
+            def on_epoch(rec: EpochRecord) -> None:
+                self.reporter.log(
+                    f"| end of epoch {rec.epoch:3d} | time {rec.seconds:6.1f}s | train loss {rec.train_loss:.4f} | "
+                    f"dev loss {rec.valid_loss:.4f} | dev WER {rec.valid_wer:6.2%} | token errors "
+                    f"{rec.valid_ter:6.2%} | lr {rec.lr:.3g} | {rec.tokens_per_s:,.0f} tokens/s"
+                    + ("  (best)" if rec.best else ""))
+                if self.writer is not None:
+                    self.writer.save_partial(self._meta(complete=False), self._write_payload)
+                if not trainer.finished:
+                    bar.update(completed=0, description=f"epoch {trainer.epoch}")
+
+            done = trainer.run(on_batch=on_batch, on_epoch=on_epoch)
+        if not done:
+            raise self._interrupted()
+        if trainer.stopped_early:
+            self.reporter.log(f"stopped early: no better dev WER for {self.train_cfg.patience} epochs")
+        best = self._best()
+        if best:
+            self.reporter.log(f"best dev WER {best['valid_wer']:.2%} (token errors {best['valid_ter']:.2%}) "
+                              f"after epoch {best['epoch']}")
+        meta = self._meta(complete=True)
+        path = self.writer.commit(meta, self._write_payload) if self.writer is not None else None
+        if path is not None:
+            self.reporter.log(f"saved {path}")
+        self.net.load_state_dict(trainer.best_model_state())
+        return Seq2SeqModel(self.net, self.config, self.source_vocab, self.target_vocab, self.device, path=path,
+                            meta=meta)
+
+    def _interrupted(self) -> Interrupted:
+        """Keep the state of a run stopped by Ctrl-C: in the model's place if the name held
+        no model yet, else beside it (a finished model is never replaced)."""
+        if self.writer is None:
+            return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
+        target = self.writer.target
+        meta = self._meta(complete=False)
+        if target.exists():
+            where = self.writer.save_partial(meta, self._write_payload)
+            kept = f"the finished model at {target} is kept; this run's state is in {where.name}"
+        else:
+            where = self.writer.commit(meta, self._write_payload)
+            kept = f"saved to {where} (marked interrupted)"
+        return Interrupted(where, f"interrupted in epoch {self.trainer.epoch}: {kept}; continue with "
+                                  f"'wordseq seq2seq train PAIRS -o {target} --resume'")
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def _write_payload(self, folder: Path) -> None:
+        from wordseq.seq2seq.storage import write_payload
+
+        resume = {"config": self.config.to_dict(), "model": self.trainer.current_state(),
+                  "trainer": self.trainer.state_dict()}
+        write_payload(folder, self.config, self.source_vocab, self.target_vocab, self.trainer.best_model_state(),
+                      resume)
+
+    def _best(self) -> dict[str, Any] | None:
+        history = self.trainer.history
+        return min(history, key=lambda r: (r["valid_wer"], r["valid_loss"])) if history else None
+
+    def _meta(self, complete: bool) -> dict[str, Any]:
+        best = self._best()
+        summary = f"{self.config.describe()}, {len(self.train_set):,} pairs" + (
+            f", dev WER {best['valid_wer']:.1%}" if best else "")
+        trainer = self.trainer
+        return new_meta(
+            KIND,
+            summary=summary,
+            complete=complete,
+            preprocessing={"source": self.config.source_preprocess().to_dict(),
+                           "target": self.config.target_preprocess().to_dict()},
+            config=self.config.to_dict(),
+            corpus=[s.to_dict() for s in self.train_set.sources],
+            training={
+                "settings": self.train_cfg.to_dict(),
+                "device": self.device.type,
+                "epochs_done": len(trainer.history),
+                "stopped_early": trainer.stopped_early,
+                "seconds": round(time.perf_counter() - self.started, 1),
+                "train_pairs": len(self.train_set),
+                "dev": {"source": self.dev_set.name, "pairs": len(self.dev_set),
+                        "sources": len(trainer.dev.unique_sources),
+                        "files": [s.to_dict() for s in self.dev_set.sources]},
+                "vocab": {"source": len(self.source_vocab), "target": len(self.target_vocab)},
+                "best": best,
+                "history": trainer.history,
+            },
+        )

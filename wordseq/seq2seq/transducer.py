@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from wordseq import decoding
+from wordseq.config_checks import at_least, count
 from wordseq.decoding import Hypothesis
 from wordseq.errors import InputError, WordseqError
 from wordseq.seq2seq.config import Seq2SeqConfig
@@ -58,13 +60,14 @@ class SearchSettings:
     batch_size: int = 64
 
     def __post_init__(self) -> None:
-        for name, value in (("--beam", self.beam), ("--num", self.num), ("--batch-size", self.batch_size)):
-            if value < 1:
-                raise InputError(f"{name} must be at least 1 (got {value})")
-        if self.max_tokens is not None and self.max_tokens < 1:
-            raise InputError(f"--max-tokens must be at least 1 (got {self.max_tokens})")
-        if not np.isfinite(self.length_penalty) or self.length_penalty < 0:
-            raise InputError(f"--length-penalty must be a finite number ≥ 0 (got {self.length_penalty})")
+        # beam × batch rows are decoded together: the bounds keep that within memory
+        count("--beam", self.beam, 1, 1_000)
+        count("--num", self.num, 1, 1_000)
+        count("--batch-size", self.batch_size, 1, 100_000)
+        if self.max_tokens is not None:
+            count("--max-tokens", self.max_tokens, 1, 100_000)
+        # the beam's early stop assumes a live beam's score can only fall as it grows
+        at_least("--length-penalty", self.length_penalty, 0.0)
 
 
 def decode_ids(
@@ -143,8 +146,9 @@ class Seq2SeqModel:
         Where it runs.
     source_preprocess, target_preprocess
         Tokenization of the two sides; by default from ``config``.
-    training
-        The training figures (history, settings) when known.
+    path, meta
+        Where the model was saved and its meta.json (``meta["training"]`` holds the
+        history), when it was.
 
     Examples
     --------
@@ -156,7 +160,8 @@ class Seq2SeqModel:
     def __init__(
         self, net: Seq2SeqNet, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
         device: torch.device, source_preprocess: PreprocessConfig | None = None,
-        target_preprocess: PreprocessConfig | None = None, training: dict[str, Any] | None = None,
+        target_preprocess: PreprocessConfig | None = None, path: Path | None = None,
+        meta: dict[str, Any] | None = None,
     ) -> None:
         self.net = net.to(device).eval()
         self.config = config
@@ -165,8 +170,14 @@ class Seq2SeqModel:
         self.device = device
         self.source_preprocess = source_preprocess or config.source_preprocess()
         self.target_preprocess = target_preprocess or config.target_preprocess()
-        self.training = training or {}
+        self.path = path
+        self.meta = meta or {}
         self._source_pre = Preprocessor(self.source_preprocess)
+
+    @property
+    def training(self) -> dict[str, Any]:
+        """The training figures of meta.json (settings, history, best epoch); {} if unknown."""
+        return self.meta.get("training") or {}
 
     # -- text ↔ ids -------------------------------------------------------------------
 
