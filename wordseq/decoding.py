@@ -368,7 +368,9 @@ def beam_search_batch(
         lp_all = np.where(banned[None, :], -np.inf, lp_all)
         starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
         ends = np.r_[starts[1:], len(owners)]
-        keep, toks, new_owners = [], [], []
+        keep: list[int] = []
+        toks: list[int] = []
+        new_owners: list[int] = []
         for s, e in zip(starts.tolist(), ends.tolist()):
             owner = owners[s]
             rows, tokens = _beam_step(searches[owner], lp_all[s:e], step, beam, num, length_penalty, eos)

@@ -121,7 +121,7 @@ class Seq2SeqConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Seq2SeqConfig":
+    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -195,7 +195,7 @@ class Seq2SeqTrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Seq2SeqTrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqTrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 

@@ -14,7 +14,6 @@ final states side by side for a bidirectional encoder), in every decoder layer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import torch
 import torch.nn.functional as F
@@ -25,7 +24,7 @@ from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.vocab import Vocabulary
 
 # LSTM state is (h, c); GRU state is h. Each tensor is (layers, B, hidden).
-Hidden = Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+Hidden = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 # Target tokens a decoder never emits: their logits are -inf when decoding.
 NEVER_EMITTED = (Vocabulary.pad_id, Vocabulary.unk_id, Vocabulary.bos_id)
 
@@ -45,7 +44,7 @@ class Encoded:
     mask: torch.Tensor  # (B, S) True at real source positions
     final: torch.Tensor  # (B, H) the encoder's last state
 
-    def select(self, rows: torch.Tensor) -> "Encoded":
+    def select(self, rows: torch.Tensor) -> Encoded:
         return Encoded(*(t.index_select(0, rows) for t in (self.memory, self.keys, self.mask, self.final)))
 
 
@@ -174,7 +173,7 @@ class Seq2SeqNet(nn.Module):
         -inf, the new hidden state, h̃ (B, H) and the attention weights (B, S) or None."""
         att, hidden, weights = self.decoder(tokens.unsqueeze(1), hidden, feed, enc)
         logits = self.decoder.logits(att[:, 0]).float()
-        logits = logits.index_fill(-1, self.never_emitted, float("-inf"))
+        logits = logits.index_fill(-1, self.never_emitted, float("-inf"))  # type: ignore[arg-type]
         return F.log_softmax(logits, dim=-1), hidden, att[:, 0], None if weights is None else weights[:, 0]
 
     def forward(

@@ -13,14 +13,14 @@ import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any
 
 from wordseq.errors import InputError
 from wordseq.text.preprocess import Preprocessor
 from wordseq.text.reader import CorpusReader, SourceStats, label_of
 
 # A file, several files, or (source, target) pairs already in memory.
-PairsInput = Union[str, Path, Sequence[Union[str, Path]], Iterable[tuple[str, str]]]
+PairsInput = str | Path | Sequence[str | Path] | Iterable[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -115,9 +115,7 @@ def tokenize_pairs(
         A line without exactly one tab, or a side with no tokens (file and line named).
     """
     reader: CorpusReader | None = None
-    if _is_path(data):
-        data = [data]  # type: ignore[list-item]
-    items = iter(data)  # type: ignore[arg-type]
+    items: Iterator[Any] = iter([data] if _is_path(data) else data)  # type: ignore[list-item,arg-type]
     first = next(items, None)
     if first is None:
         raise InputError("no pairs given")

@@ -28,13 +28,13 @@ from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
 from wordseq.neural.session import Interrupted
 from wordseq.neural.train import TrainingDiverged, _stop_on_interrupt
+from wordseq.progress import SILENT, Reporter
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
 from wordseq.seq2seq.metrics import score
 from wordseq.seq2seq.model import Seq2SeqNet
-from wordseq.seq2seq.pairs import PairSet, PairsInput, hash_percent, tokenize_pairs
+from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, tokenize_pairs
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
-from wordseq.progress import SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
 from wordseq.text.preprocess import Preprocessor
 from wordseq.vocab import Vocabulary
@@ -71,7 +71,7 @@ class EncodedPairs:
     references: list[list[list[str]]]
 
     @classmethod
-    def build(cls, data: PairSet, source_vocab: Vocabulary, target_vocab: Vocabulary) -> "EncodedPairs":
+    def build(cls, data: PairSet, source_vocab: Vocabulary, target_vocab: Vocabulary) -> EncodedPairs:
         grouped: dict[tuple[str, ...], list[list[str]]] = {}
         for p in data.pairs:
             refs = grouped.setdefault(tuple(p.source), [])
@@ -89,7 +89,7 @@ def epoch_batches(source_lengths: np.ndarray, batch_size: int, seed: int, epoch:
     """The batches (index arrays) of one epoch, the same for the same (seed, epoch)."""
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(source_lengths))
-    batches = []
+    batches: list[np.ndarray] = []
     chunk = batch_size * CHUNK_BATCHES
     for i in range(0, len(order), chunk):
         part = order[i : i + chunk]
@@ -286,7 +286,8 @@ class Seq2SeqTrainer:
 
 def _held_out(data: PairSet, percent: float) -> tuple[PairSet, PairSet]:
     """Split pairs by a hash of their source: all pairs of a source on one side."""
-    train, dev = [], []
+    train: list[TokenPair] = []
+    dev: list[TokenPair] = []
     for p in data.pairs:
         (dev if hash_percent(" ".join(p.source)) < percent else train).append(p)
     if not dev or not train:
