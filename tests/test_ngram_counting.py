@@ -11,6 +11,7 @@ import wordseq.ngram.counting as counting
 from tests.conftest import CORPUS
 from wordseq.errors import InputError
 from wordseq.ngram.counting import count_ngrams
+from wordseq.ngram.encode import sequence_chunks
 from wordseq.ngram.tables import NgramTables
 
 
@@ -44,11 +45,10 @@ def test_counts_match_a_plain_python_count() -> None:
 
 def test_small_chunks_give_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     sentences = [line.split() for line in CORPUS.read_text(encoding="utf-8").splitlines()[:20]]
-    whole = _as_counter(count_ngrams(sentences, 3))
+    whole = _as_counter(count_ngrams(sentences, 4))
     monkeypatch.setattr(counting, "CHUNK", 97)
-    monkeypatch.setattr(counting, "_FLUSH_TOKENS", 50)
     monkeypatch.setattr(counting, "_MERGE_EVERY", 3)
-    assert _as_counter(count_ngrams(sentences, 3)) == whole
+    assert _as_counter(counting.count_chunks(sequence_chunks(sentences, per_chunk=3), 4)) == whole
 
 
 def test_min_count_maps_rare_words_to_unk_and_unk_in_input_is_unk() -> None:

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from wordseq.errors import InputError, WordseqError
-from wordseq.ngram.tables import NgramTables
+from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
+from wordseq.ngram.tables import NgramTables, find_keys
 from wordseq.perplexity import PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
 
 LN10 = math.log(10.0)
-_SCORE_CHUNK = 1 << 20  # positions scored at once
 _MARKERS = frozenset({BOS, EOS, PAD})
 
 
 @dataclass
 class SentenceScore:
+    """The score of one input line (all its sequences)."""
+
     logprob_log10: float
     tokens: int  # predicted, </s> included
     oov: int
@@ -30,23 +33,64 @@ class SentenceScore:
         return 10 ** (-self.logprob_log10 / self.tokens) if self.tokens else math.inf
 
 
+@dataclass
+class BlockScores:
+    """Scores of the predicted tokens of an ``IdBlock`` (every token but the ``<s>``)."""
+
+    log10: np.ndarray  # float64
+    oov: np.ndarray  # bool
+    sequence: np.ndarray  # index of the token's sequence within the block
+    ids: np.ndarray  # the predicted token ids
+    length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
+
+
+def predicted_positions(block: IdBlock) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of the predicted tokens of a block, and each token's sequence index."""
+    predicted = block.positions >= 1
+    sequence = np.repeat(np.arange(len(block.lengths)), block.lengths)
+    return predicted, sequence[predicted]
+
+
 class NgramModel:
     """An n-gram language model in backoff form (see ``tables.py``).
 
     A decoding state is an int64 array (B, order - 1) of the last tokens of each row,
     -1 where the row has fewer (before ``<s>``).
+
+    Examples
+    --------
+    >>> from wordseq.ngram import NgramConfig, train_ngram
+    >>> model = train_ngram([["a", "b"], ["b"]], NgramConfig(order=2, discount_fallback=True))
+    >>> round(model.perplexity([["a", "b"]])[0].perplexity, 3) > 1
+    True
     """
 
-    def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "") -> None:
+    def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "",
+                 config: dict[str, Any] | None = None) -> None:
         self.tables = tables
         self.vocab: Vocabulary = tables.vocab
         self.preprocess = preprocess or PreprocessConfig()
         self.smoothing = smoothing
         self.order = tables.order
+        self.config: dict[str, Any] = dict(config or {"order": tables.order, "smoothing": smoothing})
+        self.training: dict[str, Any] = {}
+        self.sources: list[Any] = []  # SourceStats of the files trained on
+        self._ids: ScoringIds | None = None
 
     @property
     def is_normalised(self) -> bool:
         return self.smoothing != "stupid-backoff"
+
+    @property
+    def exportable(self) -> bool:
+        """Whether an ARPA file holds this model exactly."""
+        return self.tables.unseen == "backoff"
+
+    def scoring_ids(self) -> ScoringIds:
+        """token → id for scoring text (unknown tokens are <unk>)."""
+        if self._ids is None:
+            self._ids = ScoringIds(self.vocab)
+        return self._ids
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -54,96 +98,80 @@ class NgramModel:
         """Ids of a token sequence; literal sentence markers are dropped (they are implied)."""
         return self.vocab.encode(t for t in tokens if t not in _MARKERS)
 
-    def token_log10(self, tokens: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    def token_log10(self, tokens: np.ndarray, positions: np.ndarray, lengths: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """log10 p of each token given the ones before it in its sentence.
 
         ``tokens`` is ``<s> w1 .. wk </s>`` for each sentence concatenated, ``positions``
-        each token's place in its sentence (0 for ``<s>``; values may be capped at 255).
-        The result at a ``<s>`` is meaningless.
+        each token's place in its sentence (0 for ``<s>``). The result at a ``<s>`` is
+        meaningless. With ``lengths``, also the order of the n-gram that matched.
         """
         t = self.tables
-        tokens = tokens.astype(np.int64)
+        tokens = np.asarray(tokens, dtype=np.int64)
         result = t.prob[0][tokens].astype(np.float64)
-        cur = tokens  # index of the (n-1)-gram ending at each position
+        matched = np.ones(len(tokens), dtype=np.int8) if lengths else None
+        cur = tokens  # index of the (n-1)-gram ending at each position, -1 if absent
+        absolute = t.unseen == "absolute"
         for n in range(2, self.order + 1):
-            ctx = np.concatenate([[-1], cur[:-1]])
-            ctx = np.where(positions >= n - 1, ctx, -1)
-            cur = t.lookup(n, ctx, tokens)
-            has_ctx = ctx >= 0
-            found = cur >= 0
-            bo = np.zeros(len(tokens))
-            bo[has_ctx] = t.backoff[n - 2][ctx[has_ctx]]
-            if t.unseen == "absolute":
-                result = np.where(has_ctx, bo, result)
+            ctx = np.empty(len(tokens), dtype=np.int64)
+            ctx[0] = -1
+            ctx[1:] = cur[:-1]
+            ctx[positions < n - 1] = -1
+            rows = np.flatnonzero(ctx >= 0)
+            if len(rows) == 0:
+                break
+            c = ctx[rows]
+            found = find_keys(t.keys[n - 1], c * t.vocab_size + tokens[rows])
+            bo = t.backoff[n - 2][c]
+            if absolute:
+                result[rows] = bo
             else:
-                result = result + bo
-            result[found] = t.prob[n - 1][cur[found]]
-        return result
+                result[rows] += bo
+            hit = found >= 0
+            result[rows[hit]] = t.prob[n - 1][found[hit]]
+            if matched is not None:
+                matched[rows[hit]] = n
+            cur = np.full(len(tokens), -1, dtype=np.int64)
+            cur[rows] = found
+        return result, matched
 
-    def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per batch of sentences: (log10 p of every predicted token, is-OOV, sentence number)."""
-        batch: list[list[int]] = []
-        size = 0
+    def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
+        """Scores of every predicted token of a block (see ``encode.py``)."""
+        lp, matched = self.token_log10(block.ids, block.positions, lengths)
+        predicted, sequence = predicted_positions(block)
+        ids = block.ids[predicted]
+        return BlockScores(lp[predicted], ids == self.vocab.unk_id, sequence, ids,
+                           None if matched is None else matched[predicted])
+
+    def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per batch of id sentences: (log10 p of every predicted token, is-OOV, sentence number)."""
+        words = self.vocab.itos
         first = 0
-        for ids in sentences:
-            batch.append(ids)
-            size += len(ids) + 2
-            if size >= _SCORE_CHUNK:
-                yield self._score_batch(batch, first)
-                first += len(batch)
-                batch, size = [], 0
-        if batch:
-            yield self._score_batch(batch, first)
-
-    def _score_batch(self, batch: list[list[int]], first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lens = np.array([len(b) + 2 for b in batch], dtype=np.int64)
-        flat = np.empty(int(lens.sum()), dtype=np.int64)
-        starts = np.cumsum(lens) - lens
-        flat[starts] = self.vocab.bos_id
-        flat[starts + lens - 1] = self.vocab.eos_id
-        inner = np.ones(len(flat), dtype=bool)
-        inner[starts] = False
-        inner[starts + lens - 1] = False
-        flat[inner] = np.fromiter((i for b in batch for i in b), dtype=np.int64, count=int(inner.sum()))
-        positions = np.arange(len(flat)) - np.repeat(starts, lens)
-        lp = self.token_log10(flat, np.minimum(positions, 255))
-        predicted = positions >= 1
-        sentence = np.repeat(np.arange(first, first + len(batch)), lens)
-        return lp[predicted], (flat == self.vocab.unk_id)[predicted], sentence[predicted]
+        for chunk in sequence_chunks([words[i] for i in ids] for ids in sentences):
+            block = encode_chunk(chunk, self.scoring_ids(), self.vocab.bos_id, self.vocab.eos_id, keep_empty=True)
+            s = self.score_block(block)
+            yield s.log10, s.oov, s.sequence + first
+            first += len(block.lengths)
 
     def perplexity(self, sequences: Iterable[Sequence[str]], per_line: bool = False) -> tuple[PerplexityReport, list[SentenceScore]]:
         """Perplexity of token sequences, as KenLM's ``query`` reports it."""
+        self.check_normalised()
+        report = PerplexityReport()
+        lines: list[SentenceScore] = []
+        for chunk in sequence_chunks(sequences):
+            block = encode_chunk(chunk, self.scoring_ids(), self.vocab.bos_id, self.vocab.eos_id, keep_empty=True)
+            s = self.score_block(block)
+            add_to_report(report, s, len(block.lengths))
+            if per_line:
+                lines.extend(line_scores(s, len(block.lengths)))
+        check_report(report, self.preprocess)
+        return report, lines
+
+    def check_normalised(self) -> None:
         if not self.is_normalised:
             raise WordseqError(
                 "stupid backoff gives scores, not probabilities (they do not sum to 1), so it has no "
                 "perplexity; train with --smoothing modified-kneser-ney (or another normalised smoothing)"
             )
-        report = PerplexityReport()
-        lines: list[SentenceScore] = []
-        for lp, oov, sent in self.score_sentences(self.encode(s) for s in sequences):
-            ln = lp * LN10
-            report.tokens += len(lp)
-            report.logprob += float(ln.sum())
-            report.oov += int(oov.sum())
-            report.oov_logprob += float(ln[oov].sum())
-            if len(sent):
-                report.sentences = int(sent[-1]) + 1
-            if per_line and len(sent):
-                base = int(sent[0])
-                local = sent - base
-                m = int(local[-1]) + 1
-                totals = np.bincount(local, weights=lp, minlength=m)
-                toks = np.bincount(local, minlength=m)
-                oovs = np.bincount(local, weights=oov, minlength=m)
-                lines.extend(SentenceScore(float(a), int(b), int(c)) for a, b, c in zip(totals, toks, oovs))
-        if report.tokens == 0:
-            raise InputError("the text has no tokens to score")
-        if report.oov == report.tokens - report.sentences:
-            raise InputError(
-                f"none of the {report.oov:,} words of the text is in the model's vocabulary; check that the "
-                f"text is in the model's language and preprocessing ({self.preprocess.describe()})"
-            )
-        return report, lines
 
     # -- LanguageModel protocol ------------------------------------------------------------
 
@@ -162,20 +190,51 @@ class NgramModel:
     def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return state[np.asarray(rows, dtype=np.int64)]
 
-    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
+    def next_log10(self, state: np.ndarray) -> np.ndarray:
+        """(B, len(vocab)) log10 probabilities of the next token (-inf for <pad>, <s>)."""
         t = self.tables
         B = state.shape[0]
-        dist = np.tile(t.prob[0], (B, 1)).astype(np.float64)
+        dist = np.tile(np.asarray(t.prob[0], dtype=np.float64), (B, 1))
         for n in range(2, self.order + 1):
             ctx = t.index_of(state[:, -(n - 1) :])
             for r in np.flatnonzero(ctx >= 0).tolist():
                 c = int(ctx[r])
-                bo = t.backoff[n - 2][c]
+                bo = float(t.backoff[n - 2][c])
                 if t.unseen == "absolute":
                     dist[r] = bo
                 else:
                     dist[r] += bo
                 span = t.continuations(n, c)
-                dist[r, t.keys[n - 1][span] % t.vocab_size] = t.prob[n - 1][span]
+                dist[r, np.asarray(t.keys[n - 1][span]) % t.vocab_size] = t.prob[n - 1][span]
         dist[:, [self.vocab.pad_id, self.vocab.bos_id]] = -np.inf
-        return dist * LN10
+        return dist
+
+    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
+        return self.next_log10(state) * LN10
+
+
+def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
+    ln = s.log10 * LN10
+    report.tokens += len(ln)
+    report.logprob += float(ln.sum())
+    report.oov += int(s.oov.sum())
+    report.oov_logprob += float(ln[s.oov].sum())
+    report.sentences += sequences
+
+
+def line_scores(s: BlockScores, sequences: int) -> list[SentenceScore]:
+    """One score per sequence of the block."""
+    totals = np.bincount(s.sequence, weights=s.log10, minlength=sequences)
+    toks = np.bincount(s.sequence, minlength=sequences)
+    oovs = np.bincount(s.sequence, weights=s.oov, minlength=sequences)
+    return [SentenceScore(float(a), int(b), int(c)) for a, b, c in zip(totals.tolist(), toks.tolist(), oovs.tolist())]
+
+
+def check_report(report: PerplexityReport, preprocess: PreprocessConfig) -> None:
+    if report.tokens == 0:
+        raise InputError("the text has no tokens to score")
+    if report.oov and report.oov == report.tokens - report.sentences:
+        raise InputError(
+            f"none of the {report.oov:,} words of the text is in the model's vocabulary; check that the "
+            f"text is in the model's language and preprocessing ({preprocess.describe()})"
+        )

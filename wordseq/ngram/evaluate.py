@@ -1,0 +1,169 @@
+"""Scoring text with an n-gram model (or a mixture): totals, one score per input line,
+KenLM ``query``-style per-token output, bits per character.
+
+Every input line gets exactly one per-line score, blank lines included: a blank line is
+the empty sentence, so it scores ``</s>`` alone (as KenLM's ``query`` does), and the
+per-line output can be pasted beside the input. With ``--sentences`` a line's score is
+the sum over its sentences.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from wordseq.ngram.encode import IdBlock, ScoringIds, TokenChunk, id_blocks
+from wordseq.ngram.model import BlockScores, add_to_report, check_report
+from wordseq.ngram.train import Corpus, corpus_chunks
+from wordseq.perplexity import PerplexityReport
+from wordseq.text.preprocess import PreprocessConfig
+from wordseq.vocab import Vocabulary
+
+
+class ScoringModel(Protocol):
+    """What evaluation needs of a model (``NgramModel`` and ``MixedNgramModel``)."""
+
+    vocab: Vocabulary
+    preprocess: PreprocessConfig
+
+    def scoring_ids(self) -> ScoringIds: ...
+    def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores: ...
+    def check_normalised(self) -> None: ...
+
+
+@dataclass
+class TokenScore:
+    word: str
+    id: int
+    length: int  # order of the n-gram that matched
+    log10: float
+
+    def kenlm(self) -> str:
+        return f"{self.word}={self.id} {self.length} {self.log10:.6g}"
+
+
+@dataclass
+class LineScore:
+    """The score of one input line (``number`` counts from 1 across all inputs)."""
+
+    number: int
+    logprob_log10: float
+    tokens: int  # predicted tokens, </s> included
+    oov: int
+    words: list[TokenScore] | None = None
+
+    @property
+    def perplexity(self) -> float:
+        return 10 ** (-self.logprob_log10 / self.tokens) if self.tokens else math.inf
+
+    def text(self) -> str:
+        """``log10prob<TAB>perplexity<TAB>tokens<TAB>oov``; with tokens, KenLM query's line."""
+        if self.words is not None:
+            parts = [w.kenlm() for w in self.words]
+            return "\t".join(parts + [f"Total: {self.logprob_log10:.6g} OOV: {self.oov}"])
+        return f"{self.logprob_log10:.4f}\t{self.perplexity:.4f}\t{self.tokens}\t{self.oov}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"line": self.number, "logprob_log10": self.logprob_log10,
+                             "perplexity": self.perplexity, "tokens": self.tokens, "oov": self.oov}
+        if self.words is not None:
+            d["words"] = [{"word": w.word, "id": w.id, "n": w.length, "log10": w.log10} for w in self.words]
+        return d
+
+
+@dataclass
+class Evaluation:
+    """Scores of a text; iterate ``lines()`` first when per-line scores were asked for."""
+
+    model: Any
+    blocks: Iterator[IdBlock]
+    per_line: bool
+    per_token: bool
+    report: PerplexityReport = field(default_factory=PerplexityReport)
+    done: bool = False
+
+    def lines(self) -> Iterator[LineScore]:
+        """Per-line scores as the text is read (all of it is scored on the way)."""
+        for block in self.blocks:
+            scores = self.model.score_block(block, lengths=self.per_token)
+            add_to_report(self.report, scores, len(block.lengths))
+            if self.per_line or self.per_token:
+                yield from _line_scores(block, scores, self.per_token, self.model.vocab)
+        self.done = True
+        check_report(self.report, self.model.preprocess)
+
+    def finish(self) -> PerplexityReport:
+        """Score whatever is left and return the totals."""
+        if not self.done:
+            for _ in self.lines():
+                pass
+        return self.report
+
+    @property
+    def char_level(self) -> bool:
+        return self.model.preprocess.level == "char"
+
+    def summary(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(self.report.to_dict())
+        if self.char_level:
+            d["bits_per_char"] = self.report.bits_per_token
+        return d
+
+    def summary_lines(self) -> list[str]:
+        out = list(self.report.lines())
+        if self.char_level:
+            out.append(f"bits_per_char\t{self.report.bits_per_token:.4f}")
+        return out
+
+
+def evaluate(
+    model: ScoringModel, text: Corpus, *, per_line: bool = False, per_token: bool = False,
+    encoding_errors: str = "strict", on_chunk: Callable[[TokenChunk], None] | None = None,
+) -> Evaluation:
+    """Score text (files, a reader, raw lines or token lists) with the model's preprocessing.
+
+    Examples
+    --------
+    >>> from wordseq.ngram import NgramConfig, train_ngram
+    >>> m = train_ngram(["a b", "b"], NgramConfig(order=2, discount_fallback=True))
+    >>> ev = evaluate(m, ["a b", "", "b"], per_line=True)
+    >>> len(list(ev.lines()))
+    3
+    """
+    model.check_normalised()
+    chunks, _ = corpus_chunks(text, model.preprocess, encoding_errors)
+    blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=on_chunk, with_words=per_token)
+    return Evaluation(model, blocks, per_line, per_token)
+
+
+def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabulary) -> Iterator[LineScore]:
+    lines = block.sequence_lines - block.first_line  # line of each sequence, within the block
+    token_line = lines[s.sequence]
+    m = block.lines
+    totals = np.bincount(token_line, weights=s.log10, minlength=m).tolist()
+    toks = np.bincount(token_line, minlength=m).tolist()
+    oovs = np.bincount(token_line, weights=s.oov, minlength=m).astype(np.int64).tolist()
+    words: list[list[TokenScore]] | None = None
+    if per_token:
+        words = [[] for _ in range(m)]
+        names = _predicted_words(block, vocab)
+        for li, w, i, n, lp in zip(token_line.tolist(), names, s.ids.tolist(), s.length.tolist(), s.log10.tolist()):
+            words[li].append(TokenScore(w, i, n, lp))
+    for i in range(m):
+        yield LineScore(block.first_line + i + 1, totals[i], toks[i], oovs[i], None if words is None else words[i])
+
+
+def _predicted_words(block: IdBlock, vocab: Vocabulary) -> list[str]:
+    """The text of each predicted token: the input's word, or </s>."""
+    out: list[str] = []
+    words = iter(block.words or [])
+    eos = vocab.itos[vocab.eos_id]
+    for length in block.lengths.tolist():
+        out.extend(next(words) for _ in range(length - 2))
+        out.append(eos)
+    return out
+
