@@ -21,7 +21,6 @@ extended to the left, so Kneser-Ney keeps their raw counts).
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ import numpy as np
 from wordseq.errors import InputError
 from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, sequence_chunks
 from wordseq.ngram.tables import find_keys
-from wordseq.vocab import UNK, Vocabulary
+from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 21  # positions per chunk
 MAX_ORDER = 9
@@ -51,6 +50,9 @@ class NgramCounts:
     tokens: int = 0  # words, </s> not included
     skipped_markers: int = 0  # literal <s> / </s> / <pad> dropped from the input
     sizes: list[int] = field(default_factory=list)
+    # suffix[n-1][e]: index in the order n-1 table of entry e's last n-1 words (n >= 2),
+    # known from counting for free; empty lists when not given
+    suffix: list[np.ndarray] = field(default_factory=list)
 
 
 def check_order(order: int) -> None:
@@ -100,15 +102,33 @@ def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) 
     return result
 
 
-def _merge(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _merge(keys: list[np.ndarray], counts: list[np.ndarray], suffix: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(keys) == 1:
-        return keys[0], counts[0]
+        return keys[0], counts[0], suffix[0]
     k = np.concatenate(keys)
-    c = np.concatenate(counts)
     order = np.argsort(k, kind="stable")
-    k, c = k[order], c[order]
+    k = k[order]
+    c = np.concatenate(counts)[order]
+    sfx = np.concatenate(suffix)[order]
     starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-    return k[starts], np.add.reduceat(c, starts)
+    return k[starts], np.add.reduceat(c, starts), sfx[starts]
+
+
+def _unique(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """(unique keys, inverse or None, counts, one position of each key): np.unique's
+    work, with any occurrence instead of the first (no stable sort needed)."""
+    perm = key.argsort()
+    sk = key[perm]
+    flag = np.empty(len(sk), dtype=bool)
+    flag[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
+    starts = np.flatnonzero(flag)
+    counts = np.diff(np.append(starts, len(sk)))
+    inv = None
+    if inverse:
+        inv = np.empty(len(key), dtype=np.int64)
+        inv[perm] = np.cumsum(flag) - 1
+    return sk[starts], inv, counts, perm[starts]
 
 
 def count_ngrams(
@@ -152,14 +172,25 @@ def count_chunks(
             tf.close()
         if first.sentences == 0:
             raise InputError("the corpus has no tokens")
-        words, prov = first.words, first.counts
-        counter = Counter(dict(zip(words[4:], prov[4:].tolist())))
-        counter[UNK] = int(prov[1])
-        vocab = Vocabulary.from_counter(counter, min_count=min_count, num_sequences=first.sentences)
-        remap = np.fromiter(map(vocab.stoi.get, words[4:], [vocab.unk_id] * (len(words) - 4)),
-                            dtype=np.int32, count=len(words) - 4)
-        remap = np.concatenate([np.array([vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id], dtype=np.int32), remap])
+        vocab, remap = _vocabulary(first, min_count)
         return _count_orders(folder, tf.length, remap, vocab, order, first.sentences, first.skipped)
+
+
+def _vocabulary(first: _FirstPass, min_count: int) -> tuple[Vocabulary, np.ndarray]:
+    """The vocabulary (``Vocabulary.from_counter``'s order: count descending, then the
+    word) and the map from provisional ids to its ids."""
+    words = first.words[4:]
+    counts = first.counts[4:]
+    candidates = np.flatnonzero(counts >= min_count)
+    by_word = np.array(sorted(candidates.tolist(), key=words.__getitem__), dtype=np.int64)
+    ranked = by_word[np.argsort(-counts[by_word], kind="stable")]
+    unk = int(first.counts[1]) + int(counts.sum() - counts[ranked].sum())
+    vocab = Vocabulary(list(SPECIALS) + [words[i] for i in ranked.tolist()],
+                       [0, unk, first.sentences, first.sentences] + counts[ranked].tolist())
+    remap = np.full(len(first.words), vocab.unk_id, dtype=np.int32)
+    remap[:4] = [vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id]
+    remap[4 + ranked] = np.arange(4, 4 + len(ranked), dtype=np.int32)
+    return vocab, remap
 
 
 def _count_orders(
@@ -173,20 +204,20 @@ def _count_orders(
         t = remap[tokens[a : a + CHUNK]]
         tokens[a : a + CHUNK] = t
         unigram += np.bincount(t[positions[a : a + CHUNK] >= 1], minlength=V)
-    tokens.flush()
 
     keys_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     counts_by_order: list[np.ndarray] = [unigram]
+    suffix_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     prev_index: np.ndarray = tokens  # index of the (n-1)-gram ending at each position
     for n in range(2, order + 1):
         keep_index = n < order
         index = np.memmap(folder / f"index{n}.i64", dtype=np.int64, mode="w+", shape=(length,)) if keep_index else None
-        table_k, table_c, local_tables = _count_order(folder, n, prev_index, tokens, positions, V, index)
+        table_k, table_c, table_s, local_tables = _count_order(folder, n, prev_index, tokens, positions, V, index)
         keys_by_order.append(table_k)
         counts_by_order.append(table_c)
+        suffix_by_order.append(table_s)
         if index is not None:
             _localize(index, local_tables, table_k, positions, n)
-            index.flush()
             prev_index = index
     total_words = int(unigram.sum()) - sentences
     return NgramCounts(
@@ -199,25 +230,25 @@ def _count_orders(
         tokens=total_words,
         skipped_markers=skipped,
         sizes=[int((unigram > 0).sum())] + [len(k) for k in keys_by_order[1:]],
+        suffix=suffix_by_order,
     )
 
 
 def _count_order(
     folder: Path, n: int, prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, V: int,
     index: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, list[Path]]:
-    """The order-n table; with ``index``, each position's chunk-local entry is written
-    there and each chunk's unique keys are saved (their paths returned)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Path]]:
+    """The order-n table (keys, counts, suffix indexes); with ``index``, each position's
+    chunk-local entry is written there and each chunk's unique keys are saved (their
+    paths returned)."""
     held_k: list[np.ndarray] = []
     held_c: list[np.ndarray] = []
+    held_s: list[np.ndarray] = []
     local_tables: list[Path] = []
-    length = len(tokens)
-    for a in range(0, length, CHUNK):
-        key, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
-        if index is None:
-            k, c = np.unique(key, return_counts=True)
-        else:
-            k, inv, c = np.unique(key, return_inverse=True, return_counts=True)
+    for a in range(0, len(tokens), CHUNK):
+        key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
+        k, inv, c, where = _unique(key, inverse=index is not None)
+        if index is not None:
             local = np.full(len(valid), -1, dtype=np.int64)
             local[valid] = inv
             index[a : a + len(valid)] = local
@@ -226,13 +257,15 @@ def _count_order(
             local_tables.append(path)
         held_k.append(k)
         held_c.append(c.astype(np.int64))
+        held_s.append(suffix[where])
         if len(held_k) >= _MERGE_EVERY:
-            mk, mc = _merge(held_k, held_c)
-            held_k, held_c = [mk], [mc]
+            merged = _merge(held_k, held_c, held_s)
+            held_k, held_c, held_s = [merged[0]], [merged[1]], [merged[2]]
     if not held_k:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), local_tables
-    table_k, table_c = _merge(held_k, held_c)
-    return table_k, table_c, local_tables
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, local_tables
+    table_k, table_c, table_s = _merge(held_k, held_c, held_s)
+    return table_k, table_c, table_s, local_tables
 
 
 def _localize(index: np.ndarray, local_tables: list[Path], table: np.ndarray, positions: np.ndarray, n: int) -> None:
@@ -248,15 +281,17 @@ def _localize(index: np.ndarray, local_tables: list[Path], table: np.ndarray, po
 
 def _chunk_keys(
     prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, a: int, n: int, V: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of the n-grams ending at positions [a, a + CHUNK), and which positions have one."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of the n-grams ending at positions [a, a + CHUNK), the index of their last
+    n-1 words in the order n-1 table, and which positions have an n-gram."""
     t = np.asarray(tokens[a : a + CHUNK], dtype=np.int64)
     p = np.asarray(positions[a : a + CHUNK])
+    here = np.asarray(prev_index[a : a + len(t)], dtype=np.int64)
     if a == 0:
-        prev = np.concatenate([[-1], np.asarray(prev_index[: len(t) - 1], dtype=np.int64)])
+        prev = np.concatenate([[-1], here[:-1]])
     else:
         prev = np.asarray(prev_index[a - 1 : a - 1 + len(t)], dtype=np.int64)
     valid = p >= n - 1
     key = prev[valid] * V + t[valid]
-    return key, valid
+    return key, here[valid], valid
 

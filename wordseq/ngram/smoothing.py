@@ -127,6 +127,8 @@ class _Structure:
             self.word.append(w)
             if n == 2:
                 suffix = w
+            elif len(counts.suffix) >= n and len(counts.suffix[n - 1]) == len(keys):
+                suffix = counts.suffix[n - 1]  # known from counting
             else:
                 suffix = tables.lookup(n - 1, self.suffix[n - 2][ctx], w)
             self.suffix.append(suffix)
