@@ -49,7 +49,7 @@ class NgramCounts:
     sentences: int = 0
     tokens: int = 0  # words, </s> not included
     skipped_markers: int = 0  # literal <s> / </s> / <pad> dropped from the input
-    sizes: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # entries per order (order 1: the vocabulary but <pad>)
     # suffix[n-1][e]: index in the order n-1 table of entry e's last n-1 words (n >= 2),
     # known from counting for free; empty lists when not given
     suffix: list[np.ndarray] = field(default_factory=list)
@@ -229,7 +229,7 @@ def _count_orders(
         sentences=sentences,
         tokens=total_words,
         skipped_markers=skipped,
-        sizes=[int((unigram > 0).sum())] + [len(k) for k in keys_by_order[1:]],
+        sizes=[V - 1] + [len(k) for k in keys_by_order[1:]],  # as ARPA: <unk> <s> </s> and the words
         suffix=suffix_by_order,
     )
 

@@ -35,15 +35,24 @@ class ScoringModel(Protocol):
     def check_normalised(self) -> None: ...
 
 
+def _short(x: float) -> str:
+    """The shortest text that gives back the float32 value (as KenLM prints)."""
+    return str(np.float32(x))
+
+
 @dataclass
 class TokenScore:
+    """One token as KenLM's query shows it: ``id`` is the word's place among the ARPA
+    unigrams (``<unk>`` 0, ``<s>`` 1, ``</s>`` 2, as KenLM numbers them), ``length`` the
+    order of the n-gram that matched."""
+
     word: str
     id: int
-    length: int  # order of the n-gram that matched
+    length: int
     log10: float
 
     def kenlm(self) -> str:
-        return f"{self.word}={self.id} {self.length} {self.log10:.6g}"
+        return f"{self.word}={self.id} {self.length} {_short(self.log10)}"
 
 
 @dataclass
@@ -64,7 +73,7 @@ class LineScore:
         """``log10prob<TAB>perplexity<TAB>tokens<TAB>oov``; with tokens, KenLM query's line."""
         if self.words is not None:
             parts = [w.kenlm() for w in self.words]
-            return "\t".join(parts + [f"Total: {self.logprob_log10:.6g} OOV: {self.oov}"])
+            return "\t".join(parts + [f"Total: {_short(self.logprob_log10)} OOV: {self.oov}"])
         return f"{self.logprob_log10:.4f}\t{self.perplexity:.4f}\t{self.tokens}\t{self.oov}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -152,7 +161,7 @@ def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabul
         words = [[] for _ in range(m)]
         names = _predicted_words(block, vocab)
         for li, w, i, n, lp in zip(token_line.tolist(), names, s.ids.tolist(), s.length.tolist(), s.log10.tolist()):
-            words[li].append(TokenScore(w, i, n, lp))
+            words[li].append(TokenScore(w, i - 1, n, lp))  # KenLM's numbering has no <pad>
     for i in range(m):
         yield LineScore(block.first_line + i + 1, totals[i], toks[i], oovs[i], None if words is None else words[i])
 

@@ -17,9 +17,9 @@ threshold is dropped and its own mass moves to ``gamma`` of its context, so the 
 stays normalised (for Kneser-Ney this is lmplz's formula: the pruned n-grams' adjusted
 counts count in full towards the backoff). Discounts are estimated before pruning, as
 lmplz does. A limited vocabulary (``--vocab`` / ``--max-vocab``) works like lmplz's
-``--limit_vocab_file``: n-grams with a word outside it are pruned; the words themselves
-leave the vocabulary, and their share of the bottom level goes to ``<unk>``, which stands
-for all of them (lmplz leaves that share to no word, so its model sums to less than 1).
+``--limit_vocab_file``: n-grams with a word outside it are pruned, the words themselves
+leave the vocabulary (their mass joins the interpolation weight of the bottom level,
+which is then uniform over the words kept), and at query time they are ``<unk>``.
 
 A context never seen in training is shortened to its longest seen suffix, as in every
 backoff model; for MLE and stupid backoff that is a choice (MLE is undefined there, and
@@ -154,14 +154,15 @@ class _Parts:
     gamma: list[np.ndarray]
     unigram_gamma: float
     uniform: bool = True  # False: unigrams are plain relative frequencies
-    unk_extra: float = 0.0  # the uniform shares of words dropped from the vocabulary
+    dropped_words: np.ndarray | None = None  # left out of the vocabulary: no uniform share
 
     def compose(self, s: _Structure) -> list[np.ndarray]:
         own0 = self.own[0]
         if self.uniform:
             mask = _predictable(s.V)
+            if self.dropped_words is not None:
+                mask &= ~self.dropped_words
             p1 = np.where(mask, own0 + self.unigram_gamma / mask.sum(), 0.0)
-            p1[1] += self.unk_extra
         else:
             p1 = own0
         prob = [p1]
@@ -183,11 +184,9 @@ class _Parts:
         if gone_words.any():
             mass = float(self.own[0][gone_words].sum())
             if self.uniform:
-                # as lmplz: the mass joins the uniform level, whose shares of the dropped
-                # words then go to <unk>, the word that stands for them
+                # as lmplz: the mass joins the uniform level, spread over the words kept
                 self.unigram_gamma += mass
-                share = self.unigram_gamma / _predictable(s.V).sum()
-                self.unk_extra = share * int(gone_words.sum())
+                self.dropped_words = gone_words
             else:
                 self.own[0] = self.own[0].copy()
                 self.own[0][1] += mass
@@ -196,17 +195,16 @@ class _Parts:
 def _discounts(coc: list[int], order_n: int, modified: bool, fallback: bool, report: SmoothingReport) -> np.ndarray:
     """D1, D2, D3+ from counts-of-counts n1..n4 (Chen & Goodman 1998, eq. 26; KenLM)."""
     n1, n2, n3, n4 = coc
+    n = [0, n1, n2, n3, n4]
+    f = np.float32  # lmplz computes the discounts in float: so do we, to the same bits
     with np.errstate(divide="ignore", invalid="ignore"):
-        y = n1 / (n1 + 2.0 * n2) if n1 + 2 * n2 > 0 else math.nan
+        y = f(n1) / f(n1 + 2.0 * n2) if n1 + 2 * n2 > 0 else math.nan
         if modified:
-            d = [
-                1 - 2 * y * n2 / n1 if n1 else math.nan,
-                2 - 3 * y * n3 / n2 if n2 else math.nan,
-                3 - 4 * y * n4 / n3 if n3 else math.nan,
-            ]
+            d = [float(f(j) - f(j + 1) * y * f(n[j + 1]) / f(n[j])) if n[j] else math.nan for j in (1, 2, 3)]
         else:
-            d = [y, y, y]
-    bad = [i for i, x in enumerate(d) if not (0 < x <= i + 1) or math.isnan(x)]
+            d = [float(y)] * 3
+    # lmplz's range: 0 <= D_j <= j (a D of 0 leaves those n-grams undiscounted)
+    bad = [i for i, x in enumerate(d) if math.isnan(x) or not (0 <= x <= i + 1) or (not modified and x == 0)]
     if bad:
         if not fallback:
             i = bad[0]

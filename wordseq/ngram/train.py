@@ -136,12 +136,11 @@ class TrainingFigures:
         """Counts and discounts per order, in lmplz's layout (``n count D1= D2= D3+=``)."""
         lines = []
         for n, count in enumerate(self.ngrams, 1):
-            line = f"{n} {count}"
+            kept = self.kept[n - 1] if n <= len(self.kept) else count
+            line = f"{n} {count}" if kept == count else f"{n} {kept}/{count}"
             if n <= len(self.discounts):
                 d1, d2, d3 = self.discounts[n - 1]
                 line += f" D1={d1:.6g} D2={d2:.6g} D3+={d3:.6g}"
-            if self.pruned and self.pruned[n - 1]:
-                line += f" pruned={self.pruned[n - 1]}"
             lines.append(line)
         return lines
 
