@@ -111,3 +111,18 @@ def test_missing_unk_gets_kenlm_stand_in() -> None:
     text = KENLM_STYLE.replace("-0.90309\t<unk>\t0\n", "").replace("ngram 1=5", "ngram 1=4")
     model = NgramModel(tables_from_arpa_text(text.splitlines()))
     assert model.tables.prob[0][model.vocab.unk_id] == -100.0
+
+
+def test_blank_and_indented_lines_inside_a_section_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    regular = tables_from_arpa_text(KENLM_STYLE.splitlines())
+    odd = KENLM_STYLE.replace("-0.1627428\ta b\n", "\n   -0.1627428\ta b\n\n").replace("\\2-grams:\n", "\\2-grams:\n\n")
+    path = tmp_path / "odd.arpa"
+    path.write_text(odd, encoding="utf-8")
+    again = read_arpa(str(path))
+    assert all(np.array_equal(a, b) for a, b in zip(regular.prob + regular.keys, again.prob + again.keys))
+
+
+def test_srilm_style_backoffs_on_some_lines_only() -> None:
+    mixed = KENLM_STYLE.replace("\t<unk>\t0", "\t<unk>").replace("\t</s>\t0", "\t</s>")
+    a, b = tables_from_arpa_text(mixed.splitlines()), tables_from_arpa_text(KENLM_STYLE.splitlines())
+    assert all(np.array_equal(x, y) for x, y in zip(a.prob + a.backoff + a.keys, b.prob + b.backoff + b.keys))

@@ -214,7 +214,12 @@ class _Parser:
             body_start = len(text) if end < 0 else end + 1
             nxt = text.find("\n\\", body_start - 1)
             body_end = len(text) if nxt < 0 else nxt + 1
-            out.append(_Section(n, sizes[n - 1], body_start, body_end, line_no + 1))
+            lines_end = body_end  # without the blank lines before the next section
+            while lines_end > body_start and text[lines_end - 1] in " \t\r\n\f\v":
+                lines_end -= 1
+            if lines_end < body_end:
+                lines_end = text.find("\n", lines_end, body_end) + 1 or body_end
+            out.append(_Section(n, sizes[n - 1], body_start, lines_end, line_no + 1))
             line_no += 1 + text.count("\n", body_start, body_end)
             offset = body_end
         self.tail = (offset, line_no)
@@ -230,16 +235,17 @@ class _Parser:
 
     # -- blocks of lines ----------------------------------------------------------------------
 
-    def _blocks(self, section: _Section) -> Iterator[tuple[int, int, int]]:
-        """(start, end, first line number) of blocks of whole lines of a section body."""
+    def _blocks(self, section: _Section) -> Iterator[tuple[int, int, int, int]]:
+        """(start, end, first line number, lines) of blocks of whole lines of a section body."""
         text = self.text
         start, line = section.body_start, section.first_line
         while start < section.body_end:
             end = min(start + _BLOCK_CHARS, section.body_end)
             if end < section.body_end:
                 end = text.rfind("\n", start, end) + 1 or section.body_end
-            yield start, end, line
-            line += text.count("\n", start, end)
+            lines = text.count("\n", start, end) + (0 if text[end - 1] == "\n" else 1)
+            yield start, end, line, lines
+            line += lines
             start = end
 
     def _parse_section(self, section: _Section, encode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
@@ -247,8 +253,8 @@ class _Parser:
         n = section.n
         probs, backoffs, ids, line_nos = [], [], [], []
         rows = 0
-        for start, end, first_line in self._blocks(section):
-            p, b, w, ln = self._parse_block(self.text[start:end], first_line, n, encode)
+        for start, end, first_line, lines in self._blocks(section):
+            p, b, w, ln = self._parse_block(self.text[start:end], first_line, lines, n, encode)
             rows += len(p)
             if rows > section.size:
                 line = int(ln[section.size - (rows - len(p))])
@@ -262,39 +268,35 @@ class _Parser:
             raise self.error(section.count_line,
                              f"the header says 'ngram {n}={section.size}' but the {n}-grams section "
                              f"(line {section.first_line - 1}) has {rows} line(s)")
-        cat = lambda parts, empty: np.concatenate(parts) if parts else empty  # noqa: E731
-        return (cat(probs, np.zeros(0)), cat(backoffs, np.zeros(0)),
-                cat(ids, np.zeros((0, n), np.int64)), cat(line_nos, np.zeros(0, np.int64)))
+        if len(probs) == 1:
+            return probs[0], backoffs[0], ids[0], line_nos[0]
+        if not probs:
+            return np.zeros(0), np.zeros(0), np.zeros((0, n), np.int64), np.zeros(0, np.int64)
+        return np.concatenate(probs), np.concatenate(backoffs), np.concatenate(ids), np.concatenate(line_nos)
 
-    def _parse_block(self, block: str, first_line: int, n: int, encode):  # type: ignore[no-untyped-def]
-        lines = block.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        line_nos = np.arange(first_line, first_line + len(lines))
-        if "" in lines or any(not line.strip() for line in (lines[:1] + lines[-1:])):
-            keep = [i for i, line in enumerate(lines) if line.strip()]
-            lines = [lines[i] for i in keep]
-            line_nos = line_nos[keep]
+    def _parse_block(self, block: str, first_line: int, m: int, n: int, encode):  # type: ignore[no-untyped-def]
+        # a blank line (rare: a section's end is trimmed) upsets the count and goes below
+        line_nos = np.arange(first_line, first_line + m)
         tokens = block.split()
-        m = len(lines)
         for width in (n + 1, n + 2):
             if len(tokens) == m * width:
                 try:
                     return self._columns(tokens, width, m, n, line_nos, encode)
                 except (ValueError, KeyError):
                     break  # misplaced fields: find the line below
-        return self._irregular(lines, line_nos, n, encode)
+        return self._irregular(block.split("\n"), first_line, n, encode)
 
     def _columns(self, tokens: list[str], width: int, m: int, n: int, line_nos: np.ndarray, encode):  # type: ignore[no-untyped-def]
-        prob = np.array(tokens[0::width], dtype=np.float64)
-        backoff = np.array(tokens[n + 1 :: width], dtype=np.float64) if width == n + 2 else np.zeros(m)
+        prob = np.fromiter(map(float, tokens[0::width]), dtype=np.float64, count=m)
+        backoff = np.fromiter(map(float, tokens[n + 1 :: width]), dtype=np.float64, count=m) if width == n + 2 else np.zeros(m)
         ids = np.empty((m, n), dtype=np.int64)
         for j in range(n):
             ids[:, j] = encode(tokens[1 + j :: width])
         self._check_values(prob, backoff, line_nos)
         return prob, backoff, ids, line_nos
 
-    def _irregular(self, lines: list[str], line_nos: np.ndarray, n: int, encode):  # type: ignore[no-untyped-def]
+    def _irregular(self, lines: list[str], first_line: int, n: int, encode):  # type: ignore[no-untyped-def]
+        line_nos = np.arange(first_line, first_line + len(lines))
         prob: list[float] = []
         backoff: list[float] = []
         words: list[list[str]] = []
