@@ -257,7 +257,7 @@ def _count_order(
             local_tables.append(path)
         held_k.append(k)
         held_c.append(c.astype(np.int64))
-        held_s.append(suffix[where])
+        held_s.append(suffix[where].astype(np.int32))
         if len(held_k) >= _MERGE_EVERY:
             merged = _merge(held_k, held_c, held_s)
             held_k, held_c, held_s = [merged[0]], [merged[1]], [merged[2]]

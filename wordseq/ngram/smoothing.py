@@ -89,7 +89,8 @@ def estimate(
     report = SmoothingReport()
     if smoothing == "add-k":
         prob, floor = _add_k(s, counts, k)
-        return _to_tables(counts.vocab, counts.order, prob, floor, list(counts.keys), "absolute"), report
+        logp = [_log10(p).astype(np.float32) for p in prob]
+        return _to_tables(counts.vocab, counts.order, logp, floor, list(counts.keys), "absolute"), report
     if smoothing in ("modified-kneser-ney", "kneser-ney"):
         fixed = discount if smoothing == "kneser-ney" else None
         parts = _kneser_ney(s, counts, smoothing == "modified-kneser-ney", discount_fallback, report, fixed)
@@ -109,30 +110,34 @@ def estimate(
 
 
 class _Structure:
-    """Per order n >= 2: the context index, word, suffix index and first word of entries."""
+    """Per order n >= 2: each entry's context index, the index of its suffix (its last
+    n-1 words) and its first word, as int32 (memory follows the n-grams: 12 bytes each)."""
 
     def __init__(self, counts: NgramCounts) -> None:
         V = len(counts.vocab)
         self.V = V
         self.order = counts.order
-        self.context: list[np.ndarray] = [np.zeros(0, np.int64)]
-        self.word: list[np.ndarray] = [np.arange(V, dtype=np.int64)]
-        self.suffix: list[np.ndarray] = [np.zeros(0, np.int64)]
-        self.first: list[np.ndarray] = [np.arange(V, dtype=np.int64)]
+        self.keys = counts.keys
+        self.context: list[np.ndarray] = [np.zeros(0, np.int32)]
+        self.suffix: list[np.ndarray] = [np.zeros(0, np.int32)]
+        self.first: list[np.ndarray] = [np.arange(V, dtype=np.int32)]
         tables = NgramTables(counts.vocab, counts.order, [], [], counts.keys)
         for n in range(2, counts.order + 1):
             keys = counts.keys[n - 1]
-            ctx, w = np.divmod(keys, V)
+            ctx = (keys // V).astype(np.int32)
             self.context.append(ctx)
-            self.word.append(w)
             if n == 2:
-                suffix = w
+                suffix = (keys % V).astype(np.int32)
             elif len(counts.suffix) >= n and len(counts.suffix[n - 1]) == len(keys):
-                suffix = counts.suffix[n - 1]  # known from counting
+                suffix = counts.suffix[n - 1].astype(np.int32, copy=False)  # known from counting
             else:
-                suffix = tables.lookup(n - 1, self.suffix[n - 2][ctx], w)
+                suffix = tables.lookup(n - 1, self.suffix[n - 2][ctx], keys % V).astype(np.int32)
             self.suffix.append(suffix)
             self.first.append(self.first[n - 2][ctx])
+
+    def word(self, n: int) -> np.ndarray:
+        """The last word of each order-n entry."""
+        return np.arange(self.V) if n == 1 else self.keys[n - 1] % self.V
 
     def context_sizes(self, n: int) -> int:
         return self.V if n == 2 else len(self.context[n - 2])
@@ -157,19 +162,25 @@ class _Parts:
     dropped_words: np.ndarray | None = None  # left out of the vocabulary: no uniform share
 
     def compose(self, s: _Structure) -> list[np.ndarray]:
+        """log10 p of every entry, order by order, as float32 (each order's float64
+        probabilities live only until the next order is built)."""
         own0 = self.own[0]
         if self.uniform:
             mask = _predictable(s.V)
             if self.dropped_words is not None:
                 mask &= ~self.dropped_words
-            p1 = np.where(mask, own0 + self.unigram_gamma / mask.sum(), 0.0)
+            p = np.where(mask, own0 + self.unigram_gamma / mask.sum(), 0.0)
         else:
-            p1 = own0
-        prob = [p1]
+            p = own0
+        logp = []
         for n in range(2, s.order + 1):
             ctx = s.context[n - 1]
-            prob.append(self.own[n - 1] + self.gamma[n - 1][ctx] * prob[n - 2][s.suffix[n - 1]])
-        return prob
+            nxt = self.own[n - 1] + self.gamma[n - 1][ctx] * p[s.suffix[n - 1]]
+            self.own[n - 1] = np.zeros(0)
+            logp.append(_log10(p).astype(np.float32))
+            p = nxt
+        logp.append(_log10(p).astype(np.float32))
+        return logp
 
     def move_pruned_mass(self, s: _Structure, keep: list[np.ndarray], smoothing: str) -> None:
         """Dropped entries' own mass goes to their context's gamma (so sums stay 1)."""
@@ -221,31 +232,27 @@ def _discounts(coc: list[int], order_n: int, modified: bool, fallback: bool, rep
     return np.array([0.0, *d])
 
 
-def _adjusted_counts(s: _Structure, counts: NgramCounts) -> list[np.ndarray]:
-    """Kneser-Ney counts: raw at the highest order and for n-grams starting with <s>;
-    elsewhere the number of distinct words seen before the n-gram."""
-    bos = counts.vocab.bos_id
-    adjusted = []
-    for n in range(1, counts.order + 1):
-        raw = counts.counts[n - 1]
-        if n == counts.order:
-            adjusted.append(raw.astype(np.float64))
-            continue
-        cont = np.bincount(s.suffix[n], minlength=len(raw)).astype(np.float64)
-        adjusted.append(np.where(s.first[n - 1] == bos, raw, cont))
-    adjusted[0][bos] = 0.0
+def _adjusted_count(s: _Structure, counts: NgramCounts, n: int) -> np.ndarray:
+    """Kneser-Ney counts of order n: raw at the highest order and for n-grams starting
+    with <s>; elsewhere the number of distinct words seen before the n-gram."""
+    raw = counts.counts[n - 1]
+    if n == counts.order:
+        return raw.astype(np.float64)
+    cont = np.bincount(s.suffix[n], minlength=len(raw)).astype(np.float64)
+    adjusted = np.where(s.first[n - 1] == counts.vocab.bos_id, raw, cont)
+    if n == 1:
+        adjusted[counts.vocab.bos_id] = 0.0
     return adjusted
 
 
 def _kneser_ney(
     s: _Structure, counts: NgramCounts, modified: bool, fallback: bool, report: SmoothingReport, fixed: float | None
 ) -> _Parts:
-    adjusted = _adjusted_counts(s, counts)
     own: list[np.ndarray] = []
     gamma: list[np.ndarray] = [np.zeros(0)]
     unigram_gamma = 0.0
     for n in range(1, counts.order + 1):
-        a = adjusted[n - 1]
+        a = _adjusted_count(s, counts, n)
         ai = a.astype(np.int64)
         coc = np.bincount(np.minimum(ai, 5), minlength=6)[1:5].tolist()
         if fixed is None:
@@ -332,7 +339,7 @@ def _relative_frequencies(s: _Structure, counts: NgramCounts, smoothing: str) ->
 
 class _ScoreParts(_Parts):
     def compose(self, s: _Structure) -> list[np.ndarray]:
-        return list(self.own)
+        return [_log10(own).astype(np.float32) for own in self.own]
 
 
 def _keep_masks(s: _Structure, counts: NgramCounts, limits: Limits) -> list[np.ndarray]:
@@ -345,7 +352,7 @@ def _keep_masks(s: _Structure, counts: NgramCounts, limits: Limits) -> list[np.n
     keep = [keep_words & ((counts.counts[0] > prune[0]) | specials)]
     outside = ~keep_words
     for n in range(2, counts.order + 1):
-        outside = outside[s.context[n - 1]] | ~keep_words[s.word[n - 1]]
+        outside = outside[s.context[n - 1]] | ~keep_words[s.word(n)]
         keep.append(~outside & (counts.counts[n - 1] > prune[n - 1]))
     return keep
 
@@ -355,11 +362,11 @@ def _log10(x: np.ndarray) -> np.ndarray:
         return np.log10(x)
 
 
-def _to_tables(vocab: Vocabulary, order: int, prob: list[np.ndarray], gamma: list[np.ndarray],
+def _to_tables(vocab: Vocabulary, order: int, logp: list[np.ndarray], gamma: list[np.ndarray],
                keys: list[np.ndarray], unseen: str) -> NgramTables:
-    """gamma[n-1] (n >= 2) holds, per order n-1 entry, the weight of its unseen continuations."""
-    logp = [_log10(p) for p in prob]
-    backoff = [_log10(g) for g in gamma[1:]] + [np.zeros(len(prob[-1]))]
+    """``logp``: log10 p per order; gamma[n-1] (n >= 2) holds, per order n-1 entry, the
+    weight of its unseen continuations."""
+    backoff = [_log10(g).astype(np.float32) for g in gamma[1:]] + [np.zeros(len(logp[-1]), dtype=np.float32)]
     return NgramTables(vocab, order, logp, backoff, keys, unseen).as_float32()
 
 

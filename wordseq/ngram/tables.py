@@ -76,6 +76,8 @@ class NgramTables:
         out = np.full(len(words), -1, dtype=np.int64)
         if len(keys) == 0 or len(words) == 0:
             return out
+        context_index = np.asarray(context_index, dtype=np.int64)  # keys need 64 bits
+        words = np.asarray(words, dtype=np.int64)
         valid = (context_index >= 0) & (words >= 0)
         if valid.all():
             out[:] = find_keys(keys, context_index * self.vocab_size + words)
