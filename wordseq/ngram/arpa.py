@@ -28,7 +28,7 @@ from typing import TextIO
 import numpy as np
 
 from wordseq.errors import InputError
-from wordseq.ngram.tables import NgramTables
+from wordseq.ngram.tables import NgramTables, sort_with_order
 from wordseq.vocab import BOS, EOS, SPECIALS, UNK, Vocabulary
 
 LOG_ZERO = -99.0
@@ -394,9 +394,7 @@ class _Parser:
             i = int(missing[0])
             words = " ".join(tables.vocab.decode(ids[i, :-1].tolist()))
             raise self.error(int(line_nos[i]), f"the context '{words}' of this {n}-gram is not listed among the {n - 1}-grams")
-        keys = context * V + ids[:, -1]
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
+        keys, order = sort_with_order(context * V + ids[:, -1])
         dup = np.flatnonzero(keys[1:] == keys[:-1])
         if len(dup):
             i = int(order[dup[0] + 1])

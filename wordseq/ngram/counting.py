@@ -29,7 +29,7 @@ import numpy as np
 
 from wordseq.errors import InputError
 from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, sequence_chunks
-from wordseq.ngram.tables import find_keys
+from wordseq.ngram.tables import find_keys, sort_with_order
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 21  # positions per chunk
@@ -105,9 +105,7 @@ def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) 
 def _merge(keys: list[np.ndarray], counts: list[np.ndarray], suffix: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(keys) == 1:
         return keys[0], counts[0], suffix[0]
-    k = np.concatenate(keys)
-    order = np.argsort(k, kind="stable")
-    k = k[order]
+    k, order = sort_with_order(np.concatenate(keys))
     c = np.concatenate(counts)[order]
     sfx = np.concatenate(suffix)[order]
     starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
@@ -117,8 +115,7 @@ def _merge(keys: list[np.ndarray], counts: list[np.ndarray], suffix: list[np.nda
 def _unique(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
     """(unique keys, inverse or None, counts, one position of each key): np.unique's
     work, with any occurrence instead of the first (no stable sort needed)."""
-    perm = key.argsort()
-    sk = key[perm]
+    sk, perm = sort_with_order(key)
     flag = np.empty(len(sk), dtype=bool)
     flag[:1] = True
     np.not_equal(sk[1:], sk[:-1], out=flag[1:])

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
 
 import numpy as np
 
@@ -23,6 +25,8 @@ from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, decode_block
 from wordseq.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
+# Files (a path, a list of Paths, a CorpusReader), raw text lines (strings), or token lists.
+Corpus = Union[str, Path, CorpusReader, Iterable[Path], Iterable[str], Iterable[Sequence[str]]]
 LINE_END = "\x00"  # the reader refuses NUL in text, so no token can be this
 _SEPARATOR = -1
 _DROPPED = -2
@@ -176,6 +180,29 @@ def _preprocessed_chunk(lines: list[str], pre: Preprocessor, first_line: int) ->
             tokens.append(LINE_END)
             seq_lines.append(i)
     return TokenChunk(tokens, np.asarray(seq_lines, dtype=np.int64), first_line, len(lines))
+
+
+def corpus_chunks(corpus: Corpus, preprocess: PreprocessConfig, encoding_errors: str = "strict") -> tuple[Iterable[TokenChunk], CorpusReader | None]:
+    """Token chunks of any corpus form; the reader when files are read (for its stats)."""
+    if isinstance(corpus, (str, Path)):
+        corpus = CorpusReader([str(corpus)], encoding_errors)
+    elif isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, Path) for p in corpus):
+        corpus = CorpusReader([str(p) for p in corpus], encoding_errors)
+    if isinstance(corpus, CorpusReader):
+        return reader_chunks(corpus, preprocess), corpus
+    items = iter(corpus)  # type: ignore[arg-type]
+    first = next(items, None)
+    if first is None:
+        return iter(()), None
+    rest = _prepend(first, items)
+    if isinstance(first, str):
+        return line_chunks(rest, preprocess), None  # type: ignore[arg-type]
+    return sequence_chunks(rest), None  # type: ignore[arg-type]
+
+
+def _prepend(first: Any, items: Iterable[Any]) -> Iterable[Any]:
+    yield first
+    yield from items
 
 
 # -- token chunks → id blocks ------------------------------------------------------------

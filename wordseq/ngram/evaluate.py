@@ -18,7 +18,7 @@ import numpy as np
 
 from wordseq.ngram.encode import IdBlock, ScoringIds, TokenChunk, id_blocks
 from wordseq.ngram.model import BlockScores, add_to_report, check_report
-from wordseq.ngram.train import Corpus, corpus_chunks
+from wordseq.ngram.encode import Corpus, corpus_chunks
 from wordseq.perplexity import PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary

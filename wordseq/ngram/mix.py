@@ -213,7 +213,7 @@ def tune_weights(parts: Sequence[Any], dev: Any, *, encoding_errors: str = "stri
 
     ``dev``: files, a reader, raw lines or token lists, as ``train_ngram`` takes.
     """
-    from wordseq.ngram.train import corpus_chunks
+    from wordseq.ngram.encode import corpus_chunks
 
     flat, _ = _flatten(parts, [1.0 / len(parts)] * len(parts))
     probe = MixedNgramModel(flat, [1.0 / len(flat)] * len(flat), preprocess)

@@ -109,29 +109,30 @@ class NgramModel:
         tokens = np.asarray(tokens, dtype=np.int64)
         result = t.prob[0][tokens].astype(np.float64)
         matched = np.ones(len(tokens), dtype=np.int8) if lengths else None
-        cur = tokens  # index of the (n-1)-gram ending at each position, -1 if absent
         absolute = t.unseen == "absolute"
+        # rows: positions that have a context of n-1 words in the tables; ctx: its index.
+        # Only rows whose n-gram is found go on to the next order, so the work shrinks.
+        rows = np.flatnonzero(np.asarray(positions) >= 1)
+        ctx = tokens[rows - 1]
         for n in range(2, self.order + 1):
-            ctx = np.empty(len(tokens), dtype=np.int64)
-            ctx[0] = -1
-            ctx[1:] = cur[:-1]
-            ctx[positions < n - 1] = -1
-            rows = np.flatnonzero(ctx >= 0)
             if len(rows) == 0:
                 break
-            c = ctx[rows]
-            found = find_keys(t.keys[n - 1], c * t.vocab_size + tokens[rows])
-            bo = t.backoff[n - 2][c]
+            found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows])
+            bo = t.backoff[n - 2][ctx]
             if absolute:
                 result[rows] = bo
             else:
                 result[rows] += bo
             hit = found >= 0
-            result[rows[hit]] = t.prob[n - 1][found[hit]]
+            rows, found = rows[hit], found[hit]
+            result[rows] = t.prob[n - 1][found]
             if matched is not None:
-                matched[rows[hit]] = n
-            cur = np.full(len(tokens), -1, dtype=np.int64)
-            cur[rows] = found
+                matched[rows] = n
+            rows = rows + 1  # the n-gram ending here is the context of the next token ..
+            keep = rows < len(tokens)
+            rows, found = rows[keep], found[keep]
+            keep = positions[rows] > 0  # .. unless that token starts the next sentence
+            rows, ctx = rows[keep], found[keep]
         return result, matched
 
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:

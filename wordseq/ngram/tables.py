@@ -113,6 +113,25 @@ class NgramTables:
         return np.concatenate([self.entry_words(n - 1)[ctx], (keys % self.vocab_size)[:, None]], axis=1)
 
 
+def sort_with_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted values, the stable order that sorts them) of non-negative int64 values.
+
+    When a value and its position fit in 63 bits together, they are packed into one
+    integer and sorted as values (numpy's vectorised sort, several times faster than
+    ``argsort``); otherwise a stable ``argsort``.
+    """
+    if len(values) == 0:
+        return values.astype(np.int64), np.zeros(0, dtype=np.int64)
+    pos_bits = max(1, (len(values) - 1).bit_length())
+    top = int(values.max())
+    if int(values.min()) >= 0 and top.bit_length() + pos_bits <= 63:
+        packed = (values.astype(np.int64) << pos_bits) | np.arange(len(values), dtype=np.int64)
+        packed.sort()
+        return packed >> pos_bits, packed & ((1 << pos_bits) - 1)
+    order = np.argsort(values, kind="stable")
+    return values[order], order
+
+
 def find_keys(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
     """Position of each query in the sorted ``table``, -1 where it is not there."""
     if len(table) == 0:
@@ -121,11 +140,15 @@ def find_keys(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
         pos = np.searchsorted(table, queries)
         np.minimum(pos, len(table) - 1, out=pos)
         return np.where(table[pos] == queries, pos, -1)
-    order = np.argsort(queries)
-    sorted_q = queries[order]
-    pos = np.searchsorted(table, sorted_q)
+    sorted_q, order = sort_with_order(queries)
+    # text repeats its n-grams: search each distinct query once
+    first = np.empty(len(sorted_q), dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_q[1:], sorted_q[:-1], out=first[1:])
+    distinct = sorted_q[first]
+    pos = np.searchsorted(table, distinct)
     np.minimum(pos, len(table) - 1, out=pos)
-    pos[table[pos] != sorted_q] = -1
+    pos[table[pos] != distinct] = -1
     out = np.empty(len(queries), dtype=np.int64)
-    out[order] = pos
+    out[order] = pos[np.cumsum(first) - 1] if len(distinct) < len(sorted_q) else pos
     return out

@@ -7,20 +7,18 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from wordseq.errors import InputError
 from wordseq.ngram.counting import NgramCounts, check_order, count_chunks
-from wordseq.ngram.encode import TokenChunk, line_chunks, reader_chunks, sequence_chunks
+from wordseq.ngram.encode import Corpus, TokenChunk, corpus_chunks
 from wordseq.ngram.model import NgramModel
 from wordseq.ngram.smoothing import SMOOTHINGS, Limits, estimate
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
 
-# Files (a path, a list of Paths, a CorpusReader), raw text lines (strings), or token lists.
-Corpus = Union[str, Path, CorpusReader, Iterable[Path], Iterable[str], Iterable[Sequence[str]]]
 
 
 @dataclass(frozen=True)
@@ -153,29 +151,6 @@ class TrainingFigures:
         if self.skipped_markers:
             out.append(f"skipped {self.skipped_markers} literal <s> / </s> / <pad> token(s): sentence markers are added per line")
         return out
-
-
-def corpus_chunks(corpus: Corpus, preprocess: PreprocessConfig, encoding_errors: str = "strict") -> tuple[Iterable[TokenChunk], CorpusReader | None]:
-    """Token chunks of any corpus form; the reader when files are read (for its stats)."""
-    if isinstance(corpus, (str, Path)):
-        corpus = CorpusReader([str(corpus)], encoding_errors)
-    elif isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, Path) for p in corpus):
-        corpus = CorpusReader([str(p) for p in corpus], encoding_errors)
-    if isinstance(corpus, CorpusReader):
-        return reader_chunks(corpus, preprocess), corpus
-    items = iter(corpus)  # type: ignore[arg-type]
-    first = next(items, None)
-    if first is None:
-        return iter(()), None
-    rest = _prepend(first, items)
-    if isinstance(first, str):
-        return line_chunks(rest, preprocess), None  # type: ignore[arg-type]
-    return sequence_chunks(rest), None  # type: ignore[arg-type]
-
-
-def _prepend(first: Any, items: Iterable[Any]) -> Iterable[Any]:
-    yield first
-    yield from items
 
 
 def train_ngram(
