@@ -21,6 +21,7 @@ import lzma
 import re
 import sys
 import zlib
+from operator import itemgetter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
@@ -383,7 +384,10 @@ class _Parser:
         stoi = tables.vocab.stoi
 
         def encode(column: list[str]) -> np.ndarray:
-            return np.fromiter(map(stoi.__getitem__, column), dtype=np.int64, count=len(column))
+            # itemgetter looks every word up in one C loop (a bit faster than map)
+            if len(column) < 2:
+                return np.array([stoi[w] for w in column], dtype=np.int64)
+            return np.array(itemgetter(*column)(stoi), dtype=np.int64)
 
         prob, bo, ids, line_nos = self._parse_section(section, encode)
         V = tables.vocab_size

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Union
 
@@ -214,7 +215,11 @@ def encode_chunk(chunk: TokenChunk, ids_of: dict, bos: int, eos: int, keep_empty
     stays (``<s> </s>``: scoring a blank line scores ``</s>``), and a line that gave no
     sequence at all gets an empty one; otherwise empty sequences are dropped.
     ``with_words`` keeps the token strings too (per-token output)."""
-    raw = np.fromiter(map(ids_of.__getitem__, chunk.tokens), dtype=np.int64, count=len(chunk.tokens))
+    tokens = chunk.tokens
+    if len(tokens) > 1:  # every token looked up in one C loop
+        raw = np.array(itemgetter(*tokens)(ids_of), dtype=np.int64)
+    else:
+        raw = np.array([ids_of[t] for t in tokens], dtype=np.int64)
     dropped = raw == _DROPPED
     skipped = int(dropped.sum())
     words_kept = None

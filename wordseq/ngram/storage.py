@@ -184,9 +184,9 @@ def load_ngram_lm(path: Path, meta: dict[str, Any] | None = None) -> Any:
 
 def open_ngram(name_or_path: str | None) -> Any:
     """A model NAME or PATH, or an ARPA file, loaded (``-m`` of the ngram commands)."""
-    from wordseq.store import find_model, is_path
+    from wordseq.store import find_model
 
-    if name_or_path and is_path(name_or_path) and Path(name_or_path).is_file():
+    if name_or_path and Path(name_or_path).is_file():  # an ARPA file, with or without a '/'
         return load_ngram_lm(Path(name_or_path))
     path, meta = find_model(name_or_path, "ngram")
     return load_ngram(path, meta)
