@@ -24,7 +24,7 @@ nltk_lm = pytest.importorskip("nltk.lm")
 from nltk.lm.preprocessing import padded_everygram_pipeline  # noqa: E402
 
 from tests.conftest import CORPUS  # noqa: E402
-from tests.ngram_toy import prob, prob_after, train  # noqa: E402
+from tests.ngram_toy import prob_after, train  # noqa: E402
 from wordseq.ngram.model import NgramModel  # noqa: E402
 
 ORDER = 3

@@ -264,7 +264,10 @@ class _Parser:
                     raise self.error(line, f"expected \\end\\ after the {n}-grams, got {got!r}")
                 raise self.error(line, f"more {n}-grams than the header's 'ngram {n}={section.size}' "
                                        f"(line {section.count_line})")
-            probs.append(p), backoffs.append(b), ids.append(w), line_nos.append(ln)
+            probs.append(p)
+            backoffs.append(b)
+            ids.append(w)
+            line_nos.append(ln)
         if rows != section.size:
             raise self.error(section.count_line,
                              f"the header says 'ngram {n}={section.size}' but the {n}-grams section "

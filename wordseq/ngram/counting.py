@@ -245,7 +245,7 @@ def _count_order(
     for a in range(0, len(tokens), CHUNK):
         key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
         k, inv, c, where = _unique(key, inverse=index is not None)
-        if index is not None:
+        if index is not None and inv is not None:
             local = np.full(len(valid), -1, dtype=np.int64)
             local[valid] = inv
             index[a : a + len(valid)] = local

@@ -157,7 +157,7 @@ def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabul
     toks = np.bincount(token_line, minlength=m).tolist()
     oovs = np.bincount(token_line, weights=s.oov, minlength=m).astype(np.int64).tolist()
     words: list[list[TokenScore]] | None = None
-    if per_token:
+    if per_token and s.length is not None:
         words = [[] for _ in range(m)]
         names = _predicted_words(block, vocab)
         for li, w, i, n, lp in zip(token_line.tolist(), names, s.ids.tolist(), s.length.tolist(), s.log10.tolist()):

@@ -28,7 +28,7 @@ import numpy as np
 
 from wordseq.errors import InputError, WordseqError
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
-from wordseq.ngram.model import LN10, BlockScores, NgramModel, predicted_positions
+from wordseq.ngram.model import LN10, BlockScores, NgramModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
@@ -121,9 +121,9 @@ class MixedNgramModel:
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
         lp, matched = self.part_log10(block, lengths)
         mixed = _mix_log10(lp, self.weights)
-        predicted, sequence = predicted_positions(block)
+        predicted = block.positions >= 1
         ids = block.ids[predicted]
-        return BlockScores(mixed[predicted], ids == self.vocab.unk_id, sequence, ids,
+        return BlockScores(mixed[predicted], ids == self.vocab.unk_id, ids, block.lengths,
                            None if matched is None else matched[predicted])
 
     # -- LanguageModel protocol --------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -37,18 +38,16 @@ class SentenceScore:
 class BlockScores:
     """Scores of the predicted tokens of an ``IdBlock`` (every token but the ``<s>``)."""
 
-    log10: np.ndarray  # float64
+    log10: np.ndarray  # float32, as KenLM's; sum them in float64
     oov: np.ndarray  # bool
-    sequence: np.ndarray  # index of the token's sequence within the block
     ids: np.ndarray  # the predicted token ids
+    lengths: np.ndarray  # tokens per sequence of the block, <s> and </s> included
     length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
 
-
-def predicted_positions(block: IdBlock) -> tuple[np.ndarray, np.ndarray]:
-    """Mask of the predicted tokens of a block, and each token's sequence index."""
-    predicted = block.positions >= 1
-    sequence = np.repeat(np.arange(len(block.lengths)), block.lengths)
-    return predicted, sequence[predicted]
+    @cached_property
+    def sequence(self) -> np.ndarray:
+        """Index of each token's sequence within the block (per-line scores need it)."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
 
 
 class NgramModel:
@@ -107,40 +106,42 @@ class NgramModel:
         """
         t = self.tables
         tokens = np.asarray(tokens, dtype=np.int64)
-        result = t.prob[0][tokens].astype(np.float64)
+        result = t.prob[0][tokens]  # float32 sums, as KenLM's query
         matched = np.ones(len(tokens), dtype=np.int8) if lengths else None
         absolute = t.unseen == "absolute"
         # rows: positions that have a context of n-1 words in the tables; ctx: its index.
         # Only rows whose n-gram is found go on to the next order, so the work shrinks.
-        rows = np.flatnonzero(np.asarray(positions) >= 1)
+        positions = np.asarray(positions)
+        starts = np.append(positions, 0) == 0  # a sentinel after the block: nothing follows
+        rows = np.flatnonzero(~starts[:-1])
         ctx = tokens[rows - 1]
         for n in range(2, self.order + 1):
             if len(rows) == 0:
                 break
             found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows])
-            bo = t.backoff[n - 2][ctx]
-            if absolute:
-                result[rows] = bo
-            else:
-                result[rows] += bo
             hit = found >= 0
-            rows, found = rows[hit], found[hit]
+            if not hit.all():  # backed off: add the context's backoff (add-k: its floor)
+                missed = ~hit
+                bo = t.backoff[n - 2][ctx[missed]]
+                if absolute:
+                    result[rows[missed]] = bo
+                else:
+                    result[rows[missed]] += bo
+                rows, found = rows[hit], found[hit]
             result[rows] = t.prob[n - 1][found]
             if matched is not None:
                 matched[rows] = n
-            rows = rows + 1  # the n-gram ending here is the context of the next token ..
-            keep = rows < len(tokens)
-            rows, found = rows[keep], found[keep]
-            keep = positions[rows] > 0  # .. unless that token starts the next sentence
+            rows = rows + 1  # the n-gram ending here is the context of the next token,
+            keep = ~starts[rows]  # unless that token starts the next sentence
             rows, ctx = rows[keep], found[keep]
         return result, matched
 
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
         """Scores of every predicted token of a block (see ``encode.py``)."""
         lp, matched = self.token_log10(block.ids, block.positions, lengths)
-        predicted, sequence = predicted_positions(block)
+        predicted = block.positions >= 1
         ids = block.ids[predicted]
-        return BlockScores(lp[predicted], ids == self.vocab.unk_id, sequence, ids,
+        return BlockScores(lp[predicted], ids == self.vocab.unk_id, ids, block.lengths,
                            None if matched is None else matched[predicted])
 
     def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -215,11 +216,12 @@ class NgramModel:
 
 
 def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
-    ln = s.log10 * LN10
-    report.tokens += len(ln)
-    report.logprob += float(ln.sum())
-    report.oov += int(s.oov.sum())
-    report.oov_logprob += float(ln[s.oov].sum())
+    report.tokens += len(s.log10)
+    report.logprob += float(np.sum(s.log10, dtype=np.float64)) * LN10
+    oov = int(s.oov.sum())
+    report.oov += oov
+    if oov:
+        report.oov_logprob += float(np.sum(s.log10[s.oov], dtype=np.float64)) * LN10
     report.sentences += sequences
 
 
