@@ -79,9 +79,11 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     wordseq ngram train corpus.txt --order 5 --prune 0 1 1 -o news5-pruned
     wordseq ngram train names.txt --level char --order 4 --smoothing witten-bell
     """
+    from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import size_line
     from wordseq.ngram.train import NgramConfig, TrainingFigures, train_to_store
 
+    keep_freed_memory()
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
                          discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
     with progress("counting", unit="lines") as bar:
@@ -112,9 +114,11 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, per_tok
     models also report bits per character.
     """
     from wordseq.ngram.evaluate import evaluate
+    from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import open_ngram
     from wordseq.text.reader import CorpusReader
 
+    keep_freed_memory()
     model = open_ngram(model_name)
     lines_wanted = per_line or per_token or nl
     evaluation = evaluate(model, CorpusReader(list(text), encoding_errors), per_line=lines_wanted, per_token=per_token)
@@ -162,8 +166,10 @@ def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, en
     The preprocessing options say how text given to this model is tokenized (e.g.
     --pretokenized for a model trained on pre-tokenized text).
     """
+    from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import import_arpa, size_line
 
+    keep_freed_memory()
     target, model = import_arpa(arpa_file, output, preprocess)
     log(f"imported {arpa_file}: {size_line(model.tables.sizes())}; saved {target}")
 

@@ -37,7 +37,7 @@ MISSING_UNK_LOG10 = -100.0  # KenLM's stand-in when a file has no <unk>
 MAX_ORDER = 9
 _COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
-_BLOCK_CHARS = 1 << 23  # text parsed at once inside a section (bounds the token lists)
+_BLOCK_CHARS = 1 << 20  # text parsed at once inside a section (bounds the token lists)
 _MAGIC = ((b"\x1f\x8b", gzip.decompress), (b"BZh", bz2.decompress), (b"\xfd7zXZ\x00", lzma.decompress))
 
 
