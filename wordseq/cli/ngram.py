@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from contextlib import nullcontext
 from typing import Any
 
 import click
 
-from wordseq.cli.console import echo_json, log, progress, warn
-from wordseq.cli.options import json_option, preprocessing_options
+from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.options import (
+    json_option,
+    model_option,
+    output_model_option,
+    per_line_options,
+    preprocessing_options,
+    preprocessing_override_options,
+)
+from wordseq.ngram.config import SMOOTHINGS
 from wordseq.text.preprocess import PreprocessConfig
 
-SMOOTHING_CHOICES = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle", "stupid-backoff")
 _NUMBER = re.compile(r"^[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?$", re.IGNORECASE)
 
 
@@ -55,17 +59,17 @@ def ngram() -> None:
 
 
 @ngram.command("train")
-@click.argument("corpus", nargs=-1)
-@click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
-@click.option("--order", type=click.IntRange(1, 9), default=3, show_default=True, help="N of the n-grams.")
-@click.option("--smoothing", type=click.Choice(SMOOTHING_CHOICES), default="modified-kneser-ney", show_default=True)
-@click.option("--k", type=click.FloatRange(min=0, min_open=True, max=1e9), default=1.0, show_default=True, help="Pseudo-count of add-k (1: Laplace).")
-@click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Words seen fewer times become <unk>.")
+@click.argument("corpus", nargs=-1, metavar="[CORPUS|-]...")
+@output_model_option("ngram")
+@click.option("--order", type=int, default=3, show_default=True, help="N of the n-grams (1-9).")
+@click.option("--smoothing", type=click.Choice(SMOOTHINGS), default="modified-kneser-ney", show_default=True)
+@click.option("--k", type=float, default=1.0, show_default=True, help="Pseudo-count of add-k (1: Laplace).")
+@click.option("--min-count", type=int, default=1, show_default=True, help="Words seen fewer times become <unk>.")
 @click.option("--discount-fallback", is_flag=True, help="Kneser-Ney: use discounts 0.5 1 1.5 where the corpus gives invalid ones (as KenLM).")
-@click.option("--discount", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None, help="kneser-ney: one fixed discount D in (0, 1) at every order.")
+@click.option("--discount", type=float, default=None, help="kneser-ney: one fixed discount D in (0, 1) at every order.")
 @click.option("--prune", cls=NumberList, callback=_numbers(int), default=None, metavar="T1 T2 ..", help="Drop n-grams seen at most T_n times, per order (lmplz: '--prune 0 1 1'; the last repeats).")
 @click.option("--vocab", "vocab_file", default=None, metavar="FILE", help="Keep only the words of FILE (as lmplz --limit_vocab_file); the rest become <unk>.")
-@click.option("--max-vocab", type=click.IntRange(min=1), default=None, help="Keep only the N most frequent words; the rest become <unk>.")
+@click.option("--max-vocab", type=int, default=None, help="Keep only the N most frequent words; the rest become <unk>.")
 @preprocessing_options
 def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: str, k: float, min_count: int, discount_fallback: bool,
           discount: float | None, prune: tuple[int, ...] | None, vocab_file: str | None, max_vocab: int | None,
@@ -79,62 +83,69 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     wordseq ngram train corpus.txt --order 5 --prune 0 1 1 -o news5-pruned
     wordseq ngram train names.txt --level char --order 4 --smoothing witten-bell
     """
+    from wordseq.ngram.config import NgramConfig
     from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import size_line
-    from wordseq.ngram.train import NgramConfig, TrainingFigures, train_to_store
+    from wordseq.ngram.train import TrainingFigures, train_ngram
+    from wordseq.store import DEFAULT_NAME
 
     keep_freed_memory()
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
                          discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
-    with progress("counting", unit="lines") as bar:
-        target, model = train_to_store(corpus, output, config, preprocess, encoding_errors=encoding_errors,
-                                       on_chunk=lambda chunk: bar.advance(chunk.lines))
+    model = train_ngram(list(corpus), output or DEFAULT_NAME, config=config, preprocess=preprocess,
+                        encoding_errors=encoding_errors, reporter=reporter())
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
         log(line)
     for message in figures.warnings():
         warn(message)
     log(f"{figures.sentences:,} sequences, {figures.tokens:,} tokens; {size_line(figures.kept)}; {figures.seconds:.2f} s")
-    log(f"saved {target}")
+    log(f"saved {model.path}")
 
 
 @ngram.command("eval")
-@click.argument("text", nargs=-1)
-@click.option("-m", "--model", "model_name", default=None, help="Model NAME or PATH, or an .arpa file.")
-@click.option("--per-line", is_flag=True, help="One score per input line: log10 prob, perplexity, tokens, OOVs (summary on stderr).")
+@click.argument("text", nargs=-1, metavar="[TEXT|-]...")
+@model_option("ngram")
+@per_line_options
 @click.option("--per-token", is_flag=True, help="Per input line, KenLM query's 'word=id n log10p' for each token and the line's total.")
-@click.option("--nl", is_flag=True, help="One JSON object per input line (with its line number); summary on stderr.")
-@click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)
+@preprocessing_override_options
 @json_option
-def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, per_token: bool, nl: bool, encoding_errors: str, as_json: bool) -> None:
-    """Perplexity of TEXT files (none or '-': stdin), incl. and excl. OOVs, as KenLM's query.
+def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: bool, per_token: bool,
+          preprocess_overrides: dict[str, Any], encoding_errors: str, as_json: bool) -> None:
+    """Perplexity of TEXT files (or stdin), incl. and excl. OOVs, as KenLM's query.
 
-    TEXT goes through the model's own preprocessing. </s> counts as a token; an OOV word
-    is scored as <unk>; a blank line is an empty sentence (it scores </s>). Character
-    models also report bits per character.
+    Every line is scored (a blank line as </s> alone); words the model never saw are scored
+    as <unk> and reported. Character models also give bits per character.
+
+    \b
+    wordseq ngram eval heldout.txt -m news5 --per-line | paste - heldout.txt
+    wordseq ngram eval heldout.txt -m lmplz.arpa --per-token
     """
+    from wordseq.cli.scores import print_scores
+    from wordseq.cli.startup import import_nltk_quickly
     from wordseq.ngram.evaluate import evaluate
     from wordseq.ngram.malloc import keep_freed_memory
-    from wordseq.ngram.storage import open_ngram
+    from wordseq.store import load
     from wordseq.text.reader import CorpusReader
 
     keep_freed_memory()
-    model = open_ngram(model_name)
-    lines_wanted = per_line or per_token or nl
-    evaluation = evaluate(model, CorpusReader(list(text), encoding_errors), per_line=lines_wanted, per_token=per_token)
-    rows: list[dict[str, Any]] = []
+    model = load(model_name, "ngram")
+    preprocess = model.preprocess.with_overrides(preprocess_overrides)
+    import_nltk_quickly(preprocess)
+    reader = CorpusReader(text, encoding_errors)
+    evaluation = evaluate(model, reader, preprocess=preprocess, per_line=per_line or nl, per_token=per_token)
+    rows = []
     for line in evaluation.lines():
         if as_json:
-            rows.append(line.to_dict())
+            rows.append(line)
+        elif nl:
+            echo_json(line.to_dict(), indent=None)
         else:
-            click.echo(json.dumps(line.to_dict(), ensure_ascii=False) if nl else line.text())
-    if as_json:
-        extra = {"per_line": rows} if lines_wanted else {}
-        echo_json({"model": model_name or "default", "order": model.order, **evaluation.summary(), **extra})
-    elif lines_wanted:
-        log("\n".join(evaluation.summary_lines()))
-    else:
-        click.echo("\n".join(evaluation.summary_lines()))
+            click.echo(line.kenlm() if per_token else line.tsv())
+    print_scores(evaluation.finish(), rows, preprocess, model=model_name or "default", per_line=per_line or per_token,
+                 nl=nl, as_json=as_json, extra={"order": model.order})
+    if reader.replaced:
+        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
 
 
 @ngram.command("export")
@@ -143,22 +154,21 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, per_tok
 def export(model_name: str, out: str) -> None:
     """Write MODEL as an ARPA file ('-' for stdout) that KenLM and SRILM read."""
     from wordseq.ngram.arpa import write_arpa
-    from wordseq.ngram.storage import check_exportable, open_ngram, size_line
-    from wordseq.store import atomic_file
+    from wordseq.ngram.storage import check_exportable, size_line
+    from wordseq.store import load, output_file
 
-    model = open_ngram(model_name)
+    model = load(model_name, "ngram")
     check_exportable(model)
     if model.smoothing == "stupid-backoff":
         warn("stupid-backoff values are scores, not probabilities; tools reading the ARPA file will treat them as log10 probabilities")
-    sink: Any = nullcontext(sys.stdout) if out == "-" else atomic_file(out)
-    with sink as fh:
+    with output_file(out) as fh:
         write_arpa(model.tables, fh)
     log(f"wrote {'<stdout>' if out == '-' else out}: {size_line(model.tables.sizes())}")
 
 
 @ngram.command("import")
 @click.argument("arpa_file", metavar="FILE.arpa")
-@click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
+@output_model_option("ngram")
 @preprocessing_options
 def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Store an ARPA file (KenLM, SRILM, wordseq; .gz too) as a wordseq model.
@@ -175,21 +185,22 @@ def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, en
 
 
 @ngram.command("vocab")
-@click.argument("model_name", metavar="MODEL", required=False)
-def vocab(model_name: str | None) -> None:
+@model_option("ngram")
+@click.argument("model_arg", metavar="[MODEL]", required=False)
+def vocab(model_name: str | None, model_arg: str | None) -> None:
     """Print the vocabulary of MODEL (NAME, PATH or .arpa file), one word per line.
 
     The list works as a --vocab FILE for training another model on the same words.
     """
-    from wordseq.ngram.storage import open_ngram
+    from wordseq.store import load
 
-    model = open_ngram(model_name)
+    model = load(model_arg or model_name, "ngram")
     click.echo("\n".join(model.vocab.itos[1:]))
 
 
 @ngram.command("mix")
 @click.argument("models", nargs=-1, required=True)
-@click.option("-o", "--output", default=None, help="Model NAME or PATH for the mixture (default: 'default').")
+@output_model_option("ngram")
 @click.option("--weights", cls=NumberList, callback=_numbers(float), default=None, metavar="W1 W2 ..", help="Interpolation weights, one per model, summing to 1.")
 @click.option("--tune", default=None, metavar="DEV", help="Fit the weights by EM on held-out text DEV instead.")
 @click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)

@@ -8,6 +8,7 @@ word2vec's compute-accuracy does, so accuracies from different tools compare.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
 from wordseq.embeddings.vectors import EmbeddingModel
 from wordseq.errors import InputError
+from wordseq.text.reader import CorpusReader
 
 DEFAULT_RESTRICT = 30_000
 # Score matrices are built for this many cells at a time (about 64 MB of float32 each).
@@ -108,25 +110,24 @@ class AnalogyReport:
 def read_analogy_file(path: Path) -> tuple[list[AnalogySection], list[Malformed]]:
     sections: list[AnalogySection] = []
     malformed: list[Malformed] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith(":"):
-                name = line[1:].strip()
-                if not name:
-                    malformed.append(Malformed(lineno, line, "section line without a name"))
-                    name = f"section at line {lineno}"
-                sections.append(AnalogySection(name))
-                continue
-            words = line.split()
-            if len(words) != 4:
-                malformed.append(Malformed(lineno, line, f"expected 4 words, found {len(words)}"))
-                continue
-            if not sections:
-                sections.append(AnalogySection("questions"))
-            sections[-1].questions.append((lineno, words))
+    for lineno, raw in enumerate(CorpusReader([str(path)]), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            name = line[1:].strip()
+            if not name:
+                malformed.append(Malformed(lineno, line, "section line without a name"))
+                name = f"section at line {lineno}"
+            sections.append(AnalogySection(name))
+            continue
+        words = line.split()
+        if len(words) != 4:
+            malformed.append(Malformed(lineno, line, f"expected 4 words, found {len(words)}"))
+            continue
+        if not sections:
+            sections.append(AnalogySection("questions"))
+        sections[-1].questions.append((lineno, words))
     return sections, malformed
 
 
@@ -156,13 +157,13 @@ def evaluate_analogies(model: EmbeddingModel, path: Path, restrict: int | None =
                 rows.append(ids)
         if not rows:
             continue
-        ids = np.asarray(rows, dtype=np.int64)
+        questions = np.asarray(rows, dtype=np.int64)
         block = max(1, _BLOCK_CELLS // max(1, limit))
-        for start in range(0, len(ids), block):
-            part = ids[start:start + block]
+        for start in range(0, len(questions), block):
+            part = questions[start:start + block]
             scores = analogy_scores(unit, part[:, :2], part[:, 2], method)
             section.correct += int(np.count_nonzero(scores.argmax(axis=1) == part[:, 3]))
-        section.attempted = len(ids)
+        section.attempted = len(questions)
     return AnalogyReport(str(path), method, limit, sections, malformed)
 
 
@@ -186,21 +187,22 @@ def read_similarity_file(path: Path) -> tuple[list[tuple[int, str, str, float]],
     """Lines ``word1 word2 score`` (tabs or spaces); ``#`` starts a comment line."""
     pairs: list[tuple[int, str, str, float]] = []
     malformed: list[Malformed] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            fields = line.split("\t") if "\t" in line else line.split()
-            if len(fields) < 3:
-                malformed.append(Malformed(lineno, line, f"expected 'word1 word2 score', found {len(fields)} field(s)"))
-                continue
-            try:
-                score = float(fields[2])
-            except ValueError:
-                malformed.append(Malformed(lineno, line, f"score {fields[2]!r} is not a number"))
-                continue
-            pairs.append((lineno, fields[0].strip(), fields[1].strip(), score))
+    for lineno, raw in enumerate(CorpusReader([str(path)]), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        if len(fields) < 3:
+            malformed.append(Malformed(lineno, line, f"expected 'word1 word2 score', found {len(fields)} field(s)"))
+            continue
+        try:
+            score = float(fields[2])
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            malformed.append(Malformed(lineno, line, f"score {fields[2]!r} is not a finite number"))
+            continue
+        pairs.append((lineno, fields[0].strip(), fields[1].strip(), score))
     return pairs, malformed
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 _EXPORTS = {
-    "NgramConfig": "wordseq.ngram.train",
+    "NgramConfig": "wordseq.ngram.config",
     "train_ngram": "wordseq.ngram.train",
     "NgramModel": "wordseq.ngram.model",
     "load_ngram": "wordseq.ngram.storage",

@@ -33,7 +33,7 @@ from wordseq.ngram.tables import find_keys, sort_with_order
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 21  # positions per chunk
-MAX_ORDER = 9
+from wordseq.ngram.config import MAX_ORDER  # noqa: E402
 _MERGE_EVERY = 8  # chunk tables held before merging them into the running table
 
 
@@ -56,8 +56,9 @@ class NgramCounts:
 
 
 def check_order(order: int) -> None:
-    if not 1 <= order <= MAX_ORDER:
-        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {order}")
+    from wordseq.config_checks import count
+
+    count("--order", order, 1, MAX_ORDER)
 
 
 class _TokenFile:

@@ -26,8 +26,8 @@ from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, decode_block
 from wordseq.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
-# Files (a path, a list of Paths, a CorpusReader), raw text lines (strings), or token lists.
-Corpus = Union[str, Path, CorpusReader, Iterable[Path], Iterable[str], Iterable[Sequence[str]]]
+# Files (a path, a list of Paths, a CorpusReader; None for stdin), lines of text, or token lists.
+Corpus = Union[None, str, Path, CorpusReader, Iterable[Path], Iterable[str], Iterable[Sequence[str]]]
 LINE_END = "\x00"  # the reader refuses NUL in text, so no token can be this
 _SEPARATOR = -1
 _DROPPED = -2
@@ -94,12 +94,13 @@ class GrowingIds(dict):  # type: ignore[type-arg]
 
 
 def reader_chunks(
-    reader: CorpusReader, preprocess: PreprocessConfig, block_bytes: int = BLOCK_BYTES
+    reader: CorpusReader, preprocess: PreprocessConfig, block_bytes: int | None = None
 ) -> Iterator[TokenChunk]:
-    """Token chunks of everything ``reader`` reads, through the preprocessing."""
+    """Token chunks of everything ``reader`` reads, through the preprocessing; the
+    reader's blocks are gathered to about ``block_bytes`` (fewer, larger numpy steps)."""
     pre = None if preprocess.pretokenized else Preprocessor(preprocess)
     line = 0
-    for label, first, data in reader.byte_blocks(block_bytes):
+    for label, first, data in _gathered(reader, block_bytes or BLOCK_BYTES):
         text = _decode(reader, label, first, data)
         if pre is None:
             chunk = _pretokenized_chunk(text, preprocess.lower, line)
@@ -111,6 +112,26 @@ def reader_chunks(
         chunk.bytes = len(data)
         line += chunk.lines
         yield chunk
+
+
+def _gathered(reader: CorpusReader, block_bytes: int) -> Iterator[tuple[str, int, bytes]]:
+    """The reader's blocks of whole lines, joined per input up to about ``block_bytes``."""
+    held: list[bytes] = []
+    size = 0
+    label, first = "", 1
+    for lab, start, data in reader.byte_blocks():
+        if held and (lab != label or not held[-1].endswith(b"\n")):
+            yield label, first, b"".join(held)
+            held, size = [], 0
+        if not held:
+            label, first = lab, start
+        held.append(data)
+        size += len(data)
+        if size >= block_bytes:
+            yield label, first, b"".join(held)
+            held, size = [], 0
+    if held:
+        yield label, first, b"".join(held)
 
 
 def line_chunks(lines: Iterable[str], preprocess: PreprocessConfig, lines_per_chunk: int = 1 << 14) -> Iterator[TokenChunk]:
@@ -183,22 +204,29 @@ def _preprocessed_chunk(lines: list[str], pre: Preprocessor, first_line: int) ->
     return TokenChunk(tokens, np.asarray(seq_lines, dtype=np.int64), first_line, len(lines))
 
 
-def corpus_chunks(corpus: Corpus, preprocess: PreprocessConfig, encoding_errors: str = "strict") -> tuple[Iterable[TokenChunk], CorpusReader | None]:
-    """Token chunks of any corpus form; the reader when files are read (for its stats)."""
-    if isinstance(corpus, (str, Path)):
-        corpus = CorpusReader([str(corpus)], encoding_errors)
-    elif isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, Path) for p in corpus):
-        corpus = CorpusReader([str(p) for p in corpus], encoding_errors)
-    if isinstance(corpus, CorpusReader):
-        return reader_chunks(corpus, preprocess), corpus
-    items = iter(corpus)  # type: ignore[arg-type]
+def corpus_chunks(corpus: Corpus, preprocess: PreprocessConfig, encoding_errors: str = "strict") -> tuple[Iterable[TokenChunk], Any]:
+    """Token chunks of any corpus form, and the reader (for its stats) or None.
+
+    Files, '-' / None (stdin), readers and lines of text go through ``open_corpus``, as
+    for every training function; token lists (lists of str) are used as they are.
+    """
+    from wordseq.text.reader import TextLines, open_corpus
+
+    if corpus is None or isinstance(corpus, (str, Path, CorpusReader, TextLines)) or (
+            isinstance(corpus, (list, tuple)) and corpus and all(isinstance(p, Path) for p in corpus)):
+        source = open_corpus(corpus, encoding_errors)  # type: ignore[arg-type]
+        if isinstance(source, CorpusReader):
+            return reader_chunks(source, preprocess), source
+        return line_chunks(source, preprocess), source
+    items = iter(corpus)
     first = next(items, None)
     if first is None:
         return iter(()), None
     rest = _prepend(first, items)
     if isinstance(first, str):
-        return line_chunks(rest, preprocess), None  # type: ignore[arg-type]
-    return sequence_chunks(rest), None  # type: ignore[arg-type]
+        lines = TextLines(rest)
+        return line_chunks(lines, preprocess), lines
+    return sequence_chunks(rest), None
 
 
 def _prepend(first: Any, items: Iterable[Any]) -> Iterable[Any]:

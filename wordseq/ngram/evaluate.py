@@ -17,9 +17,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from wordseq.ngram.encode import IdBlock, ScoringIds, TokenChunk, id_blocks
-from wordseq.ngram.model import BlockScores, add_to_report, check_report
+from wordseq.ngram.model import BlockScores, add_to_report
 from wordseq.ngram.encode import Corpus, corpus_chunks
-from wordseq.perplexity import PerplexityReport
+from wordseq.perplexity import LN10, LineScore, PerplexityReport, check_scorable
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -56,31 +56,19 @@ class TokenScore:
 
 
 @dataclass
-class LineScore:
-    """The score of one input line (``number`` counts from 1 across all inputs)."""
+class TokenLineScore(LineScore):
+    """A line's score with its tokens (``--per-token``)."""
 
-    number: int
-    logprob_log10: float
-    tokens: int  # predicted tokens, </s> included
-    oov: int
-    words: list[TokenScore] | None = None
+    words: list[TokenScore] = field(default_factory=list)
 
-    @property
-    def perplexity(self) -> float:
-        return 10 ** (-self.logprob_log10 / self.tokens) if self.tokens else math.inf
-
-    def text(self) -> str:
-        """``log10prob<TAB>perplexity<TAB>tokens<TAB>oov``; with tokens, KenLM query's line."""
-        if self.words is not None:
-            parts = [w.kenlm() for w in self.words]
-            return "\t".join(parts + [f"Total: {_short(self.logprob_log10)} OOV: {self.oov}"])
-        return f"{self.logprob_log10:.4f}\t{self.perplexity:.4f}\t{self.tokens}\t{self.oov}"
+    def kenlm(self) -> str:
+        """KenLM query's line: ``word=id n log10p`` per token, then the line's total."""
+        parts = [w.kenlm() for w in self.words]
+        return "\t".join(parts + [f"Total: {_short(self.logprob / LN10)} OOV: {self.oov}"])
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"line": self.number, "logprob_log10": self.logprob_log10,
-                             "perplexity": self.perplexity, "tokens": self.tokens, "oov": self.oov}
-        if self.words is not None:
-            d["words"] = [{"word": w.word, "id": w.id, "n": w.length, "log10": w.log10} for w in self.words]
+        d: dict[str, Any] = dict(super().to_dict())
+        d["words"] = [{"word": w.word, "id": w.id, "n": w.length, "log10": w.log10} for w in self.words]
         return d
 
 
@@ -92,6 +80,7 @@ class Evaluation:
     blocks: Iterator[IdBlock]
     per_line: bool
     per_token: bool
+    preprocess: PreprocessConfig
     report: PerplexityReport = field(default_factory=PerplexityReport)
     done: bool = False
 
@@ -103,50 +92,38 @@ class Evaluation:
             if self.per_line or self.per_token:
                 yield from _line_scores(block, scores, self.per_token, self.model.vocab)
         self.done = True
-        check_report(self.report, self.model.preprocess)
 
     def finish(self) -> PerplexityReport:
-        """Score whatever is left and return the totals."""
+        """Score whatever is left and return the totals (an error for text with no
+        tokens, or with none of the model's words)."""
         if not self.done:
             for _ in self.lines():
                 pass
+        check_scorable(self.report, self.preprocess.describe())
         return self.report
-
-    @property
-    def char_level(self) -> bool:
-        return self.model.preprocess.level == "char"
-
-    def summary(self) -> dict[str, Any]:
-        d: dict[str, Any] = dict(self.report.to_dict())
-        if self.char_level:
-            d["bits_per_char"] = self.report.bits_per_token
-        return d
-
-    def summary_lines(self) -> list[str]:
-        out = list(self.report.lines())
-        if self.char_level:
-            out.append(f"bits_per_char\t{self.report.bits_per_token:.4f}")
-        return out
 
 
 def evaluate(
-    model: ScoringModel, text: Corpus, *, per_line: bool = False, per_token: bool = False,
-    encoding_errors: str = "strict", on_chunk: Callable[[TokenChunk], None] | None = None,
+    model: ScoringModel, text: Corpus, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
+    per_token: bool = False, encoding_errors: str = "strict", on_chunk: Callable[[TokenChunk], None] | None = None,
 ) -> Evaluation:
-    """Score text (files, a reader, raw lines or token lists) with the model's preprocessing.
+    """Score text (files, a reader, raw lines or token lists) through the model's
+    preprocessing (or ``preprocess``); iterate ``lines()`` for per-line scores, then
+    ``finish()`` for the totals.
 
     Examples
     --------
-    >>> from wordseq.ngram import NgramConfig, train_ngram
-    >>> m = train_ngram(["a b", "b"], NgramConfig(order=2, discount_fallback=True))
+    >>> from wordseq.ngram import train_ngram
+    >>> m = train_ngram(["a b", "b"], order=2, discount_fallback=True)
     >>> ev = evaluate(m, ["a b", "", "b"], per_line=True)
     >>> len(list(ev.lines()))
     3
     """
     model.check_normalised()
-    chunks, _ = corpus_chunks(text, model.preprocess, encoding_errors)
+    preprocess = preprocess or model.preprocess
+    chunks, _ = corpus_chunks(text, preprocess, encoding_errors)
     blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=on_chunk, with_words=per_token)
-    return Evaluation(model, blocks, per_line, per_token)
+    return Evaluation(model, blocks, per_line, per_token, preprocess)
 
 
 def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabulary) -> Iterator[LineScore]:
@@ -163,7 +140,10 @@ def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabul
         for li, w, i, n, lp in zip(token_line.tolist(), names, s.ids.tolist(), s.length.tolist(), s.log10.tolist()):
             words[li].append(TokenScore(w, i - 1, n, lp))  # KenLM's numbering has no <pad>
     for i in range(m):
-        yield LineScore(block.first_line + i + 1, totals[i], toks[i], oovs[i], None if words is None else words[i])
+        if words is None:
+            yield LineScore(block.first_line + i + 1, totals[i] * LN10, toks[i], oovs[i])
+        else:
+            yield TokenLineScore(block.first_line + i + 1, totals[i] * LN10, toks[i], oovs[i], words[i])
 
 
 def _predicted_words(block: IdBlock, vocab: Vocabulary) -> list[str]:

@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
+from wordseq.lm_interface import TextMethods
 from wordseq.ngram.model import LN10, BlockScores, NgramModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
@@ -40,22 +41,22 @@ def check_weights(weights: Sequence[float], parts: int) -> np.ndarray:
     """Weights as an array: finite, non-negative, one per part, summing to 1 (up to 1e-6)."""
     w = np.asarray([float(x) for x in weights], dtype=np.float64)
     if len(w) != parts:
-        raise InputError(f"--weights gives {len(w)} weight(s) for {parts} model(s)")
+        raise OptionError("--weights", f"{len(w)} weight(s) for {parts} model(s)")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise InputError(f"--weights must be finite and at least 0, got {' '.join(map(str, weights))}")
+        raise OptionError("--weights", f"must be finite and at least 0, got {' '.join(map(str, weights))}")
     if abs(w.sum() - 1.0) > 1e-6:
-        raise InputError(f"--weights must sum to 1, got {' '.join(map(str, weights))} (sum {w.sum():g})")
+        raise OptionError("--weights", f"must sum to 1, got {' '.join(map(str, weights))} (sum {w.sum():g})")
     return w
 
 
-class MixedNgramModel:
+class MixedNgramModel(TextMethods):
     """A linear interpolation of n-gram models (a LanguageModel, and scorable as one).
 
     Examples
     --------
-    >>> from wordseq.ngram import NgramConfig, train_ngram
-    >>> a = train_ngram(["a b", "b"], NgramConfig(order=2, discount_fallback=True))
-    >>> b = train_ngram(["b a", "a"], NgramConfig(order=2, discount_fallback=True))
+    >>> from wordseq.ngram import train_ngram
+    >>> a = train_ngram(["a b", "b"], order=2, discount_fallback=True)
+    >>> b = train_ngram(["b a", "a"], order=2, discount_fallback=True)
     >>> mix = MixedNgramModel([a, b], [0.5, 0.5])
     >>> mix.vocab.itos[4:]
     ['b', 'a']
@@ -68,7 +69,7 @@ class MixedNgramModel:
 
     def __init__(self, parts: Sequence[Any], weights: Sequence[float], preprocess: PreprocessConfig | None = None) -> None:
         if len(weights) != len(parts):
-            raise InputError(f"--weights gives {len(weights)} weight(s) for {len(parts)} model(s)")
+            raise OptionError("--weights", f"{len(weights)} weight(s) for {len(parts)} model(s)")
         check_weights(weights, len(parts))
         flat_parts, flat_weights = _flatten(parts, weights)
         if len(flat_parts) < 2:
@@ -98,6 +99,11 @@ class MixedNgramModel:
         self._ids: ScoringIds | None = None
         self.config: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
+        self.path: Path | None = None
+
+    # scoring text works as for one model (``wordseq.ngram.evaluate``)
+    evaluate = NgramModel.evaluate
+    perplexity = NgramModel.perplexity
 
     def scoring_ids(self) -> ScoringIds:
         if self._ids is None:
@@ -287,26 +293,27 @@ def mix_to_store(
 ) -> tuple[Path, MixedNgramModel, TuningResult | None]:
     """Load models (NAMEs, PATHs or ARPA files), mix them and save the mixture
     (``wordseq ngram mix``): ``weights`` as given, or fitted on the ``tune`` file."""
-    from wordseq.ngram.storage import open_ngram, save_ngram
-    from wordseq.store import model_dir
+    from wordseq.ngram.storage import ngram_meta, open_ngram, write_any
+    from wordseq.store import DEFAULT_NAME, writing
     from wordseq.text.reader import CorpusReader
 
     if (weights is None) == (tune is None):
         raise InputError("give either --weights or --tune FILE (to fit the weights on held-out text)")
-    target = model_dir(output, "ngram")
-    parts = [open_ngram(n) for n in names]
-    if len(parts) < 2:
-        raise InputError("a mixture needs at least two models")
-    tuning = None
-    if tune is not None:
-        tuning = tune_weights(parts, CorpusReader([tune], encoding_errors), encoding_errors=encoding_errors)
-        flat, _ = _flatten(parts, [1.0 / len(parts)] * len(parts))
-        mix = MixedNgramModel(flat, tuning.weights)
-    else:
-        mix = MixedNgramModel(parts, list(weights or []))
-    sources = [n for n, p in zip(names, parts) for _ in (p.parts if isinstance(p, MixedNgramModel) else [p])]
-    mix.config = mixture_config(mix, sources)
-    mix.training = {"tuned_on": tune, "em_steps": tuning.steps, "tune_tokens": tuning.tokens,
-                    "tune_perplexity": tuning.perplexity} if tuning else {}
-    save_ngram(mix, target)
+    with writing(output or DEFAULT_NAME, "ngram") as writer:
+        assert writer is not None
+        parts = [open_ngram(n) for n in names]
+        if len(parts) < 2:
+            raise InputError("a mixture needs at least two models")
+        tuning = None
+        if tune is not None:
+            tuning = tune_weights(parts, CorpusReader([tune], encoding_errors), encoding_errors=encoding_errors)
+            flat, _ = _flatten(parts, [1.0 / len(parts)] * len(parts))
+            mix = MixedNgramModel(flat, tuning.weights)
+        else:
+            mix = MixedNgramModel(parts, list(weights or []))
+        sources = [n for n, p in zip(names, parts) for _ in (p.parts if isinstance(p, MixedNgramModel) else [p])]
+        mix.config = mixture_config(mix, sources)
+        mix.training = {"tuned_on": tune, "em_steps": tuning.steps, "tune_tokens": tuning.tokens,
+                        "tune_perplexity": tuning.perplexity} if tuning else {}
+        target = writer.commit(ngram_meta(mix), lambda folder: write_any(mix, folder))
     return target, mix, tuning

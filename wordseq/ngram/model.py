@@ -4,34 +4,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import WordseqError
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.tables import NgramTables, find_keys
-from wordseq.perplexity import PerplexityReport
+from wordseq.lm_interface import TextMethods
+from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
 
 LN10 = math.log(10.0)
 _MARKERS = frozenset({BOS, EOS, PAD})
-
-
-@dataclass
-class SentenceScore:
-    """The score of one input line (all its sequences)."""
-
-    logprob_log10: float
-    tokens: int  # predicted, </s> included
-    oov: int
-
-    @property
-    def perplexity(self) -> float:
-        return 10 ** (-self.logprob_log10 / self.tokens) if self.tokens else math.inf
 
 
 @dataclass
@@ -50,7 +39,7 @@ class BlockScores:
         return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
 
 
-class NgramModel:
+class NgramModel(TextMethods):
     """An n-gram language model in backoff form (see ``tables.py``).
 
     A decoding state is an int64 array (B, order - 1) of the last tokens of each row,
@@ -58,10 +47,12 @@ class NgramModel:
 
     Examples
     --------
-    >>> from wordseq.ngram import NgramConfig, train_ngram
-    >>> model = train_ngram([["a", "b"], ["b"]], NgramConfig(order=2, discount_fallback=True))
-    >>> round(model.perplexity([["a", "b"]])[0].perplexity, 3) > 1
+    >>> from wordseq.ngram import train_ngram
+    >>> model = train_ngram(["a b", "b"], order=2, discount_fallback=True)
+    >>> model.perplexity(["a b"]).perplexity > 1
     True
+    >>> round(model.score("a b"), 4)  # log10 p(a b </s>), as kenlm.Model.score
+    -0.7928
     """
 
     def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "",
@@ -74,6 +65,7 @@ class NgramModel:
         self.config: dict[str, Any] = dict(config or {"order": tables.order, "smoothing": smoothing})
         self.training: dict[str, Any] = {}
         self.sources: list[Any] = []  # SourceStats of the files trained on
+        self.path: Path | None = None  # where it was loaded from or saved to
         self._ids: ScoringIds | None = None
 
     @property
@@ -154,19 +146,21 @@ class NgramModel:
             yield s.log10, s.oov, s.sequence + first
             first += len(block.lengths)
 
-    def perplexity(self, sequences: Iterable[Sequence[str]], per_line: bool = False) -> tuple[PerplexityReport, list[SentenceScore]]:
-        """Perplexity of token sequences, as KenLM's ``query`` reports it."""
-        self.check_normalised()
-        report = PerplexityReport()
-        lines: list[SentenceScore] = []
-        for chunk in sequence_chunks(sequences):
-            block = encode_chunk(chunk, self.scoring_ids(), self.vocab.bos_id, self.vocab.eos_id, keep_empty=True)
-            s = self.score_block(block)
-            add_to_report(report, s, len(block.lengths))
-            if per_line:
-                lines.extend(line_scores(s, len(block.lengths)))
-        check_report(report, self.preprocess)
-        return report, lines
+    def evaluate(self, corpus: Any, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
+                 encoding_errors: str = "strict") -> tuple[PerplexityReport, list[LineScore]]:
+        """Perplexity of a text (files, '-', lines, or token lists), as KenLM's ``query``
+        reports it: every line scored (a blank one as ``</s>`` alone); with ``per_line``
+        also one ``LineScore`` per input line. ``preprocess`` overrides the model's own.
+        """
+        from wordseq.ngram.evaluate import evaluate
+
+        ev = evaluate(self, corpus, preprocess=preprocess, per_line=per_line, encoding_errors=encoding_errors)
+        lines = list(ev.lines())
+        return ev.finish(), lines
+
+    def perplexity(self, texts: Any) -> PerplexityReport:
+        """The perplexity report of ``texts`` (a file, or lines of text, or token lists)."""
+        return self.evaluate(texts)[0]
 
     def check_normalised(self) -> None:
         if not self.is_normalised:
@@ -223,21 +217,3 @@ def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> N
     if oov:
         report.oov_logprob += float(np.sum(s.log10[s.oov], dtype=np.float64)) * LN10
     report.sentences += sequences
-
-
-def line_scores(s: BlockScores, sequences: int) -> list[SentenceScore]:
-    """One score per sequence of the block."""
-    totals = np.bincount(s.sequence, weights=s.log10, minlength=sequences)
-    toks = np.bincount(s.sequence, minlength=sequences)
-    oovs = np.bincount(s.sequence, weights=s.oov, minlength=sequences)
-    return [SentenceScore(float(a), int(b), int(c)) for a, b, c in zip(totals.tolist(), toks.tolist(), oovs.tolist())]
-
-
-def check_report(report: PerplexityReport, preprocess: PreprocessConfig) -> None:
-    if report.tokens == 0:
-        raise InputError("the text has no tokens to score")
-    if report.oov and report.oov == report.tokens - report.sentences:
-        raise InputError(
-            f"none of the {report.oov:,} words of the text is in the model's vocabulary; check that the "
-            f"text is in the model's language and preprocessing ({preprocess.describe()})"
-        )

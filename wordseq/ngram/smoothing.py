@@ -38,8 +38,8 @@ from wordseq.ngram.counting import NgramCounts
 from wordseq.ngram.tables import NgramTables
 from wordseq.vocab import SPECIALS, Vocabulary
 
-SMOOTHINGS = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle", "stupid-backoff")
-NORMALISED = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle")
+from wordseq.ngram.config import NORMALISED, SMOOTHINGS  # noqa: E402  (re-exported)
+
 INTERPOLATED = ("modified-kneser-ney", "kneser-ney", "witten-bell")
 STUPID_BACKOFF_ALPHA = 0.4  # Brants et al. (2007)
 # KenLM's lmplz --discount_fallback default: D1, D2, D3+.

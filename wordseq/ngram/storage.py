@@ -142,7 +142,7 @@ def model_config(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
-    """Load a model directory of kind "ngram" (the store's loader for this kind).
+    """Load a model directory of kind "ngram" whose meta.json has been read and checked.
 
     Returns an ``NgramModel``, or a ``MixedNgramModel`` for a mixture.
     """
@@ -154,42 +154,49 @@ def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
     if config.get("mixture"):
         from wordseq.ngram.mix import read_mixture
 
-        return read_mixture(path, config, preprocess)
-    if (path / VOCAB_FILE).is_file():
+        model: Any = read_mixture(path, config, preprocess)
+    elif (path / VOCAB_FILE).is_file():
         if "order" not in config:
             raise ModelError(f"{path}/meta.json has no config.order")
         tables = read_tables(path, int(config["order"]), unseen_mode(config))
+        model = NgramModel(tables, preprocess, str(config.get("smoothing", "")), config)
     elif (path / LEGACY_ARRAYS).is_file():
-        tables = _read_legacy(path / LEGACY_ARRAYS)
+        model = NgramModel(_read_legacy(path / LEGACY_ARRAYS), preprocess, str(config.get("smoothing", "")), config)
     else:
         raise ModelError(f"{path} has no {VOCAB_FILE}: not a complete n-gram model")
-    model = NgramModel(tables, preprocess, str(config.get("smoothing", "")), config)
     model.training = dict(meta.get("training") or {})
+    model.path = path
+    return model
+
+
+def load_arpa_file(path: Path, meta: dict[str, Any] | None = None) -> NgramModel:
+    """An ARPA file (KenLM, SRILM, wordseq; .gz, .bz2, .xz too) as a model: the store's
+    file loader for kind "ngram"."""
+    from wordseq.ngram.arpa import read_arpa
+
+    model = NgramModel(read_arpa(str(path)), PreprocessConfig(), "")
+    model.path = Path(path)
     return model
 
 
 def load_ngram_lm(path: Path, meta: dict[str, Any] | None = None) -> Any:
-    """An n-gram model from a model directory or an ARPA file (KenLM, SRILM, wordseq)."""
+    """An n-gram model from a model directory (the store's loader for kind "ngram") or an
+    ARPA file."""
     path = Path(path)
     if path.is_file():
-        from wordseq.ngram.arpa import read_arpa
-
-        return NgramModel(read_arpa(str(path)), PreprocessConfig(), "")
+        return load_arpa_file(path)
     if meta is None:
-        from wordseq.store import read_meta
+        from wordseq.store import find_model
 
-        meta = read_meta(path)
+        path, meta = find_model(str(path), "ngram")
     return load_ngram(path, meta)
 
 
 def open_ngram(name_or_path: str | None) -> Any:
-    """A model NAME or PATH, or an ARPA file, loaded (``-m`` of the ngram commands)."""
-    from wordseq.store import find_model
+    """The model a -m value names (NAME, kind/NAME, PATH or an ARPA file), loaded."""
+    from wordseq.store import load
 
-    if name_or_path and Path(name_or_path).is_file():  # an ARPA file, with or without a '/'
-        return load_ngram_lm(Path(name_or_path))
-    path, meta = find_model(name_or_path, "ngram")
-    return load_ngram(path, meta)
+    return load(name_or_path, "ngram")
 
 
 def summary_of(model: Any) -> str:
@@ -200,22 +207,33 @@ def summary_of(model: Any) -> str:
     return f"order-{model.order} {smoothing}, {model.vocab.num_words:,} words, {model.preprocess.describe()}"
 
 
-def save_ngram(model: Any, target: Path, corpus: list[dict[str, Any]] | None = None) -> Path:
-    """Save a model (or mixture) as a model directory of kind "ngram" at ``target``."""
-    from wordseq.store import new_meta, save_model
+def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The meta.json of a model (or mixture) about to be saved."""
+    from wordseq.store import new_meta
 
+    return new_meta("ngram", summary=summary_of(model), preprocessing=model.preprocess.to_dict(),
+                    config=model.config, corpus=corpus or [], training=model.training)
+
+
+def write_any(model: Any, folder: Path) -> None:
+    """The payload of a model or a mixture."""
     if getattr(model, "is_mixture", False):
         from wordseq.ngram.mix import write_mixture
 
-        def write(folder: Path) -> None:
-            write_mixture(model, folder)
+        write_mixture(model, folder)
     else:
-        def write(folder: Path) -> None:
-            write_payload(model, folder)
+        write_payload(model, folder)
 
-    meta = new_meta("ngram", summary=summary_of(model), preprocessing=model.preprocess.to_dict(),
-                    config=model.config, corpus=corpus or [], training=model.training)
-    return save_model(target, meta, write)
+
+def save_ngram(model: Any, output: str | Path, corpus: list[dict[str, Any]] | None = None) -> Path:
+    """Save a model (or mixture) as NAME or at PATH; returns where it went."""
+    from wordseq.store import writing
+
+    with writing(output, "ngram") as writer:
+        assert writer is not None
+        target = writer.commit(ngram_meta(model, corpus), lambda folder: write_any(model, folder))
+    model.path = target
+    return target
 
 
 def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig) -> tuple[Path, NgramModel]:
@@ -223,18 +241,20 @@ def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig
     import time
 
     from wordseq.ngram.arpa import read_arpa
-    from wordseq.store import model_dir
+    from wordseq.store import DEFAULT_NAME, writing
     from wordseq.text.reader import SourceStats, check_readable
 
     check_readable(arpa_file)
-    target = model_dir(output, "ngram")
-    start = time.perf_counter()
-    tables = read_arpa(arpa_file)
-    seconds = time.perf_counter() - start
-    model = NgramModel(tables, preprocess, "", {"order": tables.order, "smoothing": "", "imported_from": arpa_file})
-    model.training = {"ngrams": tables.sizes(), "vocab_size": tables.vocab.num_words, "read_seconds": seconds}
-    source = SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()
-    return save_ngram(model, target, [source]), model
+    with writing(output or DEFAULT_NAME, "ngram") as writer:
+        assert writer is not None
+        start = time.perf_counter()
+        tables = read_arpa(arpa_file)
+        seconds = time.perf_counter() - start
+        model = NgramModel(tables, preprocess, "", {"order": tables.order, "smoothing": "", "imported_from": arpa_file})
+        model.training = {"ngrams": tables.sizes(), "vocab_size": tables.vocab.num_words, "read_seconds": seconds}
+        source = SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()
+        target = writer.commit(ngram_meta(model, [source]), lambda folder: write_payload(model, folder))
+    return target, model
 
 
 def size_line(sizes: list[int]) -> str:
