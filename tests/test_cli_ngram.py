@@ -105,7 +105,7 @@ def test_text_with_only_oovs(runner, trained, tmp_path) -> None:  # type: ignore
     text = tmp_path / "oov.txt"
     text.write_text("zzyzx qwxq\nblorft\n", encoding="utf-8")
     result = invoke(runner, ["ngram", "eval", str(text), "-m", "tri"])
-    assert result.exit_code == 1 and "none of the 3 words" in result.stderr
+    assert result.exit_code == 1 and "none of the 3 tokens" in result.stderr
 
 
 def test_small_corpus_mkn_error_names_discount_fallback(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -131,8 +131,8 @@ def test_train_reads_stdin_when_no_file_is_given(runner, tmp_path) -> None:  # t
     assert result.stderr.startswith("1 ") and "D1=" in result.stderr  # lmplz-style statistics
     meta = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
     assert meta["corpus"][0]["name"] == "-" and meta["config"]["order"] == 2
-    assert {p.name for p in (tmp_path / "m").iterdir()} == {"meta.json", "vocab.tsv", "prob1.npy", "backoff1.npy",
-                                                            "prob2.npy", "keys2.npy"}
+    assert {p.name for p in (tmp_path / "m").iterdir()} - {".wordseq-model"} == {
+        "meta.json", "vocab.tsv", "prob1.npy", "backoff1.npy", "prob2.npy", "keys2.npy"}
 
 
 @pytest.mark.parametrize("args,message", [
@@ -142,7 +142,7 @@ def test_train_reads_stdin_when_no_file_is_given(runner, tmp_path) -> None:  # t
 ])
 def test_option_combinations_that_cannot_work(runner, trained, args, message) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["ngram", "train", str(trained), *args])
-    assert result.exit_code == 1 and message in result.stderr
+    assert result.exit_code == 2 and message in result.stderr  # option errors are usage errors
 
 
 def test_model_tables_are_memory_mapped_float32(runner, trained, wordseq_home) -> None:  # type: ignore[no-untyped-def]

@@ -136,7 +136,7 @@ def test_prune_on_the_command_line_as_lmplz_takes_it(runner, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("prune,message", [("0 2 1", "must not decrease"), ("0 1 1 1 1", "4 thresholds|5 thresholds"),
-                                           ("-1", "expected numbers|0 or more|No such option")])
+                                           ("-1", "--prune: must be at least 0|No such option")])
 def test_bad_prune_thresholds(runner, tmp_path: Path, prune: str, message: str) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["ngram", "train", str(GOLDEN / "trains.txt"), "--order", "4", "--prune", prune])
     assert result.exit_code in (1, 2)

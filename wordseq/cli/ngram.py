@@ -88,11 +88,12 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     from wordseq.ngram.storage import size_line
     from wordseq.ngram.train import TrainingFigures, train_ngram
     from wordseq.store import DEFAULT_NAME
+    from wordseq.text.reader import CorpusReader
 
     keep_freed_memory()
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
                          discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
-    model = train_ngram(list(corpus), output or DEFAULT_NAME, config=config, preprocess=preprocess,
+    model = train_ngram(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, config=config, preprocess=preprocess,
                         encoding_errors=encoding_errors, reporter=reporter())
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
