@@ -112,7 +112,7 @@ def load() -> str:
 
 def nltk_section(train_file: Path, sentences: int) -> None:
     from nltk.lm import Lidstone
-    from nltk.lm.preprocessing import padded_everygram_pipeline, pad_both_ends
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
     from nltk.util import ngrams
 
     from wordseq.ngram import NgramConfig, train_ngram

@@ -124,7 +124,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: boo
     """
     from wordseq.cli.scores import print_scores
     from wordseq.cli.startup import import_nltk_quickly
-    from wordseq.ngram.evaluate import evaluate
+    from wordseq.ngram.evaluate import TokenLineScore, evaluate
     from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.store import load
     from wordseq.text.reader import CorpusReader
@@ -142,7 +142,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: boo
         elif nl:
             echo_json(line.to_dict(), indent=None)
         else:
-            click.echo(line.kenlm() if per_token else line.tsv())
+            click.echo(line.kenlm() if isinstance(line, TokenLineScore) else line.tsv())
     print_scores(evaluation.finish(), rows, preprocess, model=model_name or "default", per_line=per_line or per_token,
                  nl=nl, as_json=as_json, extra={"order": model.order})
     if reader.replaced:

@@ -21,10 +21,10 @@ import lzma
 import re
 import sys
 import zlib
-from operator import itemgetter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from operator import itemgetter
+from typing import IO
 
 import numpy as np
 
@@ -78,7 +78,7 @@ def arpa_lines(tables: NgramTables) -> Iterator[str]:
     yield "\n\\end\\\n"
 
 
-def write_arpa(tables: NgramTables, out: TextIO) -> None:
+def write_arpa(tables: NgramTables, out: IO[str]) -> None:
     """Write the tables as an ARPA file to a text stream."""
     for chunk in arpa_lines(tables):
         out.write(chunk)

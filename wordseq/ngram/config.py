@@ -89,7 +89,7 @@ class NgramConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "NgramConfig":
+    def from_dict(cls, d: dict[str, Any]) -> NgramConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["prune"] = tuple(known.get("prune") or ())
         return cls(**known)

@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from wordseq.errors import InputError
+from wordseq.ngram.config import MAX_ORDER
 from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, sequence_chunks
 from wordseq.ngram.tables import find_keys, sort_with_order
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 21  # positions per chunk
-from wordseq.ngram.config import MAX_ORDER  # noqa: E402
 _MERGE_EVERY = 8  # chunk tables held before merging them into the running table
 
 

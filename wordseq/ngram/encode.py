@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from wordseq.text.reader import CorpusReader, decode_block
 from wordseq.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
 # Files (a path, a list of Paths, a CorpusReader; None for stdin), lines of text, or token lists.
-Corpus = Union[None, str, Path, CorpusReader, Iterable[Path], Iterable[str], Iterable[Sequence[str]]]
+Corpus = None | str | Path | CorpusReader | Iterable[Path] | Iterable[str] | Iterable[Sequence[str]]
 LINE_END = "\x00"  # the reader refuses NUL in text, so no token can be this
 _SEPARATOR = -1
 _DROPPED = -2

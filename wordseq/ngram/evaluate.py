@@ -9,16 +9,14 @@ the sum over its sentences.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
-from wordseq.ngram.encode import IdBlock, ScoringIds, TokenChunk, id_blocks
+from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
 from wordseq.ngram.model import BlockScores, add_to_report
-from wordseq.ngram.encode import Corpus, corpus_chunks
 from wordseq.perplexity import LN10, LineScore, PerplexityReport, check_scorable
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import InputError, OptionError, WordseqError
-from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
 from wordseq.lm_interface import TextMethods
+from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
 from wordseq.ngram.model import LN10, BlockScores, NgramModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
@@ -103,7 +103,7 @@ class MixedNgramModel(TextMethods):
 
     # scoring text works as for one model (``wordseq.ngram.evaluate``)
     evaluate = NgramModel.evaluate
-    perplexity = NgramModel.perplexity
+    perplexity = NgramModel.perplexity  # type: ignore[assignment]
 
     def scoring_ids(self) -> ScoringIds:
         if self._ids is None:

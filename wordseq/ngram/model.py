@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from pathlib import Path
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from wordseq.errors import WordseqError
+from wordseq.lm_interface import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.tables import NgramTables, find_keys
-from wordseq.lm_interface import TextMethods
 from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
@@ -158,7 +158,7 @@ class NgramModel(TextMethods):
         lines = list(ev.lines())
         return ev.finish(), lines
 
-    def perplexity(self, texts: Any) -> PerplexityReport:
+    def perplexity(self, texts: Any) -> PerplexityReport:  # type: ignore[override]  # the report, as NeuralLM's
         """The perplexity report of ``texts`` (a file, or lines of text, or token lists)."""
         return self.evaluate(texts)[0]
 

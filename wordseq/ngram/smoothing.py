@@ -34,11 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wordseq.errors import InputError
+from wordseq.ngram.config import NORMALISED, SMOOTHINGS  # noqa: F401 (NORMALISED: re-exported)
 from wordseq.ngram.counting import NgramCounts
 from wordseq.ngram.tables import NgramTables
 from wordseq.vocab import SPECIALS, Vocabulary
-
-from wordseq.ngram.config import NORMALISED, SMOOTHINGS  # noqa: E402  (re-exported)
 
 INTERPOLATED = ("modified-kneser-ney", "kneser-ney", "witten-bell")
 STUPID_BACKOFF_ALPHA = 0.4  # Brants et al. (2007)

@@ -62,7 +62,7 @@ class NgramTables:
         """Entries per order, as an ARPA header counts them (<pad> is not an ARPA word)."""
         return [len(self.vocab) - 1] + [len(k) for k in self.keys[1:]]
 
-    def as_float32(self) -> "NgramTables":
+    def as_float32(self) -> NgramTables:
         """The same tables with float32 values (what is stored and queried)."""
         prob = [np.asarray(p, dtype=VALUE_DTYPE) for p in self.prob]
         backoff = [np.asarray(b, dtype=VALUE_DTYPE) for b in self.backoff]
