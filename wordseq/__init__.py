@@ -8,6 +8,9 @@ The Python API mirrors the commands; every name is imported on first use, so
     vectors = wordseq.train_embeddings("corpus.txt", "news", dim=100)
     vectors.most_similar("government", topn=5)
 
+    ngram = wordseq.train_ngram("corpus.txt", "news5", order=5, prune=(0, 1))
+    ngram.score("the government said")
+
     lm = wordseq.train_lm("corpus.txt", "news", epochs=6)
     lm.perplexity("heldout.txt").perplexity
     lm.generate("the government", beam=5)
@@ -30,6 +33,8 @@ _API = {
     "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
     "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
+    "train_ngram": ("wordseq.ngram.train", "train_ngram"),
+    "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "list_models": ("wordseq.store", "list_models"),
     "remove_model": ("wordseq.store", "remove_model"),
