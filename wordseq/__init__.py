@@ -12,7 +12,7 @@ The Python API mirrors the commands; every name is imported on first use, so
     ngram.score("the government said")
 
     lm = wordseq.train_lm("corpus.txt", "news", epochs=6)
-    lm.perplexity("heldout.txt").perplexity
+    lm.perplexity(["a held-out sentence .", "and another ."])
     lm.generate("the government", beam=5)
 
     model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH

@@ -147,7 +147,7 @@ def count_ngrams(
     --------
     >>> counts = count_ngrams([["a", "b"], ["b"]], 2)
     >>> counts.sizes
-    [4, 4]
+    [5, 4]
     """
     return count_chunks(sequence_chunks(sequences), order, min_count, workdir)
 

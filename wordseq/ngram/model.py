@@ -49,7 +49,7 @@ class NgramModel(TextMethods):
     --------
     >>> from wordseq.ngram import train_ngram
     >>> model = train_ngram(["a b", "b"], order=2, discount_fallback=True)
-    >>> model.perplexity(["a b"]).perplexity > 1
+    >>> model.perplexity(["a b"]) > 1
     True
     >>> round(model.score("a b"), 4)  # log10 p(a b </s>), as kenlm.Model.score
     -0.7928
@@ -157,10 +157,6 @@ class NgramModel(TextMethods):
         ev = evaluate(self, corpus, preprocess=preprocess, per_line=per_line, encoding_errors=encoding_errors)
         lines = list(ev.lines())
         return ev.finish(), lines
-
-    def perplexity(self, texts: Any) -> PerplexityReport:  # type: ignore[override]  # the report, as NeuralLM's
-        """The perplexity report of ``texts`` (a file, or lines of text, or token lists)."""
-        return self.evaluate(texts)[0]
 
     def check_normalised(self) -> None:
         if not self.is_normalised:
