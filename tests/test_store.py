@@ -306,3 +306,21 @@ def test_output_to_process_substitution_works() -> None:
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert "through a pipe" in proc.stdout
+
+
+def test_large_payloads_are_hashed_once_then_trusted_until_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wordseq.store import meta as meta_module
+
+    monkeypatch.setattr(meta_module, "_STAMP_BYTES", 1)  # every file counts as large
+    path = _save("big", content="payload")
+    hashed: list[Path] = []
+    real = meta_module.sha256_file
+    monkeypatch.setattr(meta_module, "sha256_file", lambda p: hashed.append(p) or real(p))
+    store.find_model("big", "ngram")
+    store.find_model("big", "ngram")
+    assert len(hashed) == 1  # the second load trusted the stamp
+    before = (path / "x.txt").stat()
+    (path / "x.txt").write_text("PAYLOAD")  # same size, mtime set back: only ctime tells
+    os.utime(path / "x.txt", ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(ModelError, match="does not match the checksum"):
+        store.find_model("big", "ngram")

@@ -79,7 +79,8 @@ class TextMethods:
         return float(lines[0].logprob / np.log(10.0))
 
     def perplexity(self, texts: Any) -> float:
-        """Perplexity of one or more texts (every token and ``</s>`` predicted, OOVs included)."""
+        """Perplexity of one or more texts (every token and ``</s>`` predicted, OOVs included);
+        for a file's, ``evaluate(path)`` gives the whole report (OOVs, per line ...)."""
         return float(self.evaluate(self._texts(texts))[0].perplexity)
 
     def generate(self, prompt: str = "", *, beam: int | None = None, greedy: bool = False, num: int = 1,

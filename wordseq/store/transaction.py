@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import hashlib
 import fcntl
+import hashlib
 import os
 import shutil
 import signal
