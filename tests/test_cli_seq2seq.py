@@ -282,3 +282,19 @@ def test_cosine_schedule_runs_the_learning_rate_down_to_zero(pairs_dir: Path) ->
     first, last = (r["lr"] for r in model.training["history"])
     assert first == pytest.approx(0.005, rel=0.25)  # half-way through the cosine after one of two epochs
     assert last < 0.001
+
+
+def test_same_seed_same_model_and_teacher_forcing_below_one_trains(pairs_dir: Path) -> None:
+    import torch
+
+    from wordseq.seq2seq import train_seq2seq
+
+    def weights(**options: Any) -> dict[str, torch.Tensor]:
+        model = train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), epochs=1, emb=8, hidden=16,
+                              batch_size=16, **options)
+        return model.net.state_dict()
+
+    a, b = weights(seed=7, teacher_forcing=0.5), weights(seed=7, teacher_forcing=0.5)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    c = weights(seed=8, teacher_forcing=0.5)
+    assert not all(torch.equal(a[k], c[k]) for k in a)
