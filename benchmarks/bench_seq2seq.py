@@ -9,7 +9,7 @@ reference phonemes, against the closest reference), greedy and with beam 5. The 
 beside it are the published ones on CMUdict: other splits of the same dictionary, so
 they are indicative, not a head-to-head comparison.
 
-    .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (≤ 20 min on 2 idle cores)
+    .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (14 min of one core)
     .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (GPU, or hours on CPU)
     .venv/bin/python benchmarks/bench_seq2seq.py --smoke          # < 30 s: the pipeline on a slice
 """
@@ -138,7 +138,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", choices=["base", "large"], default="base")
     parser.add_argument("--smoke", action="store_true", help="a 7,500-pair slice, 3 epochs: checks the pipeline")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    # On the shared 2-core machine (load ~3) a second intra-op thread made each batch 4-6x
+    # slower in CPU time (threads wait for a core); try --threads 2 on an idle machine.
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
