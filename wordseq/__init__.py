@@ -15,6 +15,9 @@ The Python API mirrors the commands; every name is imported on first use, so
     lm.perplexity(["a held-out sentence .", "and another ."])
     lm.generate("the government", beam=5)
 
+    g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p")
+    g2p.transduce(["phoneme"], beam=5)[0].text
+
     model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
 """
 
@@ -35,6 +38,8 @@ _API = {
     "train_lm": ("wordseq.neural.session", "train_lm"),
     "train_ngram": ("wordseq.ngram.train", "train_ngram"),
     "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),
+    "train_seq2seq": ("wordseq.seq2seq.train", "train_seq2seq"),
+    "load_seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "list_models": ("wordseq.store", "list_models"),
     "remove_model": ("wordseq.store", "remove_model"),

@@ -132,6 +132,8 @@ COMMANDS = {
     "lm": ("wordseq.cli.lm", "lm"),
     "generate": ("wordseq.cli.generate", "generate"),
     "models": ("wordseq.cli.models", "models"),
+    "seq2seq": ("wordseq.cli.seq2seq", "seq2seq"),
+    "transduce": ("wordseq.cli.seq2seq", "transduce"),
 }
 
 
