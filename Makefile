@@ -29,8 +29,9 @@ demo: install
 	@echo "== generate: beam 5 ==" && $(WS) generate -m demo --beam 5 --prompt "the" --max-tokens 20
 	@echo "== generate: sampled ==" && $(WS) generate -m demo --prompt "the" --top-k 40 --num 2 --seed 1 --max-tokens 20
 
+# two processes (CI has 2 cores); tests set one torch thread each
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-slow: install
 	$(PY) -m pytest -q -m slow
