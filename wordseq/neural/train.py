@@ -22,6 +22,7 @@ it leaves is resumable.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import signal
 import threading
@@ -204,7 +205,9 @@ class Trainer:
         from torch.nn.parallel import DistributedDataParallel
 
         ids = [self.device.index] if self.device.type == "cuda" else None
-        # the model's buffers are constants: nothing to broadcast each step
+        # the model's buffers are constants: nothing to send at each step
+        if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters:
+            return DistributedDataParallel(model, device_ids=ids, forward_sync_buffers=False)
         return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
