@@ -27,6 +27,7 @@ class Distributed:
     world: int = 1
     local_rank: int = 0
     owns_group: bool = False  # this library started the process group (and ends it)
+    _device: torch.device = torch.device("cpu")  # where collectives' tensors live (NCCL: the GPU)
 
     @property
     def enabled(self) -> bool:
@@ -56,7 +57,8 @@ class Distributed:
     def device(self, device: torch.device) -> torch.device:
         """This rank's device: its own GPU under torchrun (LOCAL_RANK)."""
         if device.type == "cuda" and self.enabled:
-            return torch.device("cuda", self.local_rank)
+            device = torch.device("cuda", self.local_rank)
+        self._device = device
         return device
 
     def columns(self, batch_size: int) -> slice:
@@ -72,6 +74,14 @@ class Distributed:
         if self.enabled:
             dist.all_reduce(values, op=dist.ReduceOp.SUM)
         return values
+
+    def from_rank0(self, flag: bool) -> bool:
+        """Rank 0's value of ``flag`` on every rank (decisions that involve them all)."""
+        if not self.enabled:
+            return flag
+        value = torch.tensor([int(flag)], device=self._device)
+        dist.broadcast(value, src=0)
+        return bool(value.item())
 
     def gather_columns(self, t: torch.Tensor, dim: int = 1) -> torch.Tensor:
         """The whole batch from each rank's columns of ``t`` (concatenated in rank order)."""

@@ -66,7 +66,8 @@ class NeuralLM:
         stream = encode_text(reader, Preprocessor(preprocess or self.preprocess), self.vocab)
         if bptt is None:
             bptt = int(self.meta.get("config", {}).get("train", {}).get("bptt", 35))
-        scores = score_stream(self.model, stream, self.device, bptt=bptt, keep_tokens=per_line, precision=self.precision)
+        # reported figures are exact: scored in float32 whatever the decoding precision
+        scores = score_stream(self.model, stream, self.device, bptt=bptt, keep_tokens=per_line)
         lines = line_scores(stream, scores.token_logprobs, reader.total_lines) if per_line else []
         return scores.report, lines
 
@@ -114,7 +115,8 @@ class NeuralLM:
 
 def load_neural_lm(path: Path, meta: dict[str, Any] | None = None, device: str = "auto") -> NeuralLM:
     """The model saved in directory ``path`` (meta.json + model.pt), ready to decode: the
-    store's loader for kind "lm". On a GPU it runs in the precision it was trained in."""
+    store's loader for kind "lm". On a GPU it decodes in the precision it was trained in;
+    perplexities are always computed in float32."""
     path = Path(path)
     if meta is None:
         path, meta = find_model(str(path), "lm")

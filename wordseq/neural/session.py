@@ -6,7 +6,7 @@ the user did not give from the settings for the corpus's size (``defaults.recomm
 or on ``--resume`` from the saved run; resume from a saved checkpoint; start embeddings
 from an embeddings model; hold the model name from the start (a second run to it fails
 at once, an unwritable or full disk is found before the first epoch); save a checkpoint
-at each validation check beside the model, never in its place; on success put the model
+beside the model (never in its place) at the end of each epoch and every ten minutes; on success put the model
 in place in one step, scored on the test text; on Ctrl-C keep what was done.
 
 Under torchrun every rank runs this session on its share of the batch; only rank 0 holds
@@ -43,6 +43,9 @@ from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
 
 KIND = "lm"
+# A checkpoint is saved at the end of every epoch, and at a mid-epoch validation check
+# when the last one is older than this: a killed run loses at most this much of an epoch.
+CHECKPOINT_SECONDS = 600
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -189,6 +192,7 @@ class _Session:
         self.valid_name = ""
         self.test_name: str | None = None
         self.test_stream: Any = None
+        self.saved_at = time.monotonic()
 
     # -- before training ---------------------------------------------------------------
 
@@ -318,7 +322,9 @@ class _Session:
 
             def on_check(rec: CheckRecord) -> None:
                 self.reporter.log(_check_line(rec))
-                self._save(partial=True)
+                due = rec.end_of_epoch or time.monotonic() - self.saved_at >= CHECKPOINT_SECONDS
+                if self.dist.from_rank0(due):  # every rank must take part in the save
+                    self._save(partial=True)
                 if not trainer.finished and rec.end_of_epoch:
                     bar.update(completed=0, description=f"epoch {trainer.epoch}")
 
@@ -340,6 +346,7 @@ class _Session:
         """Write the model (or the partial checkpoint beside it) on rank 0; every rank
         takes part in gathering the trainer's state."""
         state = self.trainer.state_dict()
+        self.saved_at = time.monotonic()
         if self.writer is None:
             return None
         meta = meta or self._meta(complete=False)
@@ -392,8 +399,8 @@ class _Session:
     def _score_test(self) -> dict[str, Any] | None:
         if self.test_stream is None:
             return None
-        report = score_stream(self.model, self.test_stream, self.device, bptt=self.train_cfg.bptt,
-                              precision=self.train_cfg.precision, dist=self.dist).report
+        # in float32 whatever the training precision: the figure users compare
+        report = score_stream(self.model, self.test_stream, self.device, bptt=self.train_cfg.bptt, dist=self.dist).report
         self.reporter.log(f"test {self.test_name}: perplexity {report.perplexity:.2f}, OOV rate {report.oov_rate:.2%}")
         return {"file": self.test_name, **report.to_dict()}
 

@@ -106,6 +106,7 @@ class CheckRecord:
     epoch: int
     batches: int  # done in this epoch when checked
     end_of_epoch: bool
+    at_epoch: float  # where in training, in epochs (1.25: a quarter into the second)
     train_ppl: float
     valid_ppl: float
     lr: float
@@ -340,6 +341,7 @@ class Trainer:
         self.valid_losses.append(valid_loss)
         record = CheckRecord(
             epoch=self.epoch, batches=self._batches, end_of_epoch=end_of_epoch,
+            at_epoch=round(self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1), 4),
             train_ppl=_ppl(self._loss_sum / max(self._window_batches, 1)), valid_ppl=_ppl(valid_loss), lr=lr,
             tokens_per_s=self._tokens / self._seconds if self._seconds > 0 else 0.0, seconds=self._seconds,
             best=best, averaged=averaged,
