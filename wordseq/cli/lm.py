@@ -110,7 +110,8 @@ def train(corpus: tuple[str, ...], output: str | None, log_interval: int, prepro
         lm_ = train_lm(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, preprocess=preprocess,
                        encoding_errors=encoding_errors, reporter=reporter(log_interval), **options)
     except Interrupted as stop:
-        log(stop.message)
+        if stop.message:
+            log(stop.message)
         raise KeyboardInterrupt from None
     test = lm_.meta["training"].get("test")
     if test and lm_.path is not None:

@@ -13,6 +13,7 @@ Every language model (this one and ``TransformerModel``) offers the same four ca
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Union
 
 import torch
@@ -61,7 +62,10 @@ class RNNModel(nn.Module):
         h0 = state if len(state) == 2 else state[0]
         if self.training and self.config.weight_drop:
             weight = dropped_weight(rnn.weight_hh_l0, self.config.weight_drop, True)
-            out, h = functional_call(rnn, {"weight_hh_l0": weight}, (x, h0))
+            with warnings.catch_warnings():
+                # cuDNN copies the dropped matrix into its weight buffer: expected, not a problem
+                warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+                out, h = functional_call(rnn, {"weight_hh_l0": weight}, (x, h0))
         else:
             out, h = rnn(x, h0)
         return out, (tuple(h) if isinstance(h, tuple) else (h,))

@@ -60,6 +60,15 @@ class Interrupted(KeyboardInterrupt):
 
 
 @dataclass
+class _PreviousRun:
+    """The run a --resume continues: where it was saved, its meta.json and checkpoint."""
+
+    source: Path
+    meta: dict[str, Any]
+    checkpoint: Checkpoint
+
+
+@dataclass
 class DataOptions:
     min_count: int = 1
     max_size: int | None = None
@@ -173,7 +182,9 @@ def train_lm(
             session = _Session(writer, target, reader, reporter, dev, dist)
             session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors,
                             DataOptions(min_count, max_size), model_options, train_options, init_embeddings, resume)
-            return session.run()
+            lm = session.run()
+            dist.barrier()  # the others wait while rank 0 writes: none ends the group under it
+            return lm
     finally:
         dist.close()
 
@@ -199,58 +210,20 @@ class _Session:
     def prepare(self, valid: str | Path | None, test: str | Path | None, preprocess: PreprocessConfig,
                 encoding_errors: str, data_options: DataOptions, model_options: dict[str, Any],
                 train_options: dict[str, Any], init_embeddings: str | None, resume: bool) -> None:
-        previous, source, saved_train, old_meta = None, None, None, None
-        if resume:
-            assert self.target is not None
-            source = _resume_source(self.target)
-            old_meta = read_meta(source)
-            verify_payload(source, old_meta)
-            previous = load_checkpoint(source / RESUME_FILE)
-            preprocess = PreprocessConfig.from_dict(old_meta["preprocessing"])
-            self.init_info = old_meta["config"].get("init_embeddings")
-            saved_train = old_meta["config"].get("train", {})
-            self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
-        self.preprocess = preprocess
-        pre = Preprocessor(preprocess)
-        valid_reader = CorpusReader([str(valid)], encoding_errors) if valid is not None else None
-        self.valid_name = str(valid) if valid is not None else "held-out tail of the corpus (last 10% of sequences)"
-        with self.reporter.task("reading", unit="lines"):
-            self.data = build_training_data(self.reader, pre, valid_reader, min_count=data_options.min_count,
-                                            max_size=data_options.max_size,
-                                            vocab=previous.vocab if previous else None)
-        self.data_options = data_options
-        vocab = self.data.vocab
-        if vocab.num_words == 0:
-            raise InputError(f"{self.reader.label}: no word occurs --min-count {data_options.min_count} times or "
-                             "more; lower --min-count")
-        if self.data.valid.predicted == 0:
-            raise InputError("the validation text is empty; give --valid FILE or a longer corpus")
-        if test is not None:
-            # read before training, so a bad test file fails at once rather than after hours
-            self.test_name = str(test)
-            self.test_stream = encode_text(CorpusReader([str(test)], encoding_errors), pre, vocab)
-            if self.test_stream.predicted == self.test_stream.sequences:
-                raise InputError(f"{test}: the test text has no tokens")
-        cell = previous.config.cell if previous else model_options.get("cell", "lstm")
-        advice = recommend(self.data.train.predicted, len(vocab), cell)
-        self.train_cfg = self._train_config(advice, train_options, saved_train)
-        torch.manual_seed(self.train_cfg.seed)
-        self.config = previous.config if previous else self._model_config(advice, model_options, init_embeddings)
-        self.model = build_model(self.config).to(self.device)
-        if init_embeddings and previous is None:
-            from wordseq.neural.pretrained import init_embeddings as copy_vectors
-
-            got = copy_vectors(self.model.encoder.weight, vocab, init_embeddings)
-            self.init_info = {"model": str(got.path), "found": got.found, "words": got.words}
-            self.reporter.log(f"embeddings from {got.path}: {got.found:,} of {got.words:,} words; "
-                              f"{got.words - got.found:,} start random")
-        self.trainer = Trainer(self.model, self.data.train, self.data.valid, self.train_cfg, self.device, self.dist)
+        previous = self._previous_run() if resume else None
         if previous is not None:
-            assert source is not None and old_meta is not None
-            self._restore(previous, source, keep_lr="lr" not in train_options)
-            old_sources = [c.get("sha256") for c in old_meta["corpus"]]
-            if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
-                self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
+            preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
+            self.init_info = previous.meta["config"].get("init_embeddings")
+        self.preprocess = preprocess
+        self._read(valid, test, encoding_errors, data_options, previous)
+        cell = previous.checkpoint.config.cell if previous else model_options.get("cell", "lstm")
+        advice = recommend(self.data.train.predicted, len(self.data.vocab), cell)
+        self.train_cfg = self._train_config(advice, train_options, previous.meta["config"].get("train", {}) if previous else None)
+        torch.manual_seed(self.train_cfg.seed)
+        self.config = previous.checkpoint.config if previous else self._model_config(advice, model_options, init_embeddings)
+        self._build(init_embeddings if previous is None else None)
+        if previous is not None:
+            self._restore(previous, keep_lr="lr" not in train_options)
         if self.dist.rank:
             # every rank starts from rank 0's weights (DDP copies them); dropout differs per rank
             torch.manual_seed(self.train_cfg.seed + 1_000_003 * self.dist.rank + len(self.trainer.history))
@@ -260,6 +233,47 @@ class _Session:
             # model.pt (best), resume.pt (current + best + optimizer), a partial copy of both
             self.writer.ensure_space(params * 4 * 2 * (3 + optimizer_copies))
         self._log_start()
+
+    def _previous_run(self) -> _PreviousRun:
+        assert self.target is not None
+        source = _resume_source(self.target)
+        meta = read_meta(source)
+        verify_payload(source, meta)
+        self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
+        return _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
+
+    def _read(self, valid: str | Path | None, test: str | Path | None, encoding_errors: str,
+              data_options: DataOptions, previous: _PreviousRun | None) -> None:
+        pre = Preprocessor(self.preprocess)
+        valid_reader = CorpusReader([str(valid)], encoding_errors) if valid is not None else None
+        self.valid_name = str(valid) if valid is not None else "held-out tail of the corpus (last 10% of sequences)"
+        with self.reporter.task("reading", unit="lines"):
+            self.data = build_training_data(self.reader, pre, valid_reader, min_count=data_options.min_count,
+                                            max_size=data_options.max_size,
+                                            vocab=previous.checkpoint.vocab if previous else None)
+        self.data_options = data_options
+        if self.data.vocab.num_words == 0:
+            raise InputError(f"{self.reader.label}: no word occurs --min-count {data_options.min_count} times or "
+                             "more; lower --min-count")
+        if self.data.valid.predicted == 0:
+            raise InputError("the validation text is empty; give --valid FILE or a longer corpus")
+        if test is not None:
+            # read before training, so a bad test file fails at once rather than after hours
+            self.test_name = str(test)
+            self.test_stream = encode_text(CorpusReader([str(test)], encoding_errors), pre, self.data.vocab)
+            if self.test_stream.predicted == self.test_stream.sequences:
+                raise InputError(f"{test}: the test text has no tokens")
+
+    def _build(self, init_embeddings: str | None) -> None:
+        self.model = build_model(self.config).to(self.device)
+        if init_embeddings:
+            from wordseq.neural.pretrained import init_embeddings as copy_vectors
+
+            got = copy_vectors(self.model.encoder.weight, self.data.vocab, init_embeddings)
+            self.init_info = {"model": str(got.path), "found": got.found, "words": got.words}
+            self.reporter.log(f"embeddings from {got.path}: {got.found:,} of {got.words:,} words; "
+                              f"{got.words - got.found:,} start random")
+        self.trainer = Trainer(self.model, self.data.train, self.data.valid, self.train_cfg, self.device, self.dist)
 
     def _train_config(self, advice: Recommendation, given: dict[str, Any], saved: dict[str, Any] | None) -> TrainConfig:
         base = dict(saved if saved is not None else advice.train)
@@ -302,15 +316,18 @@ class _Session:
         self.reporter.log(f"{cfg.optimizer} lr {cfg.learning_rate:g}, batch {cfg.batch_size}, bptt {cfg.bptt}, "
                           f"up to {cfg.epochs} epochs, {cfg.precision}" + (f"; {regs}" if regs else ""))
 
-    def _restore(self, previous: Checkpoint, source: Path, keep_lr: bool) -> None:
-        where = source / RESUME_FILE
-        if previous.trainer_state is None:
+    def _restore(self, previous: _PreviousRun, keep_lr: bool) -> None:
+        where = previous.source / RESUME_FILE
+        if previous.checkpoint.trainer_state is None:
             raise ModelError(f"{where} holds no trainer state; it cannot be resumed")
         try:
-            self.model.load_state_dict(previous.model_state)
-            self.trainer.load_state_dict(previous.trainer_state, keep_lr=keep_lr)
+            self.model.load_state_dict(previous.checkpoint.model_state)
+            self.trainer.load_state_dict(previous.checkpoint.trainer_state, keep_lr=keep_lr)
         except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
             raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); train without --resume") from None
+        old_sources = [c.get("sha256") for c in previous.meta["corpus"]]
+        if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
+            self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
 
     # -- training ------------------------------------------------------------------------
 
@@ -330,7 +347,9 @@ class _Session:
 
             done = trainer.run(on_batch=on_batch, on_check=on_check)
         if not done:
-            raise self._interrupted()
+            stop = self._interrupted()
+            self.dist.barrier()  # the others wait while rank 0 saves
+            raise stop
         if trainer.stopped_early:
             self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} checks")
         self.model.load_state_dict(trainer.best_model_state())
@@ -379,6 +398,8 @@ class _Session:
         """Keep the state of a run stopped by Ctrl-C: in the model's place if there was no
         model under the name yet, else beside it (a finished model is never replaced)."""
         state = self.trainer.state_dict()
+        if not self.dist.is_main:
+            return Interrupted(Path(), "")  # rank 0 says what it saved
         if self.writer is None:
             return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
         target = self.writer.target

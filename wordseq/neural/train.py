@@ -434,18 +434,24 @@ class Trainer:
 
 @contextmanager
 def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
-    """First Ctrl-C: finish the batch and stop cleanly; a second one interrupts at once."""
+    """First Ctrl-C: finish the batch and stop cleanly; a second one interrupts at once.
+
+    Under torchrun the launcher answers Ctrl-C by sending SIGTERM to every process, so
+    there SIGTERM asks for the same clean stop (rank 0 then saves the run)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
+    signals = [signal.SIGINT] + ([signal.SIGTERM] if trainer.dist.enabled else [])
+    previous = {sig: signal.getsignal(sig) for sig in signals}
 
     def request_stop(signum: int, frame: Any) -> None:
         trainer.stop_requested = True
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous[signum])
 
-    signal.signal(signal.SIGINT, request_stop)
+    for sig in signals:
+        signal.signal(sig, request_stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig in signals:
+            signal.signal(sig, previous[sig])
