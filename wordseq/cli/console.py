@@ -143,8 +143,12 @@ def warn(message: str) -> None:
     reporter().warn(message)
 
 
-def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+def echo_json(data: Any, indent: int | None = 2) -> None:
+    """One JSON document (or, with ``indent=None``, one line): standard JSON that jq reads,
+    so a figure that is not finite is null."""
+    from wordseq.store.meta import json_safe
+
+    click.echo(json.dumps(json_safe(data), ensure_ascii=False, indent=indent, allow_nan=False))
 
 
 class Stopwatch:

@@ -27,10 +27,8 @@ def print_scores(report: PerplexityReport, lines: list[LineScore], preprocess: P
             doc["per_line"] = [s.to_dict() for s in lines]
         echo_json(doc)
     elif nl:
-        import json
-
         for s in lines:
-            click.echo(json.dumps(s.to_dict()))
+            echo_json(s.to_dict(), indent=None)
         log("\n".join(summary))
     elif per_line:
         for s in lines:
