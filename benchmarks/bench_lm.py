@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from corpora import Split, brown_split, brown_zip, lee_split  # noqa: E402
+
 from wordseq import decoding  # noqa: E402
 from wordseq.neural.config import LMConfig  # noqa: E402
 from wordseq.neural.data import build_training_data  # noqa: E402

@@ -6,11 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
-
 from conftest import invoke, plant_model, save_vectors_model
-
-import torch  # noqa: E402
 
 torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.toy_lm import small_lm
 from wordseq import decoding
 from wordseq.errors import WordseqError
 from wordseq.lm_interface import LanguageModel
@@ -17,8 +18,6 @@ from wordseq.neural.lm import NeuralLM
 from wordseq.neural.model import RNNModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
-
-from tests.toy_lm import small_lm
 
 VOCAB = Vocabulary(["<pad>", "<unk>", "<s>", "</s>", "a", "b", "c"], [0, 0, 1, 1, 3, 2, 1])
 ALLOWED = [3, 4, 5, 6]  # </s> and the words; <unk> is banned below

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
-
 from conftest import invoke
 
 SENTENCES = ["the cat sat on the mat .", "the dog sat on the rug .", "a cat saw a dog on the mat .",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wordseq.errors import InputError, OptionError, ModelError
+from wordseq.errors import ModelError, OptionError
 from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig
 from wordseq.neural.data import build_training_data
@@ -194,3 +194,17 @@ def test_loading_refuses_files_that_are_not_wordseq_checkpoints(tmp_path: Path) 
     raw_pickle.write_bytes(pickle.dumps(Path("x")))
     with pytest.raises(ModelError, match="not a wordseq language-model checkpoint"):
         load_checkpoint(raw_pickle)
+
+
+def test_with_anneal_after_2_one_bad_check_keeps_the_rate_and_two_in_a_row_cut_it() -> None:
+    torch.manual_seed(0)
+    data = tiny_data(10)
+    model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
+    trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=10, lr=1.0, anneal_after=2, patience=4, bptt=5, batch_size=2), CPU)
+    trainer.best_valid_loss = -1.0  # nothing can beat it: every check is a bad one
+    lrs = []
+    for _ in range(4):
+        trainer.check(end_of_epoch=False)
+        lrs.append(trainer.lr)
+    assert lrs == [1.0, 0.25, 0.25, 0.0625]
+    assert trainer.stopped_early  # patience 4: the fourth bad check ends the run

@@ -357,7 +357,7 @@ def _run_rows(model: LanguageModel, prompt_ids: Sequence[int], num: int, max_tok
     ops = _ops(lp)
     banned = ops.mask(_banned_mask(model, ban))
     history = ops.asarray(np.tile(np.asarray(list(prompt_ids), dtype=np.int64), (num, 1)).reshape(num, -1))
-    rng = ops.generator(sampling[3]) if sampling is not None else None
+    rng: Any = ops.generator(sampling[3]) if sampling is not None else None
     done = ops.asarray(np.zeros(num, dtype=bool))
     tokens, logprobs = [], []
     for step in range(max_tokens):

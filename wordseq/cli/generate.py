@@ -37,7 +37,8 @@ def generate(model_name: str | None, prompt: str, greedy: bool, beam: int | None
     wordseq generate -m ngram/news5 --greedy
     wordseq generate --beam 5 --no-repeat-ngram 3 --repetition-penalty 1.2
     """
-    from wordseq.generation import GenerateConfig, generate as run
+    from wordseq.generation import GenerateConfig
+    from wordseq.generation import generate as run
     from wordseq.store import load
 
     chosen = [name for name, on in (("--greedy", greedy), ("--beam", beam is not None), ("--sample", sample)) if on]

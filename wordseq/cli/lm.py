@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.console import log, reporter, warn
 from wordseq.cli.options import (
+    Decorator,
     device_option,
     json_option,
     log_interval_option,
@@ -18,7 +19,6 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
-from wordseq.cli.options import Decorator
 from wordseq.neural.config import CELLS, OPTIMIZERS, PRECISIONS, SOFTMAXES
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -59,7 +59,8 @@ training_options = _option_group([
     click.option("--clip", type=click.FloatRange(min=0), default=None, help="Gradient-norm clipping (0: off). Default: 0.25."),
     click.option("--weight-decay", type=click.FloatRange(0, 1), default=None, help="L2 penalty. Default: 0."),
     click.option("--valid-every", type=click.IntRange(min=0), default=None, help=f"Validation check every N batches as well as at each epoch's end (0: only there). {AUTO}"),
-    click.option("--patience", type=click.IntRange(min=0), default=None, help="Stop after this many checks without a better validation perplexity (0: never). Default: 3."),
+    click.option("--anneal-after", type=click.IntRange(min=1), default=None, help=f"Divide the learning rate by 4 after this many checks in a row without improvement. {AUTO}"),
+    click.option("--patience", type=click.IntRange(min=0), default=None, help=f"Stop after this many checks without a better validation perplexity (0: never). {AUTO}"),
     click.option("--nonmono", type=click.IntRange(min=1), default=None, help="nt-asgd: average once a check is worse than the best before the last N. Default: 5."),
     click.option("--precision", type=click.Choice(PRECISIONS), default=None, help="Mixed precision (autocast; fp16 with loss scaling, for GPUs). Default: fp32."),
 ])

@@ -125,7 +125,7 @@ class LMConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LMConfig":
+    def from_dict(cls, d: dict[str, Any]) -> LMConfig:
         kwargs = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         if "cutoffs" in kwargs:
             kwargs["cutoffs"] = tuple(kwargs["cutoffs"])

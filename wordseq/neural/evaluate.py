@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from wordseq.neural.data import TokenStream
 from wordseq.neural.distributed import Distributed
+from wordseq.neural.model import Network
 from wordseq.neural.precision import autocast
 from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.vocab import Vocabulary
@@ -24,7 +25,7 @@ class StreamScores:
 
 @torch.no_grad()
 def score_stream(
-    model: nn.Module, stream: TokenStream, device: torch.device, *, bptt: int = 35, batch_size: int = 10,
+    model: Network, stream: TokenStream, device: torch.device, *, bptt: int = 35, batch_size: int = 10,
     keep_tokens: bool = False, precision: str = "fp32", dist: Distributed | None = None,
 ) -> StreamScores:
     """Per-token log-probabilities summed as KenLM's query does (``</s>`` counted).
@@ -56,7 +57,7 @@ def score_stream(
     sums = torch.zeros(4, dtype=torch.float64, device=device)  # logprob, oov logprob, tokens, oovs
     kept = torch.empty((rows, len(mine)), dtype=torch.float32, device=device) if keep_tokens else None
     if len(mine):
-        hidden = model.init_hidden(len(mine))
+        hidden: Any = model.init_hidden(len(mine))
         for i in range(0, rows, bptt):
             x, y = inputs[i : i + bptt], targets[i : i + bptt]
             with autocast(device, precision):

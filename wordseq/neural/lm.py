@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 
 from wordseq.errors import InputError, ModelError
+from wordseq.lm_interface import TextMethods
 from wordseq.neural.checkpoint import MODEL_FILE, load_checkpoint
 from wordseq.neural.device import resolve_device
-from wordseq.neural.model import build_model
+from wordseq.neural.model import Network, build_model
 from wordseq.neural.precision import autocast
+from wordseq.neural.transformer import TransformerModel
 from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.store import find_model
 from wordseq.text.preprocess import PreprocessConfig
@@ -35,8 +36,18 @@ class NeuralState:
     logprobs: torch.Tensor  # (B, V) next-token log-probabilities, float32, on the model's device
 
 
-class NeuralLM:
-    def __init__(self, model: nn.Module, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
+class NeuralLM(TextMethods):
+    """A trained neural LM: ``evaluate`` / ``perplexity`` / ``score`` / ``generate`` on text,
+    and the ``LanguageModel`` calls decoding uses.
+
+    Examples
+    --------
+    >>> lm = wordseq.load("news")  # doctest: +SKIP
+    >>> lm.perplexity(["the government said on monday"])  # doctest: +SKIP
+    >>> lm.generate("the government", beam=5, no_repeat_ngram=3)[0].text  # doctest: +SKIP
+    """
+
+    def __init__(self, model: Network, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
                  path: Path | None = None, meta: dict[str, Any] | None = None, precision: str = "fp32") -> None:
         self.model = model.to(device).eval()
         self.vocab = vocab
@@ -45,10 +56,6 @@ class NeuralLM:
         self.precision = precision
         self.path = path  # None: trained in memory, not saved
         self.meta = meta or {}
-
-    @property
-    def is_transformer(self) -> bool:
-        return self.model.config.cell == "transformer"
 
     def evaluate(self, corpus: Any, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
                  encoding_errors: str = "strict", bptt: int | None = None) -> tuple[PerplexityReport, list[LineScore]]:
@@ -74,14 +81,10 @@ class NeuralLM:
             lines = line_scores(stream, scores.token_logprobs, reader.total_lines)
         return scores.report, lines
 
-    def perplexity(self, texts: Any) -> PerplexityReport:
-        """The perplexity report of ``texts`` (a file, or lines of text)."""
-        return self.evaluate(texts)[0]
-
     def _step(self, idx: torch.Tensor, model_state: Any) -> NeuralState:
         """idx: (B, T) new tokens of each row."""
         with autocast(self.device, self.precision):
-            if self.is_transformer:
+            if isinstance(self.model, TransformerModel):
                 logprobs, model_state = self.model.extend(model_state, idx)
             else:
                 logprobs, model_state = self.model.next_logprobs(idx.t(), model_state)
@@ -94,7 +97,7 @@ class NeuralLM:
         if any(not 0 <= i < len(self.vocab) for i in ids):
             raise InputError("prompt ids out of the model's vocabulary range")
         idx = torch.tensor(ids, dtype=torch.long, device=self.device).view(1, -1)
-        return self._step(idx, None if self.is_transformer else self.model.init_hidden(1))
+        return self._step(idx, self.model.init_hidden(1))
 
     def next_logprobs(self, state: NeuralState) -> torch.Tensor:
         """(B, V) log-probabilities as a tensor on the model's device (``decoding``

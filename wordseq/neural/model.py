@@ -14,7 +14,6 @@ Every language model (this one and ``TransformerModel``) offers the same four ca
 from __future__ import annotations
 
 import warnings
-from typing import Any, Union
 
 import torch
 from torch import nn
@@ -24,10 +23,10 @@ from wordseq.neural.config import LMConfig
 from wordseq.neural.precision import fp16_unsupported_here
 from wordseq.neural.regularisation import dropped_weight, embedding_dropout, locked_dropout
 from wordseq.neural.softmax import OutputLayer
+from wordseq.neural.transformer import TransformerModel
 
 # One entry per layer: (h, c) for an LSTM, (h,) for RNN and GRU; each (1, B, size).
 Hidden = list[tuple[torch.Tensor, ...]]
-State = Union[Hidden, Any]
 
 
 class RNNModel(nn.Module):
@@ -40,7 +39,7 @@ class RNNModel(nn.Module):
         self.decoder = OutputLayer(config.output_dim, config.vocab_size, config.cutoffs)
         if config.tie:
             # "Using the Output Embedding to Improve Language Models" (Press & Wolf, 2016)
-            self.decoder.weight = self.encoder.weight
+            self.decoder.weight = self.encoder.weight  # type: ignore[assignment]
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -56,12 +55,13 @@ class RNNModel(nn.Module):
 
     def _layer(self, i: int, x: torch.Tensor, state: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
         rnn = self.rnns[i]
+        assert isinstance(rnn, nn.RNNBase)
         if fp16_unsupported_here(x):
             with torch.autocast("cpu", enabled=False):
                 return self._layer(i, x.float(), tuple(t.float() for t in state))
         h0 = state if len(state) == 2 else state[0]
         if self.training and self.config.weight_drop:
-            weight = dropped_weight(rnn.weight_hh_l0, self.config.weight_drop, True)
+            weight = dropped_weight(rnn.weight_hh_l0, self.config.weight_drop, True)  # type: ignore[arg-type]
             with warnings.catch_warnings():
                 # cuDNN copies the dropped matrix into its weight buffer: expected, not a problem
                 warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
@@ -102,11 +102,13 @@ class RNNModel(nn.Module):
         return select_hidden(hidden, rows)
 
 
-def build_model(config: LMConfig) -> nn.Module:
+# The networks a language model can be: both offer init_hidden / forward / score / select_state.
+Network = RNNModel | TransformerModel
+
+
+def build_model(config: LMConfig) -> Network:
     """The network an ``LMConfig`` describes: ``RNNModel`` or ``TransformerModel``."""
     if config.cell == "transformer":
-        from wordseq.neural.transformer import TransformerModel
-
         return TransformerModel(config)
     return RNNModel(config)
 

@@ -239,8 +239,9 @@ class _Session:
         source = _resume_source(self.target)
         meta = read_meta(source)
         verify_payload(source, meta)
+        previous = _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
-        return _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
+        return previous
 
     def _read(self, valid: str | Path | None, test: str | Path | None, encoding_errors: str,
               data_options: DataOptions, previous: _PreviousRun | None) -> None:

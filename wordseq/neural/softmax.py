@@ -24,6 +24,8 @@ NEVER_PREDICTED = (Vocabulary.pad_id, Vocabulary.bos_id)
 
 
 class OutputLayer(nn.Module):
+    never_predicted: torch.Tensor
+
     def __init__(self, dim: int, vocab_size: int, cutoffs: tuple[int, ...] = ()) -> None:
         super().__init__()
         self.vocab_size = vocab_size

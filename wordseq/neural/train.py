@@ -3,9 +3,10 @@
 A plain loop you can read top to bottom: the hidden state is carried from one window to
 the next and detached, gradients are clipped by norm, and the model is scored on the
 validation text after every ``valid_every`` batches and at the end of each epoch. The
-best weights are kept. When a check brings no improvement the learning rate is divided by
-4, so training never goes on at a rate that has stopped helping, and it stops after
-``patience`` such checks in a row.
+best weights are kept. When ``anneal_after`` checks in a row bring no improvement the
+learning rate is divided by 4 (one check is the example's rule; with several checks an
+epoch two, so that one noisy check does not cut the rate), so training never goes on at a
+rate that has stopped helping; it stops after ``patience`` checks without improvement.
 
 ``optimizer="nt-asgd"`` is AWD-LSTM's non-monotonically triggered averaged SGD: plain SGD
 until a check is worse than the best of all but the last ``nonmono`` ones, then the
@@ -41,7 +42,7 @@ from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
-from wordseq.neural.model import detach_hidden
+from wordseq.neural.model import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
 
 DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
@@ -57,6 +58,7 @@ class TrainConfig:
     bptt: int = 35
     batch_size: int = 20  # columns in all; under torchrun each rank trains its share
     patience: int | None = 3  # checks without improvement before stopping; None: never
+    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
     seed: int = 1111
     precision: str = "fp32"
     valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
@@ -74,6 +76,7 @@ class TrainConfig:
         count("--seed", self.seed, 0, 2**63 - 1)
         count("--valid-every", self.valid_every, 0)
         count("--nonmono", self.nonmono, 1, 10_000)
+        count("--anneal-after", self.anneal_after, 1, 10_000)
         if self.lr is not None:
             within("--lr", self.lr, 0.0, 1e4, low_open=True)
         at_least("--clip", self.clip, 0.0)
@@ -91,7 +94,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -168,7 +171,7 @@ class WeightAverage:
 
 
 class Trainer:
-    def __init__(self, model: nn.Module, train: TokenStream, valid: TokenStream, config: TrainConfig,
+    def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
                  device: torch.device, dist: Distributed | None = None) -> None:
         self.model = model
         self.config = config
@@ -273,9 +276,9 @@ class Trainer:
         if not self.dist.enabled:
             return loss.item()
         both = torch.stack([loss.detach().float(), torch.tensor(float(self.stop_requested), device=loss.device)])
-        both = self.dist.sum(both).tolist()
-        self._stop_agreed = both[1] > 0
-        return both[0] / self.dist.world
+        total, stops = self.dist.sum(both).tolist()
+        self._stop_agreed = stops > 0
+        return float(total) / self.dist.world
 
     @property
     def should_stop(self) -> bool:
@@ -294,7 +297,7 @@ class Trainer:
                     loss = self.train_step()
                     if on_batch is not None:
                         on_batch(self._batches, self.batches_per_epoch, loss)
-                    if every and self._batches % every == 0 and self.position < end and not self.should_stop:
+                    if self._check_due(every):
                         self._seconds += time.perf_counter() - start
                         record = self.check(end_of_epoch=False)
                         if on_check is not None:
@@ -309,6 +312,11 @@ class Trainer:
                 if on_check is not None:
                     on_check(record)
         return True
+
+    def _check_due(self, every: int) -> bool:
+        """A mid-epoch check: every ``every`` batches, but not just before the epoch's own."""
+        left = self.batches_per_epoch - self._batches
+        return bool(every) and self._batches % every == 0 and 2 * left >= every and not self.should_stop
 
     def evaluate(self, stream: TokenStream) -> float:
         """Mean loss per token of ``stream`` (with the averaged weights under NT-ASGD)."""
@@ -333,7 +341,7 @@ class Trainer:
                 self.average = WeightAverage(self.model)
         else:
             self.bad_checks += 1
-            if self.config.optimizer != "nt-asgd":
+            if self.config.optimizer != "nt-asgd" and self.bad_checks % self.config.anneal_after == 0:
                 for group in self.optimizer.param_groups:
                     group["lr"] = group["lr"] / ANNEAL
             if self.config.patience is not None and self.bad_checks >= self.config.patience:
@@ -442,7 +450,7 @@ def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
         yield
         return
     signals = [signal.SIGINT] + ([signal.SIGTERM] if trainer.dist.enabled else [])
-    previous = {sig: signal.getsignal(sig) for sig in signals}
+    previous: dict[int, Any] = {int(sig): signal.getsignal(sig) for sig in signals}
 
     def request_stop(signum: int, frame: Any) -> None:
         trainer.stop_requested = True
@@ -454,4 +462,4 @@ def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
         yield
     finally:
         for sig in signals:
-            signal.signal(sig, previous[sig])
+            signal.signal(sig, previous[int(sig)])

@@ -61,7 +61,7 @@ class KVCache:
     def length(self) -> int:
         return self.tokens.size(1)
 
-    def select(self, rows: torch.Tensor) -> "KVCache":
+    def select(self, rows: torch.Tensor) -> KVCache:
         return KVCache(self.tokens.index_select(0, rows), [k.index_select(0, rows) for k in self.keys],
                        [v.index_select(0, rows) for v in self.values])
 
@@ -124,19 +124,22 @@ class TransformerModel(nn.Module):
         self.ln_f = nn.LayerNorm(config.emb)
         self.decoder = OutputLayer(config.emb, config.vocab_size, config.cutoffs)
         if config.tie:
-            self.decoder.weight = self.encoder.weight
+            self.decoder.weight = self.encoder.weight  # type: ignore[assignment]
         self.init_weights()
 
     def init_weights(self) -> None:
         nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
-        for block in self.blocks:
+        for block in self._blocks():
             for lin in (block.attn.qkv, block.attn.proj, block.ff1, block.ff2):
                 nn.init.normal_(lin.weight, std=0.02)
                 nn.init.zeros_(lin.bias)
             # residual projections scaled by depth (GPT-2)
             for lin in (block.attn.proj, block.ff2):
                 nn.init.normal_(lin.weight, std=0.02 / math.sqrt(2 * self.config.layers))
+
+    def _blocks(self) -> list[Block]:
+        return [b for b in self.blocks if isinstance(b, Block)]
 
     def init_hidden(self, batch_size: int) -> None:
         """Nothing is carried between training windows (as in the PyTorch example)."""
@@ -155,7 +158,7 @@ class TransformerModel(nn.Module):
         if idx.size(0) > self.config.context:
             return self._features_in_windows(idx), None
         x = self._embed(idx.t())
-        for block in self.blocks:
+        for block in self._blocks():
             x, _ = block(x)
         x = F.dropout(self.ln_f(x), self.config.dropout, self.training)
         return x.transpose(0, 1), None
@@ -200,7 +203,7 @@ class TransformerModel(nn.Module):
         offset = cache.length if cache is not None else 0
         x = self._embed(idx, offset)
         keys, values = [], []
-        for i, block in enumerate(self.blocks):
+        for i, block in enumerate(self._blocks()):
             past = (cache.keys[i], cache.values[i]) if cache is not None else None
             x, (k, v) = block(x, past)
             keys.append(k)
