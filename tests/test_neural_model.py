@@ -208,3 +208,18 @@ def test_with_anneal_after_2_one_bad_check_keeps_the_rate_and_two_in_a_row_cut_i
         lrs.append(trainer.lr)
     assert lrs == [1.0, 0.25, 0.25, 0.0625]
     assert trainer.stopped_early  # patience 4: the fourth bad check ends the run
+
+
+def test_final_anneal_cuts_the_rate_at_every_check_of_the_last_epoch_only() -> None:
+    torch.manual_seed(0)
+    data = tiny_data(10)
+    model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
+    config = TrainConfig(epochs=2, lr=1.0, final_anneal=True, valid_every=2, patience=None, bptt=5, batch_size=2)
+    trainer = Trainer(model, data.train, data.valid, config, CPU)
+    trainer.best_valid_loss = -1.0  # no check improves: only the last epoch's rule can move the rate...
+    trainer.config = TrainConfig(**{**config.to_dict(), "anneal_after": 1000})  # ...not the plateau rule
+    assert trainer.run()
+    first = [h["lr"] for h in trainer.history if h["epoch"] == 1]
+    last = [h["lr"] for h in trainer.history if h["epoch"] == 2]
+    assert set(first) == {1.0} and len(last) >= 2
+    assert last == [1.0 / 4**i for i in range(len(last))]  # the rate in force at each check of epoch 2

@@ -75,7 +75,7 @@ def recommend(train_tokens: int, vocab_size: int, cell: str = "lstm") -> Recomme
     model = {**model, "softmax": "adaptive" if vocab_size >= ADAPTIVE_FROM else "full"}
     # several checks an epoch on a large corpus: one noisy check must not cut the rate
     frequent = round(train_tokens / CHECK_TOKENS) >= 2
-    train = {**train, "anneal_after": 2 if frequent else 1, "patience": 6 if frequent else 3}
+    train = {**train, "anneal_after": 2 if frequent else 1, "patience": 6 if frequent else 3, "final_anneal": frequent}
     return Recommendation(model, train, tier)
 
 

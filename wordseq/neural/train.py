@@ -7,6 +7,8 @@ best weights are kept. When ``anneal_after`` checks in a row bring no improvemen
 learning rate is divided by 4 (one check is the example's rule; with several checks an
 epoch two, so that one noisy check does not cut the rate), so training never goes on at a
 rate that has stopped helping; it stops after ``patience`` checks without improvement.
+With ``final_anneal`` the rate is also divided by 4 at every check of the last epoch: when
+the budget is a few epochs, the run ends on the small steps that give the last gains.
 
 ``optimizer="nt-asgd"`` is AWD-LSTM's non-monotonically triggered averaged SGD: plain SGD
 until a check is worse than the best of all but the last ``nonmono`` ones, then the
@@ -59,6 +61,7 @@ class TrainConfig:
     batch_size: int = 20  # columns in all; under torchrun each rank trains its share
     patience: int | None = 3  # checks without improvement before stopping; None: never
     anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
+    final_anneal: bool = False  # divide the learning rate by 4 at every check of the last epoch
     seed: int = 1111
     precision: str = "fp32"
     valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
@@ -341,11 +344,13 @@ class Trainer:
                 self.average = WeightAverage(self.model)
         else:
             self.bad_checks += 1
-            if self.config.optimizer != "nt-asgd" and self.bad_checks % self.config.anneal_after == 0:
-                for group in self.optimizer.param_groups:
-                    group["lr"] = group["lr"] / ANNEAL
             if self.config.patience is not None and self.bad_checks >= self.config.patience:
                 self.stopped_early = True
+        plateau = not best and self.bad_checks % self.config.anneal_after == 0
+        last_epoch = self.config.final_anneal and self.epoch == self.config.epochs and not end_of_epoch
+        if self.config.optimizer != "nt-asgd" and (plateau or last_epoch):
+            for group in self.optimizer.param_groups:
+                group["lr"] = group["lr"] / ANNEAL
         self.valid_losses.append(valid_loss)
         record = CheckRecord(
             epoch=self.epoch, batches=self._batches, end_of_epoch=end_of_epoch,
