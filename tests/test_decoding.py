@@ -296,3 +296,26 @@ def test_a_row_with_every_token_forbidden_ends_instead_of_producing_a_banned_tok
         for h in hyps:
             words = h.token_ids[:-1]
             assert sorted(words) == [5, 6] and h.token_ids[-1] == VOCAB.eos_id  # b, c, then nothing is left
+
+
+def test_on_a_gpu_the_searches_look_for_the_end_only_every_few_steps_and_give_the_same_results(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As on CUDA (where each look is a host sync): finished rows keep going on the device
+    until the next look, and their tokens after </s> are dropped."""
+    lm = tiny_neural(3)
+    expected = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))
+    looks = []
+    make_ops = decoding._ops
+
+    def gpu_like(lp):  # type: ignore[no-untyped-def]
+        ops = make_ops(lp)
+        ops.sync_every = decoding.SYNC_EVERY
+        any_false = ops.any_false
+        ops.any_false = lambda done: looks.append(1) or any_false(done)  # type: ignore[method-assign]
+        return ops
+
+    monkeypatch.setattr(decoding, "_ops", gpu_like)
+    got = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))
+    for want, have in zip(expected, got):
+        assert [h.token_ids for h in have] == [h.token_ids for h in want]
+        assert [h.finished for h in have] == [h.finished for h in want]
+    assert 0 < len(looks) <= 2 * (20 // decoding.SYNC_EVERY)
