@@ -1,16 +1,22 @@
-"""Neural LM benchmark: wordseq vs plain PyTorch word_language_model-style code.
+"""Neural LM benchmark: quality against the 5-gram, speed against PyTorch's example loop.
 
-1. Training speed: wordseq's Trainer vs a plain loop written like pytorch/examples'
-   main.py (same ids, 2-layer LSTM 200/200, bptt 35, batch 20, dropout 0.2, SGD lr 20,
-   clip 0.25), rounds interleaved so machine noise hits both. Target: ratio >= 0.95.
-2. Beam search (beam 5): decoding.beam_search batched over the beams (one forward per
-   step) vs the same search where the model runs one forward per beam. Target: >= 3x.
-3. Quality: test perplexity of a wordseq LSTM vs the order-5 modified-KN n-gram model
-   (``wordseq ngram``), both trained on the same train/valid/test split of the Brown corpus
-   (../shared/corpora/brown.zip; the Lee corpus if absent) with the same vocabulary.
+1. Quality on the shared Brown split (``benchmarks/corpora.py``; the Lee corpus with
+   --smoke), every model with the same vocabulary (pre-tokenized, --min-count 2): the
+   order-5 modified Kneser-Ney n-gram (``wordseq ngram``) and ``wordseq lm train`` with
+   no options at all (the settings it chooses for the corpus's size), each with its test
+   perplexity and minutes. Target: the default LM at most 0.8× the 5-gram's perplexity
+   within 15 minutes on 2 CPU cores. With --device cuda also the large regularised LSTM
+   and the Transformer (targets: LSTM ≤ 0.5× the 5-gram).
+2. Training speed: wordseq's Trainer against a loop written like pytorch/examples'
+   word_language_model main.py (its RNNModel / TransformerModel, the same ids), at the
+   same size and precision, rounds interleaved so machine noise hits both. The wordseq
+   rows carry their regularisers (AWD-LSTM dropouts, weight drop); the adaptive-softmax
+   row is an ablation of wordseq against itself.
+3. Beam search (beam 5): one batched forward per step against one forward per beam.
 
-    .venv/bin/python benchmarks/bench_lm.py            # a few minutes on CPU
-    .venv/bin/python benchmarks/bench_lm.py --quick    # speed sections only, fewer batches
+    .venv/bin/python benchmarks/bench_lm.py                 # CPU: about 30 minutes (the default LM trains ~12)
+    .venv/bin/python benchmarks/bench_lm.py --device cuda   # adds the GPU rows
+    .venv/bin/python benchmarks/bench_lm.py --smoke         # data/ only, under 30 s
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,30 +39,35 @@ import torch.nn as nn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from corpora import Split, brown_split, brown_zip, lee_split  # noqa: E402
 
 from wordseq import decoding  # noqa: E402
 from wordseq.neural.config import LMConfig  # noqa: E402
 from wordseq.neural.data import build_training_data  # noqa: E402
 from wordseq.neural.lm import NeuralLM  # noqa: E402
-from wordseq.neural.model import RNNModel  # noqa: E402
+from wordseq.neural.model import build_model  # noqa: E402
+from wordseq.neural.precision import autocast, grad_scaler  # noqa: E402
 from wordseq.neural.train import TrainConfig, Trainer  # noqa: E402
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor  # noqa: E402
 from wordseq.text.reader import CorpusReader  # noqa: E402
 
-CORPUS = ROOT / "data" / "lee_background.txt"
-TEST = ROOT / "data" / "lee_test.txt"
 WORDSEQ = [sys.executable, "-m", "wordseq"]
+COMMON = ["--pretokenized", "--min-count", "2"]  # one vocabulary for every model of the quality table
 
 
 # -- the peer: written like pytorch/examples word_language_model (model.py + main.py) -----
 
 class ExampleRNNModel(nn.Module):
-    def __init__(self, ntoken, ninp, nhid, nlayers, dropout=0.5):  # type: ignore[no-untyped-def]
+    def __init__(self, ntoken, ninp, nhid, nlayers, dropout=0.5, tie_weights=False):  # type: ignore[no-untyped-def]
         super().__init__()
         self.drop = nn.Dropout(dropout)
         self.encoder = nn.Embedding(ntoken, ninp)
         self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
         self.decoder = nn.Linear(nhid, ntoken)
+        if tie_weights:
+            self.decoder.weight = self.encoder.weight
         self.nhid, self.nlayers, self.ntoken = nhid, nlayers, ntoken
         initrange = 0.1
         nn.init.uniform_(self.encoder.weight, -initrange, initrange)
@@ -73,6 +86,47 @@ class ExampleRNNModel(nn.Module):
         return (weight.new_zeros(self.nlayers, bsz, self.nhid), weight.new_zeros(self.nlayers, bsz, self.nhid))
 
 
+class ExamplePositionalEncoding(nn.Module):
+    def __init__(self, d_model, dropout=0.1, max_len=5000):  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.dropout = nn.Dropout(p=dropout)
+        pe = torch.zeros(max_len, d_model)
+        position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model))
+        pe[:, 0::2] = torch.sin(position * div_term)
+        pe[:, 1::2] = torch.cos(position * div_term)
+        self.register_buffer("pe", pe.unsqueeze(0).transpose(0, 1))
+
+    def forward(self, x):  # type: ignore[no-untyped-def]
+        return self.dropout(x + self.pe[: x.size(0), :])
+
+
+class ExampleTransformerModel(nn.Module):
+    def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.pos_encoder = ExamplePositionalEncoding(ninp, dropout)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        layer = nn.TransformerEncoderLayer(ninp, nhead, nhid, dropout)
+        self.transformer_encoder = nn.TransformerEncoder(layer, nlayers)
+        self.ninp = ninp
+        self.decoder = nn.Linear(ninp, ntoken)
+        self.src_mask = None
+        nn.init.uniform_(self.encoder.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+        nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
+
+    def forward(self, src, hidden=None):  # type: ignore[no-untyped-def]
+        if self.src_mask is None or self.src_mask.size(0) != len(src):
+            self.src_mask = nn.Transformer.generate_square_subsequent_mask(len(src)).to(src.device)
+        src = self.encoder(src) * math.sqrt(self.ninp)
+        src = self.pos_encoder(src)
+        output = self.transformer_encoder(src, self.src_mask)
+        return nn.functional.log_softmax(self.decoder(output), dim=-1).view(-1, self.decoder.out_features), None
+
+    def init_hidden(self, bsz):  # type: ignore[no-untyped-def]
+        return None
+
+
 def example_batchify(data, bsz):  # type: ignore[no-untyped-def]
     nbatch = data.size(0) // bsz
     data = data.narrow(0, 0, nbatch * bsz)
@@ -85,48 +139,86 @@ def example_get_batch(source, i, bptt):  # type: ignore[no-untyped-def]
 
 
 def repackage_hidden(h):  # type: ignore[no-untyped-def]
+    if h is None:
+        return None
     if isinstance(h, torch.Tensor):
         return h.detach()
     return tuple(repackage_hidden(v) for v in h)
 
 
+@dataclass(frozen=True)
+class Size:
+    """One row of the speed table: the network both loops train."""
+
+    name: str
+    cell: str
+    layers: int
+    emb: int
+    hidden: int
+    heads: int = 2
+    tie: bool = False
+    batch: int = 20
+    bptt: int = 35
+    precision: str = "fp32"
+
+
 class ExampleLoop:
-    def __init__(self, ids: np.ndarray, ntokens: int, device: torch.device) -> None:
-        self.train_data = example_batchify(torch.as_tensor(ids), 20).to(device)
-        self.model = ExampleRNNModel(ntokens, 200, 200, 2, 0.2).to(device)
+    """main.py's train(): plain SGD by hand, clip, detach (autocast added for precision)."""
+
+    def __init__(self, ids: np.ndarray, ntokens: int, size: Size, device: torch.device) -> None:
+        self.size, self.device = size, device
+        self.train_data = example_batchify(torch.as_tensor(ids), size.batch).to(device)
+        if size.cell == "transformer":
+            self.model: nn.Module = ExampleTransformerModel(ntokens, size.emb, size.heads, size.hidden, size.layers, 0.2).to(device)
+        else:
+            self.model = ExampleRNNModel(ntokens, size.emb, size.hidden, size.layers, 0.2, size.tie).to(device)
         self.criterion = nn.NLLLoss()
-        self.hidden = self.model.init_hidden(20)
-        self.i = 0
-        self.lr, self.clip, self.bptt = 20.0, 0.25, 35
+        self.scaler = grad_scaler(device, size.precision)
+        self.hidden = self.model.init_hidden(size.batch)
+        self.i, self.lr, self.clip = 0, 20.0, 0.25
 
     def step(self) -> int:
         if self.i >= self.train_data.size(0) - 1:
-            self.i, self.hidden = 0, self.model.init_hidden(20)
+            self.i, self.hidden = 0, self.model.init_hidden(self.size.batch)
         self.model.train()
-        data, targets = example_get_batch(self.train_data, self.i, self.bptt)
+        data, targets = example_get_batch(self.train_data, self.i, self.size.bptt)
         self.hidden = repackage_hidden(self.hidden)
         self.model.zero_grad()
-        output, self.hidden = self.model(data, self.hidden)
-        loss = self.criterion(output, targets)
-        loss.backward()
+        with autocast(self.device, self.size.precision):
+            output, self.hidden = self.model(data, self.hidden)
+            loss = self.criterion(output.float(), targets)
+        self.scaler.scale(loss).backward()
+        self.scaler.unscale_(self._sgd)
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
-        for p in self.model.parameters():
-            p.data.add_(p.grad, alpha=-self.lr)
+        self.scaler.step(self._sgd)
+        self.scaler.update()
         self.total_loss = loss.item()
-        self.i += self.bptt
+        self.i += self.size.bptt
         return targets.numel()
+
+    @property
+    def _sgd(self) -> torch.optim.Optimizer:
+        # main.py updates p.data by hand; an SGD object is the same update and lets the
+        # scaler skip steps with inf gradients under fp16
+        if not hasattr(self, "_opt"):
+            self._opt = torch.optim.SGD(self.model.parameters(), lr=self.lr)
+        return self._opt
 
 
 class WordseqLoop:
-    def __init__(self, data, device: torch.device) -> None:  # type: ignore[no-untyped-def]
-        config = LMConfig(vocab_size=len(data.vocab), cell="lstm", layers=2, emb=200, hidden=200, dropout=0.2)
-        self.model = RNNModel(config).to(device)
-        self.trainer = Trainer(self.model, data.train, data.valid, TrainConfig(bptt=35, batch_size=20), device)
+    def __init__(self, data, size: Size, device: torch.device, softmax: str = "full", regularised: bool = True) -> None:  # type: ignore[no-untyped-def]
+        regs = ({"dropout": 0.2, "dropout_input": 0.2, "dropout_between": 0.2, "dropout_embedding": 0.05,
+                 "weight_drop": 0.2 if size.cell != "transformer" else 0.0} if regularised else {"dropout": 0.2})
+        config = LMConfig(vocab_size=len(data.vocab), cell=size.cell, layers=size.layers, emb=size.emb, hidden=size.hidden,
+                          heads=size.heads, tie=size.tie, context=size.bptt, softmax=softmax, **regs)
+        self.model = build_model(config).to(device)
+        self.trainer = Trainer(self.model, data.train, data.valid,
+                               TrainConfig(bptt=size.bptt, batch_size=size.batch, precision=size.precision), device)
 
     def step(self) -> int:
         t = self.trainer
         if t.position >= len(t.train_data) - 1:
-            t.position, t.hidden = 0, self.model.init_hidden(20)
+            t.position, t.hidden = 0, self.model.init_hidden(t.local_batch)
         before = t._tokens
         t.train_step()
         return t._tokens - before
@@ -137,26 +229,43 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def bench_training(data, device: torch.device, batches: int, rounds: int = 4) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    torch.manual_seed(0)
-    loops = {"wordseq": WordseqLoop(data, device), "example": ExampleLoop(data.train.ids, len(data.vocab), device)}
-    for loop in loops.values():  # warm-up
+def interleaved(loops: dict[str, object], device: torch.device, batches: int, rounds: int = 4) -> dict[str, float]:
+    """tokens/s of each loop, timed in alternating rounds after a warm-up."""
+    for loop in loops.values():
         for _ in range(3):
-            loop.step()
+            loop.step()  # type: ignore[attr-defined]
     tokens = {k: 0 for k in loops}
     seconds = {k: 0.0 for k in loops}
     per_round = max(1, batches // rounds)
     for r in range(rounds):
-        order = list(loops) if r % 2 == 0 else list(reversed(loops))
-        for name in order:
-            loop = loops[name]
+        for name in (list(loops) if r % 2 == 0 else list(reversed(loops))):
             sync(device)
             start = time.perf_counter()
             for _ in range(per_round):
-                tokens[name] += loop.step()
+                tokens[name] += loops[name].step()  # type: ignore[attr-defined]
             sync(device)
             seconds[name] += time.perf_counter() - start
     return {k: tokens[k] / seconds[k] for k in loops}
+
+
+def speed_rows(data, device: torch.device, sizes: list[Size], batches: int) -> None:  # type: ignore[no-untyped-def]
+    print(f"\n== training speed: wordseq Trainer vs the PyTorch example's loop (same size, same precision; {batches} batches each) ==")
+    print("| network | precision | example loop tokens/s | wordseq tokens/s | ratio |")
+    print("|---|---|---|---|---|")
+    for size in sizes:
+        torch.manual_seed(0)
+        loops = {"example": ExampleLoop(data.train.ids, len(data.vocab), size, device), "wordseq": WordseqLoop(data, size, device)}
+        speed = interleaved(loops, device, batches)
+        print(f"| {size.name} | {size.precision} | {speed['example']:,.0f} | {speed['wordseq']:,.0f} | "
+              f"{speed['wordseq'] / speed['example']:.2f} |", flush=True)
+    size = sizes[0]
+    torch.manual_seed(0)
+    ablation = {"full": WordseqLoop(data, size, device, "full"), "adaptive": WordseqLoop(data, size, device, "adaptive")} \
+        if len(data.vocab) > 3000 else {}
+    if ablation:
+        speed = interleaved(ablation, device, batches)
+        print(f"ablation (wordseq against itself), {size.name}: full softmax {speed['full']:,.0f} tokens/s, "
+              f"adaptive softmax {speed['adaptive']:,.0f} tokens/s ({speed['adaptive'] / speed['full']:.2f}×)")
 
 
 class PerBeamLM:
@@ -171,7 +280,7 @@ class PerBeamLM:
         return [self.lm.start(prompt_ids)]
 
     def next_logprobs(self, state):  # type: ignore[no-untyped-def]
-        return np.concatenate([self.lm.next_logprobs(s) for s in state])
+        return torch.cat([self.lm.next_logprobs(s) for s in state])
 
     def advance(self, state, token_ids):  # type: ignore[no-untyped-def]
         return [self.lm.advance(s, np.array([t])) for s, t in zip(state, token_ids.tolist())]
@@ -180,150 +289,139 @@ class PerBeamLM:
         return [state[r] for r in rows.tolist()]
 
 
-def bench_beam(data, device: torch.device, prompts: list[list[int]], max_tokens: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def bench_beam(data, device: torch.device, n_prompts: int, max_tokens: int = 30) -> None:  # type: ignore[no-untyped-def]
     torch.manual_seed(0)
-    model = RNNModel(LMConfig(vocab_size=len(data.vocab), cell="lstm", layers=2, emb=200, hidden=200, dropout=0.2))
+    model = build_model(LMConfig(vocab_size=len(data.vocab), cell="lstm", layers=2, emb=200, hidden=200, dropout=0.2))
     lm = NeuralLM(model, data.vocab, PreprocessConfig(), device)
-    out: dict[str, float] = {}
-    results = {}
-    # length_penalty 0 and no early </s> stop differences: both searches see the same numbers
+    rng = np.random.default_rng(0)
+    prompts = [rng.integers(4, len(data.vocab), size=3).tolist() for _ in range(n_prompts)]
+    seconds, results = {}, {}
     for name, m in (("batched", lm), ("per-beam", PerBeamLM(lm))):
         decoding.beam_search(m, prompts[0], beam=5, max_tokens=3)  # warm-up
         sync(device)
         start = time.perf_counter()
         results[name] = [decoding.beam_search(m, p, beam=5, max_tokens=max_tokens, ban=[1])[0].token_ids for p in prompts]
         sync(device)
-        out[name] = time.perf_counter() - start
-    out["same_results"] = float(results["batched"] == results["per-beam"])
-    return out
+        seconds[name] = time.perf_counter() - start
+    print(f"\n== beam search, beam 5, LSTM 2×200 ==\none forward per beam: {seconds['per-beam']:.3f}s   batched beams: "
+          f"{seconds['batched']:.3f}s   ({n_prompts} prompts, up to {max_tokens} tokens, same results: "
+          f"{results['batched'] == results['per-beam']})   speed-up {seconds['per-beam'] / seconds['batched']:.2f}×")
 
+
+# -- quality ------------------------------------------------------------------------------
 
 def run_cli(args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(WORDSEQ + args, capture_output=True, text=True, cwd=ROOT)
 
 
-BROWN = ROOT.parent / "shared" / "corpora" / "brown.zip"
-
-
-def brown_sentences(path: Path) -> list[str]:
-    """Brown corpus sentences, tags stripped, lowercased, one per line (pretokenized)."""
-    import zipfile
-
-    out = []
-    with zipfile.ZipFile(path) as zf:
-        for name in sorted(zf.namelist()):
-            base = name.rsplit("/", 1)[-1]
-            if len(base) == 4 and base[0] == "c" and base[2:].isdigit():
-                for raw in zf.read(name).decode("utf-8").splitlines():
-                    words = [t.rsplit("/", 1)[0].lower() for t in raw.split()]
-                    if words:
-                        out.append(" ".join(words))
-    return out
-
-
-def quality_split(name: str, tmp: Path, brown: Path) -> tuple[Path, Path, Path, list[str], str]:
-    """train / valid / test files and the options both models are trained with."""
-    train, valid, test = tmp / "train.txt", tmp / "valid.txt", tmp / "test.txt"
-    if name == "brown":
-        sents = brown_sentences(brown)
-        # every 20th sentence to test, the one after it to valid: all genres in each part
-        parts: dict[int, list[str]] = {0: [], 1: [], 2: []}
-        for i, s in enumerate(sents):
-            parts[0 if i % 20 == 0 else 1 if i % 20 == 1 else 2].append(s)
-        test.write_text("\n".join(parts[0]) + "\n", encoding="utf-8")
-        valid.write_text("\n".join(parts[1]) + "\n", encoding="utf-8")
-        train.write_text("\n".join(parts[2]) + "\n", encoding="utf-8")
-        # one vocabulary for both models: singletons become <unk>, so both learn p(<unk>)
-        desc = f"Brown corpus sentences: train {len(parts[2]):,}, valid {len(parts[1]):,}, test {len(parts[0]):,} (every 20th)"
-        return train, valid, test, ["--pretokenized", "--min-count", "2"], desc
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()
-    cut = int(len(lines) * 0.9)
-    train.write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
-    valid.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
-    test.write_bytes(TEST.read_bytes())
-    return train, valid, test, ["--min-count", "2"], f"Lee: train {cut} articles, valid {len(lines) - cut}, test {TEST.name}"
-
-
-def quality(device: str, epochs: int, tmp: Path, corpus: str, hidden: int, brown: Path) -> None:
-    print("\n== quality: test perplexity, LSTM vs order-5 modified Kneser-Ney (same split, same vocabulary) ==")
-    train, valid, test, common, desc = quality_split(corpus, tmp, brown)
-    print(f"split: {desc}; both models: {' '.join(common)}")
-    lm_model = str(tmp / "lstm")
+def timed_cli(args: list[str]) -> tuple[subprocess.CompletedProcess, float]:
     start = time.perf_counter()
-    r = run_cli(["--quiet", "lm", "train", str(train), "--valid", str(valid), "-o", lm_model, "--epochs", str(epochs),
-                 "--emb", str(hidden), "--hidden", str(hidden), "--tie", "--dropout", "0.5" if hidden > 200 else "0.3",
-                 "--device", device, "--patience", "3", *common])
-    if r.returncode != 0:
-        print("wordseq lm train failed:", r.stderr.strip())
-        return
-    r = run_cli(["lm", "eval", str(test), "-m", lm_model, "--json", "--device", device])
-    lstm = json.loads(r.stdout)
-    print(f"wordseq LSTM (2x{hidden}, tied, up to {epochs} epochs, {time.perf_counter() - start:.0f}s): "
-          f"test perplexity {lstm['perplexity']:.1f} (excl. OOV {lstm['perplexity_excl_oov']:.1f}, OOV rate {lstm['oov_rate']:.2%})")
+    r = run_cli(args)
+    return r, (time.perf_counter() - start) / 60
 
-    if run_cli(["ngram", "--help"]).returncode != 0:
-        print("n-gram comparison skipped: this build has no 'wordseq ngram' command")
-        return
-    ng_model = str(tmp / "kn5")
-    start = time.perf_counter()
-    r = run_cli(["--quiet", "ngram", "train", str(train), "-o", ng_model, "--order", "5", "--smoothing", "modified-kneser-ney", *common])
+
+def test_ppl(model: str, test: Path, kind: str) -> dict:  # type: ignore[type-arg]
+    r = run_cli([kind, "eval", str(test), "-m", model, "--json"] + (["--device", "auto"] if kind == "lm" else []))
     if r.returncode != 0:
-        print("wordseq ngram train failed:", r.stderr.strip())
-        return
-    r = run_cli(["ngram", "eval", str(test), "-m", ng_model, "--json"])
+        raise SystemExit(f"wordseq {kind} eval failed: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def quality(split: Split, tmp: Path, device: str, lm_rows: list[tuple[str, list[str]]]) -> None:
+    print(f"\n== quality: test perplexity on {split.description}; every model {' '.join(COMMON)} (one vocabulary) ==")
+    print(f"machine: {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}, device {device}")
+    print("| model | test perplexity | excl. OOV | ratio to MKN-5 | minutes |")
+    print("|---|---|---|---|---|")
+    kn_model = str(tmp / "kn5")
+    r, minutes = timed_cli(["--quiet", "ngram", "train", str(split.train), "-o", kn_model, "--order", "5",
+                            "--smoothing", "modified-kneser-ney", *COMMON])
     if r.returncode != 0:
-        print("wordseq ngram eval failed:", r.stderr.strip())
-        return
-    kn = json.loads(r.stdout)
-    print(f"order-5 modified-KN n-gram ({time.perf_counter() - start:.0f}s): test perplexity {kn['perplexity']:.1f} "
-          f"(excl. OOV {kn['perplexity_excl_oov']:.1f}, OOV rate {kn['oov_rate']:.2%})")
-    ratio = lstm["perplexity"] / kn["perplexity"]
-    print(f"LSTM / KN perplexity ratio {ratio:.3f}  target < 1: {'MET' if ratio < 1 else 'NOT MET'}")
+        raise SystemExit(f"wordseq ngram train failed: {r.stderr.strip()}")
+    kn = test_ppl(kn_model, split.test, "ngram")
+    print(f"| order-5 modified Kneser-Ney | {kn['perplexity']:.1f} | {kn['perplexity_excl_oov']:.1f} | 1.00 | {minutes:.1f} |", flush=True)
+    for label, options in lm_rows:
+        out = str(tmp / label.split()[0])
+        r, minutes = timed_cli(["lm", "train", str(split.train), "--valid", str(split.valid), "-o", out,
+                                "--device", device, *COMMON, *options])
+        if r.returncode != 0:
+            print(f"| {label} | failed: {r.stderr.strip().splitlines()[-1]} | | | |")
+            continue
+        lm = test_ppl(out, split.test, "lm")
+        print(f"| {label} | {lm['perplexity']:.1f} | {lm['perplexity_excl_oov']:.1f} | "
+              f"{lm['perplexity'] / kn['perplexity']:.2f} | {minutes:.1f} |", flush=True)
+        meta = json.loads((Path(out) / "meta.json").read_text())
+        print(f"    {meta['summary']}; {meta['training']['epochs_done']} epochs, "
+              f"{len(meta['training']['history'])} checks, last lr {meta['training']['history'][-1]['lr']:g}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer batches and beams, no quality section")
-    ap.add_argument("--batches", type=int, default=120, help="training batches timed per implementation")
+    ap.add_argument("--smoke", action="store_true", help="data/ only, tiny settings: under 30 s")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    ap.add_argument("--epochs", type=int, default=6, help="epochs for the quality section")
+    ap.add_argument("--batches", type=int, default=80, help="training batches timed per loop")
     ap.add_argument("--no-quality", action="store_true")
-    ap.add_argument("--quality-corpus", choices=["brown", "lee"], default="brown" if BROWN.exists() or "--brown" in sys.argv else "lee",
-                    help="brown: ../shared/corpora/brown.zip (default when present); lee: the shipped corpus")
-    ap.add_argument("--brown", type=Path, default=None, help="where brown.zip is, if not in ../shared/corpora")
-    ap.add_argument("--quality-hidden", type=int, default=200, help="LSTM size for the quality section")
-    ap.add_argument("--corpus", type=Path, default=CORPUS, help="training text for the speed sections")
-    ap.add_argument("--pretokenized", action="store_true", help="--corpus is already space-separated tokens")
+    ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--brown", type=Path, default=None, help="brown.zip, if not in $WORDSEQ_CORPORA or ../shared/corpora")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads here and in the commands run (default: torch's; 1 with --smoke)")
     args = ap.parse_args()
+    threads = args.threads or (1 if args.smoke else None)
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+    warnings.filterwarnings("ignore", message=".*(enable_nested_tensor|non-zero dropout expects).*")
     device = torch.device(args.device)
-    batches = 40 if args.quick else args.batches
+    cuda = device.type == "cuda"
 
-    pre = Preprocessor(PreprocessConfig(pretokenized=args.pretokenized))
-    data = build_training_data(CorpusReader([str(args.corpus)]), pre)
-    print(f"data: {args.corpus.name}, {data.train.predicted:,} training tokens, vocabulary {len(data.vocab):,}; "
-          f"device {device.type}, torch {torch.__version__}, threads {torch.get_num_threads()}")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.environ["WORDSEQ_HOME"] = str(tmp / "home")
+        if args.smoke or brown_zip(args.brown) is None:
+            if not args.smoke:
+                print("brown.zip not found: the Lee corpus stands in (figures do not compare with the README's)")
+            split = lee_split(tmp / "split")
+        else:
+            split = brown_split(tmp / "split", args.brown)
+        pre = Preprocessor(PreprocessConfig(pretokenized=True))
+        data = build_training_data(CorpusReader([str(split.train)]), pre, CorpusReader([str(split.valid)]), min_count=2)
+        print(f"data: {split.description}; {data.train.predicted:,} training tokens, vocabulary {len(data.vocab):,}; "
+              f"device {device.type}, torch {torch.__version__}, threads {torch.get_num_threads()}")
 
-    print("\n== training speed: 2-layer LSTM 200/200, bptt 35, batch 20, dropout 0.2, SGD ==")
-    speed = bench_training(data, device, batches)
-    ratio = speed["wordseq"] / speed["example"]
-    print(f"plain example loop: {speed['example']:,.0f} tokens/s")
-    print(f"wordseq Trainer:    {speed['wordseq']:,.0f} tokens/s")
-    print(f"ratio {ratio:.3f}  target >= 0.95: {'MET' if ratio >= 0.95 else 'NOT MET'}  ({batches} batches each)")
+        if not args.no_quality:
+            rows: list[tuple[str, list[str]]] = [("default lm train (no options)", [])]
+            if args.smoke:
+                rows = [("small lm train", ["--epochs", "1", "--emb", "32", "--hidden", "32", "--layers", "1"])]
+            elif cuda:
+                rows += [("LSTM 3×1150, emb 400, AWD-LSTM regularisers (NT-ASGD)",
+                          ["--layers", "3", "--emb", "400", "--hidden", "1150", "--tie", "--dropout", "0.4",
+                           "--dropout-input", "0.65", "--dropout-between", "0.25", "--dropout-embedding", "0.1",
+                           "--weight-drop", "0.5", "--optimizer", "nt-asgd", "--lr", "30", "--batch-size", "40",
+                           "--epochs", "60", "--softmax", "full", "--precision", "bf16"]),
+                         ("Transformer 6×512, 8 heads, ff 2048", ["--cell", "transformer", "--layers", "6", "--emb", "512",
+                          "--hidden", "2048", "--heads", "8", "--bptt", "128", "--batch-size", "32", "--epochs", "30",
+                          "--dropout", "0.3", "--precision", "bf16"])]
+            else:
+                print("(the large regularised LSTM and the Transformer rows need a GPU: run with --device cuda)")
+            quality(split, tmp, args.device, rows)
 
-    print("\n== beam search, beam 5 ==")
-    rng = np.random.default_rng(0)
-    n_prompts = 4 if args.quick else 10
-    prompts = [rng.integers(4, len(data.vocab), size=3).tolist() for _ in range(n_prompts)]
-    beam = bench_beam(data, device, prompts, max_tokens=30)
-    speedup = beam["per-beam"] / beam["batched"]
-    print(f"one forward per beam: {beam['per-beam']:.3f}s   batched beams: {beam['batched']:.3f}s   "
-          f"({n_prompts} prompts, up to 30 tokens, same results: {bool(beam['same_results'])})")
-    print(f"speed-up {speedup:.2f}x  target >= 3x: {'MET' if speedup >= 3 else 'NOT MET'}")
-
-    if not (args.quick or args.no_quality):
-        with tempfile.TemporaryDirectory() as tmp:
-            os.environ["WORDSEQ_HOME"] = str(Path(tmp) / "home")
-            quality(args.device, args.epochs, Path(tmp), args.quality_corpus, args.quality_hidden, args.brown or BROWN)
+        if not args.no_speed:
+            if args.smoke:
+                sizes = [Size("LSTM 2×32", "lstm", 2, 32, 32, batch=8, bptt=10),
+                         Size("Transformer 2×32", "transformer", 2, 32, 64, batch=8, bptt=10),
+                         Size("LSTM 2×32", "lstm", 2, 32, 32, batch=8, bptt=10, precision="bf16")]
+                batches = 8
+            elif cuda:
+                sizes = [Size("LSTM 2×650", "lstm", 2, 650, 650, tie=True, batch=64),
+                         Size("LSTM 2×650", "lstm", 2, 650, 650, tie=True, batch=64, precision="bf16"),
+                         Size("Transformer 6×512", "transformer", 6, 512, 2048, heads=8, batch=64),
+                         Size("Transformer 6×512", "transformer", 6, 512, 2048, heads=8, batch=64, precision="bf16")]
+                batches = args.batches * 4
+            else:
+                sizes = [Size("LSTM 2×200", "lstm", 2, 200, 200),
+                         Size("Transformer 2×200, 2 heads, ff 200", "transformer", 2, 200, 200),
+                         Size("LSTM 2×200", "lstm", 2, 200, 200, precision="bf16")]
+                batches = args.batches
+            speed_rows(data, device, sizes, batches)
+            bench_beam(data, device, n_prompts=2 if args.smoke else 10, max_tokens=8 if args.smoke else 30)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from click.testing import CliRunner
-
 from conftest import invoke, plant_model, save_vectors_model
+
+torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine
 
 SENTENCES = [
     "the cat sat on the mat .",
@@ -116,7 +118,7 @@ def test_bad_input_errors(corpus: Path, tmp_path: Path, runner: CliRunner) -> No
     short.write_text("a b\nc\n")
     r = invoke(runner, ["lm", "train", str(short), "--valid", str(corpus)])
     assert r.exit_code == 1 and "too short" in r.stderr
-    r = invoke(runner, ["lm", "train", str(corpus), "--tie", "--emb", "8", "--hidden", "16"])
+    r = invoke(runner, ["lm", "train", str(corpus), "--tie", "--layers", "1", "--emb", "8", "--hidden", "16"])
     assert r.exit_code == 2 and "--tie" in r.stderr
     r = invoke(runner, ["lm", "train", str(corpus), "--resume", "-o", "nothing-here"])
     assert r.exit_code == 1 and "nothing to resume" in r.stderr
@@ -172,3 +174,56 @@ def test_cli_import_does_not_load_torch() -> None:
     code = "import sys, wordseq.cli; print('torch' in sys.modules, 'gensim' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_options_left_out_are_chosen_by_corpus_size_and_given_ones_win(corpus: Path, runner: CliRunner, wordseq_home: Path) -> None:
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "auto", "--emb", "16", "--hidden", "16", "--bptt", "8",
+                        "--batch-size", "4", "--epochs", "1", "--dropout", "0.1"])
+    assert r.exit_code == 0, r.stderr
+    assert "settings for a small corpus" in r.stderr
+    meta = json.loads((wordseq_home / "lm" / "auto" / "meta.json").read_text())
+    model, train = meta["config"]["model"], meta["config"]["train"]
+    from wordseq.neural.defaults import recommend
+
+    advice = recommend(meta["training"]["train_tokens"], meta["training"]["vocab"]["size"])
+    assert model["dropout"] == 0.1 and model["emb"] == 16  # given
+    assert model["weight_drop"] == advice.model["weight_drop"] and model["tie"] is True  # chosen
+    assert train["optimizer"] == advice.train["optimizer"] and train["epochs"] == 1
+    assert "weight_drop" in meta["config"]["defaults"]["model"] and "emb" not in meta["config"]["defaults"]["model"]
+    # another optimizer without --lr gets its own default rate, not the chosen one's
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "sgd", *SMALL, "--epochs", "1", "--optimizer", "sgd"])
+    assert json.loads((wordseq_home / "lm" / "sgd" / "meta.json").read_text())["config"]["train"]["lr"] == 20.0
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "auto", *SMALL, "--epochs", "2", "--resume", "--optimizer", "nt-asgd"])
+    assert r.exit_code == 2 and "resume it with the same optimizer" in r.stderr
+
+
+def test_transformer_trains_evaluates_and_generates_with_its_cache(corpus: Path, runner: CliRunner, wordseq_home: Path) -> None:
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "trf", "--cell", "transformer", "--layers", "1", "--emb", "16",
+                        "--hidden", "32", "--heads", "2", "--bptt", "8", "--batch-size", "4", "--epochs", "2",
+                        "--precision", "bf16"])
+    assert r.exit_code == 0, r.stderr
+    meta = json.loads((wordseq_home / "lm" / "trf" / "meta.json").read_text())
+    assert meta["config"]["model"]["cell"] == "transformer" and meta["config"]["model"]["context"] == 8
+    assert meta["config"]["train"]["precision"] == "bf16"
+    doc = json.loads(invoke(runner, ["lm", "eval", str(corpus), "-m", "trf", "--json"]).stdout)
+    assert 1 < doc["perplexity"] < 30
+    out = invoke(runner, ["generate", "-m", "trf", "--beam", "3", "--prompt", "the", "--max-tokens", "20"])
+    assert out.exit_code == 0 and out.stdout.startswith("the ")
+    greedy = invoke(runner, ["generate", "-m", "trf", "--greedy", "--prompt", "the", "--max-tokens", "20"])
+    beam1 = invoke(runner, ["generate", "-m", "trf", "--beam", "1", "--prompt", "the", "--max-tokens", "20", "--length-penalty", "0"])
+    assert greedy.stdout == beam1.stdout
+
+
+def test_generate_never_repeats_an_ngram_with_either_kind_of_model(trained: Path, corpus: Path, runner: CliRunner) -> None:
+    assert invoke(runner, ["-q", "ngram", "train", str(corpus), "--order", "3", "--smoothing", "witten-bell", "-o", "tri"]).exit_code == 0
+    for model in (str(trained), "ngram/tri"):
+        for search in (["--beam", "5"], ["--greedy"], ["--num", "5", "--seed", "1"]):
+            out = invoke(runner, ["generate", "-m", model, *search, "--max-tokens", "40", "--no-repeat-ngram", "2",
+                                  "--prompt", "the", "--json"])
+            assert out.exit_code == 0, out.stderr
+            for result in json.loads(out.stdout)["results"]:
+                words = ["the", *[t for t in result["tokens"] if t != "</s>"]]
+                pairs = list(zip(words, words[1:]))
+                assert len(pairs) == len(set(pairs)), words
+    bad = invoke(runner, ["generate", "-m", str(trained), "--repetition-penalty", "0.5"])
+    assert bad.exit_code == 2 and "--repetition-penalty" in bad.stderr

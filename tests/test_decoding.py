@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.toy_lm import small_lm
 from wordseq import decoding
 from wordseq.errors import WordseqError
 from wordseq.lm_interface import LanguageModel
@@ -17,8 +18,6 @@ from wordseq.neural.lm import NeuralLM
 from wordseq.neural.model import RNNModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
-
-from tests.toy_lm import small_lm
 
 VOCAB = Vocabulary(["<pad>", "<unk>", "<s>", "</s>", "a", "b", "c"], [0, 0, 1, 1, 3, 2, 1])
 ALLOWED = [3, 4, 5, 6]  # </s> and the words; <unk> is banned below
@@ -153,12 +152,12 @@ def test_beam_search_argument_errors(kwargs: dict) -> None:
 def test_neural_state_select_repeats_rows_and_advance_is_batched() -> None:
     model = tiny_neural(1)
     state = model.select(model.start([4, 5]), np.array([0, 0, 0]))
-    lp = model.next_logprobs(state)
+    lp = np.asarray(model.next_logprobs(state))
     assert lp.shape == (3, len(VOCAB)) and np.allclose(lp[0], lp[2])
     assert np.isneginf(lp[:, [VOCAB.pad_id, VOCAB.bos_id]]).all()
-    nxt = model.next_logprobs(model.advance(state, np.array([4, 5, 6])))
+    nxt = np.asarray(model.next_logprobs(model.advance(state, np.array([4, 5, 6]))))
     # row i of the batched step equals a single-row step by the same token
-    single = model.next_logprobs(model.advance(model.start([4, 5]), np.array([5])))
+    single = np.asarray(model.next_logprobs(model.advance(model.start([4, 5]), np.array([5]))))
     assert np.allclose(nxt[1], single[0], atol=1e-6)
     assert np.allclose(np.exp(nxt).sum(axis=1), 1.0, atol=1e-5)
 
@@ -197,3 +196,126 @@ def test_banned_token_is_never_produced() -> None:
     assert a not in decoding.greedy(lm, [], ban=[a]).token_ids
     for h in decoding.sample(lm, [], num=20, seed=0, ban=[a]):
         assert a not in h.token_ids
+
+
+# -- against repetition: --no-repeat-ngram and --repetition-penalty ----------------------
+
+
+def looping_table() -> np.ndarray:
+    """a → b → c → a ... is by far the most likely path: every search loops without help."""
+    table = np.full((len(VOCAB), len(VOCAB)), np.log(0.02))
+    table[:, [VOCAB.pad_id, VOCAB.bos_id, VOCAB.unk_id]] = -np.inf
+    for prev, nxt in ((4, 5), (5, 6), (6, 4)):
+        table[prev, nxt] = np.log(0.9)
+    return table - np.logaddexp.reduce(table, axis=1, keepdims=True)
+
+
+class AsNumpy:
+    """A neural model seen through numpy arrays (the n-gram models' back end)."""
+
+    def __init__(self, lm: NeuralLM) -> None:
+        self.lm, self.vocab, self.preprocess = lm, lm.vocab, lm.preprocess
+
+    def start(self, prompt_ids):  # type: ignore[no-untyped-def]
+        return self.lm.start(prompt_ids)
+
+    def next_logprobs(self, state):  # type: ignore[no-untyped-def]
+        return self.lm.next_logprobs(state).numpy().astype(np.float64)
+
+    def advance(self, state, token_ids):  # type: ignore[no-untyped-def]
+        return self.lm.advance(state, np.asarray(token_ids))
+
+    def select(self, state, rows):  # type: ignore[no-untyped-def]
+        return self.lm.select(state, rows)
+
+
+def ngrams(tokens: list[int], n: int) -> list[tuple[int, ...]]:
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def searches(model, prompt: list[int], **kw):  # type: ignore[no-untyped-def]
+    yield "greedy", [decoding.greedy(model, prompt, max_tokens=12, **kw)]
+    yield "beam", decoding.beam_search(model, prompt, beam=4, num=4, max_tokens=12, length_penalty=0, **kw)
+    yield "sample", decoding.sample(model, prompt, num=6, max_tokens=12, seed=1, **kw)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_no_repeat_ngram_forbids_any_repeated_ngram_in_every_search(n: int) -> None:
+    model = BigramTable(looping_table())
+    prompt = [4, 5]
+    looped = decoding.greedy(model, prompt, max_tokens=12)
+    assert len(set(ngrams(prompt + looped.token_ids, n))) < len(ngrams(prompt + looped.token_ids, n))  # it loops
+    for name, hyps in searches(model, prompt, no_repeat_ngram=n):
+        for h in hyps:
+            body = [t for t in prompt + h.token_ids if t != VOCAB.eos_id]
+            grams = ngrams(body, n)
+            assert len(grams) == len(set(grams)), (name, body)
+            # reported log-probabilities are the model's own, not the adjusted ones
+            lps = [float(model.next_logprobs(np.array([p]))[0, t]) for p, t in zip([5, *h.token_ids], h.token_ids)]
+            assert h.logprobs == pytest.approx(lps)
+
+
+def test_repetition_penalty_raises_a_seen_tokens_probability_to_the_power_p() -> None:
+    table = np.full((len(VOCAB), len(VOCAB)), -np.inf)
+    table[4, [4, 5, 6]] = np.log([0.5, 0.3, 0.2])  # after the prompt 'a': 'a' again is the favourite
+    model = BigramTable(table)
+    assert decoding.greedy(model, [4], max_tokens=1).token_ids == [4]
+    assert decoding.greedy(model, [4], max_tokens=1, repetition_penalty=2.0).token_ids == [5]  # 0.25 < 0.3
+    hyps = decoding.sample(model, [4], num=6000, max_tokens=1, seed=0, repetition_penalty=2.0)
+    counts = np.bincount([h.token_ids[0] for h in hyps], minlength=7)[4:] / 6000
+    assert counts == pytest.approx(np.array([0.25, 0.3, 0.2]) / 0.75, abs=0.03)
+    (best,) = decoding.beam_search(model, [4], beam=3, max_tokens=1, repetition_penalty=2.0, length_penalty=0)
+    assert best.token_ids == [5] and best.logprob == pytest.approx(np.log(0.3))
+
+
+@pytest.mark.parametrize("kw", [{"no_repeat_ngram": 2}, {"repetition_penalty": 1.5}, {"no_repeat_ngram": 3, "repetition_penalty": 1.3}])
+def test_repetition_settings_act_the_same_on_torch_tensors_and_numpy_arrays(kw: dict) -> None:
+    lm = tiny_neural(2)
+    for (name, on_device), (_, on_host) in zip(searches(lm, [4, 5], **kw), searches(AsNumpy(lm), [4, 5], **kw)):
+        if name == "sample":
+            continue  # the two back ends draw from different random generators
+        assert [h.token_ids for h in on_device] == [h.token_ids for h in on_host], name
+        assert [h.score for h in on_device] == pytest.approx([h.score for h in on_host], abs=1e-4)
+
+
+def test_repetition_settings_are_checked() -> None:
+    model = BigramTable(looping_table())
+    with pytest.raises(WordseqError, match="--no-repeat-ngram"):
+        decoding.greedy(model, [4], no_repeat_ngram=-1)
+    with pytest.raises(WordseqError, match="--repetition-penalty"):
+        decoding.beam_search(model, [4], repetition_penalty=0.5)
+    with pytest.raises(WordseqError, match="--repetition-penalty"):
+        decoding.sample(model, [4], repetition_penalty=float("nan"))
+
+
+def test_a_row_with_every_token_forbidden_ends_instead_of_producing_a_banned_token() -> None:
+    model = BigramTable(looping_table())
+    ban = [VOCAB.unk_id, VOCAB.eos_id]
+    for hyps in ([decoding.greedy(model, [4], max_tokens=10, ban=ban, no_repeat_ngram=1)],
+                 decoding.sample(model, [4], num=5, max_tokens=10, seed=0, ban=ban, no_repeat_ngram=1)):
+        for h in hyps:
+            words = h.token_ids[:-1]
+            assert sorted(words) == [5, 6] and h.token_ids[-1] == VOCAB.eos_id  # b, c, then nothing is left
+
+
+def test_on_a_gpu_the_searches_look_for_the_end_only_every_few_steps_and_give_the_same_results(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """As on CUDA (where each look is a host sync): finished rows keep going on the device
+    until the next look, and their tokens after </s> are dropped."""
+    lm = tiny_neural(3)
+    expected = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))
+    looks = []
+    make_ops = decoding._ops
+
+    def gpu_like(lp):  # type: ignore[no-untyped-def]
+        ops = make_ops(lp)
+        ops.sync_every = decoding.SYNC_EVERY
+        any_false = ops.any_false
+        ops.any_false = lambda done: looks.append(1) or any_false(done)  # type: ignore[method-assign]
+        return ops
+
+    monkeypatch.setattr(decoding, "_ops", gpu_like)
+    got = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))
+    for want, have in zip(expected, got):
+        assert [h.token_ids for h in have] == [h.token_ids for h in want]
+        assert [h.finished for h in have] == [h.finished for h in want]
+    assert 0 < len(looks) <= 2 * (20 // decoding.SYNC_EVERY)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wordseq.errors import InputError, OptionError, ModelError
+from wordseq.errors import ModelError, OptionError
 from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig
 from wordseq.neural.data import build_training_data
@@ -28,26 +28,65 @@ def tiny_data(repeats: int = 30):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_forward_shapes_and_never_predicted_tokens(cell: str) -> None:
-    model = RNNModel(LMConfig(vocab_size=10, cell=cell, layers=2, emb=8, hidden=6))
-    idx = torch.randint(3, 10, (5, 3))
-    _, _, loss = model(idx, model.init_hidden(3), idx)
-    assert loss is not None and math.isfinite(loss.item())
-    logits, hidden, _ = model(idx, model.init_hidden(3))
-    assert logits.shape == (5, 3, 10)
-    assert torch.isinf(logits[..., Vocabulary.pad_id]).all() and torch.isinf(logits[..., Vocabulary.bos_id]).all()
-    h = hidden[0] if isinstance(hidden, tuple) else hidden
-    assert h.shape == (2, 3, 6)
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+def test_forward_shapes_and_never_predicted_tokens(cell: str, softmax: str) -> None:
+    V = 3100 if softmax == "adaptive" else 10
+    model = RNNModel(LMConfig(vocab_size=V, cell=cell, layers=2, emb=8, hidden=6, softmax=softmax))
+    idx = torch.randint(3, V, (5, 3))
+    loss, _ = model(idx, model.init_hidden(3), idx)
+    assert math.isfinite(loss.item())
+    model.eval()
+    logprobs, hidden = model.next_logprobs(idx, model.init_hidden(3))
+    assert logprobs.shape == (3, V)
+    assert torch.isinf(logprobs[:, Vocabulary.pad_id]).all() and torch.isinf(logprobs[:, Vocabulary.bos_id]).all()
+    assert torch.allclose(logprobs.exp().sum(-1), torch.ones(3), atol=1e-5)
+    assert [layer[0].shape for layer in hidden] == [(1, 3, 6), (1, 3, 6)]
+    # score() gives exactly the log-probabilities of the targets under that distribution
+    scores, _ = model.score(idx, model.init_hidden(3), idx)
+    full = model.decoder.log_probs(model.features(idx, model.init_hidden(3))[0])
+    assert torch.allclose(scores, full.gather(-1, idx.unsqueeze(-1)).squeeze(-1), atol=1e-5)
 
 
-def test_tie_with_unequal_sizes_is_a_clear_error() -> None:
+def test_adaptive_softmax_training_loss_equals_its_exact_distribution() -> None:
+    torch.manual_seed(0)
+    model = RNNModel(LMConfig(vocab_size=3200, layers=1, emb=8, hidden=8, softmax="adaptive", dropout=0.0))
+    assert model.config.cutoffs == (2000,)
+    idx = torch.randint(3, 3200, (6, 2))
+    loss, _ = model(idx, model.init_hidden(2), idx)
+    out, _ = model.features(idx, model.init_hidden(2))
+    # training leaves <pad> and <s> in the softmax: compare with the unmasked head
+    exact = -model.decoder.target_logprobs(out, idx, mask=False).mean()
+    assert loss.item() == pytest.approx(exact.item(), rel=1e-6)
+
+
+def test_tie_with_unequal_sizes_is_a_clear_error_for_one_layer() -> None:
     with pytest.raises(OptionError, match="--emb .*must equal --hidden"):
-        LMConfig(vocab_size=10, emb=8, hidden=6, tie=True)
+        LMConfig(vocab_size=10, layers=1, emb=8, hidden=6, tie=True)
 
 
-def test_tied_model_shares_one_weight_matrix() -> None:
-    model = RNNModel(LMConfig(vocab_size=10, emb=8, hidden=8, tie=True))
+def test_tied_model_shares_one_weight_matrix_and_its_last_layer_has_emb_units() -> None:
+    model = RNNModel(LMConfig(vocab_size=10, emb=8, hidden=12, tie=True))
     assert model.decoder.weight is model.encoder.weight
+    assert [(r.input_size, r.hidden_size) for r in model.rnns] == [(8, 12), (12, 8)]
+
+
+def test_weights_of_checkpoint_format_1_load_into_todays_model(tmp_path: Path) -> None:
+    """Format 1 kept one multi-layer nn.LSTM under 'rnn'; today each layer is 'rnns.K'."""
+    torch.manual_seed(0)
+    config = LMConfig(vocab_size=12, layers=2, emb=6, hidden=6, dropout=0.0)
+    old = torch.nn.LSTM(6, 6, 2)
+    model = RNNModel(config)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("rnns.")}
+    state.update({f"rnn.{k}": v for k, v in old.state_dict().items()})
+    data = {"format": "wordseq-lm-checkpoint", "version": 1, "config": config.to_dict(),
+            "vocab": {"words": ["<pad>", "<unk>", "<s>", "</s>", *"abcdefgh"], "counts": [0] * 12}, "model": state}
+    torch.save(data, tmp_path / "old.pt")
+    loaded = load_checkpoint(tmp_path / "old.pt")
+    model.load_state_dict(loaded.model_state)
+    x = torch.randn(4, 2, 6)
+    expected, _ = old(x)
+    got = model.rnns[1](model.rnns[0](x)[0])[0]
+    assert torch.allclose(got, expected, atol=1e-6)
 
 
 def test_overfits_a_tiny_corpus_to_near_zero_loss() -> None:
@@ -87,6 +126,7 @@ def test_lr_is_divided_by_4_on_plateau_and_patience_stops_training() -> None:
     assert trainer.run()
     assert trainer.stopped_early and len(trainer.history) == 2
     assert [h["lr"] for h in trainer.history] == [1000.0, 250.0]
+    assert [h["end_of_epoch"] for h in trainer.history] == [True, True]
     assert trainer.lr == pytest.approx(62.5)
 
 
@@ -154,3 +194,32 @@ def test_loading_refuses_files_that_are_not_wordseq_checkpoints(tmp_path: Path) 
     raw_pickle.write_bytes(pickle.dumps(Path("x")))
     with pytest.raises(ModelError, match="not a wordseq language-model checkpoint"):
         load_checkpoint(raw_pickle)
+
+
+def test_with_anneal_after_2_one_bad_check_keeps_the_rate_and_two_in_a_row_cut_it() -> None:
+    torch.manual_seed(0)
+    data = tiny_data(10)
+    model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
+    trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=10, lr=1.0, anneal_after=2, patience=4, bptt=5, batch_size=2), CPU)
+    trainer.best_valid_loss = -1.0  # nothing can beat it: every check is a bad one
+    lrs = []
+    for _ in range(4):
+        trainer.check(end_of_epoch=False)
+        lrs.append(trainer.lr)
+    assert lrs == [1.0, 0.25, 0.25, 0.0625]
+    assert trainer.stopped_early  # patience 4: the fourth bad check ends the run
+
+
+def test_final_anneal_cuts_the_rate_at_every_check_of_the_last_epoch_only() -> None:
+    torch.manual_seed(0)
+    data = tiny_data(10)
+    model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
+    config = TrainConfig(epochs=2, lr=1.0, final_anneal=True, valid_every=2, patience=None, bptt=5, batch_size=2)
+    trainer = Trainer(model, data.train, data.valid, config, CPU)
+    trainer.best_valid_loss = -1.0  # no check improves: only the last epoch's rule can move the rate...
+    trainer.config = TrainConfig(**{**config.to_dict(), "anneal_after": 1000})  # ...not the plateau rule
+    assert trainer.run()
+    first = [h["lr"] for h in trainer.history if h["epoch"] == 1]
+    last = [h["lr"] for h in trainer.history if h["epoch"] == 2]
+    assert set(first) == {1.0} and len(last) >= 2
+    assert last == [1.0 / 4**i for i in range(len(last))]  # the rate in force at each check of epoch 2

@@ -34,6 +34,8 @@ class GenerateConfig:
     length_penalty: float = 1.0
     seed: int | None = None
     allow_unk: bool = False
+    no_repeat_ngram: int = 0  # forbid repeating any N-gram of the history (0: off)
+    repetition_penalty: float = 1.0  # log-probs of tokens already in the history × P (1: off)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -49,6 +51,12 @@ class GenerateConfig:
         at_least("--length-penalty", self.length_penalty, 0.0)
         if self.seed is not None:
             count("--seed", self.seed, 0, 2**32 - 1)
+        count("--no-repeat-ngram", self.no_repeat_ngram, 0, 100)
+        at_least("--repetition-penalty", self.repetition_penalty, 1.0)
+
+    @property
+    def repetition(self) -> dict[str, Any]:
+        return {"no_repeat_ngram": self.no_repeat_ngram, "repetition_penalty": self.repetition_penalty}
 
     def check_memory(self, vocab_size: int) -> None:
         rows = self.beam if self.mode == "beam" else self.num if self.mode == "sample" else 1
@@ -110,12 +118,12 @@ def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None 
     ban = [] if cfg.allow_unk else [vocab.unk_id]
     if cfg.mode == "beam":
         hyps = decoding.beam_search(lm, prompt_ids, beam=cfg.beam, max_tokens=cfg.max_tokens,
-                                    length_penalty=cfg.length_penalty, num=cfg.num, ban=ban)
+                                    length_penalty=cfg.length_penalty, num=cfg.num, ban=ban, **cfg.repetition)
     elif cfg.mode == "greedy":
-        hyps = [decoding.greedy(lm, prompt_ids, max_tokens=cfg.max_tokens, ban=ban)]
+        hyps = [decoding.greedy(lm, prompt_ids, max_tokens=cfg.max_tokens, ban=ban, **cfg.repetition)]
     else:
         hyps = decoding.sample(lm, prompt_ids, num=cfg.num, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
-                               top_k=cfg.top_k, top_p=cfg.top_p, seed=cfg.seed, ban=ban)
+                               top_k=cfg.top_k, top_p=cfg.top_p, seed=cfg.seed, ban=ban, **cfg.repetition)
     if not hyps:
         raise WordseqError("the model produced nothing (every token was banned or impossible)")
     out = []

@@ -28,12 +28,14 @@ class LanguageModel(Protocol):
     def next_logprobs(self, state: Any) -> np.ndarray:
         """(B, len(vocab)) natural-log probabilities of the next token for each row.
 
-        Tokens the model never predicts (``<pad>``, ``<s>``) have ``-inf``.
+        A numpy array, or a torch tensor on the model's device (neural models: decoding
+        then runs there). Tokens the model never predicts (``<pad>``, ``<s>``) have ``-inf``.
         """
         ...
 
     def advance(self, state: Any, token_ids: np.ndarray) -> Any:
-        """New state with row i extended by ``token_ids[i]`` (shape (B,))."""
+        """New state with row i extended by ``token_ids[i]`` (shape (B,)): a numpy array,
+        or a tensor on its device for a model whose ``next_logprobs`` gives tensors."""
         ...
 
     def select(self, state: Any, rows: np.ndarray) -> Any:

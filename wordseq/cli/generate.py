@@ -23,6 +23,8 @@ from wordseq.cli.startup import import_nltk_quickly
 @click.option("--num", type=click.IntRange(min=1), default=1, show_default=True, help="How many results (samples, or the n best beams).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Make sampling reproducible.")
 @click.option("--allow-unk", is_flag=True, help="Let <unk> be generated (banned by default).")
+@click.option("--no-repeat-ngram", type=click.IntRange(0, 100), default=0, show_default=True, help="Never repeat an N-gram of the prompt and output (0: off).")
+@click.option("--repetition-penalty", type=click.FloatRange(min=1.0), default=1.0, show_default=True, help="Tokens already seen get probability p**P (1: off).")
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document with tokens and log-probabilities.")
 def generate(model_name: str | None, prompt: str, greedy: bool, beam: int | None, sample: bool, device: str,
@@ -33,8 +35,10 @@ def generate(model_name: str | None, prompt: str, greedy: bool, beam: int | None
     wordseq generate --prompt "the government" --num 3 --seed 1
     wordseq generate --beam 5 --num 3 --prompt "the"
     wordseq generate -m ngram/news5 --greedy
+    wordseq generate --beam 5 --no-repeat-ngram 3 --repetition-penalty 1.2
     """
-    from wordseq.generation import GenerateConfig, generate as run
+    from wordseq.generation import GenerateConfig
+    from wordseq.generation import generate as run
     from wordseq.store import load
 
     chosen = [name for name, on in (("--greedy", greedy), ("--beam", beam is not None), ("--sample", sample)) if on]

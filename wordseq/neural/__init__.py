@@ -1,4 +1,5 @@
-"""Neural language models: RNN / LSTM / GRU trained with truncated BPTT (torch).
+"""Neural language models: LSTM / GRU / RNN and a causal Transformer, trained with
+truncated BPTT (torch), on one device or many (DistributedDataParallel under torchrun).
 
 ``load_neural_lm(path)`` gives a model that implements ``wordseq.lm_interface.LanguageModel``.
 torch is imported only when one of these names is used, so option lists (``config``)

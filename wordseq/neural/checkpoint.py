@@ -17,10 +17,12 @@ import torch
 
 from wordseq.errors import ModelError
 from wordseq.neural.config import LMConfig
+from wordseq.neural.model import upgrade_state_dict
 from wordseq.vocab import Vocabulary
 
 MAGIC = "wordseq-lm-checkpoint"
-VERSION = 1
+VERSION = 2  # 2: one recurrent module per layer (rnns.K), regularisers, transformer
+READABLE = (1, 2)
 MODEL_FILE = "model.pt"
 RESUME_FILE = "resume.pt"
 VOCAB_FILE = "vocab.tsv"
@@ -60,12 +62,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         raise ModelError(f"{path} is not a wordseq language-model checkpoint ({first[:160]})") from None
     if not isinstance(data, dict) or data.get("format") != MAGIC:
         raise ModelError(f"{path} is a torch file but not a wordseq language-model checkpoint")
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE:
         raise ModelError(f"{path}: checkpoint format version {data.get('version')} is not supported (expected {VERSION})")
     try:
         config = LMConfig.from_dict(data["config"])
         vocab = Vocabulary(data["vocab"]["words"], data["vocab"]["counts"])
-        model_state = data["model"]
+        model_state = data["model"] if data["version"] == VERSION else upgrade_state_dict(data["model"])
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{path} is a damaged wordseq checkpoint (missing {exc})") from None
     if len(vocab) != config.vocab_size:

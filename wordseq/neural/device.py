@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 
 from wordseq.errors import InputError
-
 from wordseq.neural.config import DEVICES
 
 

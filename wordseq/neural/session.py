@@ -1,11 +1,16 @@
 """A training session for a neural LM: everything ``wordseq lm train`` and
 ``wordseq.train_lm`` do around the training loop.
 
-Read the corpus once and build the vocabulary from the training part; resume from a saved
-checkpoint; start embeddings from an embeddings model; hold the model name from the start
-(a second run to it fails at once, an unwritable or full disk is found before the first
-epoch); save each epoch's checkpoint beside the model, never in its place; on success put
-the model in place in one step, scored on the test text; on Ctrl-C keep what was done.
+Read the corpus once and build the vocabulary from the training part; fill every option
+the user did not give from the settings for the corpus's size (``defaults.recommend``),
+or on ``--resume`` from the saved run; resume from a saved checkpoint; start embeddings
+from an embeddings model; hold the model name from the start (a second run to it fails
+at once, an unwritable or full disk is found before the first epoch); save a checkpoint
+beside the model (never in its place) at the end of each epoch and every ten minutes; on success put the model
+in place in one step, scored on the test text; on Ctrl-C keep what was done.
+
+Under torchrun every rank runs this session on its share of the batch; only rank 0 holds
+the name, logs and writes.
 """
 
 from __future__ import annotations
@@ -20,22 +25,27 @@ from typing import Any
 
 import torch
 
-from wordseq.errors import InputError, ModelError
+from wordseq.errors import InputError, ModelError, OptionError
 from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig
 from wordseq.neural.data import TrainingData, build_training_data, encode_text
+from wordseq.neural.defaults import Recommendation, checks_every, recommend
 from wordseq.neural.device import resolve_device
+from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.lm import NeuralLM
-from wordseq.neural.model import RNNModel
-from wordseq.neural.train import EpochRecord, TrainConfig, Trainer
+from wordseq.neural.model import build_model
+from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
 from wordseq.progress import SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
+from wordseq.store.names import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
-from wordseq.vocab import SPECIALS
 
 KIND = "lm"
+# A checkpoint is saved at the end of every epoch, and at a mid-epoch validation check
+# when the last one is older than this: a killed run loses at most this much of an epoch.
+CHECKPOINT_SECONDS = 600
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -50,18 +60,47 @@ class Interrupted(KeyboardInterrupt):
 
 
 @dataclass
+class _PreviousRun:
+    """The run a --resume continues: where it was saved, its meta.json and checkpoint."""
+
+    source: Path
+    meta: dict[str, Any]
+    checkpoint: Checkpoint
+
+
+@dataclass
 class DataOptions:
     min_count: int = 1
     max_size: int | None = None
 
 
+def _option(field: str) -> str:
+    return "--" + field.replace("_", "-")
+
+
 def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The options the caller gave (None means "not given": chosen by corpus size)."""
     unknown = set(options) - MODEL_FIELDS - TRAIN_FIELDS
     if unknown:
         raise TypeError(f"unknown option(s) for train_lm: {', '.join(sorted(unknown))}")
     model = {k: v for k, v in options.items() if k in MODEL_FIELDS and v is not None}
-    train = {k: v for k, v in options.items() if k in TRAIN_FIELDS}
+    train = {k: v for k, v in options.items() if k in TRAIN_FIELDS and v is not None}
+    if train.get("patience") == 0:
+        train["patience"] = None  # 0: never stop early
     return model, train
+
+
+def _check_given(model_options: dict[str, Any], train_options: dict[str, Any], init_embeddings: str | None) -> None:
+    """Fail before reading the corpus on a bad value the caller gave; settings that are
+    chosen by corpus size are checked once they are known."""
+    TrainConfig(**train_options)
+    given = {_option(k) for k in model_options}
+    placeholder_emb = model_options.get("hidden", 200) if init_embeddings else 200
+    try:
+        LMConfig(vocab_size=1_000_000, **{"emb": placeholder_emb, **model_options})
+    except OptionError as exc:
+        if exc.option in given:
+            raise
 
 
 def _resume_source(target: Path) -> Path:
@@ -88,7 +127,12 @@ def train_lm(
     reporter: Reporter = SILENT,
     **options: Any,
 ) -> NeuralLM:
-    """Train an RNN / LSTM / GRU language model and (with ``output``) save it.
+    """Train a neural language model (LSTM, GRU, RNN or Transformer) and (with ``output``) save it.
+
+    Every option left out (or None) takes the value chosen for the corpus's size
+    (``wordseq.neural.defaults.recommend``), or with ``resume`` the saved run's value.
+    Under ``torchrun`` the processes train one model together (DistributedDataParallel);
+    only rank 0 saves it.
 
     Parameters
     ----------
@@ -102,9 +146,12 @@ def train_lm(
     resume
         Continue the run saved at ``output`` (its unfinished checkpoint, else the model).
     **options
-        ``cell``, ``layers``, ``emb``, ``hidden``, ``dropout``, ``tie`` (the network) and
-        ``epochs``, ``optimizer``, ``lr``, ``clip``, ``bptt``, ``batch_size``,
-        ``patience``, ``seed`` (the training), named as the command's options.
+        The network: ``cell``, ``layers``, ``emb``, ``hidden``, ``heads``, ``tie``,
+        ``softmax``, ``dropout``, ``dropout_input``, ``dropout_between``,
+        ``dropout_embedding``, ``weight_drop``; the training: ``epochs``, ``optimizer``
+        (sgd, adam, nt-asgd), ``lr``, ``clip``, ``bptt``, ``batch_size``, ``patience``,
+        ``valid_every``, ``nonmono``, ``weight_decay``, ``precision``, ``seed``; named as
+        the command's options.
 
     Returns
     -------
@@ -113,67 +160,100 @@ def train_lm(
 
     Examples
     --------
-    >>> lm = train_lm("corpus.txt", "news", epochs=6, hidden=256, emb=256, tie=True)  # doctest: +SKIP
-    >>> lm.generate("the government", beam=5)  # doctest: +SKIP
+    >>> lm = train_lm("corpus.txt", "news", test="heldout.txt")  # doctest: +SKIP
+    >>> lm = train_lm("corpus.txt", "news", cell="gru", emb=256, hidden=256, epochs=6)  # doctest: +SKIP
     """
     model_options, train_options = _split_options(options)
-    if train_options.get("patience") == 0:
-        train_options["patience"] = None
-    train_cfg = TrainConfig(**train_options)
-    # checked now (with a placeholder vocabulary size) so a bad option fails before reading;
-    # the embedding size of --init-embeddings is known only once its vectors are read
-    placeholder_emb = model_options.get("hidden", 200) if init_embeddings else 200
-    LMConfig(vocab_size=len(SPECIALS) + 1, **{"emb": placeholder_emb, **model_options})
+    _check_given(model_options, train_options, init_embeddings)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
-    reader = open_corpus(corpus, encoding_errors)
-    with writing(output, KIND) as writer:
-        session = _Session(writer, reader, train_cfg, reporter, resolve_device(device))
-        session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors, DataOptions(min_count, max_size),
-                        model_options, init_embeddings, resume)
-        return session.run()
+    dev = resolve_device(device)
+    dist = Distributed.from_env(dev)
+    try:
+        dev = dist.device(dev)
+        if not dist.is_main:
+            reporter = SILENT
+        reader = open_corpus(corpus, encoding_errors)
+        if dist.enabled and isinstance(reader, CorpusReader) and "-" in reader.paths:
+            raise InputError("under torchrun every process reads the corpus itself: give it as files, not stdin")
+        with writing(output if dist.is_main else None, KIND) as writer:
+            dist.barrier()  # rank 0 holds the name (and tidied it) before the others read it
+            target = writer.target if writer is not None else model_dir(str(output), KIND) if output is not None else None
+            session = _Session(writer, target, reader, reporter, dev, dist)
+            session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors,
+                            DataOptions(min_count, max_size), model_options, train_options, init_embeddings, resume)
+            lm = session.run()
+            dist.barrier()  # the others wait while rank 0 writes: none ends the group under it
+            return lm
+    finally:
+        dist.close()
 
 
 class _Session:
-    def __init__(self, writer: ModelWriter | None, reader: CorpusReader | TextLines, train_cfg: TrainConfig,
-                 reporter: Reporter, device: torch.device) -> None:
+    def __init__(self, writer: ModelWriter | None, target: Path | None, reader: CorpusReader | TextLines,
+                 reporter: Reporter, device: torch.device, dist: Distributed) -> None:
         self.writer = writer
+        self.target = target
         self.reader = reader
-        self.train_cfg = train_cfg
         self.reporter = reporter
         self.device = device
+        self.dist = dist
         self.init_info: dict[str, Any] | None = None
+        self.defaults: dict[str, Any] = {}
         self.valid_name = ""
         self.test_name: str | None = None
         self.test_stream: Any = None
+        self.saved_at = time.monotonic()
 
     # -- before training ---------------------------------------------------------------
 
     def prepare(self, valid: str | Path | None, test: str | Path | None, preprocess: PreprocessConfig,
                 encoding_errors: str, data_options: DataOptions, model_options: dict[str, Any],
-                init_embeddings: str | None, resume: bool) -> None:
-        previous = None
-        if resume:
-            assert self.writer is not None
-            source = _resume_source(self.writer.target)
-            old_meta = read_meta(source)
-            verify_payload(source, old_meta)
-            previous = load_checkpoint(source / RESUME_FILE)
-            preprocess = PreprocessConfig.from_dict(old_meta["preprocessing"])
-            self.init_info = old_meta["config"].get("init_embeddings")
-            self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
+                train_options: dict[str, Any], init_embeddings: str | None, resume: bool) -> None:
+        previous = self._previous_run() if resume else None
+        if previous is not None:
+            preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
+            self.init_info = previous.meta["config"].get("init_embeddings")
         self.preprocess = preprocess
+        self._read(valid, test, encoding_errors, data_options, previous)
+        cell = previous.checkpoint.config.cell if previous else model_options.get("cell", "lstm")
+        advice = recommend(self.data.train.predicted, len(self.data.vocab), cell)
+        self.train_cfg = self._train_config(advice, train_options, previous.meta["config"].get("train", {}) if previous else None)
         torch.manual_seed(self.train_cfg.seed)
-        pre = Preprocessor(preprocess)
+        self.config = previous.checkpoint.config if previous else self._model_config(advice, model_options, init_embeddings)
+        self._build(init_embeddings if previous is None else None)
+        if previous is not None:
+            self._restore(previous, keep_lr="lr" not in train_options)
+        if self.dist.rank:
+            # every rank starts from rank 0's weights (DDP copies them); dropout differs per rank
+            torch.manual_seed(self.train_cfg.seed + 1_000_003 * self.dist.rank + len(self.trainer.history))
+        if self.writer is not None:
+            params = sum(p.numel() for p in self.model.parameters())
+            optimizer_copies = 2 if self.train_cfg.optimizer == "adam" else 0
+            # model.pt (best), resume.pt (current + best + optimizer), a partial copy of both
+            self.writer.ensure_space(params * 4 * 2 * (3 + optimizer_copies))
+        self._log_start()
+
+    def _previous_run(self) -> _PreviousRun:
+        assert self.target is not None
+        source = _resume_source(self.target)
+        meta = read_meta(source)
+        verify_payload(source, meta)
+        previous = _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
+        self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
+        return previous
+
+    def _read(self, valid: str | Path | None, test: str | Path | None, encoding_errors: str,
+              data_options: DataOptions, previous: _PreviousRun | None) -> None:
+        pre = Preprocessor(self.preprocess)
         valid_reader = CorpusReader([str(valid)], encoding_errors) if valid is not None else None
         self.valid_name = str(valid) if valid is not None else "held-out tail of the corpus (last 10% of sequences)"
         with self.reporter.task("reading", unit="lines"):
             self.data = build_training_data(self.reader, pre, valid_reader, min_count=data_options.min_count,
                                             max_size=data_options.max_size,
-                                            vocab=previous.vocab if previous else None)
+                                            vocab=previous.checkpoint.vocab if previous else None)
         self.data_options = data_options
-        vocab = self.data.vocab
-        if vocab.num_words == 0:
+        if self.data.vocab.num_words == 0:
             raise InputError(f"{self.reader.label}: no word occurs --min-count {data_options.min_count} times or "
                              "more; lower --min-count")
         if self.data.valid.predicted == 0:
@@ -181,52 +261,74 @@ class _Session:
         if test is not None:
             # read before training, so a bad test file fails at once rather than after hours
             self.test_name = str(test)
-            self.test_stream = encode_text(CorpusReader([str(test)], encoding_errors), pre, vocab)
+            self.test_stream = encode_text(CorpusReader([str(test)], encoding_errors), pre, self.data.vocab)
             if self.test_stream.predicted == self.test_stream.sequences:
                 raise InputError(f"{test}: the test text has no tokens")
-        if previous is not None:
-            self.config = previous.config
-        else:
-            from_vectors = None
-            if init_embeddings and "emb" not in model_options:
-                from wordseq.neural.pretrained import pretrained_vectors
 
-                from_vectors = pretrained_vectors(init_embeddings)[0].dim
-            emb = model_options.get("emb", from_vectors or 200)
-            self.config = LMConfig(vocab_size=len(vocab), **{**model_options, "emb": emb})
-        self.model = RNNModel(self.config).to(self.device)
-        if init_embeddings and previous is None:
+    def _build(self, init_embeddings: str | None) -> None:
+        self.model = build_model(self.config).to(self.device)
+        if init_embeddings:
             from wordseq.neural.pretrained import init_embeddings as copy_vectors
 
-            got = copy_vectors(self.model.encoder.weight, vocab, init_embeddings)
+            got = copy_vectors(self.model.encoder.weight, self.data.vocab, init_embeddings)
             self.init_info = {"model": str(got.path), "found": got.found, "words": got.words}
             self.reporter.log(f"embeddings from {got.path}: {got.found:,} of {got.words:,} words; "
                               f"{got.words - got.found:,} start random")
-        self.trainer = Trainer(self.model, self.data.train, self.data.valid, self.train_cfg, self.device)
-        if previous is not None:
-            self._restore(previous, source)
-            old_sources = [c.get("sha256") for c in old_meta["corpus"]]
-            if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
-                self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
-        if self.writer is not None:
-            params = sum(p.numel() for p in self.model.parameters())
-            optimizer_copies = 2 if self.train_cfg.optimizer == "adam" else 0
-            # model.pt (best), resume.pt (current + best + optimizer), a partial copy of both
-            self.writer.ensure_space(params * 4 * 2 * (3 + optimizer_copies))
+        self.trainer = Trainer(self.model, self.data.train, self.data.valid, self.train_cfg, self.device, self.dist)
+
+    def _train_config(self, advice: Recommendation, given: dict[str, Any], saved: dict[str, Any] | None) -> TrainConfig:
+        base = dict(saved if saved is not None else advice.train)
+        if saved is not None and given.get("optimizer", base.get("optimizer")) != base.get("optimizer"):
+            raise OptionError("--optimizer", f"the run was trained with {base.get('optimizer')}; resume it with the "
+                                             "same optimizer (or train anew without --resume)")
+        if "optimizer" in given and given["optimizer"] != base.get("optimizer") and "lr" not in given:
+            base.pop("lr", None)  # the other optimizer's own default rate
+        if saved is None and "valid_every" not in given:
+            base["valid_every"] = checks_every(self.data.train.predicted, given.get("batch_size", base.get("batch_size", 20)),
+                                               given.get("bptt", base.get("bptt", 35)))
+        self.defaults = {"tier": advice.tier, "train": sorted(k for k in base if k not in given)} if saved is None else {}
+        return TrainConfig.from_dict({**base, **given})
+
+    def _model_config(self, advice: Recommendation, given: dict[str, Any], init_embeddings: str | None) -> LMConfig:
+        chosen = {**advice.model, **given}
+        if init_embeddings and "emb" not in given:
+            from wordseq.neural.pretrained import pretrained_vectors
+
+            chosen["emb"] = pretrained_vectors(init_embeddings)[0].dim
+        if "tie" not in given and chosen.get("layers", 2) == 1 and chosen.get("emb") != chosen.get("hidden"):
+            chosen["tie"] = False  # a one-layer model can be tied only when --emb equals --hidden
+        if chosen.get("cell") == "transformer":
+            if "heads" not in given:
+                chosen["heads"] = math.gcd(int(chosen.get("emb", 200)), int(chosen.get("heads", 2)))
+            chosen["context"] = self.train_cfg.bptt
+        self.defaults["model"] = sorted(k for k in advice.model if k not in given)
+        return LMConfig(vocab_size=len(self.data.vocab), **chosen)
+
+    def _log_start(self) -> None:
+        if self.defaults.get("model") or self.defaults.get("train"):
+            self.reporter.log(f"settings for a {self.defaults['tier']}; options given on the command line take precedence")
+        where = f"{self.device.type}" + (f" × {self.dist.world} processes" if self.dist.enabled else "")
+        cfg = self.train_cfg
         self.reporter.log(
-            f"{self.config.describe()} on {self.device.type}: {vocab.num_words:,} words + 4 specials, "
+            f"{self.config.describe()} on {where}: {self.data.vocab.num_words:,} words + 4 specials, "
             f"{self.data.train.predicted:,} training tokens, validation: {self.valid_name} "
             f"({self.data.valid.predicted:,} tokens)")
+        regs = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in self.config.regularisers().items() if v)
+        self.reporter.log(f"{cfg.optimizer} lr {cfg.learning_rate:g}, batch {cfg.batch_size}, bptt {cfg.bptt}, "
+                          f"up to {cfg.epochs} epochs, {cfg.precision}" + (f"; {regs}" if regs else ""))
 
-    def _restore(self, previous: Checkpoint, source: Path) -> None:
-        where = source / RESUME_FILE
-        if previous.trainer_state is None:
+    def _restore(self, previous: _PreviousRun, keep_lr: bool) -> None:
+        where = previous.source / RESUME_FILE
+        if previous.checkpoint.trainer_state is None:
             raise ModelError(f"{where} holds no trainer state; it cannot be resumed")
         try:
-            self.model.load_state_dict(previous.model_state)
-            self.trainer.load_state_dict(previous.trainer_state, keep_lr=self.train_cfg.lr is None)
+            self.model.load_state_dict(previous.checkpoint.model_state)
+            self.trainer.load_state_dict(previous.checkpoint.trainer_state, keep_lr=keep_lr)
         except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
             raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); train without --resume") from None
+        old_sources = [c.get("sha256") for c in previous.meta["corpus"]]
+        if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
+            self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
 
     # -- training ------------------------------------------------------------------------
 
@@ -236,28 +338,43 @@ class _Session:
             bar.update(completed=trainer.batches_done)
             on_batch = self._batch_logger(bar)
 
-            def on_epoch(rec: EpochRecord) -> None:
-                mark = "  (best)" if rec.best else ""
-                self.reporter.log(
-                    f"| end of epoch {rec.epoch:3d} | time {rec.seconds:6.1f}s | train ppl {rec.train_ppl:9.2f} | "
-                    f"valid ppl {rec.valid_ppl:9.2f} | lr {rec.lr:g} | {rec.tokens_per_s:,.0f} tokens/s{mark}")
-                if self.writer is not None:
-                    self.writer.save_partial(self._meta(complete=False), self._write_payload)
-                if not trainer.finished:
+            def on_check(rec: CheckRecord) -> None:
+                self.reporter.log(_check_line(rec))
+                due = rec.end_of_epoch or time.monotonic() - self.saved_at >= CHECKPOINT_SECONDS
+                if self.dist.from_rank0(due):  # every rank must take part in the save
+                    self._save(partial=True)
+                if not trainer.finished and rec.end_of_epoch:
                     bar.update(completed=0, description=f"epoch {trainer.epoch}")
 
-            done = trainer.run(on_batch=on_batch, on_epoch=on_epoch)
+            done = trainer.run(on_batch=on_batch, on_check=on_check)
         if not done:
-            raise self._interrupted()
+            stop = self._interrupted()
+            self.dist.barrier()  # the others wait while rank 0 saves
+            raise stop
         if trainer.stopped_early:
-            self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} epochs")
+            self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} checks")
         self.model.load_state_dict(trainer.best_model_state())
         test = self._score_test()
         meta = self._meta(complete=True, test=test)
-        path = self.writer.commit(meta, self._write_payload) if self.writer is not None else None
+        path = self._save(partial=False, meta=meta)
         if path is not None:
             self.reporter.log(f"saved {path}")
-        return NeuralLM(self.model, self.data.vocab, self.preprocess, self.device, path=path, meta=meta)
+        return NeuralLM(self.model, self.data.vocab, self.preprocess, self.device, path=path, meta=meta,
+                        precision=self.train_cfg.precision)
+
+    def _save(self, partial: bool, meta: dict[str, Any] | None = None) -> Path | None:
+        """Write the model (or the partial checkpoint beside it) on rank 0; every rank
+        takes part in gathering the trainer's state."""
+        state = self.trainer.state_dict()
+        self.saved_at = time.monotonic()
+        if self.writer is None:
+            return None
+        meta = meta or self._meta(complete=False)
+
+        def write(folder: Path) -> None:
+            self._write_payload(folder, state)
+
+        return self.writer.save_partial(meta, write) if partial else self.writer.commit(meta, write)
 
     def _batch_logger(self, bar: Any) -> Callable[[int, int, float], None]:
         trainer = self.trainer
@@ -281,15 +398,22 @@ class _Session:
     def _interrupted(self) -> Interrupted:
         """Keep the state of a run stopped by Ctrl-C: in the model's place if there was no
         model under the name yet, else beside it (a finished model is never replaced)."""
+        state = self.trainer.state_dict()
+        if not self.dist.is_main:
+            return Interrupted(Path(), "")  # rank 0 says what it saved
         if self.writer is None:
             return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
         target = self.writer.target
         meta = self._meta(complete=False)
+
+        def write(folder: Path) -> None:
+            self._write_payload(folder, state)
+
         if target.exists():
-            where = self.writer.save_partial(meta, self._write_payload)
+            where = self.writer.save_partial(meta, write)
             kept = f"the finished model at {target} is kept; this run's state is in {where.name}"
         else:
-            where = self.writer.commit(meta, self._write_payload)
+            where = self.writer.commit(meta, write)
             kept = f"saved to {where} (marked interrupted)"
         return Interrupted(where, f"interrupted in epoch {self.trainer.epoch}: {kept}; continue with "
                                   f"'wordseq lm train CORPUS -o {target} --resume'")
@@ -297,17 +421,18 @@ class _Session:
     def _score_test(self) -> dict[str, Any] | None:
         if self.test_stream is None:
             return None
-        report = score_stream(self.model, self.test_stream, self.device, bptt=self.train_cfg.bptt).report
+        # in float32 whatever the training precision: the figure users compare
+        report = score_stream(self.model, self.test_stream, self.device, bptt=self.train_cfg.bptt, dist=self.dist).report
         self.reporter.log(f"test {self.test_name}: perplexity {report.perplexity:.2f}, OOV rate {report.oov_rate:.2%}")
         return {"file": self.test_name, **report.to_dict()}
 
     # -- saving --------------------------------------------------------------------------
 
-    def _write_payload(self, folder: Path) -> None:
+    def _write_payload(self, folder: Path, trainer_state: dict[str, Any]) -> None:
         vocab, trainer = self.data.vocab, self.trainer
         save_checkpoint(folder / MODEL_FILE, Checkpoint(self.config, vocab, trainer.best_model_state()))
         current = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
-        save_checkpoint(folder / RESUME_FILE, Checkpoint(self.config, vocab, current, trainer.state_dict()))
+        save_checkpoint(folder / RESUME_FILE, Checkpoint(self.config, vocab, current, trainer_state))
         vocab.save(folder / VOCAB_FILE)
 
     def _meta(self, complete: bool, test: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -321,17 +446,26 @@ class _Session:
             preprocessing=self.preprocess.to_dict(),
             config={"model": self.config.to_dict(), "train": self.train_cfg.to_dict(),
                     "min_count": self.data_options.min_count, "max_size": self.data_options.max_size,
-                    "init_embeddings": self.init_info},
+                    "init_embeddings": self.init_info, "defaults": self.defaults},
             corpus=[s.to_dict() for s in self.reader.sources],
-            training=_figures(trainer, data, self.valid_name, self.device.type, best, test),
+            training=_figures(trainer, data, self.valid_name, self.device.type, best, test, self.dist.world),
         )
 
 
+def _check_line(rec: CheckRecord) -> str:
+    mark = "  (best)" if rec.best else ""
+    avg = ", averaged" if rec.averaged else ""
+    where = f"end of epoch {rec.epoch:3d}" if rec.end_of_epoch else f"epoch {rec.epoch:3d}, {rec.batches:5d} batches"
+    return (f"| {where} | time {rec.seconds:6.1f}s | train ppl {rec.train_ppl:9.2f} | valid ppl {rec.valid_ppl:9.2f}"
+            f"{avg} | lr {rec.lr:g} | {rec.tokens_per_s:,.0f} tokens/s{mark}")
+
+
 def _figures(trainer: Trainer, data: TrainingData, valid_name: str, device: str, best: float | None,
-             test: dict[str, Any] | None) -> dict[str, Any]:
+             test: dict[str, Any] | None, world: int) -> dict[str, Any]:
     return {
         "device": device,
-        "epochs_done": len(trainer.history),
+        "processes": world,
+        "epochs_done": trainer.epochs_done,
         "stopped_early": trainer.stopped_early,
         "best_valid_ppl": best,
         "history": trainer.history,
@@ -340,4 +474,3 @@ def _figures(trainer: Trainer, data: TrainingData, valid_name: str, device: str,
         "vocab": {"size": len(data.vocab), "words": data.vocab.num_words, "coverage": data.vocab.coverage().ratio},
         "test": test,
     }
-

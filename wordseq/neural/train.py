@@ -1,34 +1,53 @@
 """The training loop: truncated BPTT over contiguous batches, as in word_language_model.
 
 A plain loop you can read top to bottom: the hidden state is carried from one window to
-the next and detached, gradients are clipped by norm, and after each epoch the model is
-scored on the validation text; the best weights are kept, and on a plateau the learning
-rate is divided by 4 (and training stops after ``patience`` such epochs). A first Ctrl-C
-asks the loop to stop after the current batch, so the state it leaves is resumable.
+the next and detached, gradients are clipped by norm, and the model is scored on the
+validation text after every ``valid_every`` batches and at the end of each epoch. The
+best weights are kept. When ``anneal_after`` checks in a row bring no improvement the
+learning rate is divided by 4 (one check is the example's rule; with several checks an
+epoch two, so that one noisy check does not cut the rate), so training never goes on at a
+rate that has stopped helping; it stops after ``patience`` checks without improvement.
+With ``final_anneal`` the rate is also divided by 4 at every check of the last epoch: when
+the budget is a few epochs, the run ends on the small steps that give the last gains.
+
+``optimizer="nt-asgd"`` is AWD-LSTM's non-monotonically triggered averaged SGD: plain SGD
+until a check is worse than the best of all but the last ``nonmono`` ones, then the
+weights are averaged from there on (Polyak averaging) and the average is what is scored
+and kept; the learning rate is left alone.
+
+``precision`` runs the forward passes under autocast (with loss scaling for fp16). Under
+torchrun the model is wrapped in DistributedDataParallel and each rank trains its share of
+the batch columns; the loss that is reported and checked is the mean over all ranks. A
+first Ctrl-C asks the loop to stop after the current batch (on every rank), so the state
+it leaves is resumable.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
+from torch import nn
 
 from wordseq.config_checks import at_least, count, within
 from wordseq.errors import OptionError, WordseqError
+from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
+from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
-from wordseq.neural.model import RNNModel, detach_hidden
+from wordseq.neural.model import Network, detach_hidden
+from wordseq.neural.precision import autocast, grad_scaler
 
-OPTIMIZERS = ("sgd", "adam")
-DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3}
+DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
 ANNEAL = 4.0
 
 
@@ -36,23 +55,35 @@ ANNEAL = 4.0
 class TrainConfig:
     epochs: int = 10
     optimizer: str = "sgd"
-    lr: float | None = None  # None: 20 for SGD, 1e-3 for Adam
+    lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
     clip: float = 0.25  # 0: no clipping
     bptt: int = 35
-    batch_size: int = 20
-    patience: int | None = 3  # epochs without improvement before stopping; None: never
+    batch_size: int = 20  # columns in all; under torchrun each rank trains its share
+    patience: int | None = 3  # checks without improvement before stopping; None: never
+    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
+    final_anneal: bool = False  # divide the learning rate by 4 at every check of the last epoch
     seed: int = 1111
+    precision: str = "fp32"
+    valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
+    nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise OptionError("--optimizer", f"choose sgd or adam, got {self.optimizer!r}")
+            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         count("--epochs", self.epochs, 1, 100_000)
         count("--bptt", self.bptt, 1, 100_000)
         count("--batch-size", self.batch_size, 1, 1_000_000)
         count("--seed", self.seed, 0, 2**63 - 1)
+        count("--valid-every", self.valid_every, 0)
+        count("--nonmono", self.nonmono, 1, 10_000)
+        count("--anneal-after", self.anneal_after, 1, 10_000)
         if self.lr is not None:
             within("--lr", self.lr, 0.0, 1e4, low_open=True)
         at_least("--clip", self.clip, 0.0)
+        within("--weight-decay", self.weight_decay, 0.0, 1.0)
         if self.patience is not None:
             count("--patience", self.patience, 1)
 
@@ -65,60 +96,133 @@ class TrainConfig:
         d["lr"] = self.learning_rate
         return d
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
 
 class TrainingDiverged(WordseqError):
     """The loss became NaN or infinite: the weights are garbage from here on."""
 
 
 @dataclass
-class EpochRecord:
+class CheckRecord:
+    """One validation check: the figures since the previous one."""
+
     epoch: int
+    batches: int  # done in this epoch when checked
+    end_of_epoch: bool
+    at_epoch: float  # where in training, in epochs (1.25: a quarter into the second)
     train_ppl: float
     valid_ppl: float
     lr: float
     tokens_per_s: float
     seconds: float
     best: bool
+    averaged: bool = False  # NT-ASGD: scored with the averaged weights
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+EpochRecord = CheckRecord  # the name of earlier versions
 
 
 def _ppl(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
 
 
+def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+
+
+class WeightAverage:
+    """The running mean of the weights since NT-ASGD switched to averaging."""
+
+    def __init__(self, model: nn.Module, state: dict[str, Any] | None = None) -> None:
+        params = dict(model.named_parameters())
+        if state is None:
+            self.count = 1
+            self.mean = {name: p.detach().clone() for name, p in params.items()}
+        else:
+            self.count = int(state["count"])
+            self.mean = {name: state["mean"][name].to(p.device) for name, p in params.items()}
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        self.count += 1
+        for name, p in model.named_parameters():
+            self.mean[name].lerp_(p.detach(), 1.0 / self.count)
+
+    @contextmanager
+    def applied(self, model: nn.Module) -> Iterator[None]:
+        """The model holds the averaged weights inside the block, its own ones after."""
+        params = dict(model.named_parameters())
+        own = {name: p.detach().clone() for name, p in params.items()}
+        with torch.no_grad():
+            for name, p in params.items():
+                p.copy_(self.mean[name])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for name, p in params.items():
+                    p.copy_(own[name])
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"count": self.count, "mean": _cpu_copy(self.mean)}
+
+
 class Trainer:
-    def __init__(
-        self, model: RNNModel, train: TokenStream, valid: TokenStream, config: TrainConfig, device: torch.device
-    ) -> None:
+    def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
+                 device: torch.device, dist: Distributed | None = None) -> None:
         self.model = model
         self.config = config
         self.device = device
-        self.train_data = batchify(train.ids, config.batch_size).to(device)
+        self.dist = dist or Distributed()
+        columns = self.dist.columns(config.batch_size)
+        self.local_batch = columns.stop - columns.start
+        self.train_data = batchify(train.ids, config.batch_size)[:, columns].contiguous().to(device)
         self.valid = valid
+        self.net = self._wrap(model)
         self.optimizer = self._make_optimizer()
+        self.scaler = grad_scaler(device, config.precision)
+        self.average: WeightAverage | None = None
         self.epoch = 1  # the epoch in progress
         self.position = 0  # next row of train_data in this epoch
-        self.hidden = model.init_hidden(config.batch_size)
+        self.hidden = model.init_hidden(self.local_batch)
         self.history: list[dict[str, Any]] = []
+        self.valid_losses: list[float] = []
         self.best_valid_loss = math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.bad_epochs = 0
+        self.bad_checks = 0
         self.stopped_early = False
-        self.stop_requested = False
-        # the epoch in progress, so an interrupted epoch resumes with its figures
+        self.stop_requested = False  # set by Ctrl-C (or a caller) on this process
+        self._stop_agreed = False  # under torchrun: some rank asked, all stop after this step
+        self._batches = 0  # in the epoch in progress
+        # since the last check, so an interrupted run resumes with its figures
         self._loss_sum = 0.0
-        self._batches = 0
+        self._window_batches = 0
         self._tokens = 0
         self._seconds = 0.0
 
+    def _wrap(self, model: nn.Module) -> nn.Module:
+        if not self.dist.enabled:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        # the model's buffers are constants: nothing to send at each step
+        if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters:
+            return DistributedDataParallel(model, device_ids=ids, forward_sync_buffers=False)
+        return DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+
     def _make_optimizer(self) -> torch.optim.Optimizer:
         params = self.model.parameters()
-        lr = self.config.learning_rate
+        lr, wd = self.config.learning_rate, self.config.weight_decay
         if self.config.optimizer == "adam":
-            return torch.optim.Adam(params, lr=lr)
-        return torch.optim.SGD(params, lr=lr)
+            return torch.optim.Adam(params, lr=lr, weight_decay=wd)
+        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
 
     @property
     def lr(self) -> float:
@@ -134,107 +238,171 @@ class Trainer:
         return self._batches
 
     @property
+    def epochs_done(self) -> int:
+        return self.epoch - 1
+
+    @property
     def finished(self) -> bool:
         return self.stopped_early or self.epoch > self.config.epochs
 
     def train_step(self) -> float:
-        """One BPTT window at the current position; returns its mean loss."""
-        self.model.train()
+        """One BPTT window at the current position; returns its mean loss (over all ranks)."""
+        self.net.train()
         x, y = get_batch(self.train_data, self.position, self.config.bptt)
         self.hidden = detach_hidden(self.hidden)
         self.optimizer.zero_grad(set_to_none=True)
-        _, self.hidden, loss = self.model(x, self.hidden, y)
-        assert loss is not None
-        loss.backward()
+        with autocast(self.device, self.config.precision):
+            loss, self.hidden = self.net(x, self.hidden, y)
+        self.scaler.scale(loss).backward()
         if self.config.clip:
+            self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip)
-        self.optimizer.step()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.average is not None:
+            self.average.update(self.model)
         self.position += len(x)
-        value = loss.item()
+        value = self._agree(loss)
         if not math.isfinite(value):
             raise TrainingDiverged(
                 f"training diverged in epoch {self.epoch} (the loss became {value}); nothing of this run is "
                 f"saved as the model: lower --lr (now {self.lr:g}) or --clip"
             )
-        self._loss_sum += value
         self._batches += 1
-        self._tokens += y.numel()
+        self._loss_sum += value
+        self._window_batches += 1
+        self._tokens += y.numel() * self.dist.world
         return value
 
-    def run(
-        self,
-        on_batch: Callable[[int, int, float], None] | None = None,
-        on_epoch: Callable[[EpochRecord], None] | None = None,
-    ) -> bool:
+    def _agree(self, loss: torch.Tensor) -> float:
+        """The mean loss over the ranks, and whether any rank was asked to stop."""
+        if not self.dist.enabled:
+            return loss.item()
+        both = torch.stack([loss.detach().float(), torch.tensor(float(self.stop_requested), device=loss.device)])
+        total, stops = self.dist.sum(both).tolist()
+        self._stop_agreed = stops > 0
+        return float(total) / self.dist.world
+
+    @property
+    def should_stop(self) -> bool:
+        """A stop was asked for; under torchrun only once every rank knows it (after a step)."""
+        return self._stop_agreed if self.dist.enabled else self.stop_requested
+
+    def run(self, on_batch: Callable[[int, int, float], None] | None = None,
+            on_check: Callable[[CheckRecord], None] | None = None) -> bool:
         """Train until the last epoch, early stopping or a stop request; True if done."""
+        every = self.config.valid_every
         with _stop_on_interrupt(self):
             while not self.finished:
                 start = time.perf_counter()
-                while self.position < len(self.train_data) - 1 and not self.stop_requested:
+                end = len(self.train_data) - 1
+                while self.position < end and not self.should_stop:
                     loss = self.train_step()
                     if on_batch is not None:
                         on_batch(self._batches, self.batches_per_epoch, loss)
+                    if self._check_due(every):
+                        self._seconds += time.perf_counter() - start
+                        record = self.check(end_of_epoch=False)
+                        if on_check is not None:
+                            on_check(record)
+                        if self.stopped_early:
+                            return True
+                        start = time.perf_counter()
                 self._seconds += time.perf_counter() - start
-                if self.stop_requested:
+                if self.should_stop:
                     return False
-                record = self.end_epoch()
-                if on_epoch is not None:
-                    on_epoch(record)
+                record = self.check(end_of_epoch=True)
+                if on_check is not None:
+                    on_check(record)
         return True
 
-    def end_epoch(self) -> EpochRecord:
-        valid = score_stream(self.model, self.valid, self.device, bptt=self.config.bptt).report
-        valid_loss = -valid.logprob / valid.tokens if valid.tokens else math.inf
+    def _check_due(self, every: int) -> bool:
+        """A mid-epoch check: every ``every`` batches, but not just before the epoch's own."""
+        left = self.batches_per_epoch - self._batches
+        return bool(every) and self._batches % every == 0 and 2 * left >= every and not self.should_stop
+
+    def evaluate(self, stream: TokenStream) -> float:
+        """Mean loss per token of ``stream`` (with the averaged weights under NT-ASGD)."""
+        with self.average.applied(self.model) if self.average is not None else nullcontext():
+            report = score_stream(self.model, stream, self.device, bptt=self.config.bptt,
+                                  precision=self.config.precision, dist=self.dist).report
+        return -report.logprob / report.tokens if report.tokens else math.inf
+
+    def check(self, end_of_epoch: bool) -> CheckRecord:
+        """Score the validation text, keep the best weights, adjust the schedule."""
+        valid_loss = self.evaluate(self.valid)
         best = valid_loss < self.best_valid_loss
         lr = self.lr
+        averaged = self.average is not None
         if best:
             self.best_valid_loss = valid_loss
-            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-            self.bad_epochs = 0
+            with self.average.applied(self.model) if self.average is not None else nullcontext():
+                self.best_state = _cpu_copy(self.model.state_dict())
+            self.bad_checks = 0
+        elif self.config.optimizer == "nt-asgd" and self.average is None:
+            if self._nonmonotone(valid_loss):
+                self.average = WeightAverage(self.model)
         else:
-            self.bad_epochs += 1
+            self.bad_checks += 1
+            if self.config.patience is not None and self.bad_checks >= self.config.patience:
+                self.stopped_early = True
+        plateau = not best and self.bad_checks % self.config.anneal_after == 0
+        last_epoch = self.config.final_anneal and self.epoch == self.config.epochs and not end_of_epoch
+        if self.config.optimizer != "nt-asgd" and (plateau or last_epoch):
             for group in self.optimizer.param_groups:
                 group["lr"] = group["lr"] / ANNEAL
-            if self.config.patience is not None and self.bad_epochs >= self.config.patience:
-                self.stopped_early = True
-        record = EpochRecord(
-            epoch=self.epoch,
-            train_ppl=_ppl(self._loss_sum / max(self._batches, 1)),
-            valid_ppl=_ppl(valid_loss),
-            lr=lr,
-            tokens_per_s=self._tokens / self._seconds if self._seconds > 0 else 0.0,
-            seconds=self._seconds,
-            best=best,
+        self.valid_losses.append(valid_loss)
+        record = CheckRecord(
+            epoch=self.epoch, batches=self._batches, end_of_epoch=end_of_epoch,
+            at_epoch=round(self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1), 4),
+            train_ppl=_ppl(self._loss_sum / max(self._window_batches, 1)), valid_ppl=_ppl(valid_loss), lr=lr,
+            tokens_per_s=self._tokens / self._seconds if self._seconds > 0 else 0.0, seconds=self._seconds,
+            best=best, averaged=averaged,
         )
         self.history.append(record.to_dict())
-        self.epoch += 1
-        self.position = 0
-        self.hidden = self.model.init_hidden(self.config.batch_size)
-        self._loss_sum, self._batches, self._tokens, self._seconds = 0.0, 0, 0, 0.0
+        self._loss_sum, self._window_batches, self._tokens, self._seconds = 0.0, 0, 0, 0.0
+        if end_of_epoch:
+            self.epoch += 1
+            self.position = 0
+            self._batches = 0
+            self.hidden = self.model.init_hidden(self.local_batch)
         return record
+
+    def _nonmonotone(self, valid_loss: float) -> bool:
+        """AWD-LSTM's trigger: worse than the best of all checks but the last ``nonmono``."""
+        n = self.config.nonmono
+        return len(self.valid_losses) > n and valid_loss > min(self.valid_losses[:-n])
 
     def best_model_state(self) -> dict[str, torch.Tensor]:
         """The weights with the best validation loss so far (current ones before any)."""
         if self.best_state is not None:
             return self.best_state
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        return _cpu_copy(self.model.state_dict())
 
     # -- resuming -------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
-        hidden = [self.hidden] if isinstance(self.hidden, torch.Tensor) else list(self.hidden)
+        """Everything to continue this run. Under torchrun every rank must call it (the
+        hidden state of all batch columns is gathered); rank 0 saves it."""
+        hidden = None
+        if self.hidden is not None:
+            hidden = [[self.dist.gather_columns(t.detach()).cpu() for t in layer] for layer in self.hidden]
         return {
             "train_config": asdict(self.config),
             "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict(),
             "epoch": self.epoch,
             "position": self.position,
-            "hidden": [h.detach().cpu() for h in hidden],
+            "batches": self._batches,
+            "hidden": hidden,
             "history": copy.deepcopy(self.history),
+            "valid_losses": list(self.valid_losses),
             "best_valid_loss": self.best_valid_loss,
             "best_model": self.best_state,
-            "bad_epochs": self.bad_epochs,
+            "bad_epochs": self.bad_checks,
             "stopped_early": self.stopped_early,
-            "partial_epoch": [self._loss_sum, self._batches, self._tokens, self._seconds],
+            "average": self.average.state_dict() if self.average is not None else None,
+            "partial_epoch": [self._loss_sum, self._window_batches, self._tokens, self._seconds],
             "rng": torch.get_rng_state(),
         }
 
@@ -243,39 +411,60 @@ class Trainer:
         if not keep_lr:
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.learning_rate
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         self.epoch = int(state["epoch"])
         self.position = int(state["position"])
-        hidden = [h.to(self.device) for h in state["hidden"]]
-        if hidden and hidden[0].shape[1] == self.config.batch_size and self.position < len(self.train_data) - 1:
-            self.hidden = hidden[0] if len(hidden) == 1 else tuple(hidden)  # type: ignore[assignment]
+        self._batches = int(state.get("batches", 0))
+        self._restore_hidden(state.get("hidden"))
+        self.history = list(state["history"])
+        self.valid_losses = [float(v) for v in state.get("valid_losses", [math.log(h["valid_ppl"]) for h in self.history])]
+        self.best_valid_loss = float(state["best_valid_loss"])
+        self.best_state = state["best_model"]
+        self.bad_checks = int(state["bad_epochs"])
+        self.stopped_early = False  # --resume after early stopping means: go on
+        if state.get("average") is not None:
+            self.average = WeightAverage(self.model, state["average"])
+        loss_sum, batches, tokens, seconds = state["partial_epoch"]
+        self._loss_sum, self._window_batches, self._tokens, self._seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
+        if self.dist.is_main:
+            torch.set_rng_state(state["rng"])
+
+    def _restore_hidden(self, saved: list[Any] | None) -> None:
+        fresh = self.model.init_hidden(self.local_batch)
+        columns = self.dist.columns(self.config.batch_size)
+        fits = (saved is not None and fresh is not None and len(saved) == len(fresh)
+                and all(isinstance(s, (list, tuple)) and len(s) == len(f) and s[0].shape[1] == self.config.batch_size and s[0].shape[2] == f[0].shape[2]
+                        for s, f in zip(saved, fresh))
+                and self.position < len(self.train_data) - 1)
+        if fits:
+            self.hidden = [tuple(t[:, columns].to(self.device) for t in layer) for layer in saved]  # type: ignore[union-attr]
         else:
             # --batch-size changed, or the text is shorter now: restart the epoch's state
             self.position = 0 if self.position >= len(self.train_data) - 1 else self.position
-            self.hidden = self.model.init_hidden(self.config.batch_size)
-        self.history = list(state["history"])
-        self.best_valid_loss = float(state["best_valid_loss"])
-        self.best_state = state["best_model"]
-        self.bad_epochs = int(state["bad_epochs"])
-        self.stopped_early = False  # --resume after early stopping means: go on
-        loss_sum, batches, tokens, seconds = state["partial_epoch"]
-        self._loss_sum, self._batches, self._tokens, self._seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
-        torch.set_rng_state(state["rng"])
+            self.hidden = fresh
 
 
 @contextmanager
 def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
-    """First Ctrl-C: finish the batch and stop cleanly; a second one interrupts at once."""
+    """First Ctrl-C: finish the batch and stop cleanly; a second one interrupts at once.
+
+    Under torchrun the launcher answers Ctrl-C by sending SIGTERM to every process, so
+    there SIGTERM asks for the same clean stop (rank 0 then saves the run)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
+    signals = [signal.SIGINT] + ([signal.SIGTERM] if trainer.dist.enabled else [])
+    previous: dict[int, Any] = {int(sig): signal.getsignal(sig) for sig in signals}
 
     def request_stop(signum: int, frame: Any) -> None:
         trainer.stop_requested = True
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signum, previous[signum])
 
-    signal.signal(signal.SIGINT, request_stop)
+    for sig in signals:
+        signal.signal(sig, request_stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig in signals:
+            signal.signal(sig, previous[int(sig)])

@@ -1,0 +1,89 @@
+"""Settings a user gets without giving options, chosen by the size of the corpus.
+
+A language model's best size and regularisation depend on how much text there is: a
+network big enough for a million words over-fits ten thousand, and one small enough for
+ten thousand learns little from a million. ``recommend`` picks, for the number of
+training tokens and the vocabulary size, the settings every option the user did not
+give takes. They were tuned on the Brown corpus and its subsets (see the README's
+benchmark table) for a model that clearly beats a 5-gram within minutes on a laptop
+CPU: a tied LSTM with AWD-LSTM's dropouts, trained with Adam, the learning rate divided
+by 4 as soon as a validation check (several per epoch on a large corpus) stops
+improving, and an adaptive softmax once the vocabulary is large.
+
+Every value taken from here is written to meta.json with the others, so a model never
+depends on these tables to be rebuilt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ADAPTIVE_FROM = 20_000  # vocabulary size from which the adaptive softmax is the default
+CHECK_TOKENS = 250_000  # training tokens between validation checks on large corpora
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    model: dict[str, Any]
+    train: dict[str, Any]
+    tier: str
+
+    def describe(self) -> str:
+        return self.tier
+
+
+def _tier(tokens: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    if tokens < 100_000:
+        return ("small corpus (under 100 k tokens)",
+                {"layers": 2, "emb": 200, "hidden": 200, "tie": True, "dropout": 0.4, "dropout_input": 0.4,
+                 "dropout_between": 0.25, "dropout_embedding": 0.1, "weight_drop": 0.3},
+                {"epochs": 20, "optimizer": "adam", "lr": 0.002, "batch_size": 20})
+    if tokens < 3_000_000:
+        # Brown (1.1 M tokens): about 4 epochs to the best validation perplexity; it starts
+        # to over-fit in the third, and AWD-LSTM's full dropout pays only over many more
+        return ("medium corpus (100 k to 3 M tokens)",
+                {"layers": 2, "emb": 400, "hidden": 400, "tie": True, "dropout": 0.3, "dropout_input": 0.3,
+                 "dropout_between": 0.2, "dropout_embedding": 0.05, "weight_drop": 0.2},
+                {"epochs": 4, "optimizer": "adam", "lr": 0.003, "batch_size": 40})
+    return ("large corpus (3 M tokens or more)",
+            {"layers": 2, "emb": 512, "hidden": 1024, "tie": True, "dropout": 0.1, "dropout_input": 0.1,
+             "dropout_between": 0.1, "dropout_embedding": 0.0, "weight_drop": 0.0},
+            {"epochs": 2, "optimizer": "adam", "lr": 0.002, "batch_size": 64})
+
+
+def _transformer(tokens: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    small = tokens < 100_000
+    model = {"layers": 2 if small else 4, "emb": 128 if small else 256, "hidden": 512 if small else 1024,
+             "heads": 4, "tie": True, "dropout": 0.3 if small else 0.2}
+    return model, {"optimizer": "adam", "lr": 0.001}
+
+
+def recommend(train_tokens: int, vocab_size: int, cell: str = "lstm") -> Recommendation:
+    """The settings for a corpus of ``train_tokens`` with ``vocab_size`` entries.
+
+    Examples
+    --------
+    >>> r = recommend(1_100_000, 26_000)
+    >>> r.model["emb"], r.model["softmax"], r.train["optimizer"]
+    (400, 'adaptive', 'adam')
+    """
+    tier, model, train = _tier(train_tokens)
+    if cell == "transformer":
+        t_model, t_train = _transformer(train_tokens)
+        model, train = t_model, {**train, **t_train}
+    model = {**model, "softmax": "adaptive" if vocab_size >= ADAPTIVE_FROM else "full"}
+    # several checks an epoch on a large corpus: one noisy check must not cut the rate
+    frequent = round(train_tokens / CHECK_TOKENS) >= 2
+    train = {**train, "anneal_after": 2 if frequent else 1, "patience": 6 if frequent else 3, "final_anneal": frequent}
+    return Recommendation(model, train, tier)
+
+
+def checks_every(train_tokens: int, batch_size: int, bptt: int) -> int:
+    """Batches between validation checks: one check per ``CHECK_TOKENS`` training tokens
+    on a large corpus (so the learning rate falls as soon as it stops helping), only the
+    end-of-epoch check on a small one (0)."""
+    checks = round(train_tokens / CHECK_TOKENS)
+    if checks < 2:
+        return 0
+    return max(1, train_tokens // (batch_size * bptt) // checks)
