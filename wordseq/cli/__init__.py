@@ -66,7 +66,7 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
 
 
 def _register() -> None:
-    from wordseq.cli import embeddings, generate, lm, models, ngram, tokenize, vocab
+    from wordseq.cli import classify, embeddings, generate, lm, models, ngram, tokenize, vocab
 
     cli.add_command(tokenize.tokenize)
     cli.add_command(vocab.vocab)
@@ -79,6 +79,7 @@ def _register() -> None:
     cli.add_command(lm.lm)
     cli.add_command(generate.generate)
     cli.add_command(models.models)
+    cli.add_command(classify.classify)
 
 
 _register()

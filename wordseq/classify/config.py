@@ -1,0 +1,226 @@
+"""The two configs of a text classifier: the network (``ClassifierConfig``) and how it is
+trained (``TrainingConfig``). Both are validated once here, stored in meta.json, and
+``ClassifierConfig`` alone rebuilds the network the saved weights belong to.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from wordseq.errors import InputError
+
+# bi*: one RNN reading left to right and one right to left, their outputs side by side.
+ENCODERS = ("bilstm", "bigru", "lstm", "gru", "rnn", "bow")
+POOLS = ("max", "mean", "last", "attention")
+# What each encoder pools with when --pool is not given: max over time is the strongest
+# for RNN encoders on sentence tasks (Conneau et al. 2017); fastText averages.
+DEFAULT_POOL = {"bow": "mean"}
+
+
+def _finite(name: str, value: float) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{name} must be a finite number, got {value!r}")
+
+
+@dataclass(frozen=True)
+class EncoderOptions:
+    """The network's shape as a user chooses it, before the data is read.
+
+    Parameters
+    ----------
+    encoder : str
+        ``bilstm`` (default), ``bigru``, ``lstm``, ``gru``, ``rnn`` (tanh) or ``bow``
+        (averaged word and bigram embeddings, fastText-style).
+    pool : str or None
+        How the per-token states become one vector: ``max``, ``mean``, ``last`` (the
+        final state of each direction) or ``attention``. None: ``max`` for RNN
+        encoders, ``mean`` for ``bow``.
+    emb : int or None
+        Embedding size. None: 100, or the size of the ``--init-embeddings`` vectors.
+    hidden : int
+        RNN state size per direction.
+    layers : int
+        Stacked RNN layers.
+    dropout : float
+        Dropout on embeddings and on the pooled vector, in [0, 1).
+    bigrams : bool
+        ``bow`` only: average bigram embeddings along with the words'.
+    """
+
+    encoder: str = "bilstm"
+    pool: str | None = None
+    emb: int | None = None
+    hidden: int = 100
+    layers: int = 1
+    dropout: float = 0.5
+    bigrams: bool = True
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise InputError(f"unknown --encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)}")
+        if self.pool is None:
+            object.__setattr__(self, "pool", DEFAULT_POOL.get(self.encoder, "max"))
+        if self.pool not in POOLS:
+            raise InputError(f"unknown --pool {self.pool!r}; choose one of {', '.join(POOLS)}")
+        if self.encoder == "bow" and self.pool == "last":
+            raise InputError("--pool last needs an RNN encoder: bow has no last state; use mean, max or attention")
+        for name, value in (("--emb", self.emb), ("--hidden", self.hidden), ("--layers", self.layers)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise InputError(f"{name} must be at least 1, got {value!r}")
+        _finite("--dropout", self.dropout)
+        if not 0 <= self.dropout < 1:
+            raise InputError(f"--dropout must be in [0, 1), got {self.dropout}")
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.encoder.startswith("bi")
+
+    @property
+    def cell(self) -> str | None:
+        """The recurrent cell (``lstm``, ``gru``, ``rnn``), or None for ``bow``."""
+        return None if self.encoder == "bow" else self.encoder.removeprefix("bi")
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Everything that rebuilds a classifier network (stored in meta.json's ``config``).
+
+    Parameters
+    ----------
+    labels : tuple of str
+        Class names, in the order of the network's outputs.
+    vocab_size : int
+        Rows of the word embedding table (specials included).
+    encoder, pool, hidden, layers, dropout
+        As in ``EncoderOptions``.
+    emb : int
+        Embedding size.
+    bigram_vocab_size : int
+        Rows of the bigram table (``bow`` with bigrams; otherwise 0).
+    """
+
+    labels: tuple[str, ...]
+    vocab_size: int
+    encoder: str = "bilstm"
+    pool: str | None = None
+    emb: int = 100
+    hidden: int = 100
+    layers: int = 1
+    dropout: float = 0.5
+    bigram_vocab_size: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", tuple(self.labels))
+        options = EncoderOptions(self.encoder, self.pool, self.emb, self.hidden, self.layers, self.dropout)
+        object.__setattr__(self, "pool", options.pool)
+        if not isinstance(self.emb, int) or self.emb < 1:
+            raise InputError(f"--emb must be at least 1, got {self.emb!r}")
+        if len(self.labels) < 2:
+            raise InputError(f"a classifier needs at least two classes, got {len(self.labels)}")
+        if len(set(self.labels)) != len(self.labels):
+            raise InputError("a class name is listed twice")
+        if not isinstance(self.vocab_size, int) or self.vocab_size < 1:
+            raise InputError(f"the vocabulary size must be at least 1, got {self.vocab_size!r}")
+        if not isinstance(self.bigram_vocab_size, int) or self.bigram_vocab_size < 0:
+            raise InputError(f"the bigram vocabulary size cannot be negative, got {self.bigram_vocab_size!r}")
+        if self.bigram_vocab_size and self.encoder != "bow":
+            raise InputError("bigram embeddings belong to the bow encoder only")
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.encoder.startswith("bi")
+
+    @property
+    def cell(self) -> str | None:
+        """The recurrent cell (``lstm``, ``gru``, ``rnn``), or None for ``bow``."""
+        return None if self.encoder == "bow" else self.encoder.removeprefix("bi")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ClassifierConfig":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    def describe(self) -> str:
+        if self.encoder == "bow":
+            grams = " + bigrams" if self.bigram_vocab_size else ""
+            return f"bow {self.emb}d words{grams}, {self.pool} pooling"
+        layers = f"{self.layers}-layer " if self.layers > 1 else ""
+        return f"{layers}{self.encoder.upper()} {self.emb}/{self.hidden}, {self.pool} pooling"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How a classifier is trained (stored in meta.json under ``training``).
+
+    Parameters
+    ----------
+    epochs : int
+        Most passes over the training examples.
+    batch_size : int
+        Examples per step (batches hold examples of similar length).
+    lr : float
+        Adam's learning rate.
+    patience : int
+        Stop after this many epochs without a better validation accuracy (0: never).
+    valid_fraction : float
+        Share of the training examples held out (per class) for early stopping.
+    clip : float
+        Gradient-norm clipping (0: off).
+    min_count : int
+        Words seen fewer times in training become ``<unk>``.
+    max_size : int or None
+        Keep at most this many words.
+    bigram_min_count : int
+        ``bow``: bigrams seen fewer times in training are left out.
+    init_embeddings : str or None
+        A wordseq embeddings model (NAME or PATH) to start the word embeddings from.
+    freeze_embeddings : bool
+        Keep the word embeddings fixed during training.
+    seed : int
+        Same seed, same model (on CPU).
+    threads : int
+        torch threads on CPU (0: torch's default).
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 2e-3
+    patience: int = 2
+    valid_fraction: float = 0.1
+    clip: float = 5.0
+    min_count: int = 1
+    max_size: int | None = None
+    bigram_min_count: int = 1
+    init_embeddings: str | None = None
+    freeze_embeddings: bool = False
+    seed: int = 1
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
+                                 ("--patience", self.patience, 0), ("--min-count", self.min_count, 1),
+                                 ("--bigram-min-count", self.bigram_min_count, 1), ("--threads", self.threads, 0)):
+            if not isinstance(value, int) or value < low:
+                raise InputError(f"{name} must be at least {low}, got {value!r}")
+        if self.max_size is not None and (not isinstance(self.max_size, int) or self.max_size < 1):
+            raise InputError(f"--max-size must be at least 1, got {self.max_size!r}")
+        _finite("--lr", self.lr)
+        if self.lr <= 0:
+            raise InputError(f"--lr must be greater than 0, got {self.lr}")
+        _finite("--valid-fraction", self.valid_fraction)
+        if not 0 < self.valid_fraction < 1:
+            raise InputError(f"--valid-fraction must be between 0 and 1, got {self.valid_fraction}")
+        _finite("--clip", self.clip)
+        if self.clip < 0:
+            raise InputError(f"--clip must be 0 (off) or positive, got {self.clip}")
+        if self.freeze_embeddings and not self.init_embeddings:
+            raise InputError("--freeze-embeddings keeps pre-trained vectors fixed: give --init-embeddings MODEL too")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

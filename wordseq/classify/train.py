@@ -1,0 +1,415 @@
+"""Training text classifiers: one model with early stopping, or K-fold cross-validation.
+
+A plain loop: Adam over batches of texts of similar length, gradient clipping, and after
+each epoch the accuracy on a validation share held out from the training texts (per
+class); the weights of the best epoch are kept, and training stops after ``patience``
+epochs without a better one. The vocabulary (and the bigram table) comes from the texts
+the network trains on, never from validation or test texts. In cross-validation each
+fold repeats all of this on its own training part and is scored once on its test part.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from wordseq.classify.config import ClassifierConfig, EncoderOptions, TrainingConfig
+from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
+from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
+from wordseq.classify.folds import split_validation, stratified_folds
+from wordseq.classify.metrics import Evaluation
+from wordseq.classify.model import TextClassifier, class_probabilities
+from wordseq.classify.network import ClassifierNetwork
+from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, load_pretrained
+from wordseq.errors import InputError
+from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.vocab import Vocabulary
+
+DEFAULT_EMB = 100
+
+
+@dataclass
+class EpochRecord:
+    """Figures of one epoch (``fold`` is set in cross-validation)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    valid_loss: float
+    valid_accuracy: float
+    seconds: float
+    examples_per_s: float
+    best: bool
+    fold: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.fold is None:
+            d.pop("fold")
+        return d
+
+
+@dataclass
+class FoldResult:
+    """One cross-validation fold: trained on the rest, scored on this part."""
+
+    fold: int
+    train_examples: int
+    valid_examples: int
+    test_examples: int
+    accuracy: float
+    macro_f1: float
+    best_epoch: int
+    epochs: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CrossValidation:
+    """K-fold cross-validation: per-fold figures and the pooled confusion matrix."""
+
+    k: int
+    description: str
+    folds: list[FoldResult]
+    evaluation: Evaluation
+    seconds: float
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def mean_accuracy(self) -> float:
+        return float(np.mean([f.accuracy for f in self.folds]))
+
+    @property
+    def std_accuracy(self) -> float:
+        return float(np.std([f.accuracy for f in self.folds]))
+
+    @property
+    def mean_macro_f1(self) -> float:
+        return float(np.mean([f.macro_f1 for f in self.folds]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"k": self.k, "model": self.description, "mean_accuracy": self.mean_accuracy,
+                "std_accuracy": self.std_accuracy, "mean_macro_f1": self.mean_macro_f1,
+                "seconds": round(self.seconds, 2), "folds": [f.to_dict() for f in self.folds],
+                "pooled": self.evaluation.to_dict(), "settings": self.settings}
+
+    def lines(self) -> list[str]:
+        out = ["fold\taccuracy\tmacro_f1\tbest_epoch\tseconds"]
+        out += [f"{f.fold}\t{f.accuracy:.4f}\t{f.macro_f1:.4f}\t{f.best_epoch}\t{f.seconds:.1f}" for f in self.folds]
+        out.append(f"mean\t{self.mean_accuracy:.4f}\t{self.mean_macro_f1:.4f}\t\t{self.seconds:.1f}")
+        out.append(f"std\t{self.std_accuracy:.4f}")
+        return out
+
+
+EpochCallback = Callable[[EpochRecord], None]
+BatchCallback = Callable[[int, int, float], None]
+
+
+@dataclass
+class _Prepared:
+    """Labelled data after preprocessing: tokens and class ids per example."""
+
+    data: LabelledData
+    labels: list[str]
+    tokens: list[list[str]]
+    y: np.ndarray
+
+
+def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None, encoding_errors: str,
+             preprocess: PreprocessConfig) -> _Prepared:
+    labelled = data if isinstance(data, LabelledData) else as_labelled_data(data, labels, table, encoding_errors)
+    labelled.check_trainable()
+    names = labelled.labels
+    index = {name: i for i, name in enumerate(names)}
+    pre = Preprocessor(preprocess)
+    tokens = [pre.tokens(e.text) for e in labelled.examples]
+    y = np.array([index[e.label] for e in labelled.examples], dtype=np.int64)
+    return _Prepared(labelled, names, tokens, y)
+
+
+def _split_settings(options: EncoderOptions | None, training: TrainingConfig | None,
+                    settings: dict[str, Any]) -> tuple[EncoderOptions, TrainingConfig]:
+    enc_names = {f.name for f in fields(EncoderOptions)}
+    train_names = {f.name for f in fields(TrainingConfig)}
+    unknown = set(settings) - enc_names - train_names
+    if unknown:
+        raise InputError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
+    enc = asdict(options) if options is not None else {}
+    enc.update({k: v for k, v in settings.items() if k in enc_names})
+    tr = asdict(training) if training is not None else {}
+    tr.update({k: v for k, v in settings.items() if k in train_names})
+    return EncoderOptions(**enc), TrainingConfig(**tr)
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    if n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, rows: np.ndarray,
+                   device: torch.device) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on ``rows``."""
+    probs = class_probabilities(network, texts, rows, device)
+    truth = y[rows]
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(rows)), truth], 1e-12, None))))
+    return loss, float(np.mean(probs.argmax(axis=1) == truth))
+
+
+def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, fit_rows: np.ndarray,
+                valid_rows: np.ndarray, cfg: TrainingConfig, device: torch.device, fold: int | None,
+                on_epoch: EpochCallback | None, on_batch: BatchCallback | None) -> tuple[list[EpochRecord], dict[str, torch.Tensor]]:
+    tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
+              if p is not None and p.requires_grad]
+    params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
+    # lazy Adam on the embedding tables (rows move only when their words are in a batch)
+    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(params, lr=cfg.lr)]
+    if tables:
+        optimizers.append(torch.optim.SparseAdam(tables, lr=cfg.lr))
+    rng = np.random.default_rng(cfg.seed)
+    lengths = texts.lengths
+    targets = torch.from_numpy(y)
+    history: list[EpochRecord] = []
+    best_key: tuple[float, float] | None = None
+    best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+    bad = 0
+    for epoch in range(1, cfg.epochs + 1):
+        network.train()
+        start = time.perf_counter()
+        batches = training_batches(lengths, fit_rows, cfg.batch_size, rng)
+        loss_sum = correct = seen = 0.0
+        for done, rows in enumerate(batches, 1):
+            out = network(make_batch(texts, rows).to(device))
+            gold = targets[rows].to(device)
+            loss = F.cross_entropy(out.logits, gold)
+            for opt in optimizers:
+                opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.clip and params:
+                # the recurrent weights are where gradients explode; sparse table
+                # gradients are left as they are
+                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+            for opt in optimizers:
+                opt.step()
+            value = float(loss.detach())
+            loss_sum += value * len(rows)
+            correct += float((out.logits.detach().argmax(dim=1) == gold).sum())
+            seen += len(rows)
+            if on_batch is not None:
+                on_batch(done, len(batches), value)
+        seconds = time.perf_counter() - start
+        valid_loss, valid_acc = _evaluate_rows(network, texts, y, valid_rows, device)
+        # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
+        key = (valid_acc, -valid_loss)
+        is_best = best_key is None or key > best_key
+        if is_best:
+            best_key = key
+            best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+            bad = 0
+        else:
+            bad += 1
+        record = EpochRecord(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), valid_loss, valid_acc,
+                             round(seconds, 3), seen / seconds if seconds > 0 else 0.0, is_best, fold)
+        history.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+        if cfg.patience and bad >= cfg.patience:
+            break
+    return history, best_state
+
+
+def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options: EncoderOptions,
+         cfg: TrainingConfig, preprocess: PreprocessConfig, device: torch.device,
+         pretrained: PretrainedVectors | None, fold: int | None = None,
+         on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> TextClassifier:
+    start = time.perf_counter()
+    vocab = Vocabulary.build((prep.tokens[i] for i in fit_rows), min_count=cfg.min_count, max_size=cfg.max_size)
+    bigram_vocab = None
+    if options.encoder == "bow" and options.bigrams:
+        bigram_vocab = build_bigram_vocab((prep.tokens[i] for i in fit_rows), cfg.bigram_min_count)
+    emb = options.emb or (pretrained.dim if pretrained is not None else DEFAULT_EMB)
+    config = ClassifierConfig(
+        labels=tuple(prep.labels), vocab_size=len(vocab), encoder=options.encoder, pool=options.pool, emb=emb,
+        hidden=options.hidden, layers=options.layers, dropout=options.dropout,
+        bigram_vocab_size=len(bigram_vocab) if bigram_vocab is not None else 0,
+    )
+    texts = encode(prep.tokens, vocab, bigram_vocab)
+    with torch.random.fork_rng(devices=[]), _torch_threads(cfg.threads):
+        torch.manual_seed(cfg.seed)
+        if device.type == "cuda":
+            torch.cuda.manual_seed_all(cfg.seed)
+        network = ClassifierNetwork(config)
+        init_info = None
+        if pretrained is not None:
+            found = copy_vectors(network.embedding.weight, vocab, pretrained)
+            init_info = {"model": pretrained.source, "found": found, "words": vocab.num_words,
+                         "frozen": cfg.freeze_embeddings}
+        if cfg.freeze_embeddings:
+            network.embedding.weight.requires_grad_(False)
+        network.to(device)
+        history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold,
+                                          on_epoch, on_batch)
+        network.load_state_dict(best_state)
+        network.eval()
+    best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
+    counts = np.bincount(prep.y[fit_rows], minlength=len(prep.labels))
+    training = {
+        "settings": cfg.to_dict(),
+        "examples": {"train": int(len(fit_rows)), "valid": int(len(valid_rows)),
+                     "train_per_class": {lab: int(c) for lab, c in zip(prep.labels, counts)}},
+        "vocab": {"words": vocab.num_words, "coverage": vocab.coverage().ratio,
+                  "bigrams": bigram_vocab.num_words if bigram_vocab is not None else 0},
+        "init_embeddings": init_info,
+        "device": device.type,
+        "epochs_done": len(history),
+        "best_epoch": best.epoch,
+        "best_valid_accuracy": best.valid_accuracy,
+        "best_valid_loss": best.valid_loss,
+        "stopped_early": len(history) < cfg.epochs,
+        "seconds": round(time.perf_counter() - start, 2),
+        "history": [r.to_dict() for r in history],
+    }
+    return TextClassifier(config, vocab, network, preprocess, bigram_vocab, prep.data.sources, training)
+
+
+def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: str | Path | None = None,
+                     preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
+                     training: TrainingConfig | None = None, table: TableFormat | None = None,
+                     encoding_errors: str = "strict", device: str = "auto",
+                     on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
+                     **settings: Any) -> TextClassifier:
+    """Train a text classifier, with early stopping on a held-out validation share.
+
+    Parameters
+    ----------
+    data
+        Labelled texts: TSV file(s) or folders (one sub-folder per label), a mapping
+        ``{label: file or list of texts}``, an iterable of ``(label, text)`` pairs, or an
+        iterable of raw texts with ``labels``.
+    labels : sequence of str, optional
+        The label of each text when ``data`` holds texts only.
+    output : str or Path, optional
+        Save the model under this NAME ($WORDSEQ_HOME/classifier/NAME) or at this PATH.
+    preprocess : PreprocessConfig, optional
+        Tokenization settings, kept in the model and applied to every text it is given.
+    options, training : EncoderOptions, TrainingConfig, optional
+        Network and training settings; any of their fields may also be given as keyword
+        arguments (``encoder="bow"``, ``epochs=5``, ``init_embeddings="news"``...).
+    table : TableFormat, optional
+        TSV columns (label first, text second by default).
+    device : str
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    on_epoch, on_batch : callable, optional
+        Called with each ``EpochRecord``; with (batch, batches, loss) after each step.
+
+    Returns
+    -------
+    TextClassifier
+        The weights of the epoch with the best validation accuracy.
+
+    Examples
+    --------
+    >>> model = train_classifier([("pos", "a fine film"), ("neg", "a dull film")] * 20, epochs=2)  # doctest: +SKIP
+    >>> model.predict(["fine"])[0].label  # doctest: +SKIP
+    'pos'
+    """
+    from wordseq.neural.device import resolve_device
+
+    enc, cfg = _split_settings(options, training, settings)
+    dev = resolve_device(device)
+    preprocess = preprocess or PreprocessConfig()
+    pretrained = load_pretrained(cfg.init_embeddings) if cfg.init_embeddings else None
+    _check_emb(enc, pretrained)
+    prep = _prepare(data, labels, table, encoding_errors, preprocess)
+    fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
+    model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, on_epoch, on_batch)
+    if output is not None:
+        model.save(output)
+    return model
+
+
+def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 10,
+                   preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
+                   training: TrainingConfig | None = None, table: TableFormat | None = None,
+                   encoding_errors: str = "strict", device: str = "auto",
+                   on_epoch: EpochCallback | None = None, on_fold: Callable[[FoldResult], None] | None = None,
+                   **settings: Any) -> CrossValidation:
+    """K-fold cross-validation: K models, each trained (with early stopping on a share of
+    its own training part) and scored once on its held-out fold.
+
+    Parameters are those of ``train_classifier``, plus ``k`` (folds, stratified by class
+    and fixed by ``seed``) and ``on_fold`` (called with each ``FoldResult``).
+
+    Returns
+    -------
+    CrossValidation
+        Per-fold accuracy and macro-F1, their mean and spread, the pooled confusion matrix.
+    """
+    from wordseq.neural.device import resolve_device
+
+    enc, cfg = _split_settings(options, training, settings)
+    dev = resolve_device(device)
+    preprocess = preprocess or PreprocessConfig()
+    pretrained = load_pretrained(cfg.init_embeddings) if cfg.init_embeddings else None
+    _check_emb(enc, pretrained)
+    prep = _prepare(data, labels, table, encoding_errors, preprocess)
+    folds = stratified_folds(prep.y, k, cfg.seed)
+    all_rows = np.arange(len(prep.y))
+    start = time.perf_counter()
+    results: list[FoldResult] = []
+    predicted = np.zeros(len(prep.y), dtype=np.int64)
+    description = ""
+    for i, test_rows in enumerate(folds, 1):
+        began = time.perf_counter()
+        rest = np.setdiff1d(all_rows, test_rows, assume_unique=True)
+        fit_rows, valid_rows = split_validation(rest, prep.y, cfg.valid_fraction, cfg.seed + i)
+        model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, i, on_epoch)
+        description = model.config.describe()
+        probs = class_probabilities(model.network, model.encode([prep.tokens[j] for j in test_rows]))
+        predicted[test_rows] = probs.argmax(axis=1)
+        fold_eval = Evaluation.from_predictions(prep.labels, prep.y[test_rows], predicted[test_rows])
+        result = FoldResult(i, len(fit_rows), len(valid_rows), len(test_rows), fold_eval.accuracy, fold_eval.macro_f1,
+                            int(model.training["best_epoch"]), int(model.training["epochs_done"]),
+                            round(time.perf_counter() - began, 2))
+        results.append(result)
+        if on_fold is not None:
+            on_fold(result)
+    pooled = Evaluation.from_predictions(prep.labels, prep.y, predicted)
+    settings_doc = {"encoder": asdict(enc), "training": cfg.to_dict(), "preprocessing": preprocess.to_dict(),
+                    "examples": len(prep.y), "device": dev.type}
+    return CrossValidation(k, description, results, pooled, time.perf_counter() - start, settings_doc)
+
+
+def _check_emb(options: EncoderOptions, pretrained: PretrainedVectors | None) -> None:
+    if pretrained is not None and options.emb is not None and options.emb != pretrained.dim:
+        raise InputError(
+            f"--emb {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} dimensions; "
+            f"leave --emb out or give --emb {pretrained.dim}"
+        )
+
+
+def describe_settings(options: EncoderOptions, cfg: TrainingConfig) -> str:
+    """One line for logs: what will be trained."""
+    return (f"{options.encoder} ({options.pool} pooling), dropout {options.dropout:g}, batch {cfg.batch_size}, "
+            f"lr {cfg.lr:g}, up to {cfg.epochs} epochs (patience {cfg.patience})" + (
+                f", vectors from {cfg.init_embeddings}" + (" (frozen)" if cfg.freeze_embeddings else "")
+                if cfg.init_embeddings else ""))
+

@@ -1,0 +1,214 @@
+"""wordseq classify train / eval / predict: text classifiers (sentiment first)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from wordseq.cli.console import echo_json, log, progress, warn
+from wordseq.cli.options import json_option, preprocessing_options
+from wordseq.classify.config import ENCODERS, POOLS
+from wordseq.text.preprocess import PreprocessConfig
+from wordseq.text.reader import ENCODING_ERRORS
+
+_MODEL_HELP = "Classifier NAME or PATH. Default: 'default'."
+_DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
+                       help="CUDA when present with auto.")
+
+
+@click.group()
+def classify() -> None:
+    """Train, evaluate and apply text classifiers (bidirectional RNNs, or a bag of words).
+
+    \b
+    wordseq classify train --class pos=rt-polarity.pos --class neg=rt-polarity.neg -o mr
+    wordseq classify train reviews.tsv --encoder bow --cv 10
+    wordseq classify eval test.tsv -m mr
+    echo "not good , but i liked it" | wordseq classify predict -m mr --explain
+    """
+
+
+def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """DATA layout options shared by train and eval; the command gets ``spec_args``."""
+    options = [
+        click.option("--class", "classes", multiple=True, metavar="NAME=FILE",
+                     help="FILE holds one text a line, all of class NAME (repeat per class)."),
+        click.option("--label-col", default="1", show_default=True, metavar="N|last|NAME",
+                     help="TSV column of the label: a number, 'last', or a name from a header line."),
+        click.option("--text-col", default=None, metavar="N|last|NAME",
+                     help="TSV column of the text. Default: every other column."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_col: str | None, encoding_errors: str):  # type: ignore[no-untyped-def]
+    from wordseq.classify.data import DataSpec, TableFormat, parse_class_option
+
+    return DataSpec(tuple(data), tuple(parse_class_option(c) for c in classes), TableFormat(label_col, text_col),
+                    encoding_errors)
+
+
+@classify.command("train")
+@click.argument("data", nargs=-1)
+@click.option("-o", "--output", default=None, help="Model NAME or PATH. Default: 'default'.")
+@data_options
+@click.option("--encoder", type=click.Choice(ENCODERS), default="bilstm", show_default=True,
+              help="bi*: reads both ways; bow: averaged word + bigram embeddings (fastText-style).")
+@click.option("--pool", type=click.Choice(POOLS), default=None, help="Token states → one vector. Default: max (RNNs), mean (bow).")
+@click.option("--emb", type=click.IntRange(min=1), default=None, help="Embedding size. Default: 100, or that of --init-embeddings.")
+@click.option("--hidden", type=click.IntRange(min=1), default=100, show_default=True, help="RNN size per direction.")
+@click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)
+@click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Most epochs.")
+@click.option("--patience", type=click.IntRange(min=0), default=2, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
+@click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--lr", type=click.FloatRange(0, min_open=True), default=2e-3, show_default=True, help="Adam learning rate.")
+@click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient-norm clipping (0: off).")
+@click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
+@click.option("--bigram-min-count", type=click.IntRange(min=1), default=1, show_default=True, help="bow: rarer bigrams are left out.")
+@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model.")
+@click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
+@click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
+@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="torch CPU threads (0: torch's default).")
+@_DEVICE
+@json_option
+@preprocessing_options
+def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], label_col: str, text_col: str | None,
+          cv: int | None, device: str, as_json: bool, preprocess: PreprocessConfig, encoding_errors: str,
+          **settings: Any) -> None:
+    """Train a classifier on labelled DATA: TSV files (label<TAB>text), folders with one
+    sub-folder per label, or --class NAME=FILE pairs (one text a line).
+
+    Early stopping keeps the epoch with the best accuracy on a held-out share of the
+    training texts. With --cv K, K models are trained and each scored on its own
+    held-out fold (stratified by class).
+
+    \b
+    wordseq classify train --class pos=rt-polarity.pos --class neg=rt-polarity.neg -o mr
+    wordseq classify train reviews.tsv --label-col last --encoder bow --cv 10
+    wordseq classify train train.tsv --init-embeddings news --freeze-embeddings
+    """
+    from wordseq.classify.train import cross_validate, train_classifier
+
+    spec = _spec(data, classes, label_col, text_col, encoding_errors)
+    with progress("training", unit="batches") as bar:
+        common = dict(preprocess=preprocess, device=device, on_epoch=_log_epoch, **settings)
+        if cv:
+            report = cross_validate(spec, k=cv, on_fold=_log_fold, **common)
+            _print_cv(report, as_json)
+            return
+        model = train_classifier(spec, output=output, on_batch=lambda d, n, loss: bar.update(
+            completed=d, total=n, info=f"loss {loss:.3f}"), **common)
+    figures = model.training
+    if as_json:
+        echo_json({"model": str(model.path), "config": model.config.to_dict(), **figures})
+    else:
+        click.echo(f"valid_accuracy\t{figures['best_valid_accuracy']:.4f}")
+    log(f"{model.summary()}; best epoch {figures['best_epoch']} of {figures['epochs_done']}; saved {model.path}")
+
+
+def _log_epoch(rec: Any) -> None:
+    fold = f"fold {rec.fold:2d}  " if rec.fold is not None else ""
+    mark = "  (best)" if rec.best else ""
+    log(f"{fold}epoch {rec.epoch:2d}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:.4f}  "
+        f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.4f}  {rec.examples_per_s:,.0f} texts/s  "
+        f"{rec.seconds:.1f}s{mark}")
+
+
+def _log_fold(fold: Any) -> None:
+    log(f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
+        f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s)")
+
+
+def _print_cv(report: Any, as_json: bool) -> None:
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for line in report.lines():
+            click.echo(line)
+    log(f"{report.k}-fold cross-validation of {report.description}: accuracy {report.mean_accuracy:.2%} "
+        f"± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
+
+
+@classify.command("eval")
+@click.argument("data", nargs=-1)
+@click.option("-m", "--model", "model_name", default=None, help=_MODEL_HELP)
+@data_options
+@click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
+              help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
+@_DEVICE
+@json_option
+def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...], label_col: str,
+          text_col: str | None, encoding_errors: str, device: str, as_json: bool) -> None:
+    """Accuracy, macro-F1, per-class precision / recall and the confusion matrix of a
+    classifier on labelled DATA (the layouts train reads)."""
+    from wordseq.classify.model import open_classifier
+
+    model = open_classifier(model_name, device)
+    report = model.evaluate(_spec(data, classes, label_col, text_col, encoding_errors))
+    if as_json:
+        echo_json({"model": str(model.path), **report.to_dict()})
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+@classify.command("predict")
+@click.argument("files", nargs=-1)
+@click.option("-m", "--model", "model_name", default=None, help=_MODEL_HELP)
+@click.option("--all-probs", is_flag=True, help="Add every class's probability (class=p columns).")
+@click.option("--explain", is_flag=True, help="Add per-token weights: attention, or gradient×input saliency.")
+@click.option("--nl", is_flag=True, help="One JSON object per line, with its file and line number.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Lines classified together.")
+@click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
+              help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
+@_DEVICE
+def predict(files: tuple[str, ...], model_name: str | None, all_probs: bool, explain: bool, nl: bool,
+            batch_size: int, encoding_errors: str, device: str) -> None:
+    """Label each line of FILES (or stdin): one output line per input line, blank lines
+    included, written batch by batch as input arrives.
+
+    \b
+    Plain: label<TAB>probability[<TAB>class=p ...][<TAB>token=weight ...]
+    --nl:  {"file": ..., "line": N, "label": ..., "probability": ...}
+    """
+    from wordseq.classify.model import open_classifier
+    from wordseq.text.reader import CorpusReader
+
+    model = open_classifier(model_name, device)
+    for name in files or ("-",):
+        reader = CorpusReader([name], encoding_errors)
+        lineno = 0
+        for batch in model.predict_stream(reader, batch_size, explain=explain):
+            for pred in batch:
+                lineno += 1
+                click.echo(_format_prediction(pred, name, lineno, all_probs, nl))
+            sys.stdout.flush()
+        if reader.replaced:
+            warn(f"{name}: replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+
+
+def _format_prediction(pred: Any, name: str, lineno: int, all_probs: bool, nl: bool) -> str:
+    if nl:
+        doc: dict[str, Any] = {"file": name, "line": lineno, "label": pred.label, "probability": round(pred.probability, 6)}
+        if all_probs:
+            doc["probabilities"] = {k: round(v, 6) for k, v in pred.probabilities.items()}
+        if pred.explanation is not None:
+            doc["explanation"] = pred.explanation.to_dict()
+        return json.dumps(doc, ensure_ascii=False)
+    cells = [pred.label, f"{pred.probability:.4f}"]
+    if all_probs:
+        cells += [f"{k}={v:.4f}" for k, v in pred.probabilities.items()]
+    if pred.explanation is not None:
+        cells.append(" ".join(f"{t}={w:+.4f}" for t, w in zip(pred.explanation.tokens, pred.explanation.weights)))
+    return "\t".join(cells)
