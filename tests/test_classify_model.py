@@ -131,6 +131,20 @@ def test_cross_validation_scores_every_example_once() -> None:
     assert 0 <= report.mean_accuracy <= 1 and len(report.lines()) == 6
 
 
+@pytest.mark.slow  # two spawned processes import torch: seconds before any work
+def test_cross_validation_in_worker_processes_gives_the_same_folds_and_figures() -> None:
+    one = cross_validate(TRAIN[:60], k=2, encoder="bow", epochs=1, **TINY)
+    two = cross_validate(TRAIN[:60], k=2, encoder="bow", epochs=1, workers=2, **TINY)
+    assert [f.accuracy for f in two.folds] == [f.accuracy for f in one.folds]
+    assert two.evaluation.confusion.tolist() == one.evaluation.confusion.tolist()
+
+
+def test_the_package_offers_the_api_lazily() -> None:
+    import wordseq
+
+    assert wordseq.train_classifier is train_classifier and wordseq.load_classifier is load_classifier
+
+
 def test_bad_settings_are_named() -> None:
     with pytest.raises(InputError, match="--pool last needs an RNN"):
         train_classifier(TRAIN[:20], encoder="bow", pool="last")

@@ -182,6 +182,10 @@ class TrainingConfig:
         A wordseq embeddings model (NAME or PATH) to start the word embeddings from.
     freeze_embeddings : bool
         Keep the word embeddings fixed during training.
+    vector_words : int
+        With ``init_embeddings``: also give the vocabulary the N most frequent words of
+        the vectors that training lacks, so words first met in new text still have
+        their pre-trained meaning (0: training words only).
     seed : int
         Same seed, same model (on CPU).
     threads : int
@@ -199,13 +203,15 @@ class TrainingConfig:
     bigram_min_count: int = 1
     init_embeddings: str | None = None
     freeze_embeddings: bool = False
+    vector_words: int = 100_000
     seed: int = 1
     threads: int = 0
 
     def __post_init__(self) -> None:
         for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
                                  ("--patience", self.patience, 0), ("--min-count", self.min_count, 1),
-                                 ("--bigram-min-count", self.bigram_min_count, 1), ("--threads", self.threads, 0)):
+                                 ("--bigram-min-count", self.bigram_min_count, 1), ("--threads", self.threads, 0),
+                                 ("--vector-words", self.vector_words, 0)):
             if not isinstance(value, int) or value < low:
                 raise InputError(f"{name} must be at least {low}, got {value!r}")
         if self.max_size is not None and (not isinstance(self.max_size, int) or self.max_size < 1):

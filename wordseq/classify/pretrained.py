@@ -57,3 +57,12 @@ def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) 
         with torch.no_grad():
             weight[torch.tensor(rows)] = torch.from_numpy(pretrained.vectors[np.array(sources)]).to(weight)
     return len(rows)
+
+
+def extend_vocabulary(vocab: Vocabulary, pretrained: PretrainedVectors, limit: int) -> Vocabulary:
+    """``vocab`` plus the first ``limit`` words of the vectors it lacks (count 0), so a
+    word that training never saw keeps its pre-trained vector instead of ``<unk>``'s."""
+    if limit <= 0:
+        return vocab
+    extra = [w for w in pretrained.words[:limit] if w not in vocab.stoi]
+    return Vocabulary(vocab.itos + extra, vocab.counts + [0] * len(extra))

@@ -10,10 +10,11 @@ fold repeats all of this on its own training part and is scored once on its test
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from wordseq.classify.folds import split_validation, stratified_folds
 from wordseq.classify.metrics import Evaluation
 from wordseq.classify.model import TextClassifier, class_probabilities
 from wordseq.classify.network import ClassifierNetwork
-from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, load_pretrained
+from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, extend_vocabulary, load_pretrained
 from wordseq.errors import InputError
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
@@ -70,6 +71,7 @@ class FoldResult:
     best_epoch: int
     epochs: int
     seconds: float
+    cpu_seconds: float = 0.0  # of the process that trained the fold, all its threads
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,9 +107,11 @@ class CrossValidation:
                 "pooled": self.evaluation.to_dict(), "settings": self.settings}
 
     def lines(self) -> list[str]:
-        out = ["fold\taccuracy\tmacro_f1\tbest_epoch\tseconds"]
-        out += [f"{f.fold}\t{f.accuracy:.4f}\t{f.macro_f1:.4f}\t{f.best_epoch}\t{f.seconds:.1f}" for f in self.folds]
-        out.append(f"mean\t{self.mean_accuracy:.4f}\t{self.mean_macro_f1:.4f}\t\t{self.seconds:.1f}")
+        out = ["fold\taccuracy\tmacro_f1\tbest_epoch\tseconds\tcpu_seconds"]
+        out += [f"{f.fold}\t{f.accuracy:.4f}\t{f.macro_f1:.4f}\t{f.best_epoch}\t{f.seconds:.1f}\t{f.cpu_seconds:.1f}"
+                for f in self.folds]
+        cpu = sum(f.cpu_seconds for f in self.folds)
+        out.append(f"mean\t{self.mean_accuracy:.4f}\t{self.mean_macro_f1:.4f}\t\t{self.seconds:.1f}\t{cpu:.1f}")
         out.append(f"std\t{self.std_accuracy:.4f}")
         return out
 
@@ -242,6 +246,9 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
          on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> TextClassifier:
     start = time.perf_counter()
     vocab = Vocabulary.build((prep.tokens[i] for i in fit_rows), min_count=cfg.min_count, max_size=cfg.max_size)
+    trained_words = vocab.num_words
+    if pretrained is not None:
+        vocab = extend_vocabulary(vocab, pretrained, cfg.vector_words)
     bigram_vocab = None
     if options.encoder == "bow" and options.bigrams:
         bigram_vocab = build_bigram_vocab((prep.tokens[i] for i in fit_rows), cfg.bigram_min_count)
@@ -261,6 +268,7 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         if pretrained is not None:
             found = copy_vectors(network.embedding.weight, vocab, pretrained)
             init_info = {"model": pretrained.source, "found": found, "words": vocab.num_words,
+                         "training_words": trained_words, "added_from_vectors": vocab.num_words - trained_words,
                          "frozen": cfg.freeze_embeddings}
         if cfg.freeze_embeddings:
             network.embedding.weight.requires_grad_(False)
@@ -275,7 +283,7 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         "settings": cfg.to_dict(),
         "examples": {"train": int(len(fit_rows)), "valid": int(len(valid_rows)),
                      "train_per_class": {lab: int(c) for lab, c in zip(prep.labels, counts)}},
-        "vocab": {"words": vocab.num_words, "coverage": vocab.coverage().ratio,
+        "vocab": {"words": vocab.num_words, "training_words": trained_words, "coverage": vocab.coverage().ratio,
                   "bigrams": bigram_vocab.num_words if bigram_vocab is not None else 0},
         "init_embeddings": init_info,
         "device": device.type,
@@ -349,14 +357,17 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
 def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 10,
                    preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
                    training: TrainingConfig | None = None, table: TableFormat | None = None,
-                   encoding_errors: str = "strict", device: str = "auto",
+                   encoding_errors: str = "strict", device: str = "auto", workers: int = 1,
                    on_epoch: EpochCallback | None = None, on_fold: Callable[[FoldResult], None] | None = None,
                    **settings: Any) -> CrossValidation:
     """K-fold cross-validation: K models, each trained (with early stopping on a share of
     its own training part) and scored once on its held-out fold.
 
     Parameters are those of ``train_classifier``, plus ``k`` (folds, stratified by class
-    and fixed by ``seed``) and ``on_fold`` (called with each ``FoldResult``).
+    and fixed by ``seed``), ``workers`` (folds trained at once, each in its own process
+    with ``threads`` torch threads, by default the cores shared out) and ``on_fold``
+    (called with each ``FoldResult`` as it finishes). With several workers the epoch
+    records of a fold reach ``on_epoch`` when the fold ends.
 
     Returns
     -------
@@ -365,6 +376,8 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     """
     from wordseq.neural.device import resolve_device
 
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
     enc, cfg = _split_settings(options, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
@@ -372,30 +385,80 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     _check_emb(enc, pretrained)
     prep = _prepare(data, labels, table, encoding_errors, preprocess)
     folds = stratified_folds(prep.y, k, cfg.seed)
-    all_rows = np.arange(len(prep.y))
+    if workers > 1 and cfg.threads == 0:
+        cfg = replace(cfg, threads=max(1, (os.cpu_count() or 1) // workers))
+    tasks = [_FoldTask(i, test_rows, prep, enc, cfg, preprocess, dev, pretrained) for i, test_rows in enumerate(folds, 1)]
     start = time.perf_counter()
-    results: list[FoldResult] = []
-    predicted = np.zeros(len(prep.y), dtype=np.int64)
-    description = ""
-    for i, test_rows in enumerate(folds, 1):
-        began = time.perf_counter()
-        rest = np.setdiff1d(all_rows, test_rows, assume_unique=True)
-        fit_rows, valid_rows = split_validation(rest, prep.y, cfg.valid_fraction, cfg.seed + i)
-        model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, i, on_epoch)
-        description = model.config.describe()
-        probs = class_probabilities(model.network, model.encode([prep.tokens[j] for j in test_rows]))
-        predicted[test_rows] = probs.argmax(axis=1)
-        fold_eval = Evaluation.from_predictions(prep.labels, prep.y[test_rows], predicted[test_rows])
-        result = FoldResult(i, len(fit_rows), len(valid_rows), len(test_rows), fold_eval.accuracy, fold_eval.macro_f1,
-                            int(model.training["best_epoch"]), int(model.training["epochs_done"]),
-                            round(time.perf_counter() - began, 2))
-        results.append(result)
+    outcomes: list[_FoldOutcome] = []
+
+    def done(outcome: _FoldOutcome, replay: bool) -> None:
+        outcomes.append(outcome)
+        if replay and on_epoch is not None:
+            for record in outcome.history:
+                on_epoch(record)
         if on_fold is not None:
-            on_fold(result)
+            on_fold(outcome.result)
+
+    if workers == 1 or len(tasks) == 1:
+        for task in tasks:
+            done(_run_fold(task, on_epoch), replay=False)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # spawn, not fork: a forked child of a process that has started torch's thread
+        # pools can hang
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            for future in as_completed([pool.submit(_run_fold, task) for task in tasks]):
+                done(future.result(), replay=True)
+    outcomes.sort(key=lambda o: o.result.fold)
+    predicted = np.zeros(len(prep.y), dtype=np.int64)
+    for task, outcome in zip(tasks, outcomes):
+        predicted[task.test_rows] = outcome.predicted
     pooled = Evaluation.from_predictions(prep.labels, prep.y, predicted)
     settings_doc = {"encoder": asdict(enc), "training": cfg.to_dict(), "preprocessing": preprocess.to_dict(),
-                    "examples": len(prep.y), "device": dev.type}
-    return CrossValidation(k, description, results, pooled, time.perf_counter() - start, settings_doc)
+                    "examples": len(prep.y), "device": dev.type, "workers": workers}
+    return CrossValidation(k, outcomes[0].description, [o.result for o in outcomes], pooled,
+                           time.perf_counter() - start, settings_doc)
+
+
+@dataclass
+class _FoldTask:
+    fold: int
+    test_rows: np.ndarray
+    prep: _Prepared
+    options: EncoderOptions
+    cfg: TrainingConfig
+    preprocess: PreprocessConfig
+    device: torch.device
+    pretrained: PretrainedVectors | None
+
+
+@dataclass
+class _FoldOutcome:
+    result: FoldResult
+    predicted: np.ndarray
+    history: list[EpochRecord]
+    description: str
+
+
+def _run_fold(task: _FoldTask, on_epoch: EpochCallback | None = None) -> _FoldOutcome:
+    """Train on everything but the fold (holding out a validation share), score the fold."""
+    began, cpu = time.perf_counter(), time.process_time()
+    prep, i = task.prep, task.fold
+    rest = np.setdiff1d(np.arange(len(prep.y)), task.test_rows, assume_unique=True)
+    fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_fraction, task.cfg.seed + i)
+    model = _fit(prep, fit_rows, valid_rows, task.options, task.cfg, task.preprocess, task.device, task.pretrained,
+                 i, on_epoch)
+    with _torch_threads(task.cfg.threads):
+        probs = class_probabilities(model.network, model.encode([prep.tokens[j] for j in task.test_rows]))
+    predicted = probs.argmax(axis=1)
+    scores = Evaluation.from_predictions(prep.labels, prep.y[task.test_rows], predicted)
+    result = FoldResult(i, len(fit_rows), len(valid_rows), len(task.test_rows), scores.accuracy, scores.macro_f1,
+                        int(model.training["best_epoch"]), int(model.training["epochs_done"]),
+                        round(time.perf_counter() - began, 2), round(time.process_time() - cpu, 2))
+    history = [EpochRecord(**r) for r in model.training["history"]]
+    return _FoldOutcome(result, predicted, history, model.config.describe())
 
 
 def _check_emb(options: EncoderOptions, pretrained: PretrainedVectors | None) -> None:
@@ -404,12 +467,4 @@ def _check_emb(options: EncoderOptions, pretrained: PretrainedVectors | None) ->
             f"--emb {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} dimensions; "
             f"leave --emb out or give --emb {pretrained.dim}"
         )
-
-
-def describe_settings(options: EncoderOptions, cfg: TrainingConfig) -> str:
-    """One line for logs: what will be trained."""
-    return (f"{options.encoder} ({options.pool} pooling), dropout {options.dropout:g}, batch {cfg.batch_size}, "
-            f"lr {cfg.lr:g}, up to {cfg.epochs} epochs (patience {cfg.patience})" + (
-                f", vectors from {cfg.init_embeddings}" + (" (frozen)" if cfg.freeze_embeddings else "")
-                if cfg.init_embeddings else ""))
 

@@ -77,15 +77,17 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--bigram-min-count", type=click.IntRange(min=1), default=1, show_default=True, help="bow: rarer bigrams are left out.")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model.")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
+@click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
 @click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --cv: folds trained at once, one process each.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="torch CPU threads (0: torch's default).")
 @_DEVICE
 @json_option
 @preprocessing_options
 def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], label_col: str, text_col: str | None,
-          cv: int | None, device: str, as_json: bool, preprocess: PreprocessConfig, encoding_errors: str,
-          **settings: Any) -> None:
+          cv: int | None, workers: int, device: str, as_json: bool, preprocess: PreprocessConfig,
+          encoding_errors: str, **settings: Any) -> None:
     """Train a classifier on labelled DATA: TSV files (label<TAB>text), folders with one
     sub-folder per label, or --class NAME=FILE pairs (one text a line).
 
@@ -104,7 +106,7 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     with progress("training", unit="batches") as bar:
         common = dict(preprocess=preprocess, device=device, on_epoch=_log_epoch, **settings)
         if cv:
-            report = cross_validate(spec, k=cv, on_fold=_log_fold, **common)
+            report = cross_validate(spec, k=cv, workers=workers, on_fold=_log_fold, **common)
             _print_cv(report, as_json)
             return
         model = train_classifier(spec, output=output, on_batch=lambda d, n, loss: bar.update(
@@ -114,7 +116,17 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
         echo_json({"model": str(model.path), "config": model.config.to_dict(), **figures})
     else:
         click.echo(f"valid_accuracy\t{figures['best_valid_accuracy']:.4f}")
+    _log_vectors(figures.get("init_embeddings"))
     log(f"{model.summary()}; best epoch {figures['best_epoch']} of {figures['epochs_done']}; saved {model.path}")
+
+
+def _log_vectors(init: dict[str, Any] | None) -> None:
+    if init:
+        log(f"embeddings from {init['model']}: {init['found']:,} of {init['words']:,} words start from a vector "
+            f"({init['added_from_vectors']:,} of them known from the vectors only)")
+        if init["found"] - init["added_from_vectors"] < init["training_words"] / 2:
+            warn("fewer than half the training words have a vector: were the vectors trained with the same "
+                 "preprocessing (--lower, --stem, --lemmatize ...)?")
 
 
 def _log_epoch(rec: Any) -> None:
@@ -127,7 +139,7 @@ def _log_epoch(rec: Any) -> None:
 
 def _log_fold(fold: Any) -> None:
     log(f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
-        f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s)")
+        f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s, {fold.cpu_seconds:.1f}s CPU)")
 
 
 def _print_cv(report: Any, as_json: bool) -> None:
