@@ -68,10 +68,10 @@ def test_tokenize_real_corpus_with_workers_matches_one_worker(runner: CliRunner,
         ("badutf8", ["tokenize", "{f}"], 1, "line 2: invalid UTF-8"),
         ("empty", ["tokenize", "{f}"], 1, "input is empty"),
         (None, ["tokenize", "--stem", "nope"], 2, "Invalid value for '--stem'"),
-        (None, ["tokenize", "--level", "char", "--lemmatize"], 1, "cannot be used with --level char"),
+        (None, ["tokenize", "--level", "char", "--lemmatize"], 2, "cannot be used with --level char"),
         ("empty", ["vocab", "build", "{f}"], 1, "input is empty"),
-        (None, ["vocab", "show", "missing.tsv"], 1, "cannot read vocabulary"),
-        (None, ["models", "show", "nothing"], 1, "no embeddings or ngram or lm model named 'nothing'"),
+        (None, ["vocab", "show", "missing.tsv"], 1, "missing.tsv: no such file"),
+        (None, ["models", "show", "nothing"], 1, "no embeddings or ngram or lm or classifier or seq2seq model named 'nothing'"),
         (None, ["generate"], 1, "no lm or ngram model named 'default'"),
     ],
 )
@@ -128,7 +128,7 @@ def test_models_list_empty_then_show_and_rm(runner: CliRunner, wordseq_home: Pat
     store.save_model(store.model_dir("demo", "ngram"), store.new_meta("ngram", summary="toy"), lambda d: None)
     assert invoke(runner, ["-q", "models", "list"]).stdout.startswith("ngram\tdemo\t")
     assert json.loads(invoke(runner, ["models", "show", "demo"]).stdout)["kind"] == "ngram"
-    assert invoke(runner, ["models", "rm", "demo"]).exit_code == 0
+    assert invoke(runner, ["models", "rm", "demo", "--yes"]).exit_code == 0
     assert invoke(runner, ["models", "list", "--json"]).stdout.strip() == "[]"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import invoke
+from conftest import invoke, plant_model, save_vectors_model
 
 SENTENCES = [
     "the cat sat on the mat .",
@@ -38,11 +38,11 @@ def test_train_writes_model_dir_with_history(trained: Path) -> None:
     assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.pt", "resume.pt", "vocab.tsv"}
     meta = json.loads((trained / "meta.json").read_text())
     assert meta["kind"] == "lm" and meta["complete"] is True
-    assert meta["config"]["cell"] == "lstm" and meta["config"]["hidden"] == 16
-    assert len(meta["history"]) == 3
-    assert {"train_ppl", "valid_ppl", "lr", "tokens_per_s"} <= set(meta["history"][0])
+    assert meta["config"]["model"]["cell"] == "lstm" and meta["config"]["model"]["hidden"] == 16
+    assert len(meta["training"]["history"]) == 3
+    assert {"train_ppl", "valid_ppl", "lr", "tokens_per_s"} <= set(meta["training"]["history"][0])
     assert meta["preprocessing"]["level"] == "word"
-    assert meta["valid"]["source"] == "held-out tail"
+    assert meta["training"]["valid"]["source"].startswith("held-out tail")
     assert meta["corpus"][0]["sha256"]
 
 
@@ -117,13 +117,10 @@ def test_bad_input_errors(corpus: Path, tmp_path: Path, runner: CliRunner) -> No
     r = invoke(runner, ["lm", "train", str(short), "--valid", str(corpus)])
     assert r.exit_code == 1 and "too short" in r.stderr
     r = invoke(runner, ["lm", "train", str(corpus), "--tie", "--emb", "8", "--hidden", "16"])
-    assert r.exit_code == 1 and "--tie" in r.stderr
+    assert r.exit_code == 2 and "--tie" in r.stderr
     r = invoke(runner, ["lm", "train", str(corpus), "--resume", "-o", "nothing-here"])
     assert r.exit_code == 1 and "nothing to resume" in r.stderr
-    not_ckpt = tmp_path / "fake"
-    not_ckpt.mkdir()
-    (not_ckpt / "meta.json").write_text('{"kind": "lm"}')
-    (not_ckpt / "model.pt").write_bytes(b"not a checkpoint")
+    not_ckpt = plant_model(tmp_path / "fake", "lm", {"model.pt": b"not a checkpoint"})
     r = invoke(runner, ["generate", "-m", str(not_ckpt)])
     assert r.exit_code == 1 and "not a wordseq language-model checkpoint" in r.stderr
 
@@ -142,20 +139,14 @@ def test_resume_continues_to_more_epochs(corpus: Path, runner: CliRunner) -> Non
     r = invoke(runner, ["lm", "train", str(corpus), "-o", "r", *SMALL, "--epochs", "2", "--resume"])
     assert r.exit_code == 0, r.stderr
     meta = json.loads(invoke(runner, ["models", "show", "r"]).stdout)
-    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    assert [h["epoch"] for h in meta["training"]["history"]] == [1, 2]
 
 
 def test_init_embeddings_from_an_embeddings_model(corpus: Path, runner: CliRunner, wordseq_home: Path) -> None:
     import numpy as np
     import torch
-    from gensim.models import KeyedVectors
 
-    folder = wordseq_home / "embeddings" / "vec"
-    folder.mkdir(parents=True)
-    kv = KeyedVectors(vector_size=16)
-    kv.add_vectors(["cat", "dog", "unrelated"], np.arange(48, dtype=np.float32).reshape(3, 16))
-    kv.save(str(folder / "vectors.kv"))
-    (folder / "meta.json").write_text('{"kind": "embeddings"}')
+    save_vectors_model("vec", ["cat", "dog", "unrelated"], np.arange(48, dtype=np.float32).reshape(3, 16))
 
     r = invoke(runner, ["lm", "train", str(corpus), "-o", "e", "--init-embeddings", "vec", "--hidden", "16", "--layers", "1",
                         "--bptt", "8", "--batch-size", "4", "--epochs", "1", "--lr", "1e-9"])
@@ -169,7 +160,7 @@ def test_init_embeddings_from_an_embeddings_model(corpus: Path, runner: CliRunne
     row = ckpt.model_state["encoder.weight"][ckpt.vocab.id("dog")]
     assert torch.allclose(row, torch.arange(16, 32, dtype=torch.float32), atol=1e-3)
     meta = json.loads((wordseq_home / "lm" / "e" / "meta.json").read_text())
-    assert meta["init_embeddings"]["found"] == 2
+    assert meta["config"]["init_embeddings"]["found"] == 2
     bad = invoke(runner, ["lm", "train", str(corpus), "--init-embeddings", "vec", "--emb", "8"])
     assert bad.exit_code == 1 and "--emb 16" in bad.stderr
 

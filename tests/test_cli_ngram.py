@@ -81,7 +81,7 @@ def test_char_level_model(runner, tmp_path) -> None:  # type: ignore[no-untyped-
 @pytest.mark.parametrize("order", ["0", "10"])
 def test_bad_order(runner, trained, order) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["ngram", "train", str(trained), "--order", order])
-    assert result.exit_code == 1 and "--order must be between 1 and 9" in result.stderr
+    assert result.exit_code == 2 and "--order: must be between 1 and 9" in result.stderr
 
 
 def test_empty_corpus(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]

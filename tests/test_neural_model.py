@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wordseq.errors import InputError, ModelError
+from wordseq.errors import InputError, OptionError, ModelError
 from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig
 from wordseq.neural.data import build_training_data
@@ -41,7 +41,7 @@ def test_forward_shapes_and_never_predicted_tokens(cell: str) -> None:
 
 
 def test_tie_with_unequal_sizes_is_a_clear_error() -> None:
-    with pytest.raises(InputError, match="--emb .*must equal --hidden"):
+    with pytest.raises(OptionError, match="--emb .*must equal --hidden"):
         LMConfig(vocab_size=10, emb=8, hidden=6, tie=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import wordseq.ngram.counting as counting
 from tests.conftest import CORPUS
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.ngram.counting import count_ngrams
 from wordseq.ngram.tables import NgramTables
 
@@ -67,7 +67,7 @@ def test_literal_sentence_markers_are_skipped() -> None:
 
 @pytest.mark.parametrize("order", [0, 10])
 def test_order_out_of_range(order: int) -> None:
-    with pytest.raises(InputError, match="--order must be between 1 and 9"):
+    with pytest.raises(OptionError, match="--order: must be between 1 and 9"):
         count_ngrams([["a"]], order)
 
 

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import CORPUS
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.text.sentences import split_sentences
 
@@ -60,8 +60,22 @@ def test_sentence_splitter_keeps_abbreviations_initials_and_acronyms() -> None:
 def test_char_level_and_pretokenized() -> None:
     assert tokens("Ab  c", level="char") == ["a", "b", SPACE_TOKEN, "c"]
     assert tokens("Don't  SPLIT,this", pretokenized=True) == ["don't", "split,this"]
-    with pytest.raises(InputError, match="cannot be used with --level char"):
+    with pytest.raises(OptionError, match="cannot be used with --level char"):
         PreprocessConfig(level="char", stem="porter")
+
+
+@pytest.mark.parametrize("option", [{"stem": "porter"}, {"lemmatize": True}, {"stopwords": "english"},
+                                    {"sentences": True}, {"level": "char"}])
+def test_pretokenized_refuses_steps_it_would_not_apply(option: dict) -> None:  # type: ignore[type-arg]
+    # before: accepted, ignored, and recorded in meta.json as applied
+    with pytest.raises(OptionError, match="--pretokenized"):
+        PreprocessConfig(pretokenized=True, **option)
+
+
+def test_lemmatizer_sees_case_before_lowercasing() -> None:
+    # before: lowercased first, "Wales" became "wale"
+    assert tokens("New South Wales", lemmatize=True) == ["new", "south", "wales"]
+    assert tokens("The geese were running", lemmatize=True) == ["the", "goose", "be", "run"]
 
 
 def test_config_round_trips_through_a_dict(tmp_path) -> None:  # type: ignore[no-untyped-def]

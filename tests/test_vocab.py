@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.vocab import SPECIALS, Vocabulary
 
 SEQS = [["b", "a", "c", "a"], ["c", "a", "d"], ["e"]]
@@ -47,5 +47,5 @@ def test_malformed_tsv_names_the_line(tmp_path: Path) -> None:
 
 
 def test_bad_limits() -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(OptionError, match="--min-count"):
         Vocabulary.from_counter(Counter(a=1), min_count=0)

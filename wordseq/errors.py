@@ -15,3 +15,15 @@ class ModelError(WordseqError):
 
 class UnknownWordError(WordseqError):
     """A query word is not in the model's vocabulary."""
+
+
+class OptionError(WordseqError):
+    """An option value out of its range or not a finite number (a usage error: exit 2).
+
+    ``option`` is the command-line spelling (``--lr``); the Python API names the same
+    setting by its keyword.
+    """
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option

@@ -72,3 +72,50 @@ class PerplexityReport:
             f"logprob_ln\t{self.logprob:.4f}",
             f"logprob_log10\t{self.logprob / LN10:.4f}",
         ]
+
+
+# Above this share of OOV tokens a perplexity says more about the text's tokenization than
+# about the model: the user is told what the model expects.
+OOV_WARNING_RATE = 0.20
+
+
+@dataclass
+class LineScore:
+    """The score of one input line (``--per-line``): every token and ``</s>`` predicted."""
+
+    line: int  # 1-based
+    logprob: float  # natural log
+    tokens: int
+    oov: int
+
+    @property
+    def perplexity(self) -> float:
+        return math.exp(-self.logprob / self.tokens) if self.tokens else math.inf
+
+    def to_dict(self) -> dict[str, float | int]:
+        return {"line": self.line, "logprob_ln": self.logprob, "logprob_log10": self.logprob / LN10,
+                "perplexity": self.perplexity, "tokens": self.tokens, "oov": self.oov}
+
+    def tsv(self) -> str:
+        return f"{self.logprob / LN10:.4f}\t{self.perplexity:.4f}\t{self.tokens}\t{self.oov}"
+
+
+def check_scorable(report: PerplexityReport, expects: str) -> str | None:
+    """Raise for text no perplexity can describe; return a warning for a high OOV rate.
+
+    ``expects`` describes the model's preprocessing (``PreprocessConfig.describe()``).
+    """
+    from wordseq.errors import InputError
+
+    words = report.tokens - report.sentences
+    if report.tokens == 0:
+        raise InputError("the text has no tokens to score")
+    if words > 0 and report.oov == words:
+        raise InputError(
+            f"none of the {report.oov:,} tokens of the text is in the model's vocabulary; check that the "
+            f"text is in the model's language and preprocessing ({expects})"
+        )
+    if words > 0 and report.oov / words > OOV_WARNING_RATE:
+        return (f"{report.oov / words:.0%} of the text's tokens are not in the model's vocabulary: the model "
+                f"expects {expects}; give the preprocessing options if the text was prepared differently")
+    return None

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
+from wordseq.config_checks import count
 from wordseq.errors import InputError
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
@@ -42,7 +44,9 @@ class Vocabulary:
         self.counts: list[int] = list(counts)
         self.stoi: dict[str, int] = {w: i for i, w in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos):
-            raise InputError("a vocabulary lists some word twice")
+            seen: set[str] = set()
+            twice = next(w for w in self.itos if w in seen or seen.add(w))  # type: ignore[func-returns-value]
+            raise InputError(f"the vocabulary lists {twice!r} twice")
 
     pad_id = 0
     unk_id = 1
@@ -84,10 +88,9 @@ class Vocabulary:
         max_size: int | None = None,
         num_sequences: int = 0,
     ) -> "Vocabulary":
-        if min_count < 1:
-            raise InputError("--min-count must be at least 1")
-        if max_size is not None and max_size < 1:
-            raise InputError("--max-size must be at least 1")
+        count("--min-count", min_count, 1)
+        if max_size is not None:
+            count("--max-size", max_size, 1)
         total = sum(counts.values())
         kept = sorted(
             ((w, c) for w, c in counts.items() if c >= min_count and w not in SPECIALS),
@@ -124,6 +127,22 @@ class Vocabulary:
         covered = sum(self.counts[len(SPECIALS) :])
         return Coverage(tokens=covered + self.counts[self.unk_id], covered=covered)
 
+    def summary(self, top: int = 20) -> dict[str, Any]:
+        """Size, coverage and the ``top`` most frequent words (0: all), as ``vocab show`` prints."""
+        cov = self.coverage()
+        words = self.words()[: top or None]
+        counts = self.counts[len(SPECIALS):][: top or None]
+        total = cov.tokens or 1
+        return {
+            "size": self.num_words,
+            "specials": list(SPECIALS),
+            "tokens": cov.tokens,
+            "coverage": cov.ratio,
+            "unk_tokens": self.counts[self.unk_id],
+            "top": [{"rank": i + 1, "word": w, "count": c, "share": c / total}
+                    for i, (w, c) in enumerate(zip(words, counts))],
+        }
+
     # -- files ---------------------------------------------------------------------------
 
     def save(self, path: Path) -> None:
@@ -137,24 +156,69 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: Path | str) -> "Vocabulary":
+        """Read a ``word<TAB>count`` file (or a plain word list with counts from another
+        tool: the specials are added in front)."""
+        from wordseq.text.reader import CorpusReader
+
         words, counts = [], []
-        try:
-            fh = open(path, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read vocabulary: {exc.strerror}") from None
-        with fh:
-            for lineno, line in enumerate(fh, 1):
-                line = line.rstrip("\n")
-                if not line:
-                    continue
-                parts = line.split("\t")
-                if len(parts) != 2 or not parts[1].lstrip("-").isdigit():
-                    raise InputError(f"{path}: line {lineno}: expected 'word<TAB>count'")
-                words.append(parts[0])
-                counts.append(int(parts[1]))
+        reader = CorpusReader([str(path)])
+        label = "<stdin>" if str(path) == "-" else str(path)
+        for lineno, line in enumerate(reader, 1):
+            if not line:
+                continue
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[1].isdigit():
+                raise InputError(f"{label}: line {lineno}: expected 'word<TAB>count' with a count of 0 or more")
+            words.append(parts[0])
+            counts.append(int(parts[1]))
+        if not words:
+            raise InputError(f"{label}: the vocabulary file is empty")
         if words[: len(SPECIALS)] != list(SPECIALS):
             # A plain word list (e.g. from another tool): add the specials in front.
             pairs = [(w, c) for w, c in zip(words, counts) if w not in SPECIALS]
             words = list(SPECIALS) + [w for w, _ in pairs]
             counts = [0] * len(SPECIALS) + [c for _, c in pairs]
-        return cls(words, counts)
+        try:
+            return cls(words, counts)
+        except InputError as exc:
+            raise InputError(f"{label}: {exc}") from None
+
+
+def build_vocabulary(
+    corpus: Any,
+    preprocess: Any = None,
+    *,
+    min_count: int = 1,
+    max_size: int | None = None,
+    encoding_errors: str = "strict",
+    reporter: Any = None,
+) -> Vocabulary:
+    """Count the tokens of a corpus (files, '-' / None for stdin, or lines of text).
+
+    Raises ``InputError`` for an empty corpus and for a vocabulary left empty by
+    ``min_count`` / ``max_size``.
+
+    Examples
+    --------
+    >>> build_vocabulary(["the cat", "the dog"]).words()
+    ['the', 'cat', 'dog']
+    """
+    from wordseq.progress import SILENT, track
+    from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+    from wordseq.text.reader import open_corpus
+
+    reader = open_corpus(corpus, encoding_errors)
+    pre = Preprocessor(preprocess or PreprocessConfig())
+    with (reporter or SILENT).task("counting", unit="lines") as bar:
+        voc = Vocabulary.build(pre.iter_sequences(track(bar, reader)), min_count=min_count, max_size=max_size)
+    if reader.total_lines == 0:
+        raise InputError(f"{reader.label}: input is empty")
+    cov = voc.coverage()
+    if cov.tokens == 0:
+        raise InputError(f"{reader.label}: no tokens found")
+    if voc.num_words == 0:
+        raise InputError(
+            f"{reader.label}: no word occurs --min-count {min_count} times or more ({cov.tokens:,} tokens); "
+            "lower --min-count"
+        )
+    return voc

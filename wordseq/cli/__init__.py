@@ -4,24 +4,65 @@ from __future__ import annotations
 
 import errno
 import sys
+import warnings
 from typing import Any
 
 import click
 
 from wordseq import __version__
-from wordseq.errors import WordseqError
+from wordseq.errors import OptionError, WordseqError
+
+
+def _set_flag(name: str) -> Any:
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            root = ctx.find_root()
+            root.ensure_object(dict)
+            root.obj[name] = True
+
+    return callback
+
+
+def _global_flags() -> list[click.Option]:
+    """-q / --debug, accepted after the command name too (``wordseq tokenize -q f``)."""
+    return [
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, is_eager=True,
+                     callback=_set_flag("quiet"), help="No progress or summaries on stderr."),
+        click.Option(["--debug"], is_flag=True, expose_value=False, is_eager=True,
+                     callback=_set_flag("debug"), help="Show full tracebacks on errors."),
+    ]
+
+
+def _add_global_flags(command: click.Command) -> None:
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_global_flags(sub)
+        return
+    names = {opt for p in command.params for opt in getattr(p, "opts", [])}
+    if "--debug" not in names:
+        command.params.extend(_global_flags())
 
 
 class WordseqGroup(click.Group):
-    """Turns library errors into one ``Error: ...`` line and exit code 1."""
+    """Turns library errors into one ``Error: ...`` line and exit code 1 (2 for a bad
+    option value), and gives every command the global flags."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_global_flags(cmd)
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = lambda: bool(ctx.obj and ctx.obj.get("debug"))  # noqa: E731
         try:
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OptionError as exc:
+            if debug():
+                raise
+            raise click.UsageError(str(exc), ctx) from None
         except WordseqError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
@@ -29,12 +70,13 @@ class WordseqGroup(click.Group):
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
         except OSError as exc:
-            if exc.errno == errno.EPIPE or (ctx.obj and ctx.obj.get("debug")):
+            if exc.errno == errno.EPIPE or debug():
                 raise
-            click.echo(f"Error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+            where = f": {exc.filename}" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(1)
         except Exception as exc:  # a bug: say so in one line unless --debug
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug():
                 raise
             click.echo(
                 f"Error: internal error ({type(exc).__name__}: {exc}); run with --debug for the traceback",
@@ -45,8 +87,8 @@ class WordseqGroup(click.Group):
 
 @click.group(cls=WordseqGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="wordseq")
-@click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr.")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summaries on stderr (also after the command).")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors (also after the command).")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
     """Word embeddings and language models from the shell.
@@ -61,8 +103,8 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
     $WORDSEQ_HOME (default ~/.local/share/wordseq); a value with '/' is a path.
     """
     ctx.ensure_object(dict)
-    ctx.obj["quiet"] = quiet
-    ctx.obj["debug"] = debug
+    ctx.obj["quiet"] = ctx.obj.get("quiet", False) or quiet
+    ctx.obj["debug"] = ctx.obj.get("debug", False) or debug
 
 
 def _register() -> None:
@@ -85,5 +127,22 @@ def _register() -> None:
 _register()
 
 
+def _warnings_as_lines() -> None:
+    """Library warnings (numpy, scipy, torch) become one ``Warning:`` line each, once."""
+    seen: set[str] = set()
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        text = str(message).strip().splitlines()[0] if str(message).strip() else category.__name__
+        if text not in seen:
+            seen.add(text)
+            click.echo(f"Warning: {text}", err=True)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
+    from wordseq.store import meta
+
+    meta.command_line[:] = ["wordseq", *sys.argv[1:]]
+    _warnings_as_lines()
     cli.main(prog_name="wordseq")

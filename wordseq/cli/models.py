@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -16,30 +17,33 @@ def models() -> None:
 
 
 @models.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also unfinished runs' checkpoints and leftovers of killed runs.")
 @json_option
-def list_(as_json: bool) -> None:
-    """One line per saved model: kind, name, size, created."""
+def list_(show_all: bool, as_json: bool) -> None:
+    """One line per saved model: kind, name, size, state, created, summary.
+
+    The state is complete, interrupted (a run stopped before its end), or damaged.
+
+    \b
+    wordseq models list --all
+    """
     from wordseq.store import list_models, wordseq_home
 
-    found = list_models()
+    found = list_models(wordseq_home(), show_all)
     if as_json:
-        echo_json(
-            [
-                {"kind": m.kind, "name": m.name, "path": str(m.path), "bytes": m.size_bytes, "created_at": m.created_at, "summary": m.summary}
-                for m in found
-            ]
-        )
+        echo_json([{"kind": m.kind, "name": m.name, "path": str(m.path), "bytes": m.size_bytes, "state": m.state,
+                    "created": m.created, "summary": m.summary} for m in found])
         return
     for m in found:
-        click.echo(f"{m.kind}\t{m.name}\t{_human(m.size_bytes)}\t{m.created_at}\t{m.summary}".rstrip())
+        click.echo(f"{m.kind}\t{m.name}\t{_human(m.size_bytes)}\t{m.state}\t{m.created}\t{m.summary}".rstrip())
     if not found:
         log(f"no models in {wordseq_home()}")
 
 
 @models.command("show")
-@click.argument("name")
+@click.argument("name", metavar="NAME|kind/NAME|PATH")
 def show(name: str) -> None:
-    """Print a model's meta.json (NAME of any kind, or a PATH)."""
+    """Print a model's meta.json."""
     from wordseq.store import KINDS, find_model
 
     path, meta = find_model(name, KINDS)
@@ -48,13 +52,27 @@ def show(name: str) -> None:
 
 
 @models.command("rm")
-@click.argument("name")
-def rm(name: str) -> None:
-    """Delete a saved model (NAME of any kind, or a PATH to a model directory)."""
-    from wordseq.store import remove_model
+@click.argument("name", metavar="NAME|kind/NAME|PATH")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed when stdin is not a terminal).")
+def rm(name: str, yes: bool) -> None:
+    """Delete a saved model (damaged ones too) in one step.
 
-    path = remove_model(name)
-    log(f"removed {path}")
+    A PATH must be a model directory wordseq made.
+
+    \b
+    wordseq models rm lm/news --yes
+    """
+    from wordseq.errors import ModelError
+    from wordseq.store import KINDS, remove_model
+    from wordseq.store.listing import removal_target
+
+    kind, path = removal_target(name, KINDS)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ModelError(f"removing {path} needs --yes when stdin is not a terminal")
+        click.confirm(f"Remove the {kind} model at {path}?", abort=True, err=True)
+    for removed in remove_model(name, KINDS):
+        log(f"removed {removed}")
 
 
 def _human(n: int) -> str:

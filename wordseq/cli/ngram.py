@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import click
 
-from wordseq.cli.console import echo_json, log, progress, warn
+from wordseq.cli.console import echo_json, log, reporter, warn
 from wordseq.cli.options import json_option, preprocessing_options
 from wordseq.cli.startup import import_nltk_quickly
 from wordseq.text.preprocess import PreprocessConfig
@@ -24,17 +22,13 @@ def ngram() -> None:
 
 def _load(name: str | None) -> Any:
     """A model NAME or PATH, or an ARPA file."""
-    from wordseq.ngram import load_ngram_lm
-    from wordseq.store import find_model, is_path
+    from wordseq.store import load
 
-    if name and is_path(name) and Path(name).is_file():
-        return load_ngram_lm(Path(name))
-    path, meta = find_model(name, "ngram")
-    return load_ngram_lm(path, meta)
+    return load(name, "ngram")
 
 
 @ngram.command("train")
-@click.argument("corpus", nargs=-1, required=True)
+@click.argument("corpus", nargs=-1, metavar="[CORPUS|-]...")
 @click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
 @click.option("--order", type=int, default=3, show_default=True, help="N of the n-grams (1-9).")
 @click.option("--smoothing", type=click.Choice(SMOOTHING_CHOICES), default="modified-kneser-ney", show_default=True)
@@ -57,41 +51,43 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
 
     from wordseq.ngram.storage import write_payload
     from wordseq.ngram.train import NgramConfig, train_ngram
-    from wordseq.store import model_dir, new_meta, save_model
+    from wordseq.progress import track
+    from wordseq.store import DEFAULT_NAME, new_meta, writing
     from wordseq.text.preprocess import Preprocessor
     from wordseq.text.reader import CorpusReader
 
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count,
                           discount_fallback=discount_fallback, discount=discount)
-    target = model_dir(output, "ngram")
     reader = CorpusReader(list(corpus), encoding_errors)
     pre = Preprocessor(preprocess)
-    with progress("counting", unit="lines") as bar:
-        model, figures = train_ngram(pre.iter_sequences(bar.track(reader)), config, preprocess)
-    if reader.replaced:
-        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
-    if figures.discount_fallback_orders:
-        warn(f"fallback discounts used for order(s) {', '.join(map(str, figures.discount_fallback_orders))}")
-    if figures.skipped_markers:
-        warn(f"skipped {figures.skipped_markers} literal <s> / </s> / <pad> token(s): sentence markers are added per line")
-    summary = (f"order-{order} {smoothing}, {figures.vocab_size:,} words, {figures.tokens:,} tokens, "
-               f"{preprocess.describe()}")
-    meta = new_meta(
-        "ngram",
-        preprocessing=preprocess.to_dict(),
-        hyper_parameters=asdict(config),
-        corpus=[s.to_dict() for s in reader.sources],
-        training=figures.to_dict(),
-        summary=summary,
-    )
-    save_model(target, meta, lambda folder: write_payload(model, folder))
+    with writing(output or DEFAULT_NAME, "ngram") as writer:
+        assert writer is not None
+        with reporter().task("counting", unit="lines") as bar:
+            model, figures = train_ngram(pre.iter_sequences(track(bar, reader)), config, preprocess)
+        if reader.replaced:
+            warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+        if figures.discount_fallback_orders:
+            warn(f"fallback discounts used for order(s) {', '.join(map(str, figures.discount_fallback_orders))}")
+        if figures.skipped_markers:
+            warn(f"skipped {figures.skipped_markers} literal <s> / </s> / <pad> token(s): sentence markers are added per line")
+        summary = (f"order-{order} {smoothing}, {figures.vocab_size:,} words, {figures.tokens:,} tokens, "
+                   f"{preprocess.describe()}")
+        meta = new_meta(
+            "ngram",
+            preprocessing=preprocess.to_dict(),
+            config=asdict(config),
+            corpus=[s.to_dict() for s in reader.sources],
+            training=figures.to_dict(),
+            summary=summary,
+        )
+        target = writer.commit(meta, lambda folder: write_payload(model, folder))
     sizes = " ".join(f"{n}-grams={c:,}" for n, c in enumerate(figures.ngrams, 1))
     log(f"{figures.sentences:,} sequences, {figures.tokens:,} tokens; {sizes}; {figures.seconds:.2f} s")
     log(f"saved {target}")
 
 
 @ngram.command("eval")
-@click.argument("text", nargs=-1, required=True)
+@click.argument("text", nargs=-1, metavar="[TEXT|-]...")
 @click.option("-m", "--model", "model_name", default=None, help="Model NAME or PATH, or an .arpa file.")
 @click.option("--per-line", is_flag=True, help="Score of each sequence: log10 prob, perplexity, tokens, OOVs (summary on stderr).")
 @click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)
@@ -135,14 +131,13 @@ def export(model_name: str, out: str) -> None:
     """Write MODEL as an ARPA file ('-' for stdout) that KenLM and SRILM read."""
     from wordseq.ngram.arpa import write_arpa
     from wordseq.ngram.storage import check_exportable
-    from wordseq.store import atomic_file
+    from wordseq.store import output_file
 
     model = _load(model_name)
     check_exportable(model)
     if model.smoothing == "stupid-backoff":
         warn("stupid-backoff values are scores, not probabilities; tools reading the ARPA file will treat them as log10 probabilities")
-    sink: Any = nullcontext(sys.stdout) if out == "-" else atomic_file(out)
-    with sink as fh:
+    with output_file(out) as fh:
         write_arpa(model.tables, fh)
     sizes = " ".join(f"{n}-grams={c:,}" for n, c in enumerate(model.tables.sizes(), 1))
     log(f"wrote {'<stdout>' if out == '-' else out}: {sizes}")
@@ -161,21 +156,22 @@ def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, en
     from wordseq.ngram.arpa import read_arpa
     from wordseq.ngram.model import NgramModel
     from wordseq.ngram.storage import write_payload
-    from wordseq.store import model_dir, new_meta, save_model
+    from wordseq.store import DEFAULT_NAME, new_meta, writing
     from wordseq.text.reader import SourceStats, check_readable
 
     check_readable(arpa_file)
-    tables = read_arpa(arpa_file)
-    model = NgramModel(tables, preprocess, "")
-    target = model_dir(output, "ngram")
-    sizes = tables.sizes()
-    meta = new_meta(
-        "ngram",
-        preprocessing=preprocess.to_dict(),
-        hyper_parameters={"order": tables.order, "smoothing": "", "imported_from": arpa_file},
-        corpus=[SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()],
-        training={"ngrams": sizes, "vocab_size": tables.vocab.num_words},
-        summary=f"order-{tables.order} ARPA import, {tables.vocab.num_words:,} words",
-    )
-    save_model(target, meta, lambda folder: write_payload(model, folder))
+    with writing(output or DEFAULT_NAME, "ngram") as writer:
+        assert writer is not None
+        tables = read_arpa(arpa_file)
+        model = NgramModel(tables, preprocess, "")
+        sizes = tables.sizes()
+        meta = new_meta(
+            "ngram",
+            preprocessing=preprocess.to_dict(),
+            config={"order": tables.order, "smoothing": "", "imported_from": arpa_file},
+            corpus=[SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()],
+            training={"ngrams": sizes, "vocab_size": tables.vocab.num_words},
+            summary=f"order-{tables.order} ARPA import, {tables.vocab.num_words:,} words",
+        )
+        target = writer.commit(meta, lambda folder: write_payload(model, folder))
     log(f"imported {arpa_file}: {' '.join(f'{n}-grams={c:,}' for n, c in enumerate(sizes, 1))}; saved {target}")

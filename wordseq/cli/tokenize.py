@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
-from typing import Any
-
 import click
 
-from wordseq.cli.console import log, progress, warn
-from wordseq.cli.options import preprocessing_options, workers_option
-from wordseq.errors import InputError
+from wordseq.cli.console import log, reporter, warn
+from wordseq.cli.options import output_option, preprocessing_options, workers_option
 from wordseq.text.preprocess import PreprocessConfig
 
 
 @click.command()
 @click.argument("files", nargs=-1, metavar="[FILES|-]...")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout (replaced only when done).")
+@output_option("the tokens")
 @workers_option(1)
 @preprocessing_options
-def tokenize(files: tuple[str, ...], output: str | None, workers: int, preprocess: PreprocessConfig, encoding_errors: str) -> None:
+def tokenize(files: tuple[str, ...], output: str, workers: int, preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Tokenize raw text: one sequence per line, tokens separated by single spaces.
 
     Reads FILES (plain, .gz, .bz2 or .xz; '-' or nothing for stdin) and writes the format
@@ -30,28 +25,11 @@ def tokenize(files: tuple[str, ...], output: str | None, workers: int, preproces
     echo "The geese were running" | wordseq tokenize --lemmatize
     → the goose be run
     """
-    from wordseq.store import atomic_file
-    from wordseq.text.parallel import tokenize_lines
     from wordseq.text.reader import CorpusReader
+    from wordseq.text.tokenize import tokenize_corpus
 
-    reader = CorpusReader(list(files) or ["-"], encoding_errors)
-    sink: Any = atomic_file(output) if output else nullcontext(sys.stdout)
-    lines_in = tokens = 0
-    with sink as out, progress("tokenize", unit="lines") as bar:
-        for text, n_tokens, n_lines in tokenize_lines(reader, preprocess, workers):
-            out.write(text)
-            lines_in += n_lines
-            tokens += n_tokens
-            bar.advance(n_lines)
-        if lines_in == 0:
-            raise InputError(f"{_names(files)}: input is empty")
-        elapsed = bar.elapsed
-    if reader.replaced:
-        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
-    rate = tokens / elapsed if elapsed > 0 else 0.0
-    log(f"{lines_in:,} lines, {tokens:,} tokens ({rate:,.0f} tokens/s)")
-
-
-def _names(files: tuple[str, ...]) -> str:
-    names = [("<stdin>" if f == "-" else f) for f in files] or ["<stdin>"]
-    return ", ".join(names)
+    stats = tokenize_corpus(CorpusReader(files, encoding_errors), output, preprocess, workers=workers,
+                            reporter=reporter())
+    if stats.replaced:
+        warn(f"replaced {stats.replaced} invalid UTF-8 byte(s) with U+FFFD")
+    log(f"{stats.lines:,} lines, {stats.tokens:,} tokens ({stats.tokens_per_second:,.0f} tokens/s)")

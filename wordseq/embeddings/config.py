@@ -6,7 +6,8 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wordseq.errors import InputError
+from wordseq.config_checks import at_least, count, within
+from wordseq.errors import OptionError
 
 
 def default_workers() -> int:
@@ -29,19 +30,19 @@ class Word2VecConfig:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.dim >= 1, "--dim must be at least 1"),
-            (self.window >= 1, "--window must be at least 1"),
-            (self.negative >= 0, "--negative must be 0 or more"),
-            (self.min_count >= 1, "--min-count must be at least 1"),
-            (self.epochs >= 1, "--epochs must be at least 1"),
-            (self.sample >= 0, "--sample must be 0 (off) or more"),
-            (self.workers >= 1, "--workers must be at least 1"),
-            (self.hs or self.negative > 0, "with --negative 0 there is no training objective: add --hs"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InputError(message)
+        count("--dim", self.dim, 1, 10_000)
+        count("--window", self.window, 1, 1000)
+        count("--negative", self.negative, 0, 1000)
+        count("--min-count", self.min_count, 1)
+        count("--epochs", self.epochs, 1, 10_000)
+        count("--workers", self.workers, 1, 1024)
+        count("--seed", self.seed, 0, 2**32 - 1)
+        at_least("--sample", self.sample, 0.0)
+        # gensim crashes (segfaults on NaN) or learns nothing outside these ranges
+        within("--alpha", self.alpha, 0.0, 1.0, low_open=True)
+        within("--min-alpha", self.min_alpha, 0.0, self.alpha)
+        if not (self.hs or self.negative > 0):
+            raise OptionError("--negative", "with --negative 0 there is no training objective: add --hs")
 
     @property
     def architecture(self) -> str:

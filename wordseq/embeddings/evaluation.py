@@ -8,11 +8,14 @@ word2vec's compute-accuracy does, so accuracies from different tools compare.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from wordseq.text.reader import CorpusReader
 
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
 from wordseq.embeddings.vectors import EmbeddingModel
@@ -108,25 +111,24 @@ class AnalogyReport:
 def read_analogy_file(path: Path) -> tuple[list[AnalogySection], list[Malformed]]:
     sections: list[AnalogySection] = []
     malformed: list[Malformed] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line:
-                continue
-            if line.startswith(":"):
-                name = line[1:].strip()
-                if not name:
-                    malformed.append(Malformed(lineno, line, "section line without a name"))
-                    name = f"section at line {lineno}"
-                sections.append(AnalogySection(name))
-                continue
-            words = line.split()
-            if len(words) != 4:
-                malformed.append(Malformed(lineno, line, f"expected 4 words, found {len(words)}"))
-                continue
-            if not sections:
-                sections.append(AnalogySection("questions"))
-            sections[-1].questions.append((lineno, words))
+    for lineno, raw in enumerate(CorpusReader([str(path)]), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(":"):
+            name = line[1:].strip()
+            if not name:
+                malformed.append(Malformed(lineno, line, "section line without a name"))
+                name = f"section at line {lineno}"
+            sections.append(AnalogySection(name))
+            continue
+        words = line.split()
+        if len(words) != 4:
+            malformed.append(Malformed(lineno, line, f"expected 4 words, found {len(words)}"))
+            continue
+        if not sections:
+            sections.append(AnalogySection("questions"))
+        sections[-1].questions.append((lineno, words))
     return sections, malformed
 
 
@@ -186,21 +188,22 @@ def read_similarity_file(path: Path) -> tuple[list[tuple[int, str, str, float]],
     """Lines ``word1 word2 score`` (tabs or spaces); ``#`` starts a comment line."""
     pairs: list[tuple[int, str, str, float]] = []
     malformed: list[Malformed] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            fields = line.split("\t") if "\t" in line else line.split()
-            if len(fields) < 3:
-                malformed.append(Malformed(lineno, line, f"expected 'word1 word2 score', found {len(fields)} field(s)"))
-                continue
-            try:
-                score = float(fields[2])
-            except ValueError:
-                malformed.append(Malformed(lineno, line, f"score {fields[2]!r} is not a number"))
-                continue
-            pairs.append((lineno, fields[0].strip(), fields[1].strip(), score))
+    for lineno, raw in enumerate(CorpusReader([str(path)]), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t") if "\t" in line else line.split()
+        if len(fields) < 3:
+            malformed.append(Malformed(lineno, line, f"expected 'word1 word2 score', found {len(fields)} field(s)"))
+            continue
+        try:
+            score = float(fields[2])
+        except ValueError:
+            score = math.nan
+        if not math.isfinite(score):
+            malformed.append(Malformed(lineno, line, f"score {fields[2]!r} is not a finite number"))
+            continue
+        pairs.append((lineno, fields[0].strip(), fields[1].strip(), score))
     return pairs, malformed
 
 

@@ -13,12 +13,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from wordseq.embeddings.config import Word2VecConfig
 from wordseq.embeddings.probe_loss import ProbeLoss
 from wordseq.errors import InputError
+from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
+
+if TYPE_CHECKING:
+    from wordseq.embeddings.vectors import EmbeddingModel
 
 # gensim truncates longer sentences without a word (MAX_WORDS_IN_BATCH): split them.
 MAX_SEQUENCE_TOKENS = 10_000
@@ -181,3 +185,82 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
         effective_words=int(effective),
         epochs=epochs,
     )
+
+
+def train_embeddings(
+    corpus: Any = None,
+    output: str | Path | None = None,
+    *,
+    preprocess: PreprocessConfig | None = None,
+    encoding_errors: str = "strict",
+    reporter: Reporter = SILENT,
+    **options: Any,
+) -> "EmbeddingModel":
+    """Train Word2Vec vectors on a corpus and (with ``output``) save them as a model.
+
+    Parameters
+    ----------
+    corpus
+        A file path, a list of ``Path``, '-' / None for stdin, or an iterable of lines of text.
+    output
+        A model NAME (saved in ``$WORDSEQ_HOME/embeddings/``) or PATH; None keeps the model
+        in memory only.
+    preprocess
+        The [preprocessing] settings (default: NLTK words, lowercased).
+    **options
+        ``Word2VecConfig`` fields, named as the command's options: ``dim``, ``window``,
+        ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``, ``alpha``,
+        ``workers``, ``seed``.
+
+    Returns
+    -------
+    EmbeddingModel
+        with ``most_similar``, ``analogy``, ``vector``, ``evaluate_analogies`` ...
+
+    Examples
+    --------
+    >>> model = train_embeddings("corpus.txt", "news", dim=50, epochs=5)  # doctest: +SKIP
+    >>> model.most_similar("government", topn=3)  # doctest: +SKIP
+    """
+    from wordseq.embeddings.vectors import KIND, EmbeddingModel, WordVectors
+    from wordseq.store import new_meta, writing
+    from wordseq.text.reader import open_corpus
+
+    if options.get("negative") is None:
+        options["negative"] = 0 if options.get("hs") else 5
+    config = Word2VecConfig(**options)
+    preprocess = preprocess or PreprocessConfig()
+    reader = open_corpus(corpus, encoding_errors)
+    # the writer holds the name from the start: a second run to it fails at once, and a
+    # place that cannot be written is found before the training, not after
+    with writing(output, KIND) as w:
+        with reporter.task("tokenize", unit="lines") as read_bar, reporter.task("train", total=config.epochs) as bar:
+            def on_epoch(e: EpochReport) -> None:
+                loss = f", probe loss {e.probe_loss:.4f}" if e.probe_loss is not None else ""
+                bar.advance(1)
+                bar.update(info=f"{e.words_per_second:,.0f} words/s{loss}")
+                reporter.log(f"epoch {e.epoch}/{config.epochs}: {e.seconds:.2f} s, {e.words_per_second:,.0f} words/s{loss}")
+
+            result = train_word2vec(reader, preprocess, config, on_epoch=on_epoch, on_lines=read_bar.advance,
+                                    tmp_dir=str(w.scratch) if w is not None else None, label=reader.label)
+        if reader.replaced:
+            reporter.warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+        if result.corpus.split_sequences:
+            reporter.warn(f"{result.corpus.split_sequences} sequence(s) longer than 10,000 tokens were split (gensim's limit)")
+        summary = (f"word2vec {config.architecture}, {config.dim}d, {result.vocab_size:,} words, "
+                   f"{result.corpus.tokens:,} tokens, {preprocess.describe()}")
+        meta = new_meta(
+            KIND,
+            summary=summary,
+            preprocessing=preprocess.to_dict(),
+            config=config.to_dict(),
+            corpus=[s.to_dict() for s in reader.sources],
+            training={**result.figures(), **result.corpus.to_dict()},
+        )
+        vectors = WordVectors.from_keyed_vectors(result.keyed_vectors)
+        target = w.commit(meta, vectors.save) if w is not None else None
+    reporter.log(f"{result.vocab_size:,} words × {config.dim} from {result.corpus.tokens:,} tokens; "
+                 f"{result.words_per_second:,.0f} words/s, {result.train_seconds:.1f} s training "
+                 f"(+{result.prepare_seconds:.1f} s tokenizing and vocabulary)"
+                 + (f"; saved to {target}" if target is not None else ""))
+    return EmbeddingModel(path=target, meta=meta, vectors=vectors, preprocess=preprocess)

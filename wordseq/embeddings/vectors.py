@@ -1,8 +1,10 @@
-"""The vectors store: a model directory's ``vectors.kv``, loaded memory-mapped.
+"""The vectors store: a model directory's ``vectors.npy`` and ``words.txt``.
 
 Rows are in vocabulary order, most frequent word first (gensim sorts its vocabulary so;
 imported files keep their own order, which for word2vec / fastText files is frequency),
-so "the N most frequent words" is simply the first N rows.
+so "the N most frequent words" is simply the first N rows. The matrix is a plain float32
+``.npy`` file, memory-mapped on load and read without pickle; the words are UTF-8 text,
+one per line. Queries never import gensim.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from wordseq.errors import ModelError, UnknownWordError
+from wordseq.errors import ModelError, OptionError, UnknownWordError
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer
 
 KIND = "embeddings"
-VECTORS_FILE = "vectors.kv"
+VECTORS_FILE = "vectors.npy"
+WORDS_FILE = "words.txt"
 # difflib over millions of words would take seconds: spelling hints come from the most
 # frequent words only.
 _HINT_POOL = 200_000
@@ -35,6 +38,10 @@ class WordVectors:
         self.words = words
         self.vectors = vectors
         self.index: dict[str, int] = {w: i for i, w in enumerate(words)}
+        if len(self.index) != len(words):
+            seen: set[str] = set()
+            twice = next(w for w in words if w in seen or seen.add(w))  # type: ignore[func-returns-value]
+            raise ModelError(f"the word {twice!r} appears twice in the vectors; the file is damaged")
         self._unit: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -60,41 +67,50 @@ class WordVectors:
     def from_keyed_vectors(cls, kv: Any) -> "WordVectors":
         return cls(list(kv.index_to_key), kv.vectors)
 
-    def to_keyed_vectors(self) -> Any:
+    def to_gensim(self) -> Any:
+        """The vectors as gensim ``KeyedVectors`` (one row per word, in this order)."""
         from gensim.models import KeyedVectors
 
-        kv = KeyedVectors(self.dim, count=len(self.words), dtype=np.float32)
+        kv = KeyedVectors(self.dim, count=0, dtype=np.float32)
         kv.add_vectors(self.words, np.asarray(self.vectors, dtype=np.float32))
         return kv
 
-
-def save_vectors(kv: Any, folder: Path) -> None:
-    """Save gensim KeyedVectors with the matrix as its own .npy file, so it can be mmapped."""
-    kv.save(str(folder / VECTORS_FILE), separately=["vectors"])
+    def save(self, folder: Path) -> None:
+        """Write ``vectors.npy`` and ``words.txt`` into a model directory being saved."""
+        bad = next((w for w in self.words if not w or "\n" in w or "\r" in w), None)
+        if bad is not None:
+            raise ModelError(f"the word {bad!r} is empty or holds a line break; it cannot be stored")
+        np.save(folder / VECTORS_FILE, np.ascontiguousarray(self.vectors, dtype=np.float32), allow_pickle=False)
+        with open(folder / WORDS_FILE, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write("\n".join(self.words) + "\n")
 
 
 def load_vectors(folder: Path) -> WordVectors:
-    from gensim.models import KeyedVectors
-
-    path = folder / VECTORS_FILE
-    if not path.is_file():
-        raise ModelError(f"{folder} has no {VECTORS_FILE}; the model is incomplete, train or import it again")
+    """The vectors of a model directory, memory-mapped, without pickle."""
+    matrix, words = folder / VECTORS_FILE, folder / WORDS_FILE
+    for path in (matrix, words):
+        if not path.is_file():
+            raise ModelError(f"{folder} has no {path.name}; the model is incomplete, train or import it again")
     try:
-        kv = KeyedVectors.load(str(path), mmap="r")
-        return WordVectors.from_keyed_vectors(kv)
-    except ModelError:
-        raise
-    except Exception as exc:  # unpickling and numpy raise many kinds on damaged files
-        raise ModelError(
-            f"{path} is damaged ({type(exc).__name__}: {exc}); train or import the model again"
-        ) from None
+        vectors = np.load(matrix, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{matrix} is not a plain float32 matrix ({exc}); train or import the model again") from None
+    if vectors.dtype != np.float32 or vectors.ndim != 2:
+        raise ModelError(f"{matrix} holds {vectors.dtype} of shape {vectors.shape}, expected a float32 matrix")
+    try:
+        names = words.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{words} is damaged: {exc}") from None
+    if names and names[-1] == "":
+        names.pop()
+    return WordVectors(names, vectors)
 
 
 @dataclass
 class EmbeddingModel:
     """A loaded embeddings model: vectors plus the preprocessing its words went through."""
 
-    path: Path
+    path: Path | None  # None: trained in memory, not saved
     meta: dict[str, Any]
     vectors: WordVectors
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -126,6 +142,65 @@ class EmbeddingModel:
             self._pre = Preprocessor(self.preprocess)
         return self._pre
 
+    # -- queries ------------------------------------------------------------------------
+
+    def vector(self, word: str) -> np.ndarray:
+        """The vector of ``word`` (after the model's preprocessing), as a float32 copy."""
+        return np.array(self.vectors.vectors[self.lookup(word)], dtype=np.float32)
+
+    def most_similar(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
+        """The ``topn`` words nearest to ``word`` by cosine similarity (itself excluded).
+
+        Examples
+        --------
+        >>> model.most_similar("film", topn=3)  # doctest: +SKIP
+        [('movie', 0.83), ('picture', 0.71), ('films', 0.69)]
+        """
+        from wordseq.embeddings.analogy import nearest_scores, top_k
+
+        _check_topn(topn)
+        row = self.lookup(word)
+        idx, best = top_k(nearest_scores(self.vectors.unit(), np.array([row])), topn)
+        return self._scored(idx[0], best[0])
+
+    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add") -> list[tuple[str, float]]:
+        """Words D with A − B + C ≈ D ("king", "man", "woman" → queen), query words excluded.
+
+        ``method`` is ``add`` (3CosAdd) or ``mul`` (3CosMul, Levy & Goldberg 2014).
+        """
+        from wordseq.embeddings.analogy import METHODS, analogy_query, analogy_scores, top_k
+
+        _check_topn(topn)
+        if method not in METHODS:
+            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
+        q = analogy_query((a, b, c))
+        plus = [self.lookup(q.plus[0]), self.lookup(q.plus[1])]
+        scores = analogy_scores(self.vectors.unit(), np.array([plus]), np.array([self.lookup(q.minus)]), method)
+        idx, best = top_k(scores, topn)
+        return self._scored(idx[0], best[0])
+
+    def _scored(self, idx: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
+        return [(self.vectors.words[i], float(s)) for i, s in zip(idx, scores) if np.isfinite(s)]
+
+    def evaluate_analogies(self, path: str | Path | None = None, restrict: int | None = 30_000,
+                           method: str = "add") -> Any:
+        """Accuracy on the Google analogy set (default) or a file of ``a b c d`` lines;
+        see ``wordseq.embeddings.evaluation.evaluate_analogies``."""
+        from wordseq.embeddings.evaluation import ANALOGY_SETS, dataset_path, evaluate_analogies
+
+        return evaluate_analogies(self, dataset_path(None if path is None else str(path), ANALOGY_SETS),
+                                  restrict=restrict, method=method)
+
+    def evaluate_similarity(self, path: str | Path | None = None) -> Any:
+        """Spearman correlation on WordSim-353 (default), SimLex-999 or a file."""
+        from wordseq.embeddings.evaluation import SIMILARITY_SETS, dataset_path, evaluate_similarity
+
+        return evaluate_similarity(self, dataset_path(None if path is None else str(path), SIMILARITY_SETS))
+
+    def to_gensim(self) -> Any:
+        """The vectors as gensim ``KeyedVectors`` (same words, same order, same values)."""
+        return self.vectors.to_gensim()
+
     def lookup(self, word: str) -> int:
         """Row of a query word, or an UnknownWordError that helps the user fix it."""
         norm = self.normalize(word)
@@ -145,9 +220,52 @@ class EmbeddingModel:
         return f"'{word}'{became} is not in the vocabulary of {len(self.vectors):,} words{hint}"
 
 
-def load_embeddings(name_or_path: str | None) -> EmbeddingModel:
-    from wordseq.store import find_model
+def _check_topn(topn: int) -> None:
+    if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
+        raise OptionError("--topn", f"must be a whole number of at least 1, got {topn!r}")
 
-    path, meta = find_model(name_or_path, KIND)
+
+def load_embedding_model(path: Path, meta: dict[str, Any]) -> EmbeddingModel:
+    """The store's loader for kind "embeddings" (meta already checked)."""
     pre = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
     return EmbeddingModel(path=path, meta=meta, vectors=load_vectors(path), preprocess=pre)
+
+
+def load_embeddings(name_or_path: str | None) -> EmbeddingModel:
+    """An embeddings model by NAME, kind/NAME or PATH."""
+    from wordseq.store import load
+
+    model: EmbeddingModel = load(name_or_path, KIND)
+    return model
+
+
+def import_embeddings(path: str | Path, output: str | Path | None = None, *, fmt: str = "auto",
+                      limit: int | None = None, encoding_errors: str = "strict") -> tuple[EmbeddingModel, Any]:
+    """Read a word2vec-format file (see ``formats.import_vectors``) and, with ``output``,
+    save it as a model. Returns the model and the import report (duplicates, counts).
+
+    Examples
+    --------
+    >>> model, report = import_embeddings("glove.6B.100d.txt.gz", "glove")  # doctest: +SKIP
+    """
+    from wordseq.embeddings.formats import import_vectors
+    from wordseq.store import new_meta, writing
+    from wordseq.text.reader import SourceStats
+
+    with writing(output, KIND) as writer:
+        vectors, report = import_vectors(path, fmt, limit, encoding_errors)
+        lower = all(w == w.lower() for w in vectors.words)
+        preprocess = PreprocessConfig(lower=lower, pretokenized=True)
+        size = Path(path).stat().st_size if str(path) != "-" else 0
+        meta = new_meta(
+            KIND,
+            summary=f"imported from {Path(str(path)).name}, {vectors.dim}d, {len(vectors):,} words",
+            preprocessing=preprocess.to_dict(),
+            config={"dim": vectors.dim, "format": report.format, "limit": limit},
+            corpus=[SourceStats(name=str(path), bytes=size).to_dict()],
+            training={"words": len(vectors), "rows_read": report.rows, "duplicates": len(report.duplicates),
+                      "header_count": report.header_count},
+        )
+        if writer is not None:
+            writer.commit(meta, vectors.save)
+    return EmbeddingModel(path=writer.target if writer else None, meta=meta, vectors=vectors, preprocess=preprocess), report

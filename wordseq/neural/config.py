@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wordseq.errors import InputError
+from wordseq.config_checks import count, within
+from wordseq.errors import OptionError
 
 CELLS = ("rnn", "lstm", "gru")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -26,17 +28,16 @@ class LMConfig:
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
-            raise InputError(f"unknown cell {self.cell!r}; choose one of {', '.join(CELLS)}")
-        if self.layers < 1:
-            raise InputError("--layers must be at least 1")
-        if self.emb < 1 or self.hidden < 1:
-            raise InputError("--emb and --hidden must be at least 1")
-        if not 0 <= self.dropout < 1:
-            raise InputError("--dropout must be in [0, 1)")
+            raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {self.cell!r}")
+        count("--layers", self.layers, 1, 100)
+        count("--emb", self.emb, 1, 100_000)
+        count("--hidden", self.hidden, 1, 100_000)
+        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
         if self.tie and self.emb != self.hidden:
-            raise InputError(
-                f"--tie shares the embedding with the output layer, so --emb ({self.emb}) "
-                f"must equal --hidden ({self.hidden}); make them equal or use --no-tie"
+            raise OptionError(
+                "--tie",
+                f"shares the embedding with the output layer, so --emb ({self.emb}) must equal --hidden "
+                f"({self.hidden}); make them equal or use --no-tie",
             )
 
     def to_dict(self) -> dict[str, Any]:

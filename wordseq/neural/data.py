@@ -33,6 +33,7 @@ class TokenStream:
 
     ids: np.ndarray  # int64, starts with </s>
     sequences: int
+    line_of: np.ndarray | None = None  # input line of each sequence (evaluation text)
 
     @property
     def predicted(self) -> int:
@@ -145,10 +146,22 @@ def build_training_data(
 
 
 def encode_text(lines: Iterable[str], pre: Preprocessor, vocab: Vocabulary) -> TokenStream:
-    """Evaluation text as a stream in a trained model's ids."""
+    """Evaluation text as a stream in a trained model's ids: every input line is scored,
+    a blank one as ``</s>`` alone (as KenLM's query does), so per-line scores line up
+    with the input. ``line_of`` maps each sequence to its input line (several with
+    ``--sentences``)."""
     types = _Types()
-    prov, sequences = _read_provisional(lines, pre, types)
-    return _stream(_lookup(types, vocab), prov, sequences)
+    buf = array("i")
+    line_of = array("i")
+    for lineno, line in enumerate(lines):
+        for seq in pre.sequences(line) or [[]]:
+            buf.extend(types.ids(seq))
+            buf.append(0)
+            line_of.append(lineno)
+    prov = np.frombuffer(buf, dtype=np.int32) if len(buf) else np.zeros(0, np.int32)
+    stream = _stream(_lookup(types, vocab), prov, len(line_of))
+    stream.line_of = np.frombuffer(line_of, dtype=np.int32) if len(line_of) else np.zeros(0, np.int32)
+    return stream
 
 
 def batchify(ids: torch.Tensor | np.ndarray, batch_size: int) -> torch.Tensor:

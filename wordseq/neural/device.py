@@ -6,7 +6,7 @@ import torch
 
 from wordseq.errors import InputError
 
-DEVICES = ("auto", "cpu", "cuda")
+from wordseq.neural.config import DEVICES
 
 
 def resolve_device(name: str) -> torch.device:

@@ -1,17 +1,20 @@
-"""Starting an RNN model's input embeddings from a wordseq embeddings model."""
+"""Starting an RNN model's input embeddings from a wordseq embeddings model.
+
+The vectors are read by the embeddings store's own loader (``vectors.npy`` without
+pickle, checksums checked), the one every embeddings command uses.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from wordseq.embeddings.vectors import WordVectors, load_embeddings
 from wordseq.errors import ModelError
-from wordseq.neural.model import RNNModel
 from wordseq.vocab import SPECIALS, Vocabulary
-
-VECTORS_FILE = "vectors.kv"
 
 
 @dataclass
@@ -19,41 +22,31 @@ class EmbeddingInit:
     found: int  # vocabulary words that got a pretrained vector
     words: int  # vocabulary words (specials aside)
     dim: int
+    path: Path
 
 
-def load_keyed_vectors(model_path: Path):  # type: ignore[no-untyped-def]
-    from gensim.models import KeyedVectors
-
-    kv_path = Path(model_path) / VECTORS_FILE
-    if not kv_path.is_file():
-        raise ModelError(f"{model_path} has no {VECTORS_FILE}; is it a wordseq embeddings model?")
-    try:
-        return KeyedVectors.load(str(kv_path))
-    except Exception as exc:  # gensim raises many kinds for a damaged file
-        raise ModelError(f"{kv_path} cannot be read as gensim KeyedVectors: {exc}") from None
-
-
-def embedding_dim(model_path: Path) -> int:
-    return int(load_keyed_vectors(model_path).vector_size)
+def pretrained_vectors(name_or_path: str) -> tuple[WordVectors, Path]:
+    model = load_embeddings(name_or_path)
+    return model.vectors, model.path
 
 
 @torch.no_grad()
-def init_embeddings(model: RNNModel, vocab: Vocabulary, model_path: Path) -> EmbeddingInit:
-    """Copy the vectors of the words both know; the others keep their random start."""
-    kv = load_keyed_vectors(model_path)
-    if kv.vector_size != model.config.emb:
+def init_embeddings(weight: torch.Tensor, vocab: Vocabulary, name_or_path: str) -> EmbeddingInit:
+    """Copy the vectors of the words both know into ``weight`` (rows in ``vocab`` order);
+    the other rows keep their random start."""
+    vectors, path = pretrained_vectors(name_or_path)
+    if vectors.dim != weight.shape[1]:
         raise ModelError(
-            f"the embeddings in {model_path} have {kv.vector_size} dimensions but --emb is "
-            f"{model.config.emb}; use --emb {kv.vector_size}"
+            f"the embeddings in {path} have {vectors.dim} dimensions but --emb is "
+            f"{weight.shape[1]}; use --emb {vectors.dim}"
         )
-    rows, vectors = [], []
+    rows, sources = [], []
     for i, word in enumerate(vocab.itos):
-        if i >= len(SPECIALS) and word in kv.key_to_index:
+        j = vectors.index.get(word)
+        if i >= len(SPECIALS) and j is not None:
             rows.append(i)
-            vectors.append(kv[word])
+            sources.append(j)
     if rows:
-        import numpy as np
-
-        weight = model.encoder.weight
-        weight[torch.tensor(rows)] = torch.from_numpy(np.stack(vectors)).to(weight)
-    return EmbeddingInit(found=len(rows), words=vocab.num_words, dim=kv.vector_size)
+        block = np.asarray(vectors.vectors[np.asarray(sources)], dtype=np.float32)
+        weight[torch.tensor(rows)] = torch.from_numpy(block).to(weight)
+    return EmbeddingInit(found=len(rows), words=vocab.num_words, dim=vectors.dim, path=path)

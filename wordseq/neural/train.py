@@ -21,7 +21,8 @@ from typing import Any
 
 import torch
 
-from wordseq.errors import InputError
+from wordseq.config_checks import at_least, count, within
+from wordseq.errors import OptionError, WordseqError
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.model import RNNModel, detach_hidden
@@ -44,16 +45,16 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
-            raise InputError(f"unknown optimizer {self.optimizer!r}; choose sgd or adam")
-        for name, value in (("--epochs", self.epochs), ("--bptt", self.bptt), ("--batch-size", self.batch_size)):
-            if value < 1:
-                raise InputError(f"{name} must be at least 1")
-        if self.lr is not None and self.lr <= 0:
-            raise InputError("--lr must be greater than 0")
-        if self.clip < 0:
-            raise InputError("--clip must be 0 (off) or positive")
-        if self.patience is not None and self.patience < 1:
-            raise InputError("--patience must be at least 1")
+            raise OptionError("--optimizer", f"choose sgd or adam, got {self.optimizer!r}")
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--bptt", self.bptt, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--seed", self.seed, 0, 2**63 - 1)
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 1e4, low_open=True)
+        at_least("--clip", self.clip, 0.0)
+        if self.patience is not None:
+            count("--patience", self.patience, 1)
 
     @property
     def learning_rate(self) -> float:
@@ -63,6 +64,10 @@ class TrainConfig:
         d = asdict(self)
         d["lr"] = self.learning_rate
         return d
+
+
+class TrainingDiverged(WordseqError):
+    """The loss became NaN or infinite: the weights are garbage from here on."""
 
 
 @dataclass
@@ -146,6 +151,11 @@ class Trainer:
         self.optimizer.step()
         self.position += len(x)
         value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f"training diverged in epoch {self.epoch} (the loss became {value}); nothing of this run is "
+                f"saved as the model: lower --lr (now {self.lr:g}) or --clip"
+            )
         self._loss_sum += value
         self._batches += 1
         self._tokens += y.numel()
@@ -173,7 +183,7 @@ class Trainer:
         return True
 
     def end_epoch(self) -> EpochRecord:
-        valid = score_stream(self.model, self.valid, self.device, bptt=self.config.bptt)
+        valid = score_stream(self.model, self.valid, self.device, bptt=self.config.bptt).report
         valid_loss = -valid.logprob / valid.tokens if valid.tokens else math.inf
         best = valid_loss < self.best_valid_loss
         lr = self.lr

@@ -48,8 +48,9 @@ class NgramCounts:
 
 
 def check_order(order: int) -> None:
-    if not 1 <= order <= MAX_ORDER:
-        raise InputError(f"--order must be between 1 and {MAX_ORDER}, got {order}")
+    from wordseq.config_checks import count
+
+    count("--order", order, 1, MAX_ORDER)
 
 
 class _TokenFile:

@@ -72,19 +72,24 @@ def _read_arrays(path: Path) -> NgramTables:
         raise ModelError(f"{path} is damaged: {exc}") from None
 
 
+def load_arpa_file(path: Path, meta: dict[str, Any] | None = None) -> NgramModel:
+    """An ARPA file (KenLM, SRILM, wordseq; compressed too) as a model: the store's file
+    loader for kind "ngram"."""
+    return NgramModel(read_arpa(str(path)), PreprocessConfig(), "")
+
+
 def load_ngram_lm(path: Path, meta: dict[str, Any] | None = None) -> NgramModel:
-    """An n-gram model from a model directory or an ARPA file (KenLM, SRILM, wordseq)."""
+    """An n-gram model from a model directory (the store's loader for kind "ngram") or an
+    ARPA file."""
     path = Path(path)
     if path.is_file():
-        return NgramModel(read_arpa(str(path)), PreprocessConfig(), "")
+        return load_arpa_file(path)
     if meta is None:
-        from wordseq.store import read_meta
+        from wordseq.store import find_model
 
-        meta = read_meta(path)
-    if meta.get("kind") != "ngram":
-        raise ModelError(f"{path} holds a {meta.get('kind')} model, expected an ngram model")
+        path, meta = find_model(str(path), "ngram")
     preprocess = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
-    smoothing = str((meta.get("hyper_parameters") or {}).get("smoothing", ""))
+    smoothing = str(meta["config"].get("smoothing", ""))
     if (path / ARRAYS_FILE).is_file():
         tables = _read_arrays(path / ARRAYS_FILE)
     elif (path / ARPA_FILE).is_file():

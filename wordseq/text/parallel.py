@@ -11,6 +11,8 @@ overall rather than once per process.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -43,11 +45,38 @@ def _lines_of(block: Block, encoding_errors: str) -> tuple[list[str], int]:
     return decode_block(*block, encoding_errors)
 
 
-def _child(config: PreprocessConfig, encoding_errors: str, inbox: Any, outbox: Any) -> None:
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to end this worker when the parent dies (PR_SET_PDEATHSIG), so a killed
+    ``tokenize`` never leaves a worker behind; the caller also polls as a fallback."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _next_task(inbox: Any, parent: int) -> Any:
+    while not inbox.poll(1.0):
+        if os.getppid() != parent:
+            os._exit(1)
+    try:
+        return inbox.recv()
+    except EOFError:  # the parent closed its end: it is gone
+        os._exit(1)
+
+
+def _child(config: PreprocessConfig, encoding_errors: str, inbox: Any, outbox: Any, parent: int,
+           inherited: list[Any]) -> None:
+    _die_with_parent(parent)
+    for end in inherited:  # the parent's ends of the task pipes: EOF must mean "parent gone"
+        end.close()
     pre = Preprocessor(config)
     pre.record_new_entries()
     while True:
-        task = inbox.recv()
+        task = _next_task(inbox, parent)
         if task is None:
             return
         block, shared = task
@@ -109,7 +138,8 @@ def tokenize_lines(
     pipes = [ctx.Pipe(duplex=False) for _ in range(children)]
     inboxes = [send_end for _, send_end in pipes]
     outboxes = [ctx.Queue() for _ in range(children)]
-    procs = [ctx.Process(target=_child, args=(config, errors, pipes[c][0], outboxes[c]), daemon=True)
+    parent = os.getpid()
+    procs = [ctx.Process(target=_child, args=(config, errors, pipes[c][0], outboxes[c], parent, inboxes), daemon=True)
              for c in range(children)]
     for p in procs:
         p.start()

@@ -1,8 +1,9 @@
 """The Preprocessor: raw text line → token sequences, the same way for every command.
 
 Order of work for word level: split sentences (needed for the tokenizer's treatment of
-final periods, and for ``--sentences``) → NLTK word tokenizer → per token: lowercase →
-drop stopwords → lemmatize → stem. Everything after sentence splitting is cached per
+final periods, and for ``--sentences``) → NLTK word tokenizer → per token: drop
+stopwords → lemmatize (on the token as written: the lemmatizer needs case) → lowercase →
+stem. Everything after sentence splitting is cached per
 distinct string, so the cost grows with the number of word types, not tokens.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.text.sentences import split_sentences
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -42,11 +43,23 @@ class PreprocessConfig:
 
     def __post_init__(self) -> None:
         if self.stem is not None and self.stem not in STEMMERS:
-            raise InputError(f"unknown stemmer {self.stem!r}; choose one of {', '.join(STEMMERS)}")
+            raise OptionError("--stem", f"unknown stemmer {self.stem!r}; choose one of {', '.join(STEMMERS)}")
         if self.level not in LEVELS:
-            raise InputError(f"unknown level {self.level!r}; choose word or char")
-        if self.level == "char" and (self.stem or self.lemmatize or self.stopwords):
-            raise InputError("--stem, --lemmatize and --stopwords work on words; they cannot be used with --level char")
+            raise OptionError("--level", f"unknown level {self.level!r}; choose word or char")
+        word_steps = [name for name, on in (("--stem", self.stem), ("--lemmatize", self.lemmatize),
+                                            ("--stopwords", self.stopwords)) if on]
+        if self.level == "char" and word_steps:
+            raise OptionError(word_steps[0], "works on words; it cannot be used with --level char")
+        if self.pretokenized:
+            # pretokenized text is only split on spaces: any other step would be recorded
+            # in meta.json as applied while it was not
+            ignored = word_steps + (["--sentences"] if self.sentences else []) + (["--level char"] if self.level == "char" else [])
+            if ignored:
+                raise OptionError(
+                    "--pretokenized",
+                    f"the text is taken as it is (only split on spaces and --lower), so {ignored[0]} cannot be "
+                    f"applied; run 'wordseq tokenize {ignored[0].split()[0]} ...' first, or drop --pretokenized",
+                )
         if self.stopwords and not self.stopword_list:
             object.__setattr__(self, "stopword_list", tuple(load_stopwords(self.stopwords)))
 
@@ -61,6 +74,24 @@ class PreprocessConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["stopword_list"] = tuple(known.get("stopword_list") or ())
         return cls(**known)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "PreprocessConfig":
+        """These settings with some replaced (an eval command's preprocessing options).
+
+        ``pretokenized=True`` means the text was prepared already: the model's other word
+        steps are not applied again unless given too.
+        """
+        if not overrides:
+            return self
+        base = asdict(self)
+        if overrides.get("pretokenized"):
+            base.update(stem=None, lemmatize=False, stopwords=None, sentences=False)
+        base.update(overrides)
+        if "stopwords" in overrides or not base["stopwords"]:
+            base["stopword_list"] = ()
+        else:
+            base["stopword_list"] = tuple(base["stopword_list"])
+        return PreprocessConfig(**base)
 
     def describe(self) -> str:
         parts = [self.level, "lower" if self.lower else "cased"]
@@ -228,17 +259,19 @@ class Preprocessor:
 
 def build_token_normalizer(cfg: PreprocessConfig) -> Callable[[str], str | None]:
     """token → normalized token, or None to drop it (stopword or nothing left)."""
-    stop = frozenset(cfg.stopword_list)
+    stop = frozenset(w.lower() for w in cfg.stopword_list)
     stemmer = _make_stemmer(cfg.stem) if cfg.stem else None
     lemmatize = _make_lemmatizer() if cfg.lemmatize else None
 
     def normalize(token: str) -> str | None:
-        if cfg.lower:
-            token = token.lower()
-        if token in stop or (not cfg.lower and token.lower() in stop):
+        if stop and token.lower() in stop:
             return None
+        # the lemmatizer sees the token's case ("Wales" is a name, "wales" the plural of
+        # "wale"); lowercasing comes after it
         if lemmatize is not None:
             token = lemmatize(token)
+        if cfg.lower:
+            token = token.lower()
         if stemmer is not None:
             token = stemmer(token)
         return token or None

@@ -1,0 +1,119 @@
+"""NaN, infinities, zero, negative and huge option values × every command: a usage error
+(exit 2) naming the option, before any work, with the store unchanged; and property tests
+that the configs accept exactly the finite, in-range values."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.robustness.conftest import SMALL_LM, snapshot
+from wordseq.errors import OptionError
+
+# (command, option, bad values)
+CASES = [
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--alpha", ["nan", "inf", "0", "-1", "2"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--sample", ["nan", "-inf", "-1"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--dim", ["0", "-3", "1000000000"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--window", ["0"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--epochs", ["0"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--lr", ["nan", "inf", "0", "-1"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--clip", ["nan", "inf", "-1"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--dropout", ["nan", "1", "-0.5"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--emb", ["0"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--hidden", ["0", "-5"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--bptt", ["0"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--batch-size", ["0"]),
+    (["lm", "train", "{corpus}", *SMALL_LM], "--layers", ["0", "1000"]),
+    (["generate", "-m", "{lm}"], "--temperature", ["nan", "inf", "0", "-1"]),
+    (["generate", "-m", "{lm}"], "--top-p", ["nan", "0", "1.5"]),
+    (["generate", "-m", "{lm}", "--beam", "2"], "--length-penalty", ["nan", "-5", "inf"]),
+    (["generate", "-m", "{lm}"], "--num", ["0", "100000000"]),
+    (["generate", "-m", "{lm}"], "--beam", ["0", "100000000"]),
+    (["generate", "-m", "{lm}"], "--max-tokens", ["0", "-1"]),
+    (["analogy", "cat", "dog", "mat", "-m", "{emb}"], "--topn", ["0"]),
+    (["similar", "cat", "-m", "{emb}"], "--topn", ["-1"]),
+    (["eval", "analogies", "-m", "{emb}"], "--restrict", ["-1"]),
+    (["vocab", "build", "{corpus}"], "--min-count", ["0"]),
+    (["vocab", "build", "{corpus}"], "--max-size", ["0"]),
+    (["tokenize", "{corpus}"], "--workers", ["0"]),
+]
+
+
+def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
+    return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"])
+            for a in args]
+
+
+@pytest.mark.parametrize("args,option,value", [(a, o, v) for a, o, vs in CASES for v in vs])
+def test_bad_option_value_is_a_usage_error_naming_it(args: list[str], option: str, value: str,
+                                                     models: dict[str, Path], wordseq_home: Path) -> None:
+    from wordseq.cli import cli
+
+    before = snapshot(wordseq_home)
+    result = CliRunner().invoke(cli, [*_fill(args, models), option, value], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert option in result.stderr and "Traceback" not in result.output
+    assert "epoch 1" not in result.stderr and "saved" not in result.stderr  # refused before any work
+    assert snapshot(wordseq_home) == before
+
+
+def test_generate_search_modes_are_exclusive(models: dict[str, Path]) -> None:
+    from wordseq.cli import cli
+
+    result = CliRunner().invoke(cli, ["generate", "-m", str(models["lm"]), "--greedy", "--beam", "3"])
+    assert result.exit_code == 2 and "choose one" in result.stderr
+
+
+def test_global_flags_work_after_the_command(models: dict[str, Path]) -> None:
+    from wordseq.cli import cli
+
+    result = CliRunner().invoke(cli, ["tokenize", str(models["corpus"]), "-q"])
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+finite_or_not = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6))
+
+
+def _accepts(make: object) -> bool:
+    try:
+        make()  # type: ignore[operator]
+    except OptionError:
+        return False
+    return True
+
+
+@settings(max_examples=200, deadline=None)
+@given(lr=finite_or_not, clip=finite_or_not, dropout=finite_or_not)
+def test_lm_configs_accept_exactly_finite_in_range_values(lr: float, clip: float, dropout: float) -> None:
+    from wordseq.neural.config import LMConfig
+    from wordseq.neural.train import TrainConfig
+
+    ok = _accepts(lambda: TrainConfig(lr=lr, clip=clip))
+    assert ok == (math.isfinite(lr) and 0 < lr <= 1e4 and math.isfinite(clip) and clip >= 0)
+    ok = _accepts(lambda: LMConfig(vocab_size=10, dropout=dropout))
+    assert ok == (math.isfinite(dropout) and 0 <= dropout < 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(temperature=finite_or_not, top_p=finite_or_not, penalty=finite_or_not)
+def test_generate_config_accepts_exactly_finite_in_range_values(temperature: float, top_p: float, penalty: float) -> None:
+    from wordseq.generation import GenerateConfig
+
+    ok = _accepts(lambda: GenerateConfig(temperature=temperature, top_p=top_p, length_penalty=penalty))
+    assert ok == (math.isfinite(temperature) and temperature > 0 and math.isfinite(top_p) and 0 < top_p <= 1
+                  and math.isfinite(penalty) and penalty >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(alpha=finite_or_not, sample=finite_or_not)
+def test_word2vec_config_accepts_exactly_finite_in_range_values(alpha: float, sample: float) -> None:
+    from wordseq.embeddings.config import Word2VecConfig
+
+    ok = _accepts(lambda: Word2VecConfig(alpha=alpha, sample=sample, min_alpha=0.0))
+    assert ok == (math.isfinite(alpha) and 0 < alpha <= 1 and math.isfinite(sample) and sample >= 0)

@@ -1,0 +1,194 @@
+"""meta.json: one schema for every model kind, checked whenever a model is read.
+
+Every model directory holds ``meta.json`` with
+
+- ``kind`` (one of ``KINDS``) and ``format_version`` (checked on load),
+- ``wordseq_version``, ``libraries`` (versions of the engines that made it), ``created``,
+  ``command`` (the command line, or the Python call),
+- ``summary`` (one line for ``models list``), ``complete`` (false for an interrupted run),
+- ``preprocessing`` (the settings applied to the training text, applied again to queries),
+- ``config`` (enough to rebuild the model), ``corpus`` (the inputs, with size and sha256),
+  ``training`` (figures and history),
+- ``payload``: the sha256 of every payload file, checked before a file is used.
+
+Kinds may add keys of their own; the ones above always have these types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from wordseq import __version__
+from wordseq.errors import ModelError
+
+KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq")
+FORMAT_VERSION = 2
+META_FILE = "meta.json"
+# Written into every model directory wordseq creates; -o and models rm on a PATH act only
+# on directories that hold it.
+MARKER_FILE = ".wordseq-model"
+MARKER_TEXT = "This directory is a wordseq model; wordseq may replace or remove it.\n"
+_LIBRARIES = ("numpy", "torch", "gensim", "nltk")
+
+_SCHEMA: dict[str, tuple[type, ...]] = {
+    "kind": (str,),
+    "format_version": (int,),
+    "wordseq_version": (str,),
+    "libraries": (dict,),
+    "created": (str,),
+    "command": (list,),
+    "summary": (str,),
+    "complete": (bool,),
+    "preprocessing": (dict,),
+    "config": (dict,),
+    "corpus": (list,),
+    "training": (dict,),
+    "payload": (dict,),
+}
+_TYPE_NAMES = {str: "a string", int: "an integer", dict: "an object", list: "a list", bool: "true or false"}
+
+# The command line of the running CLI (set by its entry point); the Python API leaves it.
+command_line: list[str] = []
+
+
+def new_meta(
+    kind: str,
+    *,
+    summary: str = "",
+    preprocessing: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    corpus: list[dict[str, Any]] | None = None,
+    training: dict[str, Any] | None = None,
+    complete: bool = True,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The meta.json of a new model; ``payload`` is filled in when it is saved."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}")
+    libraries = {}
+    for name in _LIBRARIES:
+        module = sys.modules.get(name)
+        version = getattr(module, "__version__", None)
+        if version:
+            libraries[name] = str(version)
+    meta: dict[str, Any] = {
+        "kind": kind,
+        "format_version": FORMAT_VERSION,
+        "wordseq_version": __version__,
+        "libraries": libraries,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": list(command_line) or ["python", "wordseq"],
+        "summary": summary,
+        "complete": complete,
+        "preprocessing": preprocessing or {},
+        "config": config or {},
+        "corpus": corpus or [],
+        "training": training or {},
+        "payload": {},
+    }
+    meta.update(extra)
+    return meta
+
+
+def check_meta(meta: Any, where: Path) -> dict[str, Any]:
+    """``meta`` if it follows the schema, else a ModelError naming the first problem."""
+    if not isinstance(meta, dict):
+        raise ModelError(f"{where} is not a wordseq meta.json (expected an object)")
+    if "kind" not in meta:
+        raise ModelError(f"{where} is not a wordseq meta.json (no 'kind')")
+    if meta["kind"] not in KINDS:
+        raise ModelError(f"{where}: unknown model kind {meta['kind']!r} (known: {', '.join(KINDS)})")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        if isinstance(version, int) and version < FORMAT_VERSION:
+            raise ModelError(
+                f"{where.parent} was made by an older wordseq (model format {version}; this wordseq reads "
+                f"format {FORMAT_VERSION}); train or import it again"
+            )
+        raise ModelError(f"{where}: model format {version!r} is not supported (this wordseq reads {FORMAT_VERSION})")
+    for key, types in _SCHEMA.items():
+        if key not in meta:
+            raise ModelError(f"{where}: the field '{key}' is missing; the model is damaged")
+        value = meta[key]
+        if not isinstance(value, types) or (types == (int,) and isinstance(value, bool)):
+            raise ModelError(f"{where}: the field '{key}' should be {_TYPE_NAMES[types[0]]}; the model is damaged")
+    for name, digest in meta["payload"].items():
+        if not isinstance(name, str) or "/" in name or name.startswith(".") or not _is_sha256(digest):
+            raise ModelError(f"{where}: the payload list is damaged")
+    return meta
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """The checked meta.json of the model directory ``folder``."""
+    path = folder / META_FILE
+    if not folder.exists():
+        raise ModelError(f"no model at {folder}")
+    if not folder.is_dir():
+        raise ModelError(f"{folder} is a file, not a model directory")
+    if not path.is_file():
+        raise ModelError(f"{folder} is not a wordseq model (no {META_FILE})")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} is damaged: {exc}") from None
+    return check_meta(meta, path)
+
+
+def json_safe(value: Any) -> Any:
+    """JSON has no NaN or infinity: a figure that is one (a perplexity that overflowed)
+    is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    text = json.dumps(json_safe(meta), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    (folder / META_FILE).write_text(text, encoding="utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def payload_digests(folder: Path) -> dict[str, str]:
+    """sha256 of every payload file of a model directory being written."""
+    digests = {}
+    for path in sorted(folder.iterdir()):
+        if path.name in (META_FILE, MARKER_FILE) or path.name.startswith("."):
+            continue
+        if not path.is_file() or path.is_symlink():
+            raise ModelError(f"{path}: a model's payload holds plain files only")
+        digests[path.name] = sha256_file(path)
+    return digests
+
+
+def verify_payload(folder: Path, meta: dict[str, Any]) -> None:
+    """Check every payload file against its recorded sha256 before anything reads it."""
+    for name, digest in meta["payload"].items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelError(f"{path} is missing; the model is damaged (remove it with 'wordseq models rm')")
+        if sha256_file(path) != digest:
+            raise ModelError(
+                f"{path} does not match the checksum in {META_FILE}: the file was changed or damaged; "
+                "train or import the model again"
+            )
