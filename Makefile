@@ -6,7 +6,7 @@ WS := $(VENV)/bin/wordseq
 OUT ?= out
 export WORDSEQ_HOME ?= $(abspath $(OUT))/home
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test test-slow lint bench clean
 
 install: $(VENV)/.installed
 
@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,plot,lint]'
 	touch $@
 
 demo: install
@@ -34,6 +34,10 @@ test: install
 
 test-slow: install
 	$(PY) -m pytest -q -m slow
+
+lint: install
+	$(VENV)/bin/ruff check wordseq
+	$(VENV)/bin/mypy
 
 bench: install
 	for b in benchmarks/bench_*.py; do $(PY) $$b || exit 1; done

@@ -1,30 +1,58 @@
-"""wordseq: word embeddings and language models from the command line."""
+"""wordseq: word embeddings and sequence models, from the shell and from Python.
+
+The Python API mirrors the commands; every name is imported on first use, so
+``import wordseq`` (and ``wordseq --help``) stay fast::
+
+    import wordseq
+
+    vectors = wordseq.train_embeddings("corpus.txt", "news", dim=100)
+    vectors.most_similar("government", topn=5)
+
+    lm = wordseq.train_lm("corpus.txt", "news", epochs=6)
+    lm.perplexity("heldout.txt").perplexity
+    lm.generate("the government", beam=5)
+
+    model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-# The Python API, imported on first use so that `import wordseq` (and the CLI's start)
-# stays light: name → "module:attribute".
-_LAZY = {
-    "train_classifier": "wordseq.classify.train:train_classifier",
-    "cross_validate_classifier": "wordseq.classify.train:cross_validate",
-    "load_classifier": "wordseq.classify.model:load_classifier",
-    "open_classifier": "wordseq.classify.model:open_classifier",
+# public name -> (module, attribute): imported when first used
+_API = {
+    "load": ("wordseq.store", "load"),
+    "tokenize": ("wordseq.text.tokenize", "tokenize_corpus"),
+    "build_vocabulary": ("wordseq.vocab", "build_vocabulary"),
+    "PreprocessConfig": ("wordseq.text.preprocess", "PreprocessConfig"),
+    "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
+    "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
+    "train_lm": ("wordseq.neural.session", "train_lm"),
+    "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
+    "train_classifier": ("wordseq.classify.train", "train_classifier"),
+    "cross_validate_classifier": ("wordseq.classify.train", "cross_validate"),
+    "load_classifier": ("wordseq.classify.model", "load_classifier"),
+    "open_classifier": ("wordseq.classify.model", "open_classifier"),
+    "list_models": ("wordseq.store", "list_models"),
+    "remove_model": ("wordseq.store", "remove_model"),
+    "WordseqError": ("wordseq.errors", "WordseqError"),
 }
+
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'wordseq' has no attribute {name!r}")
-    import importlib
+    if name in _API:
+        import importlib
 
-    module, attribute = target.split(":")
-    return getattr(importlib.import_module(module), attribute)
+        module, attribute = _API[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value  # later look-ups are plain attribute reads
+        return value
+    raise AttributeError(f"module 'wordseq' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(__all__)

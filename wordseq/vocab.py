@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from wordseq.config_checks import count
 from wordseq.errors import InputError
@@ -87,7 +87,7 @@ class Vocabulary:
         min_count: int = 1,
         max_size: int | None = None,
         num_sequences: int = 0,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         count("--min-count", min_count, 1)
         if max_size is not None:
             count("--max-size", max_size, 1)
@@ -114,7 +114,7 @@ class Vocabulary:
         *,
         min_count: int = 1,
         max_size: int | None = None,
-    ) -> "Vocabulary":
+    ) -> Vocabulary:
         counts: Counter[str] = Counter()
         n = 0
         for seq in sequences:
@@ -155,7 +155,7 @@ class Vocabulary:
             yield f"{w}\t{c}"
 
     @classmethod
-    def load(cls, path: Path | str) -> "Vocabulary":
+    def load(cls, path: Path | str) -> Vocabulary:
         """Read a ``word<TAB>count`` file (or a plain word list with counts from another
         tool: the specials are added in front)."""
         from wordseq.text.reader import CorpusReader

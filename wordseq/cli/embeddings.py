@@ -228,3 +228,23 @@ def import_(file: str, output: str | None, fmt: str, limit: int | None, encoding
         warn(message)
     lower = model.preprocess.lower
     log(f"imported {len(model.vectors):,} vectors × {model.vectors.dim} ({'lowercase' if lower else 'cased'} words) to {model.path}")
+
+
+@embeddings.command("plot")
+@click.argument("model_name", metavar="MODEL")
+@click.argument("words", nargs=-1)
+@click.option("-o", "--output", default="map.png", show_default=True, metavar="FILE.png", help="Where the picture goes.")
+@click.option("--top", type=click.IntRange(3, 5000), default=100, show_default=True, help="Without WORDS: the N most frequent words.")
+@click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True, help="tsne needs scikit-learn.")
+def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method: str) -> None:
+    """A labelled 2-D map of MODEL's vectors: WORDS (with their neighbours when only a
+    few are given) or the --top most frequent words. Needs matplotlib.
+
+    \b
+    wordseq embeddings plot news film movie actor director -o map.png
+    """
+    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.plots import plot_embedding_map
+
+    drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method)
+    log(f"wrote {output}: {len(drawn)} words ({method})")

@@ -82,3 +82,21 @@ def _human(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+@models.command("plot")
+@click.argument("names", nargs=-1, required=True, metavar="NAME|kind/NAME|PATH...")
+@click.option("-o", "--output", default="curves.png", show_default=True, metavar="FILE.png", help="Where the picture goes.")
+def plot(names: tuple[str, ...], output: str) -> None:
+    """Training curves of one or more models on one chart (perplexity, probe loss ...
+    per epoch, from their meta.json). Needs matplotlib: pip install 'wordseq[plot]'.
+
+    \b
+    wordseq models plot lm/small lm/large -o curves.png
+    """
+    from wordseq.plots import plot_training_curves
+    from wordseq.store import KINDS, find_model
+
+    metas = [(name, find_model(name, KINDS)[1]) for name in names]
+    panels = plot_training_curves(metas, output)
+    log(f"wrote {output}: {', '.join(panels)} per epoch for {len(names)} model(s)")

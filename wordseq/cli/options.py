@@ -16,7 +16,7 @@ from wordseq.store.meta import KINDS
 from wordseq.text.preprocess import LEVELS, STEMMERS, PreprocessConfig
 from wordseq.text.reader import ENCODING_ERRORS
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+Decorator = Callable[[Any], Any]
 _PREPROCESSING_KEYS = ("lower", "stem", "lemmatize", "stopwords", "sentences", "level", "pretokenized")
 
 

@@ -78,5 +78,5 @@ class Word2VecConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Word2VecConfig":
+    def from_dict(cls, d: dict[str, Any]) -> Word2VecConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

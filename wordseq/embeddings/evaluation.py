@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.text.reader import CorpusReader
-
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
 from wordseq.embeddings.vectors import EmbeddingModel
 from wordseq.errors import InputError
+from wordseq.text.reader import CorpusReader
 
 DEFAULT_RESTRICT = 30_000
 # Score matrices are built for this many cells at a time (about 64 MB of float32 each).
@@ -158,13 +157,13 @@ def evaluate_analogies(model: EmbeddingModel, path: Path, restrict: int | None =
                 rows.append(ids)
         if not rows:
             continue
-        ids = np.asarray(rows, dtype=np.int64)
+        questions = np.asarray(rows, dtype=np.int64)
         block = max(1, _BLOCK_CELLS // max(1, limit))
-        for start in range(0, len(ids), block):
-            part = ids[start:start + block]
+        for start in range(0, len(questions), block):
+            part = questions[start:start + block]
             scores = analogy_scores(unit, part[:, :2], part[:, 2], method)
             section.correct += int(np.count_nonzero(scores.argmax(axis=1) == part[:, 3]))
-        section.attempted = len(ids)
+        section.attempted = len(questions)
     return AnalogyReport(str(path), method, limit, sections, malformed)
 
 

@@ -7,10 +7,12 @@ GIL in the loop, the fastest path when there are several workers).
 
 from __future__ import annotations
 
+import logging
 import random
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -119,10 +121,47 @@ def write_token_file(lines: Iterable[str], preprocess: PreprocessConfig, out: Te
     return stats
 
 
+class _EpochProgress(logging.Handler):
+    """gensim reports progress inside an epoch only as log records ("EPOCH 1 - PROGRESS:
+    at 42.00% words"), about once a second: this turns them into calls of ``on_progress``
+    (epoch from 0, fraction of the epoch done)."""
+
+    def __init__(self, on_progress: Callable[[int, float], None]) -> None:
+        super().__init__(logging.INFO)
+        self.on_progress = on_progress
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and record.msg.startswith("EPOCH %i - PROGRESS") and record.args:
+            args = record.args if isinstance(record.args, tuple) else ()
+            if len(args) >= 2:
+                self.on_progress(int(args[0]), float(args[1]) / 100.0)
+
+
+@contextmanager
+def _progress_records(on_progress: Callable[[int, float], None] | None) -> Iterator[None]:
+    if on_progress is None:
+        yield
+        return
+    logger = logging.getLogger("gensim.models.word2vec")
+    handler = _EpochProgress(on_progress)
+    saved = logger.level, logger.propagate
+    # INFO records are made only while training, and go to this handler alone
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
 def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: Word2VecConfig,
                    on_epoch: Callable[[EpochReport], None] | None = None,
                    on_lines: Callable[[int], None] | None = None,
-                   tmp_dir: str | None = None, label: str = "the corpus") -> TrainResult:
+                   tmp_dir: str | None = None, label: str = "the corpus",
+                   on_progress: Callable[[int, float], None] | None = None) -> TrainResult:
     """Tokenize ``lines`` and train skip-gram / CBOW vectors on them."""
     from gensim.models import Word2Vec
     from gensim.models.callbacks import CallbackAny2Vec
@@ -166,12 +205,13 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
                 if on_epoch is not None:
                     on_epoch(report)
 
-        effective, raw = model.train(
-            corpus_file=str(corpus_file),
-            total_words=model.corpus_total_words,
-            epochs=config.epochs,
-            callbacks=[EpochWatch()],
-        )
+        with _progress_records(on_progress):
+            effective, raw = model.train(
+                corpus_file=str(corpus_file),
+                total_words=model.corpus_total_words,
+                epochs=config.epochs,
+                callbacks=[EpochWatch()],
+            )
         trained = time.perf_counter()
     # The probe is evaluated inside the callbacks, so it is in train_seconds: it costs
     # milliseconds per epoch, and leaving it out would flatter the words/s figure.
@@ -195,7 +235,7 @@ def train_embeddings(
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
     **options: Any,
-) -> "EmbeddingModel":
+) -> EmbeddingModel:
     """Train Word2Vec vectors on a corpus and (with ``output``) save them as a model.
 
     Parameters
@@ -237,12 +277,15 @@ def train_embeddings(
         with reporter.task("tokenize", unit="lines") as read_bar, reporter.task("train", total=config.epochs) as bar:
             def on_epoch(e: EpochReport) -> None:
                 loss = f", probe loss {e.probe_loss:.4f}" if e.probe_loss is not None else ""
-                bar.advance(1)
-                bar.update(info=f"{e.words_per_second:,.0f} words/s{loss}")
+                bar.update(completed=e.epoch, info=f"{e.words_per_second:,.0f} words/s{loss}")
                 reporter.log(f"epoch {e.epoch}/{config.epochs}: {e.seconds:.2f} s, {e.words_per_second:,.0f} words/s{loss}")
 
+            def on_progress(epoch: int, fraction: float) -> None:
+                bar.update(completed=epoch + fraction)
+
             result = train_word2vec(reader, preprocess, config, on_epoch=on_epoch, on_lines=read_bar.advance,
-                                    tmp_dir=str(w.scratch) if w is not None else None, label=reader.label)
+                                    tmp_dir=str(w.scratch) if w is not None else None, label=reader.label,
+                                    on_progress=on_progress)
         if reader.replaced:
             reporter.warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
         if result.corpus.split_sequences:

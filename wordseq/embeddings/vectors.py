@@ -10,9 +10,10 @@ one per line. Queries never import gensim.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ class WordVectors:
         return self._unit if restrict is None else self._unit[:restrict]
 
     @classmethod
-    def from_keyed_vectors(cls, kv: Any) -> "WordVectors":
+    def from_keyed_vectors(cls, kv: Any) -> WordVectors:
         return cls(list(kv.index_to_key), kv.vectors)
 
     def to_gensim(self) -> Any:

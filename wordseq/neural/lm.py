@@ -59,7 +59,10 @@ class NeuralLM:
         if bptt is None:
             bptt = int(self.meta.get("config", {}).get("train", {}).get("bptt", 35))
         scores = score_stream(self.model, stream, self.device, bptt=bptt, keep_tokens=per_line)
-        lines = line_scores(stream, scores.token_logprobs, reader.total_lines) if per_line else []
+        lines = []
+        if per_line:
+            assert scores.token_logprobs is not None
+            lines = line_scores(stream, scores.token_logprobs, reader.total_lines)
         return scores.report, lines
 
     def perplexity(self, texts: Any) -> PerplexityReport:

@@ -27,6 +27,7 @@ class EmbeddingInit:
 
 def pretrained_vectors(name_or_path: str) -> tuple[WordVectors, Path]:
     model = load_embeddings(name_or_path)
+    assert model.path is not None  # loaded from the store
     return model.vectors, model.path
 
 

@@ -65,9 +65,12 @@ def _leftover(kind: str, path: Path) -> ModelInfo | None:
     return ModelInfo(kind, model, path, _dir_size(path) if path.is_dir() else 0, "", f"{why} {pid}", state)
 
 
-def list_models(home: Path, show_all: bool = False) -> list[ModelInfo]:
+def list_models(home: Path | None = None, show_all: bool = False) -> list[ModelInfo]:
     """Models in the store, kind by kind, name by name; with ``show_all`` also the
     checkpoints of unfinished runs and the temporary folders of killed ones."""
+    from wordseq.store.names import wordseq_home
+
+    home = wordseq_home() if home is None else home
     found = []
     for kind in KINDS:
         folder = home / kind

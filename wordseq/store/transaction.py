@@ -185,7 +185,7 @@ class ModelWriter:
         self.scratch = Path()
         self._lock = NameLock(self.target)
 
-    def __enter__(self) -> "ModelWriter":
+    def __enter__(self) -> ModelWriter:
         parent = self.target.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)

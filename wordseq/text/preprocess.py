@@ -9,11 +9,11 @@ distinct string, so the cost grows with the number of word types, not tokens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from wordseq.errors import InputError, OptionError
+from wordseq.errors import OptionError
 from wordseq.text.sentences import split_sentences
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -70,12 +70,12 @@ class PreprocessConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PreprocessConfig":
+    def from_dict(cls, d: dict[str, Any]) -> PreprocessConfig:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         known["stopword_list"] = tuple(known.get("stopword_list") or ())
         return cls(**known)
 
-    def with_overrides(self, overrides: dict[str, Any]) -> "PreprocessConfig":
+    def with_overrides(self, overrides: dict[str, Any]) -> PreprocessConfig:
         """These settings with some replaced (an eval command's preprocessing options).
 
         ``pretokenized=True`` means the text was prepared already: the model's other word
