@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import pathlib
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from classify_toy import TINY, first_word_pairs, sentiment_pairs
 from wordseq.classify.config import ENCODERS
 from wordseq.classify.model import MODEL_FILE, load_classifier, open_classifier
 from wordseq.classify.train import cross_validate, train_classifier
-from wordseq.errors import InputError, ModelError
+from wordseq.errors import ModelError, OptionError
 from wordseq.store import find_model
 
 TRAIN = sentiment_pairs(240, seed=1)
@@ -66,7 +68,7 @@ def test_saved_model_loads_and_predicts_the_same(tmp_path: Path) -> None:
     loaded = load_classifier(path, meta)
     texts = ["a lovely film", "", "dull and weak"]
     assert loaded.predict_proba(texts) == pytest.approx(model.predict_proba(texts))
-    assert {p.name for p in path.iterdir()} == {"meta.json", "model.pt", "vocab.tsv", "bigrams.tsv"}
+    assert set(meta["payload"]) == {"model.pt", "vocab.tsv", "bigrams.tsv"}
 
 
 def test_a_planted_pickle_in_the_payload_is_refused_and_never_runs(tmp_path: Path) -> None:
@@ -77,7 +79,13 @@ def test_a_planted_pickle_in_the_payload_is_refused_and_never_runs(tmp_path: Pat
         def __reduce__(self):  # type: ignore[no-untyped-def]
             return (pathlib.Path.touch, (marker,))
 
-    torch.save({"format": "wordseq-classifier", "version": 1, "state": {"x": Planted()}}, tmp_path / "m" / MODEL_FILE)
+    planted = tmp_path / "m" / MODEL_FILE
+    torch.save({"format": "wordseq-classifier", "version": 1, "state": {"x": Planted()}}, planted)
+    # a consistent forgery: the checksum in meta.json matches the planted file
+    meta_path = tmp_path / "m" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["payload"][MODEL_FILE] = hashlib.sha256(planted.read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="refusing to load"):
         open_classifier(str(tmp_path / "m"))
     assert not marker.exists()
@@ -146,11 +154,13 @@ def test_the_package_offers_the_api_lazily() -> None:
 
 
 def test_bad_settings_are_named() -> None:
-    with pytest.raises(InputError, match="--pool last needs an RNN"):
+    with pytest.raises(OptionError, match="--pool: 'last' needs an RNN"):
         train_classifier(TRAIN[:20], encoder="bow", pool="last")
-    with pytest.raises(InputError, match="unknown setting"):
+    with pytest.raises(TypeError, match="unknown setting"):
         train_classifier(TRAIN[:20], hiden=3)
-    with pytest.raises(InputError, match="--dropout"):
+    with pytest.raises(OptionError, match="--dropout: must be a finite number"):
         train_classifier(TRAIN[:20], dropout=float("nan"))
-    with pytest.raises(InputError, match="--freeze-embeddings"):
+    with pytest.raises(OptionError, match="--freeze-embeddings"):
         train_classifier(TRAIN[:20], freeze_embeddings=True)
+    with pytest.raises(OptionError, match="--lr"):
+        train_classifier(TRAIN[:20], lr=float("inf"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.robustness.conftest import SMALL_LM, TEXT, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, TEXT, snapshot
 
 BAD_FILES = {
     "missing": None,
@@ -44,6 +44,10 @@ COMMANDS = {
     "eval-similarity": ["eval", "similarity", "{f}", "-m", "{emb}"],
     "generate-model": ["generate", "-m", "{f}"],
     "similar-model": ["similar", "cat", "-m", "{f}"],
+    "classify-train": ["classify", "train", "{f}", *SMALL_CLASSIFIER],
+    "classify-train-class": ["classify", "train", "--class", "pos={f}", "--class", "neg={corpus}", *SMALL_CLASSIFIER],
+    "classify-eval": ["classify", "eval", "{f}", "-m", "{classifier}"],
+    "classify-model": ["classify", "predict", "{corpus}", "-m", "{f}"],
 }
 
 
@@ -60,8 +64,8 @@ def _make(tmp_path: Path, kind: str) -> Path:
 def _run(args: list[str], models: dict[str, Path], f: Path | str = "") -> object:
     from wordseq.cli import cli
 
-    filled = [a.format(f=f, corpus=models["corpus"], ngram=models["ngram"], lm=models["lm"], emb=models["embeddings"])
-              for a in args]
+    filled = [a.format(f=f, corpus=models["corpus"], ngram=models["ngram"], lm=models["lm"], emb=models["embeddings"],
+                       classifier=models["classifier"]) for a in args]
     return CliRunner().invoke(cli, filled, catch_exceptions=False)
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.conftest import SMALL_LM, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, snapshot
 from wordseq.errors import OptionError
 
 # (command, option, bad values)
@@ -42,12 +42,21 @@ CASES = [
     (["vocab", "build", "{corpus}"], "--min-count", ["0"]),
     (["vocab", "build", "{corpus}"], "--max-size", ["0"]),
     (["tokenize", "{corpus}"], "--workers", ["0"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--dropout", ["nan", "1", "-0.5"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--lr", ["nan", "inf", "0", "-1"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--valid-fraction", ["nan", "0", "1", "2"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--clip", ["nan", "-1"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--hidden", ["0", "1000000000"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--cv", ["1", "0"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--epochs", ["0"]),
+    (["classify", "train", "{labelled}", "--encoder", "bow"], "--pool", ["last"]),
+    (["classify", "predict", "{corpus}", "-m", "{classifier}"], "--batch-size", ["0"]),
 ]
 
 
 def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
-    return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"])
-            for a in args]
+    return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"],
+                     labelled=models["labelled"], classifier=models["classifier"]) for a in args]
 
 
 @pytest.mark.parametrize("args,option,value", [(a, o, v) for a, o, vs in CASES for v in vs])

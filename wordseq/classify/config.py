@@ -5,11 +5,11 @@ trained (``TrainingConfig``). Both are validated once here, stored in meta.json,
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wordseq.errors import InputError
+from wordseq.config_checks import count, within
+from wordseq.errors import ModelError, OptionError
 
 # bi*: one RNN reading left to right and one right to left, their outputs side by side.
 ENCODERS = ("bilstm", "bigru", "lstm", "gru", "rnn", "bow")
@@ -17,11 +17,9 @@ POOLS = ("max", "mean", "last", "attention")
 # What each encoder pools with when --pool is not given: max over time is the strongest
 # for RNN encoders on sentence tasks (Conneau et al. 2017); fastText averages.
 DEFAULT_POOL = {"bow": "mean"}
-
-
-def _finite(name: str, value: float) -> None:
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(f"{name} must be a finite number, got {value!r}")
+# Sizes past these are typing mistakes, not models that fit in memory.
+MAX_SIZE = 100_000
+MAX_LAYERS = 100
 
 
 @dataclass(frozen=True)
@@ -59,19 +57,18 @@ class EncoderOptions:
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
-            raise InputError(f"unknown --encoder {self.encoder!r}; choose one of {', '.join(ENCODERS)}")
+            raise OptionError("--encoder", f"choose one of {', '.join(ENCODERS)}, got {self.encoder!r}")
         if self.pool is None:
             object.__setattr__(self, "pool", DEFAULT_POOL.get(self.encoder, "max"))
         if self.pool not in POOLS:
-            raise InputError(f"unknown --pool {self.pool!r}; choose one of {', '.join(POOLS)}")
+            raise OptionError("--pool", f"choose one of {', '.join(POOLS)}, got {self.pool!r}")
         if self.encoder == "bow" and self.pool == "last":
-            raise InputError("--pool last needs an RNN encoder: bow has no last state; use mean, max or attention")
-        for name, value in (("--emb", self.emb), ("--hidden", self.hidden), ("--layers", self.layers)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                raise InputError(f"{name} must be at least 1, got {value!r}")
-        _finite("--dropout", self.dropout)
-        if not 0 <= self.dropout < 1:
-            raise InputError(f"--dropout must be in [0, 1), got {self.dropout}")
+            raise OptionError("--pool", "'last' needs an RNN encoder: bow has no last state; use mean, max or attention")
+        if self.emb is not None:
+            count("--emb", self.emb, 1, MAX_SIZE)
+        count("--hidden", self.hidden, 1, MAX_SIZE)
+        count("--layers", self.layers, 1, MAX_LAYERS)
+        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
 
     @property
     def bidirectional(self) -> bool:
@@ -115,18 +112,17 @@ class ClassifierConfig:
         object.__setattr__(self, "labels", tuple(self.labels))
         options = EncoderOptions(self.encoder, self.pool, self.emb, self.hidden, self.layers, self.dropout)
         object.__setattr__(self, "pool", options.pool)
+        # the rest comes from the data, not from options: a bad value means a damaged model
         if not isinstance(self.emb, int) or self.emb < 1:
-            raise InputError(f"--emb must be at least 1, got {self.emb!r}")
-        if len(self.labels) < 2:
-            raise InputError(f"a classifier needs at least two classes, got {len(self.labels)}")
-        if len(set(self.labels)) != len(self.labels):
-            raise InputError("a class name is listed twice")
+            raise ModelError(f"the embedding size must be at least 1, got {self.emb!r}")
+        if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
+            raise ModelError(f"a classifier needs two or more distinct classes, got {list(self.labels)}")
         if not isinstance(self.vocab_size, int) or self.vocab_size < 1:
-            raise InputError(f"the vocabulary size must be at least 1, got {self.vocab_size!r}")
+            raise ModelError(f"the vocabulary size must be at least 1, got {self.vocab_size!r}")
         if not isinstance(self.bigram_vocab_size, int) or self.bigram_vocab_size < 0:
-            raise InputError(f"the bigram vocabulary size cannot be negative, got {self.bigram_vocab_size!r}")
+            raise ModelError(f"the bigram vocabulary size cannot be negative, got {self.bigram_vocab_size!r}")
         if self.bigram_vocab_size and self.encoder != "bow":
-            raise InputError("bigram embeddings belong to the bow encoder only")
+            raise ModelError("bigram embeddings belong to the bow encoder only")
 
     @property
     def bidirectional(self) -> bool:
@@ -143,7 +139,7 @@ class ClassifierConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ClassifierConfig":
+    def from_dict(cls, d: dict[str, Any]) -> ClassifierConfig:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     def describe(self) -> str:
@@ -194,7 +190,7 @@ class TrainingConfig:
 
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 2e-3
+    lr: float = 1e-3
     patience: int = 2
     valid_fraction: float = 0.1
     clip: float = 5.0
@@ -208,25 +204,20 @@ class TrainingConfig:
     threads: int = 0
 
     def __post_init__(self) -> None:
-        for name, value, low in (("--epochs", self.epochs, 1), ("--batch-size", self.batch_size, 1),
-                                 ("--patience", self.patience, 0), ("--min-count", self.min_count, 1),
-                                 ("--bigram-min-count", self.bigram_min_count, 1), ("--threads", self.threads, 0),
-                                 ("--vector-words", self.vector_words, 0)):
-            if not isinstance(value, int) or value < low:
-                raise InputError(f"{name} must be at least {low}, got {value!r}")
-        if self.max_size is not None and (not isinstance(self.max_size, int) or self.max_size < 1):
-            raise InputError(f"--max-size must be at least 1, got {self.max_size!r}")
-        _finite("--lr", self.lr)
-        if self.lr <= 0:
-            raise InputError(f"--lr must be greater than 0, got {self.lr}")
-        _finite("--valid-fraction", self.valid_fraction)
-        if not 0 < self.valid_fraction < 1:
-            raise InputError(f"--valid-fraction must be between 0 and 1, got {self.valid_fraction}")
-        _finite("--clip", self.clip)
-        if self.clip < 0:
-            raise InputError(f"--clip must be 0 (off) or positive, got {self.clip}")
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--patience", self.patience, 0)
+        count("--min-count", self.min_count, 1)
+        count("--bigram-min-count", self.bigram_min_count, 1)
+        count("--threads", self.threads, 0, 1024)
+        count("--vector-words", self.vector_words, 0)
+        if self.max_size is not None:
+            count("--max-size", self.max_size, 1)
+        within("--lr", self.lr, 0.0, 10.0, low_open=True)
+        within("--valid-fraction", self.valid_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        within("--clip", self.clip, 0.0, 1e6)
         if self.freeze_embeddings and not self.init_embeddings:
-            raise InputError("--freeze-embeddings keeps pre-trained vectors fixed: give --init-embeddings MODEL too")
+            raise OptionError("--freeze-embeddings", "keeps pre-trained vectors fixed: give --init-embeddings MODEL too")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

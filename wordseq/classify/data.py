@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 from wordseq.errors import InputError
 from wordseq.text.reader import CorpusReader
@@ -261,10 +261,6 @@ def parse_class_option(value: str) -> tuple[str, str]:
     if not sep or not name.strip() or not path:
         raise InputError(f"--class {value!r}: expected NAME=FILE, e.g. --class pos=rt-polarity.pos")
     return name.strip(), path
-
-
-# What the Python API accepts as training or test data.
-DataLike = Union[str, Path, Sequence[Union[str, Path]], Mapping[str, Any], Iterable[tuple[str, str]], Iterable[str], DataSpec]
 
 
 def as_labelled_data(data: Any, labels: Sequence[str] | None = None, table: TableFormat | None = None,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from wordseq.config_checks import count
 from wordseq.errors import InputError
 
 
@@ -37,8 +38,7 @@ def stratified_folds(labels: Sequence[int] | np.ndarray, k: int, seed: int = 1) 
     [[0, 3], [1, 2]]
     """
     y = np.asarray(labels)
-    if k < 2:
-        raise InputError(f"--cv must be at least 2, got {k}")
+    count("--cv", k, 2)
     if k > len(y):
         raise InputError(f"--cv {k} needs at least {k} examples; there are {len(y)}")
     rng = np.random.default_rng(seed)

@@ -36,7 +36,7 @@ class Evaluation:
 
     @classmethod
     def from_predictions(cls, labels: Sequence[str], true: Sequence[int] | np.ndarray,
-                         predicted: Sequence[int] | np.ndarray) -> "Evaluation":
+                         predicted: Sequence[int] | np.ndarray) -> Evaluation:
         n = len(labels)
         confusion = np.zeros((n, n), dtype=np.int64)
         np.add.at(confusion, (np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)

@@ -21,6 +21,7 @@ from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data, i
 from wordseq.classify.encoding import EncodedTexts, encode, make_batch, scoring_batches
 from wordseq.classify.metrics import Evaluation
 from wordseq.classify.network import ClassifierNetwork
+from wordseq.config_checks import count
 from wordseq.errors import InputError, ModelError
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
@@ -113,6 +114,14 @@ class TextClassifier:
         self.path = path
         self._pre = Preprocessor(preprocess)
 
+    def with_preprocessing(self, overrides: dict[str, Any]) -> TextClassifier:
+        """This model reading text with some preprocessing settings replaced (the
+        override options of ``classify eval`` / ``predict``: text already tokenized...)."""
+        if overrides:
+            self.preprocess = self.preprocess.with_overrides(overrides)
+            self._pre = Preprocessor(self.preprocess)
+        return self
+
     @property
     def labels(self) -> list[str]:
         return list(self.config.labels)
@@ -121,7 +130,7 @@ class TextClassifier:
     def device(self) -> torch.device:
         return next(self.network.parameters()).device
 
-    def to(self, device: str | torch.device) -> "TextClassifier":
+    def to(self, device: str | torch.device) -> TextClassifier:
         from wordseq.neural.device import resolve_device
 
         self.network.to(resolve_device(device) if isinstance(device, str) else device)
@@ -164,8 +173,7 @@ class TextClassifier:
     def predict_stream(self, lines: Iterable[str], batch_size: int = 64, explain: bool = False) -> Iterator[list[Prediction]]:
         """Predictions for lines as they come: one list per ``batch_size`` lines read, so
         output can be written before the input ends. Every line gets one prediction."""
-        if batch_size < 1:
-            raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+        count("--batch-size", batch_size, 1)
         batch: list[str] = []
         for line in lines:
             batch.append(line)
@@ -178,13 +186,14 @@ class TextClassifier:
     def _predict_batch(self, texts: list[str], explain: bool) -> list[Prediction]:
         tokens = self.tokenize(texts)
         encoded = self.encode(tokens)
+        explanations: list[Explanation | None] = [None] * len(texts)
         if explain:
             from wordseq.classify.explain import explain_batch
 
-            probs, explanations = explain_batch(self.network, encoded, tokens)
+            probs, found = explain_batch(self.network, encoded, tokens)
+            explanations = list(found)
         else:
             probs = class_probabilities(self.network, encoded)
-            explanations = [None] * len(texts)
         labels = self.labels
         out = []
         for p, e in zip(probs, explanations):
@@ -226,18 +235,23 @@ class TextClassifier:
         acc = f", valid accuracy {figures:.1%}" if isinstance(figures, float) else ""
         return f"{self.config.describe()}, {len(self.labels)} classes ({', '.join(self.labels[:5])}){acc}"
 
+    def meta(self) -> dict[str, Any]:
+        """meta.json for this model (the store adds the payload checksums)."""
+        from wordseq.store import new_meta
+
+        return new_meta(KIND, summary=self.summary(), preprocessing=self.preprocess.to_dict(),
+                        config=self.config.to_dict(), corpus=self.corpus, training=self.training)
+
     def save(self, output: str | Path | None = None) -> Path:
         """Save under a NAME in $WORDSEQ_HOME/classifier or at a PATH; returns the folder."""
-        from wordseq.store import model_dir, new_meta, save_model
+        from wordseq.store import model_dir, save_model
 
-        target = model_dir(str(output) if output is not None else None, KIND)
-        meta = new_meta(KIND, summary=self.summary(), preprocessing=self.preprocess.to_dict(),
-                        config=self.config.to_dict(), corpus=self.corpus, training=self.training)
-        save_model(target, meta, self._write_payload)
-        self.path = target
-        return target
+        self.path = save_model(model_dir(str(output) if output is not None else None, KIND), self.meta(),
+                               self.write_payload)
+        return self.path
 
-    def _write_payload(self, folder: Path) -> None:
+    def write_payload(self, folder: Path) -> None:
+        """The payload files: tensors, vocabularies (plain TSV)."""
         state = {k: v.detach().cpu().clone() for k, v in self.network.state_dict().items()}
         torch.save({"format": MAGIC, "version": VERSION, "state": state}, folder / MODEL_FILE)
         self.vocab.save(folder / VOCAB_FILE)
@@ -312,7 +326,8 @@ def _read_state(file: Path) -> dict[str, torch.Tensor]:
 
 
 def open_classifier(name_or_path: str | None, device: str = "auto") -> TextClassifier:
-    """Find a classifier by NAME (in $WORDSEQ_HOME/classifier) or PATH and load it.
+    """A classifier by NAME (in $WORDSEQ_HOME/classifier), ``classifier/NAME`` or PATH,
+    loaded through the store (meta.json and payload checksums checked first).
 
     Examples
     --------
@@ -320,7 +335,7 @@ def open_classifier(name_or_path: str | None, device: str = "auto") -> TextClass
     >>> model.predict(["a gorgeous , witty film"])[0].label  # doctest: +SKIP
     'pos'
     """
-    from wordseq.store import find_model
+    from wordseq.store import load
 
-    path, meta = find_model(name_or_path, KIND)
-    return load_classifier(path, meta, device)
+    model: TextClassifier = load(name_or_path, KIND, device=device)
+    return model

@@ -28,7 +28,7 @@ class Batch:
     lengths: torch.Tensor
     bigrams: torch.Tensor | None = None
 
-    def to(self, device: torch.device) -> "Batch":
+    def to(self, device: torch.device) -> Batch:
         bigrams = self.bigrams.to(device) if self.bigrams is not None else None
         return Batch(self.ids.to(device), self.lengths.to(device), bigrams)
 

@@ -27,10 +27,13 @@ from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
 from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
 from wordseq.classify.folds import split_validation, stratified_folds
 from wordseq.classify.metrics import Evaluation
-from wordseq.classify.model import TextClassifier, class_probabilities
+from wordseq.classify.model import KIND, TextClassifier, class_probabilities
 from wordseq.classify.network import ClassifierNetwork
 from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, extend_vocabulary, load_pretrained
-from wordseq.errors import InputError
+from wordseq.config_checks import count
+from wordseq.errors import OptionError
+from wordseq.progress import SILENT, Reporter, track
+from wordseq.store import writing
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 
@@ -117,7 +120,34 @@ class CrossValidation:
 
 
 EpochCallback = Callable[[EpochRecord], None]
-BatchCallback = Callable[[int, int, float], None]
+
+
+@dataclass
+class _Hooks:
+    """Where a run reports: the reporter (bars, log lines) and an optional callback."""
+
+    reporter: Reporter = SILENT
+    on_epoch: EpochCallback | None = None
+
+    def epoch(self, record: EpochRecord) -> None:
+        self.reporter.log(epoch_line(record))
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+
+def epoch_line(rec: EpochRecord) -> str:
+    """One log line for an epoch."""
+    fold = f"fold {rec.fold:2d}  " if rec.fold is not None else ""
+    mark = "  (best)" if rec.best else ""
+    return (f"{fold}epoch {rec.epoch:2d}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:.4f}  "
+            f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.4f}  {rec.examples_per_s:,.0f} texts/s  "
+            f"{rec.seconds:.1f}s{mark}")
+
+
+def fold_line(fold: FoldResult) -> str:
+    """One log line for a finished cross-validation fold."""
+    return (f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
+            f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s, {fold.cpu_seconds:.1f}s CPU)")
 
 
 @dataclass
@@ -131,14 +161,19 @@ class _Prepared:
 
 
 def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None, encoding_errors: str,
-             preprocess: PreprocessConfig) -> _Prepared:
-    labelled = data if isinstance(data, LabelledData) else as_labelled_data(data, labels, table, encoding_errors)
+             preprocess: PreprocessConfig, reporter: Reporter) -> _Prepared:
+    with reporter.task("reading", unit="texts"):
+        labelled = data if isinstance(data, LabelledData) else as_labelled_data(data, labels, table, encoding_errors)
     labelled.check_trainable()
     names = labelled.labels
     index = {name: i for i, name in enumerate(names)}
     pre = Preprocessor(preprocess)
-    tokens = [pre.tokens(e.text) for e in labelled.examples]
+    with reporter.task("tokenizing", total=len(labelled.examples), unit="texts") as task:
+        tokens = [pre.tokens(e.text) for e in track(task, labelled.examples)]
     y = np.array([index[e.label] for e in labelled.examples], dtype=np.int64)
+    counts = labelled.counts()
+    reporter.log(f"{len(y):,} texts: " + ", ".join(f"{name} {counts[name]:,}" for name in names)
+                 + f" ({preprocess.describe()})")
     return _Prepared(labelled, names, tokens, y)
 
 
@@ -148,7 +183,7 @@ def _split_settings(options: EncoderOptions | None, training: TrainingConfig | N
     train_names = {f.name for f in fields(TrainingConfig)}
     unknown = set(settings) - enc_names - train_names
     if unknown:
-        raise InputError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
+        raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
     enc = asdict(options) if options is not None else {}
     enc.update({k: v for k, v in settings.items() if k in enc_names})
     tr = asdict(training) if training is not None else {}
@@ -180,7 +215,7 @@ def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarra
 
 def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, fit_rows: np.ndarray,
                 valid_rows: np.ndarray, cfg: TrainingConfig, device: torch.device, fold: int | None,
-                on_epoch: EpochCallback | None, on_batch: BatchCallback | None) -> tuple[list[EpochRecord], dict[str, torch.Tensor]]:
+                hooks: _Hooks) -> tuple[list[EpochRecord], dict[str, torch.Tensor]]:
     tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
               if p is not None and p.requires_grad]
     params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
@@ -200,25 +235,15 @@ def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, 
         start = time.perf_counter()
         batches = training_batches(lengths, fit_rows, cfg.batch_size, rng)
         loss_sum = correct = seen = 0.0
-        for done, rows in enumerate(batches, 1):
-            out = network(make_batch(texts, rows).to(device))
-            gold = targets[rows].to(device)
-            loss = F.cross_entropy(out.logits, gold)
-            for opt in optimizers:
-                opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.clip and params:
-                # the recurrent weights are where gradients explode; sparse table
-                # gradients are left as they are
-                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-            for opt in optimizers:
-                opt.step()
-            value = float(loss.detach())
-            loss_sum += value * len(rows)
-            correct += float((out.logits.detach().argmax(dim=1) == gold).sum())
-            seen += len(rows)
-            if on_batch is not None:
-                on_batch(done, len(batches), value)
+        with hooks.reporter.task(f"epoch {epoch}", total=len(batches), unit="batches") as task:
+            for done, rows in enumerate(batches, 1):
+                loss, right = _train_step(network, optimizers, params, texts, targets, rows, cfg.clip, device)
+                loss_sum += loss * len(rows)
+                correct += right
+                seen += len(rows)
+                task.update(completed=done, info=f"loss {loss:.3f}")
+                if hooks.reporter.every(done):
+                    hooks.reporter.log(f"epoch {epoch}: batch {done}/{len(batches)}, loss {loss_sum / seen:.4f}")
         seconds = time.perf_counter() - start
         valid_loss, valid_acc = _evaluate_rows(network, texts, y, valid_rows, device)
         # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
@@ -233,17 +258,35 @@ def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, 
         record = EpochRecord(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), valid_loss, valid_acc,
                              round(seconds, 3), seen / seconds if seconds > 0 else 0.0, is_best, fold)
         history.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
+        hooks.epoch(record)
         if cfg.patience and bad >= cfg.patience:
             break
     return history, best_state
 
 
+def _train_step(network: ClassifierNetwork, optimizers: list[torch.optim.Optimizer], params: list[torch.nn.Parameter],
+                texts: EncodedTexts, targets: torch.Tensor, rows: np.ndarray, clip: float,
+                device: torch.device) -> tuple[float, float]:
+    """One Adam step on a batch; (its mean loss, how many it got right)."""
+    out = network(make_batch(texts, rows).to(device))
+    gold = targets[rows].to(device)
+    loss = F.cross_entropy(out.logits, gold)
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip and params:
+        # the recurrent weights are where gradients explode; the sparse table gradients
+        # are left as they are
+        torch.nn.utils.clip_grad_norm_(params, clip)
+    for opt in optimizers:
+        opt.step()
+    return float(loss.detach()), float((out.logits.detach().argmax(dim=1) == gold).sum())
+
+
 def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options: EncoderOptions,
          cfg: TrainingConfig, preprocess: PreprocessConfig, device: torch.device,
-         pretrained: PretrainedVectors | None, fold: int | None = None,
-         on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None) -> TextClassifier:
+         pretrained: PretrainedVectors | None, fold: int | None = None, hooks: _Hooks | None = None) -> TextClassifier:
+    hooks = hooks or _Hooks()
     start = time.perf_counter()
     vocab = Vocabulary.build((prep.tokens[i] for i in fit_rows), min_count=cfg.min_count, max_size=cfg.max_size)
     trained_words = vocab.num_words
@@ -273,8 +316,11 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         if cfg.freeze_embeddings:
             network.embedding.weight.requires_grad_(False)
         network.to(device)
-        history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold,
-                                          on_epoch, on_batch)
+        if fold is None:
+            hooks.reporter.log(f"{config.describe()} on {device.type}: {vocab.num_words:,} words"
+                               + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else "")
+                               + f", {len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
+        history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
         network.load_state_dict(best_state)
         network.eval()
     best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
@@ -301,9 +347,8 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
 def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: str | Path | None = None,
                      preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
                      training: TrainingConfig | None = None, table: TableFormat | None = None,
-                     encoding_errors: str = "strict", device: str = "auto",
-                     on_epoch: EpochCallback | None = None, on_batch: BatchCallback | None = None,
-                     **settings: Any) -> TextClassifier:
+                     encoding_errors: str = "strict", device: str = "auto", reporter: Reporter = SILENT,
+                     on_epoch: EpochCallback | None = None, **settings: Any) -> TextClassifier:
     """Train a text classifier, with early stopping on a held-out validation share.
 
     Parameters
@@ -315,7 +360,8 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     labels : sequence of str, optional
         The label of each text when ``data`` holds texts only.
     output : str or Path, optional
-        Save the model under this NAME ($WORDSEQ_HOME/classifier/NAME) or at this PATH.
+        Save the model under this NAME ($WORDSEQ_HOME/classifier/NAME) or at this PATH;
+        the name is held from the start, so a second run to it fails at once.
     preprocess : PreprocessConfig, optional
         Tokenization settings, kept in the model and applied to every text it is given.
     options, training : EncoderOptions, TrainingConfig, optional
@@ -325,8 +371,10 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
         TSV columns (label first, text second by default).
     device : str
         ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
-    on_epoch, on_batch : callable, optional
-        Called with each ``EpochRecord``; with (batch, batches, loss) after each step.
+    reporter : Reporter, optional
+        Progress bars and log lines (silent by default).
+    on_epoch : callable, optional
+        Called with each ``EpochRecord``.
 
     Returns
     -------
@@ -344,13 +392,13 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     enc, cfg = _split_settings(options, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
-    pretrained = load_pretrained(cfg.init_embeddings) if cfg.init_embeddings else None
-    _check_emb(enc, pretrained)
-    prep = _prepare(data, labels, table, encoding_errors, preprocess)
-    fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
-    model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, on_epoch, on_batch)
-    if output is not None:
-        model.save(output)
+    with writing(output, KIND) as writer:
+        pretrained = _pretrained(enc, cfg)
+        prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
+        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
+        model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
+        if writer is not None:
+            model.path = writer.commit(model.meta(), model.write_payload)
     return model
 
 
@@ -358,16 +406,16 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
                    preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
                    training: TrainingConfig | None = None, table: TableFormat | None = None,
                    encoding_errors: str = "strict", device: str = "auto", workers: int = 1,
-                   on_epoch: EpochCallback | None = None, on_fold: Callable[[FoldResult], None] | None = None,
-                   **settings: Any) -> CrossValidation:
+                   reporter: Reporter = SILENT, on_epoch: EpochCallback | None = None,
+                   on_fold: Callable[[FoldResult], None] | None = None, **settings: Any) -> CrossValidation:
     """K-fold cross-validation: K models, each trained (with early stopping on a share of
     its own training part) and scored once on its held-out fold.
 
-    Parameters are those of ``train_classifier``, plus ``k`` (folds, stratified by class
-    and fixed by ``seed``), ``workers`` (folds trained at once, each in its own process
-    with ``threads`` torch threads, by default the cores shared out) and ``on_fold``
-    (called with each ``FoldResult`` as it finishes). With several workers the epoch
-    records of a fold reach ``on_epoch`` when the fold ends.
+    Parameters are those of ``train_classifier`` (nothing is saved), plus ``k`` (folds,
+    stratified by class and fixed by ``seed``), ``workers`` (folds trained at once, each in
+    its own process with ``threads`` torch threads, by default the cores shared out) and
+    ``on_fold`` (called with each ``FoldResult`` as it finishes). With several workers the
+    epoch records of a fold are reported when the fold ends.
 
     Returns
     -------
@@ -376,36 +424,36 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     """
     from wordseq.neural.device import resolve_device
 
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    count("--workers", workers, 1, 1024)
     enc, cfg = _split_settings(options, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
-    pretrained = load_pretrained(cfg.init_embeddings) if cfg.init_embeddings else None
-    _check_emb(enc, pretrained)
-    prep = _prepare(data, labels, table, encoding_errors, preprocess)
+    pretrained = _pretrained(enc, cfg)
+    prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
     folds = stratified_folds(prep.y, k, cfg.seed)
     if workers > 1 and cfg.threads == 0:
         cfg = replace(cfg, threads=max(1, (os.cpu_count() or 1) // workers))
     tasks = [_FoldTask(i, test_rows, prep, enc, cfg, preprocess, dev, pretrained) for i, test_rows in enumerate(folds, 1)]
+    hooks = _Hooks(reporter, on_epoch)
     start = time.perf_counter()
     outcomes: list[_FoldOutcome] = []
 
     def done(outcome: _FoldOutcome, replay: bool) -> None:
         outcomes.append(outcome)
-        if replay and on_epoch is not None:
-            for record in outcome.history:
-                on_epoch(record)
+        for record in outcome.history if replay else ():
+            hooks.epoch(record)
+        reporter.log(fold_line(outcome.result))
         if on_fold is not None:
             on_fold(outcome.result)
 
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
-            done(_run_fold(task, on_epoch), replay=False)
+            done(_run_fold(task, hooks), replay=False)
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        reporter.log(f"{len(tasks)} folds, {min(workers, len(tasks))} at a time, {cfg.threads} thread(s) each")
         # spawn, not fork: a forked child of a process that has started torch's thread
         # pools can hang
         with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -420,6 +468,16 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
                     "examples": len(prep.y), "device": dev.type, "workers": workers}
     return CrossValidation(k, outcomes[0].description, [o.result for o in outcomes], pooled,
                            time.perf_counter() - start, settings_doc)
+
+
+def _pretrained(options: EncoderOptions, cfg: TrainingConfig) -> PretrainedVectors | None:
+    if not cfg.init_embeddings:
+        return None
+    pretrained = load_pretrained(cfg.init_embeddings)
+    if options.emb is not None and options.emb != pretrained.dim:
+        raise OptionError("--emb", f"is {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} "
+                          f"dimensions; leave --emb out or give --emb {pretrained.dim}")
+    return pretrained
 
 
 @dataclass
@@ -442,14 +500,14 @@ class _FoldOutcome:
     description: str
 
 
-def _run_fold(task: _FoldTask, on_epoch: EpochCallback | None = None) -> _FoldOutcome:
+def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
     """Train on everything but the fold (holding out a validation share), score the fold."""
     began, cpu = time.perf_counter(), time.process_time()
     prep, i = task.prep, task.fold
     rest = np.setdiff1d(np.arange(len(prep.y)), task.test_rows, assume_unique=True)
     fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_fraction, task.cfg.seed + i)
     model = _fit(prep, fit_rows, valid_rows, task.options, task.cfg, task.preprocess, task.device, task.pretrained,
-                 i, on_epoch)
+                 i, hooks)
     with _torch_threads(task.cfg.threads):
         probs = class_probabilities(model.network, model.encode([prep.tokens[j] for j in task.test_rows]))
     predicted = probs.argmax(axis=1)
@@ -459,12 +517,4 @@ def _run_fold(task: _FoldTask, on_epoch: EpochCallback | None = None) -> _FoldOu
                         round(time.perf_counter() - began, 2), round(time.process_time() - cpu, 2))
     history = [EpochRecord(**r) for r in model.training["history"]]
     return _FoldOutcome(result, predicted, history, model.config.describe())
-
-
-def _check_emb(options: EncoderOptions, pretrained: PretrainedVectors | None) -> None:
-    if pretrained is not None and options.emb is not None and options.emb != pretrained.dim:
-        raise InputError(
-            f"--emb {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} dimensions; "
-            f"leave --emb out or give --emb {pretrained.dim}"
-        )
 

@@ -9,15 +9,18 @@ from typing import Any
 
 import click
 
-from wordseq.cli.console import echo_json, log, progress, warn
-from wordseq.cli.options import json_option, preprocessing_options
 from wordseq.classify.config import ENCODERS, POOLS
+from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.options import (
+    device_option,
+    json_option,
+    log_interval_option,
+    model_option,
+    output_model_option,
+    preprocessing_options,
+    preprocessing_override_options,
+)
 from wordseq.text.preprocess import PreprocessConfig
-from wordseq.text.reader import ENCODING_ERRORS
-
-_MODEL_HELP = "Classifier NAME or PATH. Default: 'default'."
-_DEVICE = click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-                       help="CUDA when present with auto.")
 
 
 @click.group()
@@ -33,7 +36,7 @@ def classify() -> None:
 
 
 def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """DATA layout options shared by train and eval; the command gets ``spec_args``."""
+    """How labelled DATA is laid out (train and eval)."""
     options = [
         click.option("--class", "classes", multiple=True, metavar="NAME=FILE",
                      help="FILE holds one text a line, all of class NAME (repeat per class)."),
@@ -47,7 +50,7 @@ def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_col: str | None, encoding_errors: str):  # type: ignore[no-untyped-def]
+def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_col: str | None, encoding_errors: str) -> Any:
     from wordseq.classify.data import DataSpec, TableFormat, parse_class_option
 
     return DataSpec(tuple(data), tuple(parse_class_option(c) for c in classes), TableFormat(label_col, text_col),
@@ -55,8 +58,8 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 
 
 @classify.command("train")
-@click.argument("data", nargs=-1)
-@click.option("-o", "--output", default=None, help="Model NAME or PATH. Default: 'default'.")
+@click.argument("data", nargs=-1, metavar="[DATA|-]...")
+@output_model_option("classifier")
 @data_options
 @click.option("--encoder", type=click.Choice(ENCODERS), default="bilstm", show_default=True,
               help="bi*: reads both ways; bow: averaged word + bigram embeddings (fastText-style).")
@@ -64,36 +67,37 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--emb", type=click.IntRange(min=1), default=None, help="Embedding size. Default: 100, or that of --init-embeddings.")
 @click.option("--hidden", type=click.IntRange(min=1), default=100, show_default=True, help="RNN size per direction.")
 @click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.5, show_default=True)
+@click.option("--dropout", type=float, default=0.5, show_default=True, help="On embeddings and the pooled vector, in [0, 1).")
 @click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Most epochs.")
 @click.option("--patience", type=click.IntRange(min=0), default=2, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
-@click.option("--valid-fraction", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
+@click.option("--valid-fraction", type=float, default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lr", type=click.FloatRange(0, min_open=True), default=2e-3, show_default=True, help="Adam learning rate.")
-@click.option("--clip", type=click.FloatRange(0), default=5.0, show_default=True, help="Gradient-norm clipping (0: off).")
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
-@click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many training words.")
 @click.option("--bigram-min-count", type=click.IntRange(min=1), default=1, show_default=True, help="bow: rarer bigrams are left out.")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model.")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
 @click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
 @click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --cv: folds trained at once, one process each.")
-@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
 @click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="torch CPU threads (0: torch's default).")
-@_DEVICE
+@device_option
+@log_interval_option
 @json_option
 @preprocessing_options
 def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], label_col: str, text_col: str | None,
-          cv: int | None, workers: int, device: str, as_json: bool, preprocess: PreprocessConfig,
+          cv: int | None, workers: int, device: str, log_interval: int, as_json: bool, preprocess: PreprocessConfig,
           encoding_errors: str, **settings: Any) -> None:
     """Train a classifier on labelled DATA: TSV files (label<TAB>text), folders with one
     sub-folder per label, or --class NAME=FILE pairs (one text a line).
 
     Early stopping keeps the epoch with the best accuracy on a held-out share of the
     training texts. With --cv K, K models are trained and each scored on its own
-    held-out fold (stratified by class).
+    held-out fold (stratified by class); nothing is saved.
 
     \b
     wordseq classify train --class pos=rt-polarity.pos --class neg=rt-polarity.neg -o mr
@@ -101,16 +105,14 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     wordseq classify train train.tsv --init-embeddings news --freeze-embeddings
     """
     from wordseq.classify.train import cross_validate, train_classifier
+    from wordseq.store import DEFAULT_NAME
 
     spec = _spec(data, classes, label_col, text_col, encoding_errors)
-    with progress("training", unit="batches") as bar:
-        common = dict(preprocess=preprocess, device=device, on_epoch=_log_epoch, **settings)
-        if cv:
-            report = cross_validate(spec, k=cv, workers=workers, on_fold=_log_fold, **common)
-            _print_cv(report, as_json)
-            return
-        model = train_classifier(spec, output=output, on_batch=lambda d, n, loss: bar.update(
-            completed=d, total=n, info=f"loss {loss:.3f}"), **common)
+    common = dict(preprocess=preprocess, device=device, reporter=reporter(log_interval), **settings)
+    if cv:
+        _print_cv(cross_validate(spec, k=cv, workers=workers, **common), as_json)
+        return
+    model = train_classifier(spec, output=output or DEFAULT_NAME, **common)
     figures = model.training
     if as_json:
         echo_json({"model": str(model.path), "config": model.config.to_dict(), **figures})
@@ -129,19 +131,6 @@ def _log_vectors(init: dict[str, Any] | None) -> None:
                  "preprocessing (--lower, --stem, --lemmatize ...)?")
 
 
-def _log_epoch(rec: Any) -> None:
-    fold = f"fold {rec.fold:2d}  " if rec.fold is not None else ""
-    mark = "  (best)" if rec.best else ""
-    log(f"{fold}epoch {rec.epoch:2d}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:.4f}  "
-        f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.4f}  {rec.examples_per_s:,.0f} texts/s  "
-        f"{rec.seconds:.1f}s{mark}")
-
-
-def _log_fold(fold: Any) -> None:
-    log(f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
-        f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s, {fold.cpu_seconds:.1f}s CPU)")
-
-
 def _print_cv(report: Any, as_json: bool) -> None:
     if as_json:
         echo_json(report.to_dict())
@@ -153,21 +142,22 @@ def _print_cv(report: Any, as_json: bool) -> None:
 
 
 @classify.command("eval")
-@click.argument("data", nargs=-1)
-@click.option("-m", "--model", "model_name", default=None, help=_MODEL_HELP)
+@click.argument("data", nargs=-1, metavar="[DATA|-]...")
+@model_option("classifier")
 @data_options
-@click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
-              help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
-@_DEVICE
+@device_option
+@preprocessing_override_options
 @json_option
 def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...], label_col: str,
-          text_col: str | None, encoding_errors: str, device: str, as_json: bool) -> None:
+          text_col: str | None, device: str, preprocess_overrides: dict[str, Any], encoding_errors: str,
+          as_json: bool) -> None:
     """Accuracy, macro-F1, per-class precision / recall and the confusion matrix of a
-    classifier on labelled DATA (the layouts train reads)."""
+    classifier on labelled DATA (the layouts train reads; stdin without DATA)."""
     from wordseq.classify.model import open_classifier
 
-    model = open_classifier(model_name, device)
-    report = model.evaluate(_spec(data, classes, label_col, text_col, encoding_errors))
+    model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
+    paths = data if data or classes else ("-",)
+    report = model.evaluate(_spec(paths, classes, label_col, text_col, encoding_errors))
     if as_json:
         echo_json({"model": str(model.path), **report.to_dict()})
     else:
@@ -176,17 +166,16 @@ def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...
 
 
 @classify.command("predict")
-@click.argument("files", nargs=-1)
-@click.option("-m", "--model", "model_name", default=None, help=_MODEL_HELP)
+@click.argument("files", nargs=-1, metavar="[FILES|-]...")
+@model_option("classifier")
 @click.option("--all-probs", is_flag=True, help="Add every class's probability (class=p columns).")
 @click.option("--explain", is_flag=True, help="Add per-token weights: attention, or gradient×input saliency.")
 @click.option("--nl", is_flag=True, help="One JSON object per line, with its file and line number.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Lines classified together.")
-@click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
-              help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
-@_DEVICE
+@device_option
+@preprocessing_override_options
 def predict(files: tuple[str, ...], model_name: str | None, all_probs: bool, explain: bool, nl: bool,
-            batch_size: int, encoding_errors: str, device: str) -> None:
+            batch_size: int, device: str, preprocess_overrides: dict[str, Any], encoding_errors: str) -> None:
     """Label each line of FILES (or stdin): one output line per input line, blank lines
     included, written batch by batch as input arrives.
 
@@ -197,7 +186,7 @@ def predict(files: tuple[str, ...], model_name: str | None, all_probs: bool, exp
     from wordseq.classify.model import open_classifier
     from wordseq.text.reader import CorpusReader
 
-    model = open_classifier(model_name, device)
+    model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
     for name in files or ("-",):
         reader = CorpusReader([name], encoding_errors)
         lineno = 0
