@@ -118,3 +118,21 @@ def test_usage_errors_and_unknown_labels(model: Path, tmp_path: Path, runner: Cl
     assert result.exit_code == 1 and "t.tsv: line 2: label 'meh' is not one the model knows (neg, pos)" in result.stderr
     result = invoke(runner, ["classify", "predict", "-m", "nothing-here"], input="x\n")
     assert result.exit_code == 1 and "no classifier model named 'nothing-here'" in result.stderr
+
+
+def test_predict_empty_input_gives_no_lines_and_bad_input_one_error(model: Path, tmp_path: Path, runner: CliRunner) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = invoke(runner, ["classify", "predict", str(empty), "-m", str(model)])
+    assert result.exit_code == 0 and result.stdout == ""
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"good\n\x00\x01ELF\n")
+    result = invoke(runner, ["classify", "predict", str(binary), "-m", str(model)])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and "line 2: NUL byte" in result.stderr
+
+
+def test_predict_reads_pretokenized_text_when_told(model: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["classify", "predict", "-m", str(model), "--pretokenized", "--nl", "--explain"],
+                    input="LOVELY,film\n")
+    doc = json.loads(result.stdout)
+    assert doc["explanation"]["tokens"] == ["lovely,film"]  # split on spaces only, lowercased

@@ -17,6 +17,8 @@ POOLS = ("max", "mean", "last", "attention")
 # What each encoder pools with when --pool is not given: max over time is the strongest
 # for RNN encoders on sentence tasks (Conneau et al. 2017); fastText averages.
 DEFAULT_POOL = {"bow": "mean"}
+# Adam's step size when --lr is not given (tuned by 10-fold CV on MR, benchmarks/bench_classify.py)
+DEFAULT_LR = {"bow": 2e-3, "rnn": 1e-3}
 # Sizes past these are typing mistakes, not models that fit in memory.
 MAX_SIZE = 100_000
 MAX_LAYERS = 100
@@ -50,7 +52,7 @@ class EncoderOptions:
     encoder: str = "bilstm"
     pool: str | None = None
     emb: int | None = None
-    hidden: int = 100
+    hidden: int = 64
     layers: int = 1
     dropout: float = 0.5
     bigrams: bool = True
@@ -103,7 +105,7 @@ class ClassifierConfig:
     encoder: str = "bilstm"
     pool: str | None = None
     emb: int = 100
-    hidden: int = 100
+    hidden: int = 64
     layers: int = 1
     dropout: float = 0.5
     bigram_vocab_size: int = 0
@@ -160,8 +162,9 @@ class TrainingConfig:
         Most passes over the training examples.
     batch_size : int
         Examples per step (batches hold examples of similar length).
-    lr : float
-        Adam's learning rate.
+    lr : float or None
+        Adam's learning rate. None: ``DEFAULT_LR`` of the encoder (a bag of words takes
+        larger steps than an RNN).
     patience : int
         Stop after this many epochs without a better validation accuracy (0: never).
     valid_fraction : float
@@ -185,12 +188,14 @@ class TrainingConfig:
     seed : int
         Same seed, same model (on CPU).
     threads : int
-        torch threads on CPU (0: torch's default).
+        torch threads on CPU (0: torch's default, one per core). 1 by default: the
+        networks are small, and on a busy machine torch with more threads than free
+        cores runs ten times slower or worse; cross-validation uses processes instead.
     """
 
     epochs: int = 10
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float | None = None
     patience: int = 2
     valid_fraction: float = 0.1
     clip: float = 5.0
@@ -201,7 +206,7 @@ class TrainingConfig:
     freeze_embeddings: bool = False
     vector_words: int = 100_000
     seed: int = 1
-    threads: int = 0
+    threads: int = 1
 
     def __post_init__(self) -> None:
         count("--epochs", self.epochs, 1, 100_000)
@@ -213,11 +218,15 @@ class TrainingConfig:
         count("--vector-words", self.vector_words, 0)
         if self.max_size is not None:
             count("--max-size", self.max_size, 1)
-        within("--lr", self.lr, 0.0, 10.0, low_open=True)
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 10.0, low_open=True)
         within("--valid-fraction", self.valid_fraction, 0.0, 1.0, low_open=True, high_open=True)
         within("--clip", self.clip, 0.0, 1e6)
         if self.freeze_embeddings and not self.init_embeddings:
             raise OptionError("--freeze-embeddings", "keeps pre-trained vectors fixed: give --init-embeddings MODEL too")
+
+    def learning_rate(self, encoder: str) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR.get(encoder, DEFAULT_LR["rnn"])
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

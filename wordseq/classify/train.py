@@ -220,9 +220,10 @@ def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, 
               if p is not None and p.requires_grad]
     params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
     # lazy Adam on the embedding tables (rows move only when their words are in a batch)
-    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(params, lr=cfg.lr)]
+    lr = cfg.learning_rate(network.config.encoder)
+    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(params, lr=lr)]
     if tables:
-        optimizers.append(torch.optim.SparseAdam(tables, lr=cfg.lr))
+        optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
     rng = np.random.default_rng(cfg.seed)
     lengths = texts.lengths
     targets = torch.from_numpy(y)
@@ -326,7 +327,7 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
     best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
     counts = np.bincount(prep.y[fit_rows], minlength=len(prep.labels))
     training = {
-        "settings": cfg.to_dict(),
+        "settings": {**cfg.to_dict(), "lr": cfg.learning_rate(options.encoder)},
         "examples": {"train": int(len(fit_rows)), "valid": int(len(valid_rows)),
                      "train_per_class": {lab: int(c) for lab, c in zip(prep.labels, counts)}},
         "vocab": {"words": vocab.num_words, "training_words": trained_words, "coverage": vocab.coverage().ratio,

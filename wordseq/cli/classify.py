@@ -65,7 +65,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
               help="bi*: reads both ways; bow: averaged word + bigram embeddings (fastText-style).")
 @click.option("--pool", type=click.Choice(POOLS), default=None, help="Token states → one vector. Default: max (RNNs), mean (bow).")
 @click.option("--emb", type=click.IntRange(min=1), default=None, help="Embedding size. Default: 100, or that of --init-embeddings.")
-@click.option("--hidden", type=click.IntRange(min=1), default=100, show_default=True, help="RNN size per direction.")
+@click.option("--hidden", type=click.IntRange(min=1), default=64, show_default=True, help="RNN size per direction.")
 @click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--dropout", type=float, default=0.5, show_default=True, help="On embeddings and the pooled vector, in [0, 1).")
 @click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
@@ -73,7 +73,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--patience", type=click.IntRange(min=0), default=2, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
 @click.option("--valid-fraction", type=float, default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lr", type=float, default=1e-3, show_default=True, help="Adam learning rate.")
+@click.option("--lr", type=float, default=None, help="Adam learning rate. Default: 0.001 (RNNs), 0.002 (bow).")
 @click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many training words.")
@@ -84,7 +84,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --cv: folds trained at once, one process each.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
-@click.option("--threads", type=click.IntRange(min=0), default=0, show_default=True, help="torch CPU threads (0: torch's default).")
+@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True, help="torch CPU threads (0: one per core). The networks are small; more threads than free cores slow torch down.")
 @device_option
 @log_interval_option
 @json_option
