@@ -101,7 +101,7 @@ def train_vectors(text: Path, out: Path, smoke: bool) -> tuple[Path, float]:
 
 
 def run_config(name: str, data: LabelledData, folds: int, settings: dict[str, Any], workers: int) -> dict[str, Any]:
-    from wordseq.classify.train import cross_validate
+    from wordseq.classify.crossval import cross_validate
 
     load_before = os.getloadavg()[0]
     start, cpu = time.perf_counter(), time.process_time()

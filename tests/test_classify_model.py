@@ -12,8 +12,9 @@ import torch
 
 from classify_toy import TINY, first_word_pairs, sentiment_pairs
 from wordseq.classify.config import ENCODERS
+from wordseq.classify.crossval import cross_validate
 from wordseq.classify.model import MODEL_FILE, load_classifier, open_classifier
-from wordseq.classify.train import cross_validate, train_classifier
+from wordseq.classify.train import train_classifier
 from wordseq.errors import ModelError, OptionError
 from wordseq.store import find_model
 

@@ -32,7 +32,7 @@ _API = {
     "train_lm": ("wordseq.neural.session", "train_lm"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "train_classifier": ("wordseq.classify.train", "train_classifier"),
-    "cross_validate_classifier": ("wordseq.classify.train", "cross_validate"),
+    "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),
     "load_classifier": ("wordseq.classify.model", "load_classifier"),
     "open_classifier": ("wordseq.classify.model", "open_classifier"),
     "list_models": ("wordseq.store", "list_models"),

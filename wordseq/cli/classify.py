@@ -104,7 +104,8 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     wordseq classify train reviews.tsv --label-col last --encoder bow --cv 10
     wordseq classify train train.tsv --init-embeddings news --freeze-embeddings
     """
-    from wordseq.classify.train import cross_validate, train_classifier
+    from wordseq.classify.crossval import cross_validate
+    from wordseq.classify.train import train_classifier
     from wordseq.store import DEFAULT_NAME
 
     spec = _spec(data, classes, label_col, text_col, encoding_errors)
