@@ -92,6 +92,37 @@ def test_a_planted_pickle_in_the_payload_is_refused_and_never_runs(tmp_path: Pat
     assert not marker.exists()
 
 
+@pytest.fixture
+def vectors(tmp_path: Path) -> Path:
+    """An imported word2vec text file: 'good' and 'bad' far apart, and 'splendid', a word
+    the training texts never use, next to 'good'."""
+    import numpy as np
+
+    from wordseq.embeddings.vectors import import_embeddings
+
+    rng = np.random.default_rng(0)
+    words = {"good": [1.0] * 8, "bad": [-1.0] * 8, "splendid": [0.9] * 8, "the": list(rng.normal(0, 0.1, 8))}
+    text = tmp_path / "vectors.txt"
+    text.write_text(f"{len(words)} 8\n" + "".join(f"{w} {' '.join(f'{x:.4f}' for x in v)}\n" for w, v in words.items()))
+    import_embeddings(text, tmp_path / "vec")
+    return tmp_path / "vec"
+
+
+def test_init_embeddings_copies_vectors_adds_their_words_and_freezing_keeps_them(vectors: Path) -> None:
+    pairs = [("pos", "the good"), ("neg", "the bad")] * 20
+    model = train_classifier(pairs, encoder="bow", init_embeddings=str(vectors), freeze_embeddings=True,
+                             epochs=3, lr=0.05, batch_size=8, threads=1)
+    init = model.training["init_embeddings"]
+    assert init["found"] == 4 and init["added_from_vectors"] == 1 and init["frozen"] is True
+    weight = model.network.embedding.weight
+    assert model.config.emb == 8
+    assert weight[model.vocab.id("splendid")].tolist() == pytest.approx([0.9] * 8)
+    assert weight[model.vocab.id("good")].tolist() == pytest.approx([1.0] * 8)  # frozen
+    assert model.predict(["splendid"])[0].label == "pos"  # never in training, known from the vectors
+    with pytest.raises(OptionError, match="--emb: is 16 but the vectors"):
+        train_classifier(pairs, init_embeddings=str(vectors), emb=16)
+
+
 def test_empty_text_gets_a_prediction_and_a_single_string_counts_as_one_text() -> None:
     model = train_classifier(TRAIN[:60], encoder="bow", epochs=1, **TINY)
     preds = model.predict(["", "   "])
