@@ -201,7 +201,7 @@ class TrainingConfig:
     clip: float = 5.0
     min_count: int = 1
     max_size: int | None = None
-    bigram_min_count: int = 1
+    bigram_min_count: int = 2
     init_embeddings: str | None = None
     freeze_embeddings: bool = False
     vector_words: int = 100_000

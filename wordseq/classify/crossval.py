@@ -9,6 +9,7 @@ test part; nothing is saved.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -35,6 +36,7 @@ from wordseq.classify.train import (
     _torch_threads,
 )
 from wordseq.config_checks import count
+from wordseq.errors import WordseqError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -154,13 +156,21 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
         reporter.log(f"{len(tasks)} folds, {min(workers, len(tasks))} at a time, {cfg.threads} thread(s) each")
         # spawn, not fork: a forked child of a process that has started torch's thread
         # pools can hang
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            for future in as_completed([pool.submit(_run_fold, task) for task in tasks]):
-                done(future.result(), replay=True)
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+            try:
+                for future in as_completed([pool.submit(_run_fold, task) for task in tasks]):
+                    done(future.result(), replay=True)
+            except BrokenProcessPool:
+                raise WordseqError(
+                    "a cross-validation worker ended abruptly (killed, or out of memory); from a Python script, "
+                    "call with workers > 1 only under 'if __name__ == \"__main__\":' (workers start by spawning)"
+                ) from None
     outcomes.sort(key=lambda o: o.result.fold)
     predicted = np.zeros(len(prep.y), dtype=np.int64)
     for task, outcome in zip(tasks, outcomes):
@@ -209,3 +219,23 @@ def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
                         round(time.perf_counter() - began, 2), round(time.process_time() - cpu, 2))
     history = [EpochRecord(**r) for r in model.training["history"]]
     return _FoldOutcome(result, predicted, history, model.config.describe())
+
+
+def _die_with_parent(parent: int) -> None:
+    """A fold worker ends when the process that started it does (PR_SET_PDEATHSIG), so a
+    killed ``--cv`` run leaves no worker training on; a watcher thread is the fallback."""
+    import threading
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()

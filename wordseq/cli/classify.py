@@ -77,7 +77,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many training words.")
-@click.option("--bigram-min-count", type=click.IntRange(min=1), default=1, show_default=True, help="bow: rarer bigrams are left out.")
+@click.option("--bigram-min-count", type=click.IntRange(min=1), default=2, show_default=True, help="bow: rarer bigrams are left out (a bigram seen once adds size, not accuracy).")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model.")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
 @click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
