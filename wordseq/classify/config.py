@@ -196,7 +196,7 @@ class TrainingConfig:
     epochs: int = 10
     batch_size: int = 32
     lr: float | None = None
-    patience: int = 2
+    patience: int = 3
     valid_fraction: float = 0.1
     clip: float = 5.0
     min_count: int = 1

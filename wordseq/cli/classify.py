@@ -70,7 +70,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--dropout", type=float, default=0.5, show_default=True, help="On embeddings and the pooled vector, in [0, 1).")
 @click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Most epochs.")
-@click.option("--patience", type=click.IntRange(min=0), default=2, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
+@click.option("--patience", type=click.IntRange(min=0), default=3, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
 @click.option("--valid-fraction", type=float, default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--lr", type=float, default=None, help="Adam learning rate. Default: 0.001 (RNNs), 0.002 (bow).")
