@@ -1,10 +1,11 @@
 """Per-token weights behind predictions: attention weights, or gradient × input saliency.
 
 Gradient × input (Shrikumar et al. 2016; Denil et al. 2014): the gradient of the
-predicted class's log-probability with respect to each token's embedding, dotted with
-that embedding. For the bag-of-words encoder this is exactly each token's share of the
-class score (the model is linear in its embeddings); for RNNs it is the first-order
-estimate. A bigram's share is split evenly between its two words, and attention given to
+predicted class's score with respect to each token's embedding, dotted with that
+embedding. The score is the class's logit minus the mean logit: unlike the probability
+it does not saturate (a prediction at 0.999 still has gradients), and softmax ignores
+what it removes. For the bag-of-words encoder this is exactly each token's share of the
+score (the model is linear in its embeddings); for RNNs it is the first-order estimate. A bigram's share is split evenly between its two words, and attention given to
 a bigram likewise, so every weight belongs to a word the user can see.
 """
 
@@ -57,8 +58,8 @@ def _saliency(network: ClassifierNetwork, batch) -> tuple:  # type: ignore[no-un
     # eval mode (dropout off), which is what an explanation must use.
     with torch.backends.cudnn.flags(enabled=False), torch.enable_grad():
         out = network.forward_embedded(batch, words, grams)
-        logp = torch.log_softmax(out.logits, dim=1)
-        chosen = logp.gather(1, logp.argmax(dim=1, keepdim=True)).sum()
+        score = out.logits - out.logits.mean(dim=1, keepdim=True)
+        chosen = score.gather(1, score.argmax(dim=1, keepdim=True)).sum()
         inputs = [words] + ([grams] if grams is not None else [])
         grads = torch.autograd.grad(chosen, inputs)
     weights = (grads[0] * words).sum(-1)

@@ -40,9 +40,10 @@ class Explanation:
     """Per-token weights behind one prediction.
 
     ``method`` is ``attention`` (the pooling weights: non-negative, summing to 1) or
-    ``gradient*input`` (the gradient of the predicted class's log-probability times the
-    token's embedding, summed: positive pushes towards the predicted label, negative
-    away from it).
+    ``gradient*input`` (the gradient of the predicted class's score, its logit minus the
+    mean logit, times the token's embedding, summed: positive pushes towards the
+    predicted label, negative away from it; for ``bow`` the weights add up to the score
+    less the output bias).
     """
 
     tokens: list[str]
