@@ -30,8 +30,9 @@ demo: install
 	@echo "== generate: sampled ==" && $(WS) generate -m demo --prompt "the" --top-k 40 --num 2 --seed 1 --max-tokens 20
 	@echo "== classify: sentiment (bow on MR, 3 epochs) ==" && $(WS) classify train --class pos=data/rt-polarity.pos.gz --class neg=data/rt-polarity.neg.gz --encoder bow --epochs 3 -o demo-mr && printf 'a gorgeous , witty , seductive movie .\nthe plot is dull and the acting is worse .\n' | $(WS) classify predict -m demo-mr --explain
 
+# two processes (CI has 2 cores); tests set one torch thread each
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 test-slow: install
 	$(PY) -m pytest -q -m slow

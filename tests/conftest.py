@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# Tests train tiny models: one torch thread is many times faster for them than two
+# contending threads on a 2-core machine (subprocess tests inherit this too).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 from click.testing import CliRunner

@@ -11,8 +11,7 @@ TOY = [["a", "b"], ["b"]]
 
 
 def train(sentences, order: int = 2, smoothing: str = "modified-kneser-ney", **kw) -> NgramModel:  # type: ignore[no-untyped-def]
-    model, _ = train_ngram(sentences, NgramConfig(order=order, smoothing=smoothing, **kw))
-    return model
+    return train_ngram(sentences, config=NgramConfig(order=order, smoothing=smoothing, **kw))
 
 
 def prob(model: NgramModel, context: list[str], word: str) -> float:

@@ -105,7 +105,7 @@ def test_text_with_only_oovs(runner, trained, tmp_path) -> None:  # type: ignore
     text = tmp_path / "oov.txt"
     text.write_text("zzyzx qwxq\nblorft\n", encoding="utf-8")
     result = invoke(runner, ["ngram", "eval", str(text), "-m", "tri"])
-    assert result.exit_code == 1 and "none of the 3 words" in result.stderr
+    assert result.exit_code == 1 and "none of the 3 tokens" in result.stderr
 
 
 def test_small_corpus_mkn_error_names_discount_fallback(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -122,3 +122,34 @@ def test_malformed_arpa_on_the_command_line(runner, tmp_path) -> None:  # type: 
     bad.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1\t</s>\nnot-a-number\ta\n\\end\\\n", encoding="utf-8")
     result = invoke(runner, ["ngram", "eval", str(CORPUS), "-m", str(bad)])
     assert result.exit_code == 1 and "line 6" in result.stderr and "Traceback" not in result.output
+
+
+def test_train_reads_stdin_when_no_file_is_given(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = "\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:40]) + "\n"
+    result = invoke(runner, ["ngram", "train", "--order", "2", "-o", str(tmp_path / "m")], input=text)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("1 ") and "D1=" in result.stderr  # lmplz-style statistics
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["corpus"][0]["name"] == "-" and meta["config"]["order"] == 2
+    assert {p.name for p in (tmp_path / "m").iterdir()} - {".wordseq-model"} == {
+        "meta.json", "vocab.tsv", "prob1.npy", "backoff1.npy", "prob2.npy", "keys2.npy"}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--vocab", "x.txt", "--max-vocab", "5"], "give one of them"),
+    (["--smoothing", "add-k", "--prune", "0", "1"], "need a backoff model"),
+    (["--prune", "0", "2", "1"], "must not decrease"),
+])
+def test_option_combinations_that_cannot_work(runner, trained, args, message) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["ngram", "train", str(trained), *args])
+    assert result.exit_code == 2 and message in result.stderr  # option errors are usage errors
+
+
+def test_model_tables_are_memory_mapped_float32(runner, trained, wordseq_home) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from wordseq.ngram.storage import open_ngram
+
+    model = open_ngram("tri")
+    assert model.tables.prob[2].dtype == np.float32 and model.tables.keys[2].dtype == np.int64
+    assert isinstance(model.tables.prob[2].base, np.memmap) or isinstance(getattr(model.tables.prob[2].base, "base", None), np.memmap)

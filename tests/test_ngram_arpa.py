@@ -83,10 +83,12 @@ def test_reads_gzipped_arpa(tmp_path) -> None:  # type: ignore[no-untyped-def]
     [
         (KENLM_STYLE.replace("-0.1627428\ta b", "oops\ta b"), 15, "not a number"),
         (KENLM_STYLE.replace("-0.1627428\ta b", "-0.16\ta b c d"), 15, "2-gram line"),
-        (KENLM_STYLE.replace("ngram 2=4", "ngram 2=5"), 18, "2-gram line"),
+        (KENLM_STYLE.replace("ngram 2=4", "ngram 2=5"), 3, "header says 'ngram 2=5' but .* has 4 line"),
+        (KENLM_STYLE.replace("ngram 1=5", "ngram 1=4"), 10, r"more 1-grams than the header's 'ngram 1=4' \(line 2\)"),
         (KENLM_STYLE.replace("-0.2041200\tb </s>", "-0.2\tz </s>"), 16, "not among the unigrams"),
         (KENLM_STYLE.replace("\\2-grams:", "\\3-grams:"), 12, "expected '\\\\2-grams:'"),
-        (KENLM_STYLE.replace("\\end\\", "trailing"), 18, "expected \\\\end\\\\"),
+        (KENLM_STYLE.replace("\\end\\", "trailing"), 18, "2-gram line .* got 'trailing'"),
+        (KENLM_STYLE.replace("\\end\\\n", ""), 18, "expected \\\\end\\\\ after the 2-grams, got the end of the file"),
         (KENLM_STYLE.replace("-0.4259687\t<s> a", "-0.4259687\t<s> b"), 14, "listed twice"),
         (KENLM_STYLE.replace("ngram 1=5", "ngram x"), 2, "ngram 1=COUNT"),
     ],
@@ -109,3 +111,18 @@ def test_missing_unk_gets_kenlm_stand_in() -> None:
     text = KENLM_STYLE.replace("-0.90309\t<unk>\t0\n", "").replace("ngram 1=5", "ngram 1=4")
     model = NgramModel(tables_from_arpa_text(text.splitlines()))
     assert model.tables.prob[0][model.vocab.unk_id] == -100.0
+
+
+def test_blank_and_indented_lines_inside_a_section_are_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    regular = tables_from_arpa_text(KENLM_STYLE.splitlines())
+    odd = KENLM_STYLE.replace("-0.1627428\ta b\n", "\n   -0.1627428\ta b\n\n").replace("\\2-grams:\n", "\\2-grams:\n\n")
+    path = tmp_path / "odd.arpa"
+    path.write_text(odd, encoding="utf-8")
+    again = read_arpa(str(path))
+    assert all(np.array_equal(a, b) for a, b in zip(regular.prob + regular.keys, again.prob + again.keys))
+
+
+def test_srilm_style_backoffs_on_some_lines_only() -> None:
+    mixed = KENLM_STYLE.replace("\t<unk>\t0", "\t<unk>").replace("\t</s>\t0", "\t</s>")
+    a, b = tables_from_arpa_text(mixed.splitlines()), tables_from_arpa_text(KENLM_STYLE.splitlines())
+    assert all(np.array_equal(x, y) for x, y in zip(a.prob + a.backoff + a.keys, b.prob + b.backoff + b.keys))

@@ -11,6 +11,7 @@ import wordseq.ngram.counting as counting
 from tests.conftest import CORPUS
 from wordseq.errors import InputError, OptionError
 from wordseq.ngram.counting import count_ngrams
+from wordseq.ngram.encode import sequence_chunks
 from wordseq.ngram.tables import NgramTables
 
 
@@ -44,11 +45,10 @@ def test_counts_match_a_plain_python_count() -> None:
 
 def test_small_chunks_give_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     sentences = [line.split() for line in CORPUS.read_text(encoding="utf-8").splitlines()[:20]]
-    whole = _as_counter(count_ngrams(sentences, 3))
+    whole = _as_counter(count_ngrams(sentences, 4))
     monkeypatch.setattr(counting, "CHUNK", 97)
-    monkeypatch.setattr(counting, "_FLUSH_TOKENS", 50)
     monkeypatch.setattr(counting, "_MERGE_EVERY", 3)
-    assert _as_counter(count_ngrams(sentences, 3)) == whole
+    assert _as_counter(counting.count_chunks(sequence_chunks(sentences, per_chunk=3), 4)) == whole
 
 
 def test_min_count_maps_rare_words_to_unk_and_unk_in_input_is_unk() -> None:
@@ -80,3 +80,25 @@ def test_keys_are_sorted_and_unique() -> None:
     counts = count_ngrams([list("abracadabra"), list("cadabra")], 5)
     for k in counts.keys[1:]:
         assert np.all(np.diff(k) > 0)
+
+
+def test_small_chunks_give_the_same_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wordseq.ngram.smoothing import estimate
+
+    sentences = [line.split() for line in CORPUS.read_text(encoding="utf-8").splitlines()[:20]]
+    whole, _ = estimate(count_ngrams(sentences, 4), "modified-kneser-ney", discount_fallback=True)
+    monkeypatch.setattr(counting, "CHUNK", 61)
+    monkeypatch.setattr(counting, "_MERGE_EVERY", 2)
+    chunked, _ = estimate(counting.count_chunks(sequence_chunks(sentences, per_chunk=2), 4), "modified-kneser-ney",
+                          discount_fallback=True)
+    for a, b in zip(whole.prob + whole.backoff + whole.keys, chunked.prob + chunked.backoff + chunked.keys):
+        assert np.array_equal(a, b)
+
+
+def test_vocabulary_ids_follow_counts_then_words() -> None:
+    from wordseq.vocab import Vocabulary
+
+    sentences = [["b", "a", "c", "a"], ["d", "c", "e"], ["e", "b", "zz", "y"]]
+    counts = count_ngrams(sentences, 2, min_count=1)
+    assert counts.vocab.itos == Vocabulary.build(sentences).itos
+    assert counts.vocab.itos[4:] == ["a", "b", "c", "e", "d", "y", "zz"]

@@ -24,7 +24,7 @@ nltk_lm = pytest.importorskip("nltk.lm")
 from nltk.lm.preprocessing import padded_everygram_pipeline  # noqa: E402
 
 from tests.conftest import CORPUS  # noqa: E402
-from tests.ngram_toy import prob, prob_after, train  # noqa: E402
+from tests.ngram_toy import prob_after, train  # noqa: E402
 from wordseq.ngram.model import NgramModel  # noqa: E402
 
 ORDER = 3
@@ -68,7 +68,7 @@ def test_full_probabilities_agree(smoothing: str, cls: str, kw: dict) -> None:
     for ctx in contexts:
         got = [prob_after(mine, list(ctx), w) for w in words]
         want = [theirs.score("<UNK>" if w == "<unk>" else w, _nltk_context(ctx)) for w in words]
-        assert np.allclose(got, want), ctx
+        assert np.allclose(got, want, rtol=1e-5, atol=1e-9), ctx  # float32 tables
 
 
 def _alpha_gamma(model: NgramModel, ctx: tuple[str, ...], word: str) -> tuple[float, float]:
@@ -93,5 +93,5 @@ def test_highest_order_interpolation_weights_agree(smoothing: str) -> None:
         for w in ["the", "</s>", ctx[-1], "<unk>"]:
             alpha, gamma = _alpha_gamma(mine, ctx, w)
             n_alpha, n_gamma = theirs.estimator.alpha_gamma("<UNK>" if w == "<unk>" else w, ctx)
-            assert gamma == pytest.approx(n_gamma), ctx
-            assert alpha == pytest.approx(n_alpha, abs=1e-12), (ctx, w)
+            assert gamma == pytest.approx(n_gamma, rel=1e-6), ctx
+            assert alpha == pytest.approx(n_alpha, rel=1e-5, abs=1e-7), (ctx, w)  # float32 tables

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.ngram_toy import TOY, all_context_states, prob, train
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.ngram.smoothing import NORMALISED
 
 # Toy corpus "<s> a b </s>", "<s> b </s>": predicted tokens a 1, b 2, </s> 2 (N = 5);
@@ -92,9 +92,9 @@ def test_stupid_backoff_scores_and_refuses_perplexity() -> None:
 
 
 def test_unknown_smoothing_and_bad_k() -> None:
-    with pytest.raises(InputError, match="smoothing"):
+    with pytest.raises(OptionError, match="smoothing"):
         train(TOY, smoothing="good-turing")
-    with pytest.raises(InputError, match="--k"):
+    with pytest.raises(OptionError, match="--k"):
         train(TOY, smoothing="add-k", k=0)
 
 

@@ -86,6 +86,12 @@ def test_replace_swaps_in_one_step_and_the_marker_is_written() -> None:
     assert (path / store.MARKER_FILE).is_file()
 
 
+def test_a_model_saved_at_a_path_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    _save(str(tmp_path / "model"))
+    _save(str(tmp_path / "model"), content="again")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
 def test_a_second_writer_to_the_same_name_fails_at_once() -> None:
     target = store.model_dir("busy", "lm")
     with store.ModelWriter(target, "lm"):
@@ -300,3 +306,21 @@ def test_output_to_process_substitution_works() -> None:
     proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
     assert "through a pipe" in proc.stdout
+
+
+def test_large_payloads_are_hashed_once_then_trusted_until_they_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wordseq.store import meta as meta_module
+
+    monkeypatch.setattr(meta_module, "_STAMP_BYTES", 1)  # every file counts as large
+    path = _save("big", content="payload")
+    hashed: list[Path] = []
+    real = meta_module.sha256_file
+    monkeypatch.setattr(meta_module, "sha256_file", lambda p: hashed.append(p) or real(p))
+    store.find_model("big", "ngram")
+    store.find_model("big", "ngram")
+    assert len(hashed) == 1  # the second load trusted the stamp
+    before = (path / "x.txt").stat()
+    (path / "x.txt").write_text("PAYLOAD")  # same size, mtime set back: only ctime tells
+    os.utime(path / "x.txt", ns=(before.st_atime_ns, before.st_mtime_ns))
+    with pytest.raises(ModelError, match="does not match the checksum"):
+        store.find_model("big", "ngram")

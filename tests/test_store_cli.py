@@ -199,10 +199,11 @@ def test_ctrl_c_on_a_new_name_saves_the_model_marked_interrupted(runner: CliRunn
     assert invoke(runner, ["generate", "-m", "fresh", "--greedy"]).exit_code == 0
 
 
-def test_a_killed_retrain_keeps_the_finished_model(corpus: Path, wordseq_home: Path) -> None:
-    cmd = [sys.executable, "-m", "wordseq", "lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "2"]
+def test_a_killed_retrain_keeps_the_finished_model(runner: CliRunner, corpus: Path, wordseq_home: Path) -> None:
+    args = ["lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "2"]
+    assert invoke(runner, args).exit_code == 0
+    cmd = [sys.executable, "-m", "wordseq", *args]
     env = {**os.environ, "WORDSEQ_HOME": str(wordseq_home)}
-    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     meta_before = (wordseq_home / "lm" / "news" / "meta.json").read_text()
     killed = subprocess.run(cmd, env={**env, "WORDSEQ_TEST_FAULT": "partial-saved"}, capture_output=True)
     assert killed.returncode == -signal.SIGKILL
@@ -228,10 +229,11 @@ def test_an_unwritable_store_fails_before_training(corpus: Path, tmp_path: Path)
     assert "epoch" not in proc.stderr
 
 
-def test_a_full_disk_is_one_line_and_the_previous_model_stays(corpus: Path, wordseq_home: Path) -> None:
-    cmd = [sys.executable, "-m", "wordseq", "lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "1"]
+def test_a_full_disk_is_one_line_and_the_previous_model_stays(runner: CliRunner, corpus: Path, wordseq_home: Path) -> None:
+    args = ["lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "1"]
+    assert invoke(runner, args).exit_code == 0
+    cmd = [sys.executable, "-m", "wordseq", *args]
     env = {**os.environ, "WORDSEQ_HOME": str(wordseq_home)}
-    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
     before = (wordseq_home / "lm" / "news" / "model.pt").read_bytes()
 
     def small_files() -> None:  # files stop growing at 4 KB, as on a full disk

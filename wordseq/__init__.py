@@ -8,9 +8,15 @@ The Python API mirrors the commands; every name is imported on first use, so
     vectors = wordseq.train_embeddings("corpus.txt", "news", dim=100)
     vectors.most_similar("government", topn=5)
 
+    ngram = wordseq.train_ngram("corpus.txt", "news5", order=5, prune=(0, 1))
+    ngram.score("the government said")
+
     lm = wordseq.train_lm("corpus.txt", "news", epochs=6)
-    lm.perplexity("heldout.txt").perplexity
+    lm.perplexity(["a held-out sentence .", "and another ."])
     lm.generate("the government", beam=5)
+
+    g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p")
+    g2p.transduce(["phoneme"], beam=5)[0].text
 
     model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
 """
@@ -30,6 +36,10 @@ _API = {
     "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
     "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
+    "train_ngram": ("wordseq.ngram.train", "train_ngram"),
+    "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),
+    "train_seq2seq": ("wordseq.seq2seq.train", "train_seq2seq"),
+    "load_seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "train_classifier": ("wordseq.classify.train", "train_classifier"),
     "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),

@@ -223,3 +223,168 @@ def filtered_distribution(
         p = np.where(drop, 0.0, p)
         p /= p.sum(axis=1, keepdims=True)
     return p
+
+
+# -- many inputs at once ------------------------------------------------------------------
+# A model whose ``start`` gives several rows (a seq2seq decoder bound to B sources gives
+# one per source) is decoded here row by row, all rows in one model call per step. For a
+# model that gives one row these are exactly ``greedy`` and ``beam_search``.
+
+
+def _limits(max_tokens: int | Sequence[int], rows: int) -> list[int]:
+    limits = [int(max_tokens)] * rows if isinstance(max_tokens, (int, np.integer)) else [int(m) for m in max_tokens]
+    if len(limits) != rows:
+        raise WordseqError(f"max_tokens gives {len(limits)} limits for {rows} rows")
+    for m in limits:
+        _check(m)
+    return limits
+
+
+def greedy_batch(
+    model: LanguageModel,
+    prompt_ids: Sequence[int] = (),
+    max_tokens: int | Sequence[int] = 50,
+    ban: Sequence[int] = (),
+) -> list[Hypothesis]:
+    """``greedy`` for every row of ``model.start(prompt_ids)`` at once.
+
+    ``max_tokens`` is one limit for all rows or one per row. Finished rows leave the
+    batch, so each step costs only the rows still running.
+    """
+    banned = _banned_mask(model, ban)
+    eos = model.vocab.eos_id
+    state = model.start(prompt_ids)
+    first = model.next_logprobs(state)
+    limits = _limits(max_tokens, len(first))
+    hyps = [Hypothesis([]) for _ in limits]
+    live = np.arange(len(limits))
+    lp_all = first
+    for step in range(max(limits)):
+        lp = np.where(banned[None, :], -np.inf, lp_all)
+        toks = np.argmax(lp, axis=1)
+        still = []
+        for i, (row, tok) in enumerate(zip(live.tolist(), toks.tolist())):
+            hyps[row].token_ids.append(tok)
+            hyps[row].logprobs.append(float(lp[i, tok]))
+            if tok == eos:
+                hyps[row].finished = True
+            elif step + 1 < limits[row]:
+                still.append(i)
+        if not still:
+            break
+        keep = np.array(still)
+        live = live[keep]
+        state = model.advance(model.select(state, keep), toks[keep])
+        lp_all = model.next_logprobs(state)
+    for h in hyps:
+        h.score = h.logprob
+    return hyps
+
+
+@dataclass
+class _Beams:
+    """The search of one input: its live beams and finished hypotheses."""
+
+    limit: int
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    histories: list[list[int]] = field(default_factory=lambda: [[]])
+    token_lps: list[list[float]] = field(default_factory=lambda: [[]])
+    finished: list[Hypothesis] = field(default_factory=list)
+    done: bool = False
+
+
+def _beam_step(b: _Beams, lp: np.ndarray, step: int, beam: int, num: int, alpha: float, eos: int) -> tuple[list[int], list[int]]:
+    """One step of ``beam_search``'s logic for one input: the rows (local) and tokens kept."""
+    total = b.scores[:, None] + lp
+    flat = total.ravel()
+    k = min(beam, int(np.isfinite(flat).sum()))
+    if k == 0:
+        b.done = True
+        return [], []
+    kth = flat[np.argpartition(-flat, k - 1)[k - 1]]
+    top = np.flatnonzero(flat >= kth)
+    top = top[np.lexsort((top, -flat[top]))][:k]
+    rows, toks = np.divmod(top, lp.shape[1])
+    keep_rows, keep_toks, new_hist, new_lps = [], [], [], []
+    for r, t in zip(rows.tolist(), toks.tolist()):
+        hist = b.histories[r] + [t]
+        lps = b.token_lps[r] + [float(lp[r, t])]
+        if t == eos:
+            raw = b.scores[r] + lp[r, t]
+            b.finished.append(Hypothesis(hist, lps, True, float(_normalised(raw, step, alpha))))
+        else:
+            keep_rows.append(r)
+            keep_toks.append(t)
+            new_hist.append(hist)
+            new_lps.append(lps)
+    b.histories, b.token_lps = new_hist, new_lps
+    if not keep_rows:
+        b.done = True
+        return [], []
+    rows_arr = np.array(keep_rows)
+    b.scores = b.scores[rows_arr] + lp[rows_arr, np.array(keep_toks)]
+    if len(b.finished) >= num:
+        b.finished.sort(key=lambda h: -h.score)
+        best_live = float(_normalised(b.scores.max(), b.limit, alpha))
+        if b.finished[num - 1].score >= best_live:
+            b.histories = []
+            b.done = True
+            return [], []
+    if step >= b.limit:
+        b.done = True
+        return [], []
+    return keep_rows, keep_toks
+
+
+def beam_search_batch(
+    model: LanguageModel,
+    prompt_ids: Sequence[int] = (),
+    beam: int = 5,
+    max_tokens: int | Sequence[int] = 50,
+    length_penalty: float = 1.0,
+    num: int = 1,
+    ban: Sequence[int] = (),
+) -> list[list[Hypothesis]]:
+    """``beam_search`` for every row of ``model.start(prompt_ids)`` at once.
+
+    Each row keeps its own beams, finished list and stopping test (the same as
+    ``beam_search``, so results per row are the same); the live beams of all rows go
+    through the model together. ``max_tokens`` is one limit or one per row.
+    """
+    if beam < 1:
+        raise WordseqError("--beam must be at least 1")
+    if num < 1:
+        raise WordseqError("--num must be at least 1")
+    num = min(num, beam)
+    banned = _banned_mask(model, ban)
+    eos = model.vocab.eos_id
+    state = model.start(prompt_ids)
+    lp_all = model.next_logprobs(state)
+    searches = [_Beams(limit) for limit in _limits(max_tokens, len(lp_all))]
+    owners = list(range(len(searches)))  # the search each state row belongs to
+    step = 0
+    while owners:
+        step += 1
+        lp_all = np.where(banned[None, :], -np.inf, lp_all)
+        starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
+        ends = np.r_[starts[1:], len(owners)]
+        keep: list[int] = []
+        toks: list[int] = []
+        new_owners: list[int] = []
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            owner = owners[s]
+            rows, tokens = _beam_step(searches[owner], lp_all[s:e], step, beam, num, length_penalty, eos)
+            keep.extend(s + r for r in rows)
+            toks.extend(tokens)
+            new_owners.extend([owner] * len(rows))
+        owners = new_owners
+        if owners:
+            state = model.advance(model.select(state, np.array(keep)), np.array(toks))
+            lp_all = model.next_logprobs(state)
+    results = []
+    for b in searches:
+        for hist, lps, raw in zip(b.histories, b.token_lps, b.scores.tolist() if b.histories else []):
+            b.finished.append(Hypothesis(hist, lps, False, float(_normalised(raw, len(hist), length_penalty))))
+        b.finished.sort(key=lambda h: -h.score)
+        results.append(b.finished[:num])
+    return results

@@ -116,6 +116,7 @@ def check_scorable(report: PerplexityReport, expects: str) -> str | None:
             f"text is in the model's language and preprocessing ({expects})"
         )
     if words > 0 and report.oov / words > OOV_WARNING_RATE:
-        return (f"{report.oov / words:.0%} of the text's tokens are not in the model's vocabulary: the model "
-                f"expects {expects}; give the preprocessing options if the text was prepared differently")
+        return (f"{report.oov:,} of the text's {words:,} words ({report.oov / words:.0%}) are not in the model's "
+                f"vocabulary: the model expects {expects}; give the preprocessing options if the text was "
+                "prepared differently")
     return None

@@ -62,8 +62,7 @@ def plot_training_curves(models: Sequence[tuple[str, dict[str, Any]]], output: s
             points = [(int(h.get("epoch", i + 1)), h[key]) for i, h in enumerate(history)
                       if isinstance(h.get(key), (int, float)) and np.isfinite(h[key])]
             if points:
-                epochs, values = zip(*points)
-                panels.setdefault(panel, []).append((f"{label} {series}", list(epochs), list(values)))
+                panels.setdefault(panel, []).append((f"{label} {series}", [e for e, _ in points], [v for _, v in points]))
     if not panels:
         raise InputError("these models record no per-epoch figures to draw (train them with wordseq)")
     plt = pyplot()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, TEXT, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, SMALL_S2S, TEXT, snapshot
 
 BAD_FILES = {
     "missing": None,
@@ -44,6 +44,12 @@ COMMANDS = {
     "eval-similarity": ["eval", "similarity", "{f}", "-m", "{emb}"],
     "generate-model": ["generate", "-m", "{f}"],
     "similar-model": ["similar", "cat", "-m", "{f}"],
+    "seq2seq-train": ["seq2seq", "train", "{f}", *SMALL_S2S],
+    "seq2seq-train-dev": ["seq2seq", "train", "{pairs}", "--dev", "{f}", *SMALL_S2S],
+    "seq2seq-eval": ["seq2seq", "eval", "{f}", "-m", "{s2s}"],
+    "seq2seq-convert-cmudict": ["seq2seq", "convert-cmudict", "{f}", "-o", "{f}.split"],
+    "transduce": ["transduce", "{f}", "-m", "{s2s}"],
+    "transduce-model": ["transduce", "-m", "{f}"],
     "classify-train": ["classify", "train", "{f}", *SMALL_CLASSIFIER],
     "classify-train-class": ["classify", "train", "--class", "pos={f}", "--class", "neg={corpus}", *SMALL_CLASSIFIER],
     "classify-eval": ["classify", "eval", "{f}", "-m", "{classifier}"],
@@ -65,7 +71,8 @@ def _run(args: list[str], models: dict[str, Path], f: Path | str = "") -> object
     from wordseq.cli import cli
 
     filled = [a.format(f=f, corpus=models["corpus"], ngram=models["ngram"], lm=models["lm"], emb=models["embeddings"],
-                       classifier=models["classifier"]) for a in args]
+                       pairs=models["pairs"], s2s=models["seq2seq"], classifier=models["classifier"])
+              for a in args]
     return CliRunner().invoke(cli, filled, catch_exceptions=False)
 
 
@@ -95,8 +102,11 @@ def test_no_file_argument_means_stdin(models: dict[str, Path]) -> None:
     for args in (["tokenize"], ["vocab", "build"], ["ngram", "train", "--discount-fallback", "-o", "s1"],
                  ["train-embeddings", "--min-count", "1", "--epochs", "1", "--dim", "4", "-o", "s2"],
                  ["lm", "train", *SMALL_LM, "-o", "s3"], ["ngram", "eval", "-m", str(models["ngram"])],
-                 ["lm", "eval", "-m", str(models["lm"])]):
-        result = runner.invoke(cli, args, input=TEXT, catch_exceptions=False)
+                 ["lm", "eval", "-m", str(models["lm"])], ["transduce", "-m", str(models["seq2seq"])],
+                 ["seq2seq", "train", *SMALL_S2S, "-o", "s4"],
+                 ["seq2seq", "eval", "-m", str(models["seq2seq"])]):
+        text = models["pairs"].read_text() if args[0] == "seq2seq" else TEXT
+        result = runner.invoke(cli, args, input=text, catch_exceptions=False)
         assert result.exit_code == 0, (args, result.output)
 
 

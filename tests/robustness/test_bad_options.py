@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, SMALL_S2S, snapshot
 from wordseq.errors import OptionError
 
 # (command, option, bad values)
@@ -42,6 +42,17 @@ CASES = [
     (["vocab", "build", "{corpus}"], "--min-count", ["0"]),
     (["vocab", "build", "{corpus}"], "--max-size", ["0"]),
     (["tokenize", "{corpus}"], "--workers", ["0"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--lr", ["nan", "inf", "0", "-1"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--dropout", ["nan", "1", "-0.5"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--teacher-forcing", ["nan", "-0.1", "1.5"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--clip", ["nan", "-1"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--hidden", ["0", "3", "1000000000"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--encoder-layers", ["0", "1000"]),
+    (["seq2seq", "train", "{pairs}", *SMALL_S2S], "--dev-percent", ["nan", "0", "100"]),
+    (["seq2seq", "eval", "{pairs}", "-m", "{s2s}"], "--beam", ["0", "100000000"]),
+    (["transduce", "{pairs}", "-m", "{s2s}"], "--num", ["0"]),
+    (["transduce", "{pairs}", "-m", "{s2s}", "--beam", "2"], "--length-penalty", ["nan", "-5", "inf"]),
+    (["transduce", "{pairs}", "-m", "{s2s}"], "--max-tokens", ["0", "-1"]),
     (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--dropout", ["nan", "1", "-0.5"]),
     (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--lr", ["nan", "inf", "0", "-1"]),
     (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--valid-fraction", ["nan", "0", "1", "2"]),
@@ -56,7 +67,9 @@ CASES = [
 
 def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
     return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"],
-                     labelled=models["labelled"], classifier=models["classifier"]) for a in args]
+                     pairs=models["pairs"], s2s=models["seq2seq"], labelled=models["labelled"],
+                     classifier=models["classifier"])
+            for a in args]
 
 
 @pytest.mark.parametrize("args,option,value", [(a, o, v) for a, o, vs in CASES for v in vs])

@@ -51,6 +51,17 @@ class WordseqGroup(click.Group):
         _add_global_flags(cmd)
         super().add_command(cmd, name)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         debug = lambda: bool(ctx.obj and ctx.obj.get("debug"))  # noqa: E731
         try:
@@ -107,24 +118,24 @@ def cli(ctx: click.Context, quiet: bool, debug: bool) -> None:
     ctx.obj["debug"] = ctx.obj.get("debug", False) or debug
 
 
-def _register() -> None:
-    from wordseq.cli import classify, embeddings, generate, lm, models, ngram, tokenize, vocab
-
-    cli.add_command(tokenize.tokenize)
-    cli.add_command(vocab.vocab)
-    cli.add_command(embeddings.train_embeddings)
-    cli.add_command(embeddings.analogy)
-    cli.add_command(embeddings.similar)
-    cli.add_command(embeddings.eval_)
-    cli.add_command(embeddings.embeddings)
-    cli.add_command(ngram.ngram)
-    cli.add_command(lm.lm)
-    cli.add_command(generate.generate)
-    cli.add_command(models.models)
-    cli.add_command(classify.classify)
-
-
-_register()
+# command name -> (module, attribute): a command's module is imported only when the
+# command runs (or --help lists it), so `wordseq ngram eval` does not load the others
+COMMANDS = {
+    "tokenize": ("wordseq.cli.tokenize", "tokenize"),
+    "vocab": ("wordseq.cli.vocab", "vocab"),
+    "train-embeddings": ("wordseq.cli.embeddings", "train_embeddings"),
+    "analogy": ("wordseq.cli.embeddings", "analogy"),
+    "similar": ("wordseq.cli.embeddings", "similar"),
+    "eval": ("wordseq.cli.embeddings", "eval_"),
+    "embeddings": ("wordseq.cli.embeddings", "embeddings"),
+    "ngram": ("wordseq.cli.ngram", "ngram"),
+    "lm": ("wordseq.cli.lm", "lm"),
+    "generate": ("wordseq.cli.generate", "generate"),
+    "models": ("wordseq.cli.models", "models"),
+    "classify": ("wordseq.cli.classify", "classify"),
+    "seq2seq": ("wordseq.cli.seq2seq", "seq2seq"),
+    "transduce": ("wordseq.cli.seq2seq", "transduce"),
+}
 
 
 def _warnings_as_lines() -> None:

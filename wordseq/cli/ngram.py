@@ -1,127 +1,152 @@
-"""wordseq ngram train / eval / export / import."""
+"""wordseq ngram train / eval / export / import / vocab / mix."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
 from typing import Any
 
 import click
 
 from wordseq.cli.console import echo_json, log, reporter, warn
-from wordseq.cli.options import json_option, preprocessing_options
-from wordseq.cli.startup import import_nltk_quickly
+from wordseq.cli.options import (
+    json_option,
+    model_option,
+    output_model_option,
+    per_line_options,
+    preprocessing_options,
+    preprocessing_override_options,
+)
+from wordseq.ngram.config import SMOOTHINGS
 from wordseq.text.preprocess import PreprocessConfig
 
-SMOOTHING_CHOICES = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle", "stupid-backoff")
+_NUMBER = re.compile(r"^[0-9]*\.?[0-9]+(e[-+]?[0-9]+)?$", re.IGNORECASE)
+
+
+class NumberList(click.Option):
+    """An option taking one or more numbers, lmplz-style (``--prune 0 1 1``) or ``0,1,1``."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            opt = getattr(parser, "_long_opt", {}).get(name) or getattr(parser, "_short_opt", {}).get(name)
+            if opt is None:
+                continue  # another click: the comma form still works
+            original = opt.process
+
+            def process(value: Any, state: Any, original: Any = original) -> None:
+                values = [value]
+                while state.rargs and _NUMBER.match(state.rargs[0]):
+                    values.append(state.rargs.pop(0))
+                original(" ".join(values), state)
+
+            opt.process = process
+
+
+def _numbers(kind: type) -> Any:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            return tuple(kind(x) for x in value.replace(",", " ").split())
+        except ValueError:
+            raise click.BadParameter(f"expected numbers, got {value!r}") from None
+    return convert
 
 
 @click.group()
 def ngram() -> None:
-    """N-gram language models: Kneser-Ney and friends, ARPA in and out."""
-
-
-def _load(name: str | None) -> Any:
-    """A model NAME or PATH, or an ARPA file."""
-    from wordseq.store import load
-
-    return load(name, "ngram")
+    """N-gram language models: Kneser-Ney and friends, pruning, mixtures, ARPA in and out."""
 
 
 @ngram.command("train")
 @click.argument("corpus", nargs=-1, metavar="[CORPUS|-]...")
-@click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
+@output_model_option("ngram")
 @click.option("--order", type=int, default=3, show_default=True, help="N of the n-grams (1-9).")
-@click.option("--smoothing", type=click.Choice(SMOOTHING_CHOICES), default="modified-kneser-ney", show_default=True)
+@click.option("--smoothing", type=click.Choice(SMOOTHINGS), default="modified-kneser-ney", show_default=True)
 @click.option("--k", type=float, default=1.0, show_default=True, help="Pseudo-count of add-k (1: Laplace).")
 @click.option("--min-count", type=int, default=1, show_default=True, help="Words seen fewer times become <unk>.")
 @click.option("--discount-fallback", is_flag=True, help="Kneser-Ney: use discounts 0.5 1 1.5 where the corpus gives invalid ones (as KenLM).")
-@click.option("--discount", type=float, default=None, help="kneser-ney: one fixed discount D in (0, 1) at every order instead of estimating it.")
+@click.option("--discount", type=float, default=None, help="kneser-ney: one fixed discount D in (0, 1) at every order.")
+@click.option("--prune", cls=NumberList, callback=_numbers(int), default=None, metavar="T1 T2 ..", help="Drop n-grams seen at most T_n times, per order (lmplz: '--prune 0 1 1'; the last repeats).")
+@click.option("--vocab", "vocab_file", default=None, metavar="FILE", help="Keep only the words of FILE (as lmplz --limit_vocab_file); the rest become <unk>.")
+@click.option("--max-vocab", type=int, default=None, help="Keep only the N most frequent words; the rest become <unk>.")
 @preprocessing_options
-def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: str, k: float, min_count: int,
-          discount_fallback: bool, discount: float | None, preprocess: PreprocessConfig, encoding_errors: str) -> None:
-    """Train an n-gram model on CORPUS files ('-' for stdin).
+def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: str, k: float, min_count: int, discount_fallback: bool,
+          discount: float | None, prune: tuple[int, ...] | None, vocab_file: str | None, max_vocab: int | None,
+          preprocess: PreprocessConfig, encoding_errors: str) -> None:
+    """Train an n-gram model on CORPUS files (none or '-': stdin).
 
     Every line (or sentence, with --sentences) is one sequence between <s> and </s>.
 
     \b
     wordseq ngram train corpus.txt --order 5 -o news5
+    wordseq ngram train corpus.txt --order 5 --prune 0 1 1 -o news5-pruned
     wordseq ngram train names.txt --level char --order 4 --smoothing witten-bell
     """
-    from dataclasses import asdict
-
-    from wordseq.ngram.storage import write_payload
-    from wordseq.ngram.train import NgramConfig, train_ngram
-    from wordseq.progress import track
-    from wordseq.store import DEFAULT_NAME, new_meta, writing
-    from wordseq.text.preprocess import Preprocessor
+    from wordseq.ngram.config import NgramConfig
+    from wordseq.ngram.malloc import keep_freed_memory
+    from wordseq.ngram.storage import size_line
+    from wordseq.ngram.train import TrainingFigures, train_ngram
+    from wordseq.store import DEFAULT_NAME
     from wordseq.text.reader import CorpusReader
 
-    config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count,
-                          discount_fallback=discount_fallback, discount=discount)
-    reader = CorpusReader(list(corpus), encoding_errors)
-    pre = Preprocessor(preprocess)
-    with writing(output or DEFAULT_NAME, "ngram") as writer:
-        assert writer is not None
-        with reporter().task("counting", unit="lines") as bar:
-            model, figures = train_ngram(pre.iter_sequences(track(bar, reader)), config, preprocess)
-        if reader.replaced:
-            warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
-        if figures.discount_fallback_orders:
-            warn(f"fallback discounts used for order(s) {', '.join(map(str, figures.discount_fallback_orders))}")
-        if figures.skipped_markers:
-            warn(f"skipped {figures.skipped_markers} literal <s> / </s> / <pad> token(s): sentence markers are added per line")
-        summary = (f"order-{order} {smoothing}, {figures.vocab_size:,} words, {figures.tokens:,} tokens, "
-                   f"{preprocess.describe()}")
-        meta = new_meta(
-            "ngram",
-            preprocessing=preprocess.to_dict(),
-            config=asdict(config),
-            corpus=[s.to_dict() for s in reader.sources],
-            training=figures.to_dict(),
-            summary=summary,
-        )
-        target = writer.commit(meta, lambda folder: write_payload(model, folder))
-    sizes = " ".join(f"{n}-grams={c:,}" for n, c in enumerate(figures.ngrams, 1))
-    log(f"{figures.sentences:,} sequences, {figures.tokens:,} tokens; {sizes}; {figures.seconds:.2f} s")
-    log(f"saved {target}")
+    keep_freed_memory()
+    config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
+                         discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
+    model = train_ngram(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, config=config, preprocess=preprocess,
+                        encoding_errors=encoding_errors, reporter=reporter())
+    figures = TrainingFigures(**model.training)
+    for line in figures.log_lines():
+        log(line)
+    for message in figures.warnings():
+        warn(message)
+    log(f"{figures.sentences:,} sequences, {figures.tokens:,} tokens; {size_line(figures.kept)}; {figures.seconds:.2f} s")
+    log(f"saved {model.path}")
 
 
 @ngram.command("eval")
 @click.argument("text", nargs=-1, metavar="[TEXT|-]...")
-@click.option("-m", "--model", "model_name", default=None, help="Model NAME or PATH, or an .arpa file.")
-@click.option("--per-line", is_flag=True, help="Score of each sequence: log10 prob, perplexity, tokens, OOVs (summary on stderr).")
-@click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)
+@model_option("ngram")
+@per_line_options
+@click.option("--per-token", is_flag=True, help="Per input line, KenLM query's 'word=id n log10p' for each token and the line's total.")
+@preprocessing_override_options
 @json_option
-def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, encoding_errors: str, as_json: bool) -> None:
-    """Perplexity of TEXT files, including and excluding OOVs (as KenLM's query).
+def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: bool, per_token: bool,
+          preprocess_overrides: dict[str, Any], encoding_errors: str, as_json: bool) -> None:
+    """Perplexity of TEXT files (or stdin), incl. and excl. OOVs, as KenLM's query.
 
-    TEXT goes through the model's own preprocessing. </s> counts as a token; an OOV word
-    is scored as <unk>.
+    Every line is scored (a blank line as </s> alone); words the model never saw are scored
+    as <unk> and reported. Character models also give bits per character.
+
+    \b
+    wordseq ngram eval heldout.txt -m news5 --per-line | paste - heldout.txt
+    wordseq ngram eval heldout.txt -m lmplz.arpa --per-token
     """
-    from wordseq.text.preprocess import Preprocessor
+    from wordseq.cli.scores import print_scores
+    from wordseq.cli.startup import import_nltk_quickly
+    from wordseq.ngram.evaluate import TokenLineScore, evaluate
+    from wordseq.ngram.malloc import keep_freed_memory
+    from wordseq.store import load
     from wordseq.text.reader import CorpusReader
 
-    model = _load(model_name)
-    reader = CorpusReader(list(text), encoding_errors)
-    import_nltk_quickly(model.preprocess)
-    pre = Preprocessor(model.preprocess)
-    report, lines = model.perplexity(pre.iter_sequences(reader), per_line=per_line)
-    if as_json:
-        doc: dict[str, Any] = {"model": model_name or "default", "order": model.order, **report.to_dict()}
-        if per_line:
-            doc["per_line"] = [
-                {"logprob_log10": s.logprob_log10, "perplexity": s.perplexity, "tokens": s.tokens, "oov": s.oov}
-                for s in lines
-            ]
-        echo_json(doc)
-        return
-    if per_line:
-        for s in lines:
-            click.echo(f"{s.logprob_log10:.4f}\t{s.perplexity:.4f}\t{s.tokens}\t{s.oov}")
-        log("\n".join(report.lines()))
-        return
-    for line in report.lines():
-        click.echo(line)
+    keep_freed_memory()
+    model = load(model_name, "ngram")
+    preprocess = model.preprocess.with_overrides(preprocess_overrides)
+    import_nltk_quickly(preprocess)
+    reader = CorpusReader(text, encoding_errors)
+    evaluation = evaluate(model, reader, preprocess=preprocess, per_line=per_line or nl, per_token=per_token)
+    rows = []
+    for line in evaluation.lines():
+        if as_json:
+            rows.append(line)
+        elif nl:
+            echo_json(line.to_dict(), indent=None)
+        else:
+            click.echo(line.kenlm() if isinstance(line, TokenLineScore) else line.tsv())
+    print_scores(evaluation.finish(), rows, preprocess, model=model_name or "default", per_line=per_line or per_token,
+                 nl=nl, as_json=as_json, extra={"order": model.order})
+    if reader.replaced:
+        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
 
 
 @ngram.command("export")
@@ -130,22 +155,21 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, encodin
 def export(model_name: str, out: str) -> None:
     """Write MODEL as an ARPA file ('-' for stdout) that KenLM and SRILM read."""
     from wordseq.ngram.arpa import write_arpa
-    from wordseq.ngram.storage import check_exportable
-    from wordseq.store import output_file
+    from wordseq.ngram.storage import check_exportable, size_line
+    from wordseq.store import load, output_file
 
-    model = _load(model_name)
+    model = load(model_name, "ngram")
     check_exportable(model)
     if model.smoothing == "stupid-backoff":
         warn("stupid-backoff values are scores, not probabilities; tools reading the ARPA file will treat them as log10 probabilities")
     with output_file(out) as fh:
         write_arpa(model.tables, fh)
-    sizes = " ".join(f"{n}-grams={c:,}" for n, c in enumerate(model.tables.sizes(), 1))
-    log(f"wrote {'<stdout>' if out == '-' else out}: {sizes}")
+    log(f"wrote {'<stdout>' if out == '-' else out}: {size_line(model.tables.sizes())}")
 
 
 @ngram.command("import")
 @click.argument("arpa_file", metavar="FILE.arpa")
-@click.option("-o", "--output", default=None, help="Model NAME or PATH (default: 'default').")
+@output_model_option("ngram")
 @preprocessing_options
 def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Store an ARPA file (KenLM, SRILM, wordseq; .gz too) as a wordseq model.
@@ -153,25 +177,45 @@ def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, en
     The preprocessing options say how text given to this model is tokenized (e.g.
     --pretokenized for a model trained on pre-tokenized text).
     """
-    from wordseq.ngram.arpa import read_arpa
-    from wordseq.ngram.model import NgramModel
-    from wordseq.ngram.storage import write_payload
-    from wordseq.store import DEFAULT_NAME, new_meta, writing
-    from wordseq.text.reader import SourceStats, check_readable
+    from wordseq.ngram.malloc import keep_freed_memory
+    from wordseq.ngram.storage import import_arpa, size_line
 
-    check_readable(arpa_file)
-    with writing(output or DEFAULT_NAME, "ngram") as writer:
-        assert writer is not None
-        tables = read_arpa(arpa_file)
-        model = NgramModel(tables, preprocess, "")
-        sizes = tables.sizes()
-        meta = new_meta(
-            "ngram",
-            preprocessing=preprocess.to_dict(),
-            config={"order": tables.order, "smoothing": "", "imported_from": arpa_file},
-            corpus=[SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()],
-            training={"ngrams": sizes, "vocab_size": tables.vocab.num_words},
-            summary=f"order-{tables.order} ARPA import, {tables.vocab.num_words:,} words",
-        )
-        target = writer.commit(meta, lambda folder: write_payload(model, folder))
-    log(f"imported {arpa_file}: {' '.join(f'{n}-grams={c:,}' for n, c in enumerate(sizes, 1))}; saved {target}")
+    keep_freed_memory()
+    target, model = import_arpa(arpa_file, output, preprocess)
+    log(f"imported {arpa_file}: {size_line(model.tables.sizes())}; saved {target}")
+
+
+@ngram.command("vocab")
+@model_option("ngram")
+@click.argument("model_arg", metavar="[MODEL]", required=False)
+def vocab(model_name: str | None, model_arg: str | None) -> None:
+    """Print the vocabulary of MODEL (NAME, PATH or .arpa file), one word per line.
+
+    The list works as a --vocab FILE for training another model on the same words.
+    """
+    from wordseq.store import load
+
+    model = load(model_arg or model_name, "ngram")
+    click.echo("\n".join(model.vocab.itos[1:]))
+
+
+@ngram.command("mix")
+@click.argument("models", nargs=-1, required=True)
+@output_model_option("ngram")
+@click.option("--weights", cls=NumberList, callback=_numbers(float), default=None, metavar="W1 W2 ..", help="Interpolation weights, one per model, summing to 1.")
+@click.option("--tune", default=None, metavar="DEV", help="Fit the weights by EM on held-out text DEV instead.")
+@click.option("--encoding-errors", type=click.Choice(("strict", "replace")), default="strict", show_default=True)
+def mix(models: tuple[str, ...], output: str | None, weights: tuple[float, ...] | None, tune: str | None, encoding_errors: str) -> None:
+    """Interpolate n-gram models linearly: p = sum of W_i p_i (NAMEs, PATHs or .arpa files).
+
+    \b
+    wordseq ngram mix news5 web5 --weights 0.7 0.3 -o both
+    wordseq ngram mix news5 web5 --tune dev.txt -o both   # EM on held-out text
+    """
+    from wordseq.ngram.mix import mix_to_store
+
+    target, mixture, tuning = mix_to_store(models, output, weights, tune, encoding_errors=encoding_errors)
+    if tuning is not None:
+        log(f"weights fitted on {tuning.tokens:,} tokens in {tuning.steps} EM steps; "
+            f"perplexity of {tune}: {tuning.perplexity:.2f}")
+    log(f"weights {' '.join(f'{w:.6g}' for w in mixture.weights)}; saved {target}")

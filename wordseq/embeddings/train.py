@@ -134,7 +134,7 @@ class _EpochProgress(logging.Handler):
         if isinstance(record.msg, str) and record.msg.startswith("EPOCH %i - PROGRESS") and record.args:
             args = record.args if isinstance(record.args, tuple) else ()
             if len(args) >= 2:
-                self.on_progress(int(args[0]), float(args[1]) / 100.0)
+                self.on_progress(int(args[0]), float(args[1]) / 100.0)  # type: ignore[call-overload, arg-type]
 
 
 @contextmanager

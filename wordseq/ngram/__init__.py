@@ -1,7 +1,30 @@
-"""N-gram language models: streaming counting, smoothing, ARPA in and out, querying."""
+"""N-gram language models: streaming counting, smoothing, pruning, ARPA in and out,
+querying, and mixtures.
 
-from wordseq.ngram.model import NgramModel
-from wordseq.ngram.storage import load_ngram_lm
-from wordseq.ngram.train import NgramConfig, train_ngram
+The names below load on first use, so scoring with a stored model never imports the
+training code (``wordseq ngram eval`` starts faster).
+"""
 
-__all__ = ["NgramConfig", "NgramModel", "load_ngram_lm", "train_ngram"]
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "NgramConfig": "wordseq.ngram.config",
+    "train_ngram": "wordseq.ngram.train",
+    "NgramModel": "wordseq.ngram.model",
+    "load_ngram": "wordseq.ngram.storage",
+    "load_ngram_lm": "wordseq.ngram.storage",
+    "MixedNgramModel": "wordseq.ngram.mix",
+    "evaluate": "wordseq.ngram.evaluate",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'wordseq.ngram' has no attribute {name!r}")

@@ -1,14 +1,17 @@
 """Streaming n-gram counting with integer keys and numpy sort / unique.
 
-Pass 1 reads token sequences once, gives each new word a provisional id and writes the
-ids of ``<s> w1 .. wk </s>`` to a temporary file (4 bytes a token), together with each
-position's place in its sentence. Nothing of the corpus stays in memory.
+Pass 1 encodes the text block by block (``encode.py``): each new word gets a provisional
+id, and the ids of ``<s> w1 .. wk </s>`` go to a temporary file (4 bytes a token),
+together with each position's place in its sentence. Nothing of the corpus stays in
+memory.
 
 Then, order by order, the file is read in chunks: the key of the n-gram ending at
 position j is ``index_{n-1}[j-1] * V + token[j]`` (the index of its first n-1 words in the
 order n-1 table, see ``tables.py``). Each chunk's keys are reduced with ``np.unique`` and
-merged into the running table, so memory follows the number of distinct n-grams. A second
-sweep writes ``index_n`` of every position (another temporary file) for the next order.
+merged into the running table, so memory follows the number of distinct n-grams. The
+inverse that ``np.unique`` returns gives each position its chunk-local n-gram; once the
+table is complete, one sorted search per chunk turns those into ``index_n`` (another
+temporary file) for the next order.
 
 Following KenLM, ``<s>`` is context only: n-grams end at any position but the ``<s>``,
 and the lower-order n-grams that start at ``<s>`` are counted too (they cannot be
@@ -18,24 +21,26 @@ extended to the left, so Kneser-Ney keeps their raw counts).
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from wordseq.errors import InputError
-from wordseq.vocab import BOS, EOS, PAD, UNK, Vocabulary
+from wordseq.ngram.config import MAX_ORDER
+from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, sequence_chunks
+from wordseq.ngram.tables import find_keys, sort_with_order
+from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 21  # positions per chunk
-MAX_ORDER = 9
-_FLUSH_TOKENS = 1 << 20
 _MERGE_EVERY = 8  # chunk tables held before merging them into the running table
 
 
 @dataclass
 class NgramCounts:
+    """Raw counts of every n-gram of orders 1..N (keys as in ``tables.py``)."""
+
     vocab: Vocabulary
     order: int
     unigram: np.ndarray  # raw counts of each word as a predicted token (<s>: 0)
@@ -44,7 +49,10 @@ class NgramCounts:
     sentences: int = 0
     tokens: int = 0  # words, </s> not included
     skipped_markers: int = 0  # literal <s> / </s> / <pad> dropped from the input
-    sizes: list[int] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)  # entries per order (order 1: the vocabulary but <pad>)
+    # suffix[n-1][e]: index in the order n-1 table of entry e's last n-1 words (n >= 2),
+    # known from counting for free; empty lists when not given
+    suffix: list[np.ndarray] = field(default_factory=list)
 
 
 def check_order(order: int) -> None:
@@ -63,99 +71,124 @@ class _TokenFile:
         self._pos = open(self.pos_path, "wb")
         self.length = 0
 
-    def write(self, ids: list[int], lengths: list[int]) -> None:
-        tok = np.asarray(ids, dtype=np.int32)
-        lens = np.asarray(lengths, dtype=np.int64)
-        starts = np.repeat(np.cumsum(lens) - lens, lens)
-        pos = np.minimum(np.arange(len(tok)) - starts, 255).astype(np.uint8)
-        tok.tofile(self._tok)
-        pos.tofile(self._pos)
-        self.length += len(tok)
+    def write(self, block: IdBlock) -> None:
+        block.ids.astype(np.int32).tofile(self._tok)
+        np.minimum(block.positions, 255).astype(np.uint8).tofile(self._pos)
+        self.length += len(block.ids)
 
     def close(self) -> None:
         self._tok.close()
         self._pos.close()
 
 
-def _encode(sequences: Iterable[Sequence[str]], out: _TokenFile) -> tuple[list[str], np.ndarray, int, int]:
-    """Write provisional ids; return (words by provisional id, their counts, sentences, skipped)."""
-    ids_of: dict[str, int] = {PAD: 0, UNK: 1, BOS: 2, EOS: 3}
-    words = [PAD, UNK, BOS, EOS]
+@dataclass
+class _FirstPass:
+    words: list[str]
+    counts: np.ndarray  # by provisional id
+    sentences: int = 0
+    skipped: int = 0
+
+
+def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) -> _FirstPass:
     counts = np.zeros(1024, dtype=np.int64)
-    skip = {PAD, BOS, EOS}
-    buf: list[int] = []
-    lengths: list[int] = []
-    sentences = skipped = 0
-
-    def flush() -> None:
-        nonlocal counts
-        arr = np.asarray(buf, dtype=np.int64)
+    result = _FirstPass(words, counts)
+    for block in blocks:
         if len(words) > len(counts):
-            counts = np.concatenate([counts, np.zeros(len(words) * 2 - len(counts), dtype=np.int64)])
-        counts[: len(words)] += np.bincount(arr, minlength=len(words))
-        out.write(buf, lengths)
-        buf.clear()
-        lengths.clear()
-
-    get = ids_of.get
-    for seq in sequences:
-        if any(t in skip for t in seq):
-            skipped += sum(t in skip for t in seq)
-            seq = [t for t in seq if t not in skip]
-        if not seq:
-            continue
-        row = [2]
-        for t in seq:
-            i = get(t)
-            if i is None:
-                i = len(words)
-                ids_of[t] = i
-                words.append(t)
-            row.append(i)
-        row.append(3)
-        buf.extend(row)
-        lengths.append(len(row))
-        sentences += 1
-        if len(buf) >= _FLUSH_TOKENS:
-            flush()
-    if buf:
-        flush()
-    return words, counts[: len(words)], sentences, skipped
+            counts = np.concatenate([counts, np.zeros(2 * len(words) - len(counts), dtype=np.int64)])
+        counts[: len(words)] += np.bincount(block.ids, minlength=len(words))
+        out.write(block)
+        result.sentences += len(block.lengths)
+        result.skipped += block.skipped_markers
+    result.counts = counts[: len(words)]
+    return result
 
 
-def _merge(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _merge(keys: list[np.ndarray], counts: list[np.ndarray], suffix: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if len(keys) == 1:
-        return keys[0], counts[0]
-    k = np.concatenate(keys)
-    c = np.concatenate(counts)
-    order = np.argsort(k, kind="stable")
-    k, c = k[order], c[order]
+        return keys[0], counts[0], suffix[0]
+    k, order = sort_with_order(np.concatenate(keys))
+    c = np.concatenate(counts)[order]
+    sfx = np.concatenate(suffix)[order]
     starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-    return k[starts], np.add.reduceat(c, starts)
+    return k[starts], np.add.reduceat(c, starts), sfx[starts]
+
+
+def _unique(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """(unique keys, inverse or None, counts, one position of each key): np.unique's
+    work, with any occurrence instead of the first (no stable sort needed)."""
+    sk, perm = sort_with_order(key)
+    flag = np.empty(len(sk), dtype=bool)
+    flag[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
+    starts = np.flatnonzero(flag)
+    counts = np.diff(np.append(starts, len(sk)))
+    inv = None
+    if inverse:
+        inv = np.empty(len(key), dtype=np.int64)
+        inv[perm] = np.cumsum(flag) - 1
+    return sk[starts], inv, counts, perm[starts]
 
 
 def count_ngrams(
     sequences: Iterable[Sequence[str]], order: int, min_count: int = 1, workdir: Path | None = None
 ) -> NgramCounts:
-    """Count all n-grams of orders 1..``order`` of the token sequences (streaming)."""
+    """Count all n-grams of orders 1..``order`` of token sequences (streaming).
+
+    Parameters
+    ----------
+    sequences
+        Token lists, one per sentence (``<s>`` / ``</s>`` are added).
+    order
+        Highest order, 1 to 9.
+    min_count
+        Words seen fewer times become ``<unk>``.
+
+    Examples
+    --------
+    >>> counts = count_ngrams([["a", "b"], ["b"]], 2)
+    >>> counts.sizes
+    [5, 4]
+    """
+    return count_chunks(sequence_chunks(sequences), order, min_count, workdir)
+
+
+def count_chunks(
+    chunks: Iterable[TokenChunk], order: int, min_count: int = 1, workdir: Path | None = None,
+    on_chunk: Callable[[TokenChunk], None] | None = None,
+) -> NgramCounts:
+    """Count the n-grams of token chunks (see ``encode.py``); ``on_chunk`` sees each chunk."""
     check_order(order)
     if min_count < 1:
         raise InputError("--min-count must be at least 1")
     with tempfile.TemporaryDirectory(prefix="wordseq-ngram-", dir=workdir) as tmp:
         folder = Path(tmp)
         tf = _TokenFile(folder)
+        ids = GrowingIds()
         try:
-            words, prov_counts, sentences, skipped = _encode(sequences, tf)
+            first = _write_tokens(id_blocks(chunks, ids, keep_empty=False, on_chunk=on_chunk), tf, ids.words)
         finally:
             tf.close()
-        if sentences == 0:
+        if first.sentences == 0:
             raise InputError("the corpus has no tokens")
-        counter = Counter({w: int(c) for w, c in zip(words[4:], prov_counts[4:])})
-        counter[UNK] = int(prov_counts[1])
-        vocab = Vocabulary.from_counter(counter, min_count=min_count, num_sequences=sentences)
-        remap = np.array([vocab.id(w) for w in words], dtype=np.int32)
-        remap[:4] = [vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id]
-        return _count_orders(folder, tf.length, remap, vocab, order, sentences, skipped)
+        vocab, remap = _vocabulary(first, min_count)
+        return _count_orders(folder, tf.length, remap, vocab, order, first.sentences, first.skipped)
+
+
+def _vocabulary(first: _FirstPass, min_count: int) -> tuple[Vocabulary, np.ndarray]:
+    """The vocabulary (``Vocabulary.from_counter``'s order: count descending, then the
+    word) and the map from provisional ids to its ids."""
+    words = first.words[4:]
+    counts = first.counts[4:]
+    candidates = np.flatnonzero(counts >= min_count)
+    by_word = np.array(sorted(candidates.tolist(), key=words.__getitem__), dtype=np.int64)
+    ranked = by_word[np.argsort(-counts[by_word], kind="stable")]
+    unk = int(first.counts[1]) + int(counts.sum() - counts[ranked].sum())
+    vocab = Vocabulary(list(SPECIALS) + [words[i] for i in ranked.tolist()],
+                       [0, unk, first.sentences, first.sentences] + counts[ranked].tolist())
+    remap = np.full(len(first.words), vocab.unk_id, dtype=np.int32)
+    remap[:4] = [vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id]
+    remap[4 + ranked] = np.arange(4, 4 + len(ranked), dtype=np.int32)
+    return vocab, remap
 
 
 def _count_orders(
@@ -164,39 +197,25 @@ def _count_orders(
     V = len(vocab)
     tokens = np.memmap(folder / "tokens.i32", dtype=np.int32, mode="r+", shape=(length,))
     positions = np.memmap(folder / "positions.u8", dtype=np.uint8, mode="r", shape=(length,))
-    for a in range(0, length, CHUNK):
-        tokens[a : a + CHUNK] = remap[tokens[a : a + CHUNK]]
-    tokens.flush()
-
     unigram = np.zeros(V, dtype=np.int64)
     for a in range(0, length, CHUNK):
-        t = tokens[a : a + CHUNK]
+        t = remap[tokens[a : a + CHUNK]]
+        tokens[a : a + CHUNK] = t
         unigram += np.bincount(t[positions[a : a + CHUNK] >= 1], minlength=V)
 
     keys_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     counts_by_order: list[np.ndarray] = [unigram]
-    prev_index: np.ndarray | np.memmap = tokens  # index of the (n-1)-gram ending at each position
+    suffix_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+    prev_index: np.ndarray = tokens  # index of the (n-1)-gram ending at each position
     for n in range(2, order + 1):
-        held_k: list[np.ndarray] = []
-        held_c: list[np.ndarray] = []
-        for a in range(0, length, CHUNK):
-            key, _ = _chunk_keys(prev_index, tokens, positions, a, n, V)
-            k, c = np.unique(key, return_counts=True)
-            held_k.append(k)
-            held_c.append(c.astype(np.int64))
-            if len(held_k) >= _MERGE_EVERY:
-                mk, mc = _merge(held_k, held_c)
-                held_k, held_c = [mk], [mc]
-        table_k, table_c = _merge(held_k, held_c) if held_k else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        keep_index = n < order
+        index = np.memmap(folder / f"index{n}.i64", dtype=np.int64, mode="w+", shape=(length,)) if keep_index else None
+        table_k, table_c, table_s, local_tables = _count_order(folder, n, prev_index, tokens, positions, V, index)
         keys_by_order.append(table_k)
         counts_by_order.append(table_c)
-        if n < order:
-            index = np.memmap(folder / f"index{n}.i64", dtype=np.int64, mode="w+", shape=(length,))
-            for a in range(0, length, CHUNK):
-                key, valid = _chunk_keys(prev_index, tokens, positions, a, n, V, keep_all=True)
-                pos = np.searchsorted(table_k, key)
-                index[a : a + len(key)] = np.where(valid, pos, -1)
-            index.flush()
+        suffix_by_order.append(table_s)
+        if index is not None:
+            _localize(index, local_tables, table_k, positions, n)
             prev_index = index
     total_words = int(unigram.sum()) - sentences
     return NgramCounts(
@@ -208,22 +227,69 @@ def _count_orders(
         sentences=sentences,
         tokens=total_words,
         skipped_markers=skipped,
-        sizes=[int((unigram > 0).sum())] + [len(k) for k in keys_by_order[1:]],
+        sizes=[V - 1] + [len(k) for k in keys_by_order[1:]],  # as ARPA: <unk> <s> </s> and the words
+        suffix=suffix_by_order,
     )
 
 
+def _count_order(
+    folder: Path, n: int, prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, V: int,
+    index: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Path]]:
+    """The order-n table (keys, counts, suffix indexes); with ``index``, each position's
+    chunk-local entry is written there and each chunk's unique keys are saved (their
+    paths returned)."""
+    held_k: list[np.ndarray] = []
+    held_c: list[np.ndarray] = []
+    held_s: list[np.ndarray] = []
+    local_tables: list[Path] = []
+    for a in range(0, len(tokens), CHUNK):
+        key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
+        k, inv, c, where = _unique(key, inverse=index is not None)
+        if index is not None and inv is not None:
+            local = np.full(len(valid), -1, dtype=np.int64)
+            local[valid] = inv
+            index[a : a + len(valid)] = local
+            path = folder / f"local{n}-{a // CHUNK}.npy"
+            np.save(path, k)
+            local_tables.append(path)
+        held_k.append(k)
+        held_c.append(c.astype(np.int64))
+        held_s.append(suffix[where].astype(np.int32))
+        if len(held_k) >= _MERGE_EVERY:
+            merged = _merge(held_k, held_c, held_s)
+            held_k, held_c, held_s = [merged[0]], [merged[1]], [merged[2]]
+    if not held_k:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, local_tables
+    table_k, table_c, table_s = _merge(held_k, held_c, held_s)
+    return table_k, table_c, table_s, local_tables
+
+
+def _localize(index: np.ndarray, local_tables: list[Path], table: np.ndarray, positions: np.ndarray, n: int) -> None:
+    """Chunk-local entry numbers → positions in the merged order-n table."""
+    if len(local_tables) == 1:
+        return  # the only chunk's unique keys are the table itself
+    for c, path in enumerate(local_tables):
+        a = c * CHUNK
+        local = np.asarray(index[a : a + CHUNK])
+        to_table = find_keys(table, np.load(path))
+        index[a : a + len(local)] = np.where(local >= 0, to_table[np.maximum(local, 0)], -1)
+
+
 def _chunk_keys(
-    prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, a: int, n: int, V: int, keep_all: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of the n-grams ending at positions [a, a + CHUNK) and which positions have one."""
+    prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, a: int, n: int, V: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of the n-grams ending at positions [a, a + CHUNK), the index of their last
+    n-1 words in the order n-1 table, and which positions have an n-gram."""
     t = np.asarray(tokens[a : a + CHUNK], dtype=np.int64)
     p = np.asarray(positions[a : a + CHUNK])
+    here = np.asarray(prev_index[a : a + len(t)], dtype=np.int64)
     if a == 0:
-        prev = np.concatenate([[-1], np.asarray(prev_index[: len(t) - 1], dtype=np.int64)])
+        prev = np.concatenate([[-1], here[:-1]])
     else:
         prev = np.asarray(prev_index[a - 1 : a - 1 + len(t)], dtype=np.int64)
     valid = p >= n - 1
-    key = prev * V + t
-    if keep_all:
-        return key, valid
-    return key[valid], valid
+    key = prev[valid] * V + t[valid]
+    return key, here[valid], valid
+

@@ -3,50 +3,85 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
-from wordseq.ngram.tables import NgramTables
-from wordseq.perplexity import PerplexityReport
+from wordseq.errors import WordseqError
+from wordseq.lm_interface import TextMethods
+from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
+from wordseq.ngram.tables import NgramTables, find_keys
+from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
 
 LN10 = math.log(10.0)
-_SCORE_CHUNK = 1 << 20  # positions scored at once
 _MARKERS = frozenset({BOS, EOS, PAD})
 
 
 @dataclass
-class SentenceScore:
-    logprob_log10: float
-    tokens: int  # predicted, </s> included
-    oov: int
+class BlockScores:
+    """Scores of the predicted tokens of an ``IdBlock`` (every token but the ``<s>``)."""
 
-    @property
-    def perplexity(self) -> float:
-        return 10 ** (-self.logprob_log10 / self.tokens) if self.tokens else math.inf
+    log10: np.ndarray  # float32, as KenLM's; sum them in float64
+    oov: np.ndarray  # bool
+    ids: np.ndarray  # the predicted token ids
+    lengths: np.ndarray  # tokens per sequence of the block, <s> and </s> included
+    length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
+
+    @cached_property
+    def sequence(self) -> np.ndarray:
+        """Index of each token's sequence within the block (per-line scores need it)."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
 
 
-class NgramModel:
+class NgramModel(TextMethods):
     """An n-gram language model in backoff form (see ``tables.py``).
 
     A decoding state is an int64 array (B, order - 1) of the last tokens of each row,
     -1 where the row has fewer (before ``<s>``).
+
+    Examples
+    --------
+    >>> from wordseq.ngram import train_ngram
+    >>> model = train_ngram(["a b", "b"], order=2, discount_fallback=True)
+    >>> model.perplexity(["a b"]) > 1
+    True
+    >>> round(model.score("a b"), 4)  # log10 p(a b </s>), as kenlm.Model.score
+    -0.7928
     """
 
-    def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "") -> None:
+    def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "",
+                 config: dict[str, Any] | None = None) -> None:
         self.tables = tables
         self.vocab: Vocabulary = tables.vocab
         self.preprocess = preprocess or PreprocessConfig()
         self.smoothing = smoothing
         self.order = tables.order
+        self.config: dict[str, Any] = dict(config or {"order": tables.order, "smoothing": smoothing})
+        self.training: dict[str, Any] = {}
+        self.sources: list[Any] = []  # SourceStats of the files trained on
+        self.path: Path | None = None  # where it was loaded from or saved to
+        self._ids: ScoringIds | None = None
 
     @property
     def is_normalised(self) -> bool:
         return self.smoothing != "stupid-backoff"
+
+    @property
+    def exportable(self) -> bool:
+        """Whether an ARPA file holds this model exactly."""
+        return self.tables.unseen == "backoff"
+
+    def scoring_ids(self) -> ScoringIds:
+        """token → id for scoring text (unknown tokens are <unk>)."""
+        if self._ids is None:
+            self._ids = ScoringIds(self.vocab)
+        return self._ids
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -54,96 +89,81 @@ class NgramModel:
         """Ids of a token sequence; literal sentence markers are dropped (they are implied)."""
         return self.vocab.encode(t for t in tokens if t not in _MARKERS)
 
-    def token_log10(self, tokens: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    def token_log10(self, tokens: np.ndarray, positions: np.ndarray, lengths: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """log10 p of each token given the ones before it in its sentence.
 
         ``tokens`` is ``<s> w1 .. wk </s>`` for each sentence concatenated, ``positions``
-        each token's place in its sentence (0 for ``<s>``; values may be capped at 255).
-        The result at a ``<s>`` is meaningless.
+        each token's place in its sentence (0 for ``<s>``). The result at a ``<s>`` is
+        meaningless. With ``lengths``, also the order of the n-gram that matched.
         """
         t = self.tables
-        tokens = tokens.astype(np.int64)
-        result = t.prob[0][tokens].astype(np.float64)
-        cur = tokens  # index of the (n-1)-gram ending at each position
+        tokens = np.asarray(tokens, dtype=np.int64)
+        result = t.prob[0][tokens]  # float32 sums, as KenLM's query
+        matched = np.ones(len(tokens), dtype=np.int8) if lengths else None
+        absolute = t.unseen == "absolute"
+        # rows: positions that have a context of n-1 words in the tables; ctx: its index.
+        # Only rows whose n-gram is found go on to the next order, so the work shrinks.
+        positions = np.asarray(positions)
+        starts = np.append(positions, 0) == 0  # a sentinel after the block: nothing follows
+        rows = np.flatnonzero(~starts[:-1])
+        ctx = tokens[rows - 1]
         for n in range(2, self.order + 1):
-            ctx = np.concatenate([[-1], cur[:-1]])
-            ctx = np.where(positions >= n - 1, ctx, -1)
-            cur = t.lookup(n, ctx, tokens)
-            has_ctx = ctx >= 0
-            found = cur >= 0
-            bo = np.zeros(len(tokens))
-            bo[has_ctx] = t.backoff[n - 2][ctx[has_ctx]]
-            if t.unseen == "absolute":
-                result = np.where(has_ctx, bo, result)
-            else:
-                result = result + bo
-            result[found] = t.prob[n - 1][cur[found]]
-        return result
+            if len(rows) == 0:
+                break
+            found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows])
+            hit = found >= 0
+            if not hit.all():  # backed off: add the context's backoff (add-k: its floor)
+                missed = ~hit
+                bo = t.backoff[n - 2][ctx[missed]]
+                if absolute:
+                    result[rows[missed]] = bo
+                else:
+                    result[rows[missed]] += bo
+                rows, found = rows[hit], found[hit]
+            result[rows] = t.prob[n - 1][found]
+            if matched is not None:
+                matched[rows] = n
+            rows = rows + 1  # the n-gram ending here is the context of the next token,
+            keep = ~starts[rows]  # unless that token starts the next sentence
+            rows, ctx = rows[keep], found[keep]
+        return result, matched
 
-    def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per batch of sentences: (log10 p of every predicted token, is-OOV, sentence number)."""
-        batch: list[list[int]] = []
-        size = 0
+    def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
+        """Scores of every predicted token of a block (see ``encode.py``)."""
+        lp, matched = self.token_log10(block.ids, block.positions, lengths)
+        predicted = block.positions >= 1
+        ids = block.ids[predicted]
+        return BlockScores(lp[predicted], ids == self.vocab.unk_id, ids, block.lengths,
+                           None if matched is None else matched[predicted])
+
+    def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Per batch of id sentences: (log10 p of every predicted token, is-OOV, sentence number)."""
+        words = self.vocab.itos
         first = 0
-        for ids in sentences:
-            batch.append(ids)
-            size += len(ids) + 2
-            if size >= _SCORE_CHUNK:
-                yield self._score_batch(batch, first)
-                first += len(batch)
-                batch, size = [], 0
-        if batch:
-            yield self._score_batch(batch, first)
+        for chunk in sequence_chunks([words[i] for i in ids] for ids in sentences):
+            block = encode_chunk(chunk, self.scoring_ids(), self.vocab.bos_id, self.vocab.eos_id, keep_empty=True)
+            s = self.score_block(block)
+            yield s.log10, s.oov, s.sequence + first
+            first += len(block.lengths)
 
-    def _score_batch(self, batch: list[list[int]], first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lens = np.array([len(b) + 2 for b in batch], dtype=np.int64)
-        flat = np.empty(int(lens.sum()), dtype=np.int64)
-        starts = np.cumsum(lens) - lens
-        flat[starts] = self.vocab.bos_id
-        flat[starts + lens - 1] = self.vocab.eos_id
-        inner = np.ones(len(flat), dtype=bool)
-        inner[starts] = False
-        inner[starts + lens - 1] = False
-        flat[inner] = np.fromiter((i for b in batch for i in b), dtype=np.int64, count=int(inner.sum()))
-        positions = np.arange(len(flat)) - np.repeat(starts, lens)
-        lp = self.token_log10(flat, np.minimum(positions, 255))
-        predicted = positions >= 1
-        sentence = np.repeat(np.arange(first, first + len(batch)), lens)
-        return lp[predicted], (flat == self.vocab.unk_id)[predicted], sentence[predicted]
+    def evaluate(self, corpus: Any, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
+                 encoding_errors: str = "strict") -> tuple[PerplexityReport, list[LineScore]]:
+        """Perplexity of a text (files, '-', lines, or token lists), as KenLM's ``query``
+        reports it: every line scored (a blank one as ``</s>`` alone); with ``per_line``
+        also one ``LineScore`` per input line. ``preprocess`` overrides the model's own.
+        """
+        from wordseq.ngram.evaluate import evaluate
 
-    def perplexity(self, sequences: Iterable[Sequence[str]], per_line: bool = False) -> tuple[PerplexityReport, list[SentenceScore]]:
-        """Perplexity of token sequences, as KenLM's ``query`` reports it."""
+        ev = evaluate(self, corpus, preprocess=preprocess, per_line=per_line, encoding_errors=encoding_errors)
+        lines = list(ev.lines())
+        return ev.finish(), lines
+
+    def check_normalised(self) -> None:
         if not self.is_normalised:
             raise WordseqError(
                 "stupid backoff gives scores, not probabilities (they do not sum to 1), so it has no "
                 "perplexity; train with --smoothing modified-kneser-ney (or another normalised smoothing)"
             )
-        report = PerplexityReport()
-        lines: list[SentenceScore] = []
-        for lp, oov, sent in self.score_sentences(self.encode(s) for s in sequences):
-            ln = lp * LN10
-            report.tokens += len(lp)
-            report.logprob += float(ln.sum())
-            report.oov += int(oov.sum())
-            report.oov_logprob += float(ln[oov].sum())
-            if len(sent):
-                report.sentences = int(sent[-1]) + 1
-            if per_line and len(sent):
-                base = int(sent[0])
-                local = sent - base
-                m = int(local[-1]) + 1
-                totals = np.bincount(local, weights=lp, minlength=m)
-                toks = np.bincount(local, minlength=m)
-                oovs = np.bincount(local, weights=oov, minlength=m)
-                lines.extend(SentenceScore(float(a), int(b), int(c)) for a, b, c in zip(totals, toks, oovs))
-        if report.tokens == 0:
-            raise InputError("the text has no tokens to score")
-        if report.oov == report.tokens - report.sentences:
-            raise InputError(
-                f"none of the {report.oov:,} words of the text is in the model's vocabulary; check that the "
-                f"text is in the model's language and preprocessing ({self.preprocess.describe()})"
-            )
-        return report, lines
 
     # -- LanguageModel protocol ------------------------------------------------------------
 
@@ -162,20 +182,34 @@ class NgramModel:
     def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return state[np.asarray(rows, dtype=np.int64)]
 
-    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
+    def next_log10(self, state: np.ndarray) -> np.ndarray:
+        """(B, len(vocab)) log10 probabilities of the next token (-inf for <pad>, <s>)."""
         t = self.tables
         B = state.shape[0]
-        dist = np.tile(t.prob[0], (B, 1)).astype(np.float64)
+        dist = np.tile(np.asarray(t.prob[0], dtype=np.float64), (B, 1))
         for n in range(2, self.order + 1):
             ctx = t.index_of(state[:, -(n - 1) :])
             for r in np.flatnonzero(ctx >= 0).tolist():
                 c = int(ctx[r])
-                bo = t.backoff[n - 2][c]
+                bo = float(t.backoff[n - 2][c])
                 if t.unseen == "absolute":
                     dist[r] = bo
                 else:
                     dist[r] += bo
                 span = t.continuations(n, c)
-                dist[r, t.keys[n - 1][span] % t.vocab_size] = t.prob[n - 1][span]
+                dist[r, np.asarray(t.keys[n - 1][span]) % t.vocab_size] = t.prob[n - 1][span]
         dist[:, [self.vocab.pad_id, self.vocab.bos_id]] = -np.inf
-        return dist * LN10
+        return dist
+
+    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
+        return self.next_log10(state) * LN10
+
+
+def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
+    report.tokens += len(s.log10)
+    report.logprob += float(np.sum(s.log10, dtype=np.float64)) * LN10
+    oov = int(s.oov.sum())
+    report.oov += oov
+    if oov:
+        report.oov_logprob += float(np.sum(s.log10[s.oov], dtype=np.float64)) * LN10
+    report.sentences += sequences

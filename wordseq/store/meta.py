@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -181,14 +182,54 @@ def payload_digests(folder: Path) -> dict[str, str]:
     return digests
 
 
+# Files this large are hashed once and then trusted while their inode, size and change time
+# (which no user-space tool can set back) stay the same: a 3.6 GB vectors file is not
+# read whole for every query.
+_STAMP_BYTES = 64 << 20
+
+
+def _stamp(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"ino": st.st_ino, "dev": st.st_dev, "size": st.st_size, "ctime_ns": st.st_ctime_ns, "mtime_ns": st.st_mtime_ns}
+
+
+def _stamp_file(path: Path) -> Path:
+    from wordseq.store.names import wordseq_home
+
+    key = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]
+    return wordseq_home() / ".verified" / f"{key}.json"
+
+
+def _already_verified(path: Path, digest: str) -> bool:
+    try:
+        saved = json.loads(_stamp_file(path).read_text(encoding="utf-8"))
+        return bool(saved.get("sha256") == digest and saved.get("stamp") == _stamp(path))
+    except (OSError, ValueError):
+        return False
+
+
+def _remember_verified(path: Path, digest: str) -> None:
+    try:
+        stamp = _stamp_file(path)
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"sha256": digest, "stamp": _stamp(path)}), encoding="utf-8")
+    except OSError:
+        pass  # a read-only home only costs the next load a re-hash
+
+
 def verify_payload(folder: Path, meta: dict[str, Any]) -> None:
     """Check every payload file against its recorded sha256 before anything reads it."""
     for name, digest in meta["payload"].items():
         path = folder / name
         if not path.is_file():
             raise ModelError(f"{path} is missing; the model is damaged (remove it with 'wordseq models rm')")
+        large = path.stat().st_size >= _STAMP_BYTES
+        if large and _already_verified(path, digest):
+            continue
         if sha256_file(path) != digest:
             raise ModelError(
                 f"{path} does not match the checksum in {META_FILE}: the file was changed or damaged; "
                 "train or import the model again"
             )
+        if large:
+            _remember_verified(path, digest)

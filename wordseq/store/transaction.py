@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import signal
@@ -111,18 +112,29 @@ def make_model_folder(path: Path) -> None:
 
 
 class NameLock:
-    """An exclusive lock on a model name, released when the process ends however it ends."""
+    """An exclusive lock on a model's place, released when the process ends however it
+    ends. Lock files live in ``$WORDSEQ_HOME/.locks`` (named by the place's absolute
+    path), so no file is left beside a model saved at a PATH."""
 
     def __init__(self, target: Path) -> None:
-        self.path = target.with_name(f".{target.name}.lock")
+        from wordseq.store.names import wordseq_home
+
+        key = hashlib.sha256(os.fsencode(os.path.realpath(target))).hexdigest()[:32]
+        self.path = wordseq_home() / ".locks" / f"{key}.lock"
         self.target = target
         self._fd: int | None = None
 
     def acquire(self) -> None:
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise ModelError(f"cannot write in {self.path.parent}: {exc.strerror}") from None
+        except OSError:
+            # $WORDSEQ_HOME cannot be written: lock beside the target instead
+            self.path = self.target.with_name(f".{self.target.name}.lock")
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise ModelError(f"cannot write in {self.path.parent}: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,0 +1,161 @@
+"""Grapheme-to-phoneme benchmark: wordseq's encoder-decoder on the CMUdict split.
+
+The split is the one ``wordseq seq2seq convert-cmudict`` makes from the shipped
+``data/cmudict-0.7a.gz`` (words hashed into train 85 % / dev 5 % / test 10 %, stress
+dropped: 39 phonemes). A model is trained on train with early stopping on dev, then
+scored on test: WER (share of words with any phoneme wrong; a word with several
+pronunciations is right if the output matches any) and PER (phoneme edit distance /
+reference phonemes, against the closest reference), greedy and with beam 5. The figures
+beside it are the published ones on CMUdict: other splits of the same dictionary, so
+they are indicative, not a head-to-head comparison.
+
+    .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (14 min of one core)
+    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (GPU, or hours on CPU)
+    .venv/bin/python benchmarks/bench_seq2seq.py --smoke          # < 30 s: the pipeline on a slice
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from wordseq.progress import SilentReporter  # noqa: E402
+from wordseq.seq2seq import train_seq2seq  # noqa: E402
+from wordseq.seq2seq.cmudict import convert_cmudict  # noqa: E402
+
+CMUDICT = ROOT / "data" / "cmudict-0.7a.gz"
+
+# name → options of train_seq2seq
+CONFIGS: dict[str, dict[str, Any]] = {
+    # the defaults of `wordseq seq2seq train`: BiLSTM 256 → LSTM 256, general attention, no input
+    # feeding, dropout 0.2, Adam 0.003 on a cosine over 15 epochs, batches of 64
+    "base": dict(),
+    "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=20),
+    "smoke": dict(hidden=96, emb=32, epochs=3, lr=0.01),
+}
+
+# Published WER on CMUdict (their own splits of the dictionary: indicative only).
+PUBLISHED = [
+    ("Yao & Zweig 2015, encoder-decoder LSTM", 28.6),
+    ("Yao & Zweig 2015, bidirectional LSTM with alignments", 23.6),
+    ("Toshniwal & Livescu 2016, attention encoder-decoder", "about 20"),
+]
+
+
+def every(path: Path, step: int, out: Path) -> Path:
+    """Every ``step``-th line: a slice that spans the alphabet (the file is in word order)."""
+    with open(path, encoding="utf-8") as src, open(out, "w", encoding="utf-8") as dst:
+        dst.writelines(line for i, line in enumerate(src) if i % step == 0)
+    return out
+
+
+def split(folder: Path, smoke: bool) -> dict[str, Path]:
+    with gzip.open(CMUDICT, "rt", encoding="ascii") as fh:
+        convert_cmudict(fh, folder, label=str(CMUDICT))  # the split `wordseq seq2seq convert-cmudict` makes
+    files = {part: folder / f"{part}.tsv" for part in ("train", "dev", "test")}
+    if smoke:
+        files = {part: every(p, 15 if part == "train" else 20, folder / f"smoke-{part}.tsv") for part, p in files.items()}
+    return files
+
+
+class EpochLog(SilentReporter):
+    """Training lines to stderr, with the machine's load at the end of each epoch."""
+
+    def __init__(self, loads: list[float]) -> None:
+        self.loads = loads
+
+    def log(self, message: str) -> None:
+        if "end of epoch" in message:
+            self.loads.append(os.getloadavg()[0])
+            message += f"  load {self.loads[-1]:.1f}"
+        print(message, file=sys.stderr, flush=True)
+
+    warn = log
+
+
+def run(config: str, threads: int, device: str, epochs: int | None, smoke: bool, save: Path | None) -> dict[str, Any]:
+    torch.set_num_threads(threads)
+    options = dict(CONFIGS["smoke" if smoke else config])
+    if epochs is not None:
+        options["epochs"] = epochs
+    loads: list[float] = []
+    reporter = EpochLog(loads)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = split(Path(tmp), smoke)
+        started = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        model = train_seq2seq(str(files["train"]), str(files["dev"]), device=device, output=save, reporter=reporter,
+                              **options)
+        train_seconds = time.perf_counter() - started
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
+        result: dict[str, Any] = {"config": "smoke" if smoke else config, "options": options, "threads": threads,
+                                  "device": model.device.type, "train_seconds": train_seconds,
+                                  "train_cpu_seconds": cpu_seconds,
+                                  "epochs": model.training["epochs_done"], "best": model.training["best"],
+                                  "load_during_training": loads}
+        for beam in (1, 5):
+            t = time.perf_counter()
+            e = model.evaluate(str(files["test"]), beam=beam, batch_size=256)
+            result[f"beam{beam}"] = {"wer": e.word_error_rate, "per": e.token_error_rate, "words": e.sources,
+                                     "seconds": time.perf_counter() - t}
+    return result
+
+
+def table(r: dict[str, Any]) -> str:
+    minutes = r["train_seconds"] / 60
+    loads = r["load_during_training"]
+    load = f"load average {min(loads):.1f}-{max(loads):.1f}" if loads else ""
+    rows = [
+        f"| system | test WER | test PER | training |",
+        f"|---|---|---|---|",
+    ]
+    for beam in (1, 5):
+        b = r[f"beam{beam}"]
+        rows.append(f"| wordseq `{r['config']}`, {'greedy' if beam == 1 else 'beam 5'} | {b['wer']:.1%} | {b['per']:.1%} | "
+                    f"{minutes:.1f} min ({r['train_cpu_seconds'] / 60:.1f} min CPU), {r['epochs']} epochs, "
+                    f"{r['threads']} thread(s) on {r['device']}, {load} |")
+    for name, wer in PUBLISHED:
+        rows.append(f"| {name} (published, own split) | {wer}% | | |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", choices=["base", "large"], default="base")
+    parser.add_argument("--smoke", action="store_true", help="a 7,500-pair slice, 3 epochs: checks the pipeline")
+    # On the shared 2-core machine (load ~3) a second intra-op thread made each batch 4-6x
+    # slower in CPU time (threads wait for a core); try --threads 2 on an idle machine.
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this file")
+    parser.add_argument("--save", type=Path, default=None, help="keep the trained model in this folder (a wordseq model)")
+    args = parser.parse_args()
+    result = run(args.config, args.threads, args.device, args.epochs, args.smoke, args.save)
+    print(table(result))
+    words = result["beam1"]["words"]
+    print("\nWall time depends on the machine's load; the CPU time is about what the training takes "
+          "alone on one idle core.")
+    print(f"{words:,} test words; split: data/cmudict-0.7a.gz by `wordseq seq2seq convert-cmudict` "
+          f"(train 85 % / dev 5 % / test 10 % of words by hash, stress dropped)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""wordseq seq2seq train / eval / convert-cmudict and wordseq transduce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.options import (
+    device_option,
+    json_option,
+    log_interval_option,
+    model_option,
+    output_model_option,
+)
+from wordseq.seq2seq.config import (
+    ATTENTIONS,
+    DECODERS,
+    ENCODERS,
+    LEVELS,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    Seq2SeqConfig,
+    Seq2SeqTrainConfig,
+)
+from wordseq.text.reader import ENCODING_ERRORS
+
+
+def _default(name: str) -> Any:
+    for cls in (Seq2SeqConfig, Seq2SeqTrainConfig):
+        if name in cls.__dataclass_fields__:
+            return cls.__dataclass_fields__[name].default
+    raise KeyError(name)
+
+
+def _opt(name: str, kind: Any, help: str) -> Any:
+    """An option whose default is the config field's, so the two never disagree; values
+    are checked by the config (a bad one is a usage error naming the option)."""
+    return click.option("--" + name.replace("_", "-"), name, type=kind, default=_default(name), show_default=True,
+                        help=help)
+
+
+_ENCODING = click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
+                         help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
+_BEAM = click.option("--beam", type=int, default=1, show_default=True, help="1: greedy search; K: beam search with K beams.")
+_LENGTH_PENALTY = click.option("--length-penalty", type=float, default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob).")
+_BATCH = click.option("--batch-size", type=int, default=64, show_default=True, help="Sources decoded together.")
+
+
+@click.group()
+def seq2seq() -> None:
+    """Encoder-decoder models with attention: train, evaluate, convert CMUdict.
+
+    \b
+    wordseq seq2seq convert-cmudict data/cmudict-0.7a.gz -o g2p/
+    wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p
+    wordseq seq2seq eval g2p/test.tsv -m g2p --beam 5
+    echo phoneme | wordseq transduce -m g2p
+    """
+
+
+@seq2seq.command("train")
+@click.argument("pairs", nargs=-1, metavar="[PAIRS|-]...")
+@output_model_option("seq2seq")
+@click.option("--dev", default=None, metavar="FILE", help="Pairs for early stopping. Default: --dev-percent of the training sources.")
+@_opt("source_level", click.Choice(LEVELS), "Source tokens: characters, or words separated by spaces.")
+@_opt("target_level", click.Choice(LEVELS), "Target tokens (G2P: phonemes separated by spaces, 'word').")
+@click.option("--lower/--no-lower", "lower", default=_default("lower"), show_default=True, help="Lowercase sources (targets are kept as written).")
+@_opt("encoder", click.Choice(ENCODERS), "Encoder RNN; bi*: each direction gets --hidden / 2 units.")
+@_opt("encoder_layers", int, "Encoder layers.")
+@_opt("decoder", click.Choice(DECODERS), "Decoder RNN.")
+@_opt("decoder_layers", int, "Decoder layers.")
+@_opt("emb", int, "Embedding size (both sides).")
+@_opt("hidden", int, "Encoder output and decoder state size.")
+@_opt("dropout", float, "In [0, 1): on embeddings, between layers, before the output layer.")
+@_opt("attention", click.Choice(ATTENTIONS), "Luong dot / general, Bahdanau additive, or none.")
+@click.option("--input-feeding/--no-input-feeding", "input_feeding", default=_default("input_feeding"), show_default=True, help="Feed the last attentional vector into the next step (Luong).")
+@_opt("teacher_forcing", float, "Probability of feeding the gold previous token (else the model's guess).")
+@_opt("epochs", int, "Total epochs (with --resume: including those done).")
+@_opt("batch_size", int, "Pairs per batch.")
+@_opt("optimizer", click.Choice(OPTIMIZERS), "Optimizer.")
+@click.option("--lr", "lr", type=float, default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
+@_opt("lr_schedule", click.Choice(LR_SCHEDULES), "cosine: from --lr down to 0 over --epochs; plateau: halve the lr after an epoch without a better dev WER.")
+@_opt("clip", float, "Gradient-norm clipping (0: off).")
+@_opt("patience", int, "Stop after this many epochs without a better dev WER (0: never).")
+@_opt("min_count", int, "Source tokens seen fewer times become <unk>.")
+@_opt("dev_percent", float, "Without --dev: share of training sources held out (by a hash of the source).")
+@device_option
+@_opt("seed", int, "Same seed, same model (on CPU).")
+@click.option("--resume", is_flag=True, help="Continue the run saved at -o: network, tokenization and vocabularies from it, training options from this command line.")
+@log_interval_option
+@_ENCODING
+def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: str, resume: bool, log_interval: int,
+          encoding_errors: str, **options: Any) -> None:
+    """Train an encoder-decoder on PAIRS files (or stdin) of 'source<TAB>target' lines.
+
+    Shows per epoch the training loss and the dev loss, WER (share of sources with any
+    error, greedy search) and token error rate, and keeps the weights with the best dev
+    WER. Each epoch's checkpoint is kept beside the model; the model itself is replaced
+    only when the run ends. Ctrl-C stops after the current batch and keeps what was done
+    for --resume.
+
+    \b
+    wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p
+    wordseq seq2seq train pairs.tsv --source-level word --target-level word --attention additive
+    wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p --resume --epochs 20
+    """
+    from wordseq.neural.session import Interrupted
+    from wordseq.seq2seq.train import train_seq2seq
+    from wordseq.store import DEFAULT_NAME
+
+    try:
+        train_seq2seq(list(pairs) or ["-"], dev, output=output or DEFAULT_NAME, resume=resume, device=device,
+                      encoding_errors=encoding_errors, reporter=reporter(log_interval), **options)
+    except Interrupted as stop:
+        log(stop.message)
+        raise KeyboardInterrupt from None
+
+
+@seq2seq.command("eval")
+@click.argument("pairs", nargs=-1, metavar="[PAIRS|-]...")
+@model_option("seq2seq")
+@_BEAM
+@_LENGTH_PENALTY
+@_BATCH
+@device_option
+@_ENCODING
+@json_option
+def eval_(pairs: tuple[str, ...], model_name: str | None, beam: int, length_penalty: float, batch_size: int,
+          device: str, encoding_errors: str, as_json: bool) -> None:
+    """Exact match, WER, token error rate (PER for G2P) and BLEU on PAIRS files (or stdin).
+
+    Pairs with the same source are one source with several references: an output is
+    right if it equals any of them, and its token errors count against the closest.
+    WER is the share of sources with any error; BLEU (corpus BLEU-4) is shown for
+    word-level targets.
+    """
+    from wordseq.seq2seq.transducer import SearchSettings
+    from wordseq.store import load
+
+    search = SearchSettings(beam=beam, length_penalty=length_penalty, batch_size=batch_size)  # checked before loading
+    model = load(model_name, "seq2seq", device=device)
+    with reporter().task("decoding", unit="sources"):
+        result = model.evaluate(list(pairs) or ["-"], beam=search.beam, length_penalty=search.length_penalty,
+                                batch_size=search.batch_size, encoding_errors=encoding_errors)
+    if as_json:
+        echo_json({"model": str(model.path), **result.to_dict()})
+    else:
+        for line in result.lines():
+            click.echo(line)
+
+
+@seq2seq.command("convert-cmudict")
+@click.argument("dictionary", default="-", metavar="[DICTIONARY|-]")
+@click.option("-o", "--output", "out_dir", required=True, metavar="FOLDER", help="Folder for train.tsv, dev.tsv and test.tsv.")
+@click.option("--stress/--no-stress", default=False, show_default=True, help="Keep the stress digits (AH0) of the vowels.")
+@click.option("--all-words", is_flag=True, help="Keep entries that are not spellings (&AMPERSAND, A42128).")
+@click.option("--dev-percent", type=float, default=5.0, show_default=True, help="Share of the words in dev.")
+@click.option("--test-percent", type=float, default=10.0, show_default=True, help="Share of the words in test.")
+@_ENCODING
+def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool, dev_percent: float,
+                    test_percent: float, encoding_errors: str) -> None:
+    """Turn the CMU Pronouncing Dictionary into G2P pairs split by word.
+
+    Each word goes to train, dev or test by a hash of the word, so all its
+    pronunciations share a part and the split is the same everywhere. Prints
+    'part<TAB>words<TAB>pairs<TAB>file' for each part.
+    """
+    from pathlib import Path
+
+    from wordseq.seq2seq.cmudict import PARTS, SplitSettings
+    from wordseq.seq2seq.cmudict import convert_cmudict as convert
+    from wordseq.text.reader import CorpusReader
+
+    settings = SplitSettings(stress=stress, all_words=all_words, dev_percent=dev_percent, test_percent=test_percent)
+    reader = CorpusReader([dictionary], encoding_errors)
+    summary = convert(reader, Path(out_dir), label=reader.label, settings=settings)
+    for part in PARTS:
+        click.echo(f"{part}\t{summary.words[part]}\t{summary.pairs[part]}\t{summary.files[part]}")
+    if summary.skipped_words:
+        log(f"left out {summary.skipped_words} entries that are not spellings (use --all-words to keep them)")
+
+
+@click.command()
+@click.argument("files", nargs=-1, metavar="[FILES|-]...")
+@model_option("seq2seq")
+@_BEAM
+@click.option("--num", type=int, default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
+@click.option("--max-tokens", type=int, default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
+@_LENGTH_PENALTY
+@_BATCH
+@click.option("--json", "mode", flag_value="json", help="One JSON document with tokens and scores.")
+@click.option("--nl", "mode", flag_value="nl", help="One JSON object per input line.")
+@click.option("--plot-attention", "plot_text", metavar="TEXT", default=None, help="Draw the attention behind TEXT's output as a heat map into -o.")
+@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="Write the outputs to FILE ('-': stdout); with --plot-attention, the picture (PNG; .pdf / .svg by extension).")
+@device_option
+@_ENCODING
+def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: int, max_tokens: int | None,
+              length_penalty: float, batch_size: int, mode: str | None, plot_text: str | None, output: str,
+              device: str, encoding_errors: str) -> None:
+    """Transduce each line of FILES (or stdin) with a seq2seq model: one output line per
+    input line, blank lines included; with --num N the N outputs are tab-separated.
+
+    \b
+    echo phoneme | wordseq transduce -m g2p --beam 5
+    wordseq transduce words.txt -m g2p --num 3 --beam 5 --nl
+    wordseq transduce -m g2p --plot-attention phoneme -o attention.png
+    """
+    from wordseq.seq2seq.transducer import SearchSettings
+    from wordseq.store import load
+    from wordseq.text.reader import CorpusReader
+
+    if plot_text is not None and files:
+        raise click.UsageError("--plot-attention draws one text: give no FILES with it")
+    search = SearchSettings(beam=beam, num=num, max_tokens=max_tokens, length_penalty=length_penalty,
+                            batch_size=batch_size)
+    if num > beam:
+        warn(f"--num {num} is more than --beam {beam}: showing up to {beam}")
+    model = load(model_name, "seq2seq", device=device)
+    if plot_text is not None:
+        return _plot(model, plot_text, output, search)
+    reader = CorpusReader(files, encoding_errors)
+    _write_transductions(model.transduce_stream(reader, search), output, mode, beam, reader.label)
+    if reader.replaced:
+        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+
+
+def _write_transductions(results: Any, output: str, mode: str | None, beam: int, label: str) -> None:
+    import json
+
+    from wordseq.errors import InputError
+    from wordseq.store import output_file
+    from wordseq.store.meta import json_safe
+
+    with output_file(output) as out:
+        if mode == "json":
+            doc = {"beam": beam, "results": [r.to_dict() for r in results]}
+            if not doc["results"]:
+                raise InputError(f"{label}: input is empty")
+            out.write(json.dumps(json_safe(doc), ensure_ascii=False, indent=2) + "\n")
+            return
+        lines = 0
+        for r in results:
+            line = (json.dumps(json_safe(r.to_dict()), ensure_ascii=False) if mode == "nl"
+                    else "\t".join(c.text for c in r.candidates))
+            out.write(line + "\n")
+            out.flush()  # each batch's lines leave at once: a pipe sees them as they are made
+            lines += 1
+        if not lines:
+            raise InputError(f"{label}: input is empty")
+
+
+def _plot(model: Any, text: str, output: str, search: Any) -> None:
+    from wordseq.seq2seq.plot import plot_attention
+
+    attention = model.attention(text, beam=search.beam, max_tokens=search.max_tokens)
+    shown = model.target_text([t for t in attention.target_tokens if t != "</s>"])
+    plot_attention(attention, output, title=f"{text} → {shown}")
+    log(f"{text} → {shown}: attention drawn to {'stdout' if output == '-' else output}")

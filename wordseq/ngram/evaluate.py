@@ -1,0 +1,156 @@
+"""Scoring text with an n-gram model (or a mixture): totals, one score per input line,
+KenLM ``query``-style per-token output, bits per character.
+
+Every input line gets exactly one per-line score, blank lines included: a blank line is
+the empty sentence, so it scores ``</s>`` alone (as KenLM's ``query`` does), and the
+per-line output can be pasted beside the input. With ``--sentences`` a line's score is
+the sum over its sentences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
+from wordseq.ngram.model import BlockScores, add_to_report
+from wordseq.perplexity import LN10, LineScore, PerplexityReport, check_scorable
+from wordseq.text.preprocess import PreprocessConfig
+from wordseq.vocab import Vocabulary
+
+
+class ScoringModel(Protocol):
+    """What evaluation needs of a model (``NgramModel`` and ``MixedNgramModel``)."""
+
+    vocab: Vocabulary
+    preprocess: PreprocessConfig
+
+    def scoring_ids(self) -> ScoringIds: ...
+    def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores: ...
+    def check_normalised(self) -> None: ...
+
+
+def _short(x: float) -> str:
+    """The shortest text that gives back the float32 value (as KenLM prints)."""
+    return str(np.float32(x))
+
+
+@dataclass
+class TokenScore:
+    """One token as KenLM's query shows it: ``id`` is the word's place among the ARPA
+    unigrams (``<unk>`` 0, ``<s>`` 1, ``</s>`` 2, as KenLM numbers them), ``length`` the
+    order of the n-gram that matched."""
+
+    word: str
+    id: int
+    length: int
+    log10: float
+
+    def kenlm(self) -> str:
+        return f"{self.word}={self.id} {self.length} {_short(self.log10)}"
+
+
+@dataclass
+class TokenLineScore(LineScore):
+    """A line's score with its tokens (``--per-token``)."""
+
+    words: list[TokenScore] = field(default_factory=list)
+
+    def kenlm(self) -> str:
+        """KenLM query's line: ``word=id n log10p`` per token, then the line's total."""
+        parts = [w.kenlm() for w in self.words]
+        return "\t".join(parts + [f"Total: {_short(self.logprob / LN10)} OOV: {self.oov}"])
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = dict(super().to_dict())
+        d["words"] = [{"word": w.word, "id": w.id, "n": w.length, "log10": w.log10} for w in self.words]
+        return d
+
+
+@dataclass
+class Evaluation:
+    """Scores of a text; iterate ``lines()`` first when per-line scores were asked for."""
+
+    model: Any
+    blocks: Iterator[IdBlock]
+    per_line: bool
+    per_token: bool
+    preprocess: PreprocessConfig
+    report: PerplexityReport = field(default_factory=PerplexityReport)
+    done: bool = False
+
+    def lines(self) -> Iterator[LineScore]:
+        """Per-line scores as the text is read (all of it is scored on the way)."""
+        for block in self.blocks:
+            scores = self.model.score_block(block, lengths=self.per_token)
+            add_to_report(self.report, scores, len(block.lengths))
+            if self.per_line or self.per_token:
+                yield from _line_scores(block, scores, self.per_token, self.model.vocab)
+        self.done = True
+
+    def finish(self) -> PerplexityReport:
+        """Score whatever is left and return the totals (an error for text with no
+        tokens, or with none of the model's words)."""
+        if not self.done:
+            for _ in self.lines():
+                pass
+        check_scorable(self.report, self.preprocess.describe())
+        return self.report
+
+
+def evaluate(
+    model: ScoringModel, text: Corpus, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
+    per_token: bool = False, encoding_errors: str = "strict", on_chunk: Callable[[TokenChunk], None] | None = None,
+) -> Evaluation:
+    """Score text (files, a reader, raw lines or token lists) through the model's
+    preprocessing (or ``preprocess``); iterate ``lines()`` for per-line scores, then
+    ``finish()`` for the totals.
+
+    Examples
+    --------
+    >>> from wordseq.ngram import train_ngram
+    >>> m = train_ngram(["a b", "b"], order=2, discount_fallback=True)
+    >>> ev = evaluate(m, ["a b", "", "b"], per_line=True)
+    >>> len(list(ev.lines()))
+    3
+    """
+    model.check_normalised()
+    preprocess = preprocess or model.preprocess
+    chunks, _ = corpus_chunks(text, preprocess, encoding_errors)
+    blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=on_chunk, with_words=per_token)
+    return Evaluation(model, blocks, per_line, per_token, preprocess)
+
+
+def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabulary) -> Iterator[LineScore]:
+    lines = block.sequence_lines - block.first_line  # line of each sequence, within the block
+    token_line = lines[s.sequence]
+    m = block.lines
+    totals = np.bincount(token_line, weights=s.log10, minlength=m).tolist()
+    toks = np.bincount(token_line, minlength=m).tolist()
+    oovs = np.bincount(token_line, weights=s.oov, minlength=m).astype(np.int64).tolist()
+    words: list[list[TokenScore]] | None = None
+    if per_token and s.length is not None:
+        words = [[] for _ in range(m)]
+        names = _predicted_words(block, vocab)
+        for li, w, i, n, lp in zip(token_line.tolist(), names, s.ids.tolist(), s.length.tolist(), s.log10.tolist()):
+            words[li].append(TokenScore(w, i - 1, n, lp))  # KenLM's numbering has no <pad>
+    for i in range(m):
+        if words is None:
+            yield LineScore(block.first_line + i + 1, totals[i] * LN10, toks[i], oovs[i])
+        else:
+            yield TokenLineScore(block.first_line + i + 1, totals[i] * LN10, toks[i], oovs[i], words[i])
+
+
+def _predicted_words(block: IdBlock, vocab: Vocabulary) -> list[str]:
+    """The text of each predicted token: the input's word, or </s>."""
+    out: list[str] = []
+    words = iter(block.words or [])
+    eos = vocab.itos[vocab.eos_id]
+    for length in block.lengths.tolist():
+        out.extend(next(words) for _ in range(length - 2))
+        out.append(eos)
+    return out
+

