@@ -112,6 +112,8 @@ def test_bad_training_data_gives_one_error_line(content: str, args: list[str], m
 def test_usage_errors_and_unknown_labels(model: Path, tmp_path: Path, runner: CliRunner) -> None:
     assert invoke(runner, ["classify", "train", "x.tsv", "--dropout", "1.5"]).exit_code == 2
     assert invoke(runner, ["classify", "train", "x.tsv", "--encoder", "cnn"]).exit_code == 2
+    result = invoke(runner, ["classify", "train", "x.tsv", "--workers", "2"])
+    assert result.exit_code == 2 and "--workers" in result.stderr and "--cv" in result.stderr
     data = tmp_path / "t.tsv"
     data.write_text("pos\tgood\nmeh\tso so\n")
     result = invoke(runner, ["classify", "eval", str(data), "-m", str(model)])

@@ -20,6 +20,7 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
+from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
 
@@ -108,9 +109,13 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     from wordseq.classify.train import train_classifier
     from wordseq.store import DEFAULT_NAME
 
+    if workers > 1 and not cv:
+        raise OptionError("--workers", "trains cross-validation folds side by side: give --cv K too")
     spec = _spec(data, classes, label_col, text_col, encoding_errors)
     common = dict(preprocess=preprocess, device=device, reporter=reporter(log_interval), **settings)
     if cv:
+        if output:
+            warn(f"--cv saves no model: {output} is left as it is (train without --cv to save one)")
         _print_cv(cross_validate(spec, k=cv, workers=workers, **common), as_json)
         return
     model = train_classifier(spec, output=output or DEFAULT_NAME, **common)
