@@ -28,6 +28,7 @@ demo: install
 	@echo "== lm eval ==" && $(WS) lm eval data/lee_test.txt -m demo
 	@echo "== generate: beam 5 ==" && $(WS) generate -m demo --beam 5 --prompt "the" --max-tokens 20
 	@echo "== generate: sampled ==" && $(WS) generate -m demo --prompt "the" --top-k 40 --num 2 --seed 1 --max-tokens 20
+	@echo "== classify: sentiment (bow on MR, 3 epochs) ==" && $(WS) classify train --class pos=data/rt-polarity.pos.gz --class neg=data/rt-polarity.neg.gz --encoder bow --epochs 3 -o demo-mr && printf 'a gorgeous , witty , seductive movie .\nthe plot is dull and the acting is worse .\n' | $(WS) classify predict -m demo-mr --explain
 
 # two processes (CI has 2 cores); tests set one torch thread each
 test: install

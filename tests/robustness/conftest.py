@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 TEXT = "the cat sat on the mat .\nthe dog sat on the log .\na cat and a dog met .\n" * 30
+SMALL_CLASSIFIER = ["--encoder", "bow", "--emb", "8", "--epochs", "1"]
 SMALL_LM = ["--layers", "1", "--emb", "8", "--hidden", "8", "--bptt", "8", "--batch-size", "4", "--epochs", "1"]
 PAIRS = "".join(f"{w}\t{' '.join(reversed(w))}\n" for w in ("cat", "dog", "mat", "log", "sat", "met", "and", "the") * 8)
 SMALL_S2S = ["--emb", "8", "--hidden", "8", "--batch-size", "8", "--epochs", "1", "--dev-percent", "30"]
@@ -42,16 +43,20 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     corpus = root / "corpus.txt"
     corpus.write_text(TEXT)
     runner = CliRunner()
+    labelled = root / "labelled.tsv"
+    labelled.write_text("".join(f"{'pos' if i % 2 else 'neg'}\t{line}\n" for i, line in enumerate(TEXT.splitlines())))
     pairs = root / "pairs.tsv"
     pairs.write_text(PAIRS)
     paths = {"corpus": corpus, "ngram": root / "ngram", "lm": root / "lm", "embeddings": root / "emb",
-             "char": root / "char", "pairs": pairs, "seq2seq": root / "s2s"}
+             "char": root / "char", "pairs": pairs, "seq2seq": root / "s2s", "labelled": labelled,
+             "classifier": root / "classifier"}
     for args in (["ngram", "train", str(corpus), "-o", str(paths["ngram"]), "--discount-fallback"],
                  ["lm", "train", str(corpus), "-o", str(paths["lm"]), *SMALL_LM],
                  ["lm", "train", str(corpus), "-o", str(paths["char"]), "--level", "char", *SMALL_LM],
                  ["train-embeddings", str(corpus), "-o", str(paths["embeddings"]), "--min-count", "1",
                   "--dim", "8", "--epochs", "1", "--workers", "1"],
-                 ["seq2seq", "train", str(pairs), "-o", str(paths["seq2seq"]), *SMALL_S2S]):
+                 ["seq2seq", "train", str(pairs), "-o", str(paths["seq2seq"]), *SMALL_S2S],
+                 ["classify", "train", str(labelled), "-o", str(paths["classifier"]), *SMALL_CLASSIFIER]):
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
     return paths

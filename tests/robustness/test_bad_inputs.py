@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.robustness.conftest import SMALL_LM, SMALL_S2S, TEXT, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, SMALL_S2S, TEXT, snapshot
 
 BAD_FILES = {
     "missing": None,
@@ -50,6 +50,10 @@ COMMANDS = {
     "seq2seq-convert-cmudict": ["seq2seq", "convert-cmudict", "{f}", "-o", "{f}.split"],
     "transduce": ["transduce", "{f}", "-m", "{s2s}"],
     "transduce-model": ["transduce", "-m", "{f}"],
+    "classify-train": ["classify", "train", "{f}", *SMALL_CLASSIFIER],
+    "classify-train-class": ["classify", "train", "--class", "pos={f}", "--class", "neg={corpus}", *SMALL_CLASSIFIER],
+    "classify-eval": ["classify", "eval", "{f}", "-m", "{classifier}"],
+    "classify-model": ["classify", "predict", "{corpus}", "-m", "{f}"],
 }
 
 
@@ -67,7 +71,7 @@ def _run(args: list[str], models: dict[str, Path], f: Path | str = "") -> object
     from wordseq.cli import cli
 
     filled = [a.format(f=f, corpus=models["corpus"], ngram=models["ngram"], lm=models["lm"], emb=models["embeddings"],
-                       pairs=models["pairs"], s2s=models["seq2seq"])
+                       pairs=models["pairs"], s2s=models["seq2seq"], classifier=models["classifier"])
               for a in args]
     return CliRunner().invoke(cli, filled, catch_exceptions=False)
 

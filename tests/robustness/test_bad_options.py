@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.conftest import SMALL_LM, SMALL_S2S, snapshot
+from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, SMALL_S2S, snapshot
 from wordseq.errors import OptionError
 
 # (command, option, bad values)
@@ -53,12 +53,22 @@ CASES = [
     (["transduce", "{pairs}", "-m", "{s2s}"], "--num", ["0"]),
     (["transduce", "{pairs}", "-m", "{s2s}", "--beam", "2"], "--length-penalty", ["nan", "-5", "inf"]),
     (["transduce", "{pairs}", "-m", "{s2s}"], "--max-tokens", ["0", "-1"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--dropout", ["nan", "1", "-0.5"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--lr", ["nan", "inf", "0", "-1"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--valid-fraction", ["nan", "0", "1", "2"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--clip", ["nan", "-1"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--hidden", ["0", "1000000000"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--cv", ["1", "0"]),
+    (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--epochs", ["0"]),
+    (["classify", "train", "{labelled}", "--encoder", "bow"], "--pool", ["last"]),
+    (["classify", "predict", "{corpus}", "-m", "{classifier}"], "--batch-size", ["0"]),
 ]
 
 
 def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
     return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"],
-                     pairs=models["pairs"], s2s=models["seq2seq"])
+                     pairs=models["pairs"], s2s=models["seq2seq"], labelled=models["labelled"],
+                     classifier=models["classifier"])
             for a in args]
 
 

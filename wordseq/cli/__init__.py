@@ -132,6 +132,7 @@ COMMANDS = {
     "lm": ("wordseq.cli.lm", "lm"),
     "generate": ("wordseq.cli.generate", "generate"),
     "models": ("wordseq.cli.models", "models"),
+    "classify": ("wordseq.cli.classify", "classify"),
     "seq2seq": ("wordseq.cli.seq2seq", "seq2seq"),
     "transduce": ("wordseq.cli.seq2seq", "transduce"),
 }

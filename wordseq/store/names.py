@@ -24,6 +24,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     "embeddings": ("wordseq.embeddings.vectors", "load_embedding_model"),
     "ngram": ("wordseq.ngram.storage", "load_ngram_lm"),
     "lm": ("wordseq.neural.lm", "load_neural_lm"),
+    "classifier": ("wordseq.classify.model", "load_classifier"),
     "seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
 }
 # kinds that can also be read from a single file (-m model.arpa)

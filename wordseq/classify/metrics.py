@@ -1,0 +1,87 @@
+"""Classification figures from a confusion matrix: accuracy, macro-F1, per-class
+precision / recall / F1, as scikit-learn's ``classification_report`` defines them (a
+class never predicted has precision 0; a class absent from the data has recall 0)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class ClassFigures:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "precision": self.precision, "recall": self.recall, "f1": self.f1,
+                "support": self.support}
+
+
+@dataclass
+class Evaluation:
+    """Figures of predictions against true labels.
+
+    ``confusion[i][j]`` counts examples of class ``labels[i]`` predicted as ``labels[j]``.
+    """
+
+    labels: list[str]
+    confusion: np.ndarray
+
+    @classmethod
+    def from_predictions(cls, labels: Sequence[str], true: Sequence[int] | np.ndarray,
+                         predicted: Sequence[int] | np.ndarray) -> Evaluation:
+        n = len(labels)
+        confusion = np.zeros((n, n), dtype=np.int64)
+        np.add.at(confusion, (np.asarray(true, dtype=np.int64), np.asarray(predicted, dtype=np.int64)), 1)
+        return cls(list(labels), confusion)
+
+    @property
+    def examples(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.confusion) / self.examples) if self.examples else 0.0
+
+    @property
+    def per_class(self) -> list[ClassFigures]:
+        out = []
+        for i, label in enumerate(self.labels):
+            tp = int(self.confusion[i, i])
+            predicted = int(self.confusion[:, i].sum())
+            support = int(self.confusion[i, :].sum())
+            p = tp / predicted if predicted else 0.0
+            r = tp / support if support else 0.0
+            f = 2 * p * r / (p + r) if p + r else 0.0
+            out.append(ClassFigures(label, p, r, f, support))
+        return out
+
+    @property
+    def macro_f1(self) -> float:
+        figures = self.per_class
+        return float(sum(c.f1 for c in figures) / len(figures)) if figures else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "examples": self.examples,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "classes": [c.to_dict() for c in self.per_class],
+            "confusion": {"labels": self.labels, "rows_true_columns_predicted": self.confusion.tolist()},
+        }
+
+    def lines(self) -> list[str]:
+        """Tab-separated lines for stdout: figures, a per-class table, the confusion matrix."""
+        out = [f"examples\t{self.examples}", f"accuracy\t{self.accuracy:.4f}", f"macro_f1\t{self.macro_f1:.4f}",
+               "class\tprecision\trecall\tf1\tsupport"]
+        out += [f"{c.label}\t{c.precision:.4f}\t{c.recall:.4f}\t{c.f1:.4f}\t{c.support}" for c in self.per_class]
+        out.append("true\\predicted\t" + "\t".join(self.labels))
+        out += [f"{label}\t" + "\t".join(str(int(v)) for v in row) for label, row in zip(self.labels, self.confusion)]
+        return out

@@ -1,0 +1,346 @@
+"""Training text classifiers: one model with early stopping, or K-fold cross-validation.
+
+A plain loop: Adam over batches of texts of similar length, gradient clipping, and after
+each epoch the accuracy on a validation share held out from the training texts (per
+class); the weights of the best epoch are kept, and training stops after ``patience``
+epochs without a better one. The vocabulary (and the bigram table) comes from the texts
+the network trains on, never from validation or test texts. Cross-validation
+(``crossval``) repeats all of this per fold.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from wordseq.classify.config import ClassifierConfig, EncoderOptions, TrainingConfig
+from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
+from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
+from wordseq.classify.folds import split_validation
+from wordseq.classify.model import KIND, TextClassifier, class_probabilities
+from wordseq.classify.network import ClassifierNetwork
+from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, extend_vocabulary, load_pretrained
+from wordseq.errors import OptionError
+from wordseq.progress import SILENT, Reporter, track
+from wordseq.store import writing
+from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.vocab import Vocabulary
+
+DEFAULT_EMB = 100
+
+
+@dataclass
+class EpochRecord:
+    """Figures of one epoch (``fold`` is set in cross-validation)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    valid_loss: float
+    valid_accuracy: float
+    seconds: float
+    examples_per_s: float
+    best: bool
+    fold: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.fold is None:
+            d.pop("fold")
+        return d
+
+
+EpochCallback = Callable[[EpochRecord], None]
+
+
+@dataclass
+class _Hooks:
+    """Where a run reports: the reporter (bars, log lines) and an optional callback."""
+
+    reporter: Reporter = SILENT
+    on_epoch: EpochCallback | None = None
+
+    def epoch(self, record: EpochRecord) -> None:
+        self.reporter.log(epoch_line(record))
+        if self.on_epoch is not None:
+            self.on_epoch(record)
+
+
+def epoch_line(rec: EpochRecord) -> str:
+    """One log line for an epoch."""
+    fold = f"fold {rec.fold:2d}  " if rec.fold is not None else ""
+    mark = "  (best)" if rec.best else ""
+    return (f"{fold}epoch {rec.epoch:2d}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:.4f}  "
+            f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.4f}  {rec.examples_per_s:,.0f} texts/s  "
+            f"{rec.seconds:.1f}s{mark}")
+
+
+@dataclass
+class _Prepared:
+    """Labelled data after preprocessing: tokens and class ids per example."""
+
+    data: LabelledData
+    labels: list[str]
+    tokens: list[list[str]]
+    y: np.ndarray
+
+
+def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None, encoding_errors: str,
+             preprocess: PreprocessConfig, reporter: Reporter) -> _Prepared:
+    with reporter.task("reading", unit="texts"):
+        labelled = data if isinstance(data, LabelledData) else as_labelled_data(data, labels, table, encoding_errors)
+    labelled.check_trainable()
+    names = labelled.labels
+    index = {name: i for i, name in enumerate(names)}
+    pre = Preprocessor(preprocess)
+    with reporter.task("tokenizing", total=len(labelled.examples), unit="texts") as task:
+        tokens = [pre.tokens(e.text) for e in track(task, labelled.examples)]
+    y = np.array([index[e.label] for e in labelled.examples], dtype=np.int64)
+    counts = labelled.counts()
+    reporter.log(f"{len(y):,} texts: " + ", ".join(f"{name} {counts[name]:,}" for name in names)
+                 + f" ({preprocess.describe()})")
+    return _Prepared(labelled, names, tokens, y)
+
+
+def _split_settings(options: EncoderOptions | None, training: TrainingConfig | None,
+                    settings: dict[str, Any]) -> tuple[EncoderOptions, TrainingConfig]:
+    enc_names = {f.name for f in fields(EncoderOptions)}
+    train_names = {f.name for f in fields(TrainingConfig)}
+    unknown = set(settings) - enc_names - train_names
+    if unknown:
+        raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
+    enc = asdict(options) if options is not None else {}
+    enc.update({k: v for k, v in settings.items() if k in enc_names})
+    tr = asdict(training) if training is not None else {}
+    tr.update({k: v for k, v in settings.items() if k in train_names})
+    return EncoderOptions(**enc), TrainingConfig(**tr)
+
+
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    if n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, rows: np.ndarray,
+                   device: torch.device) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy on ``rows``."""
+    probs = class_probabilities(network, texts, rows, device)
+    truth = y[rows]
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(rows)), truth], 1e-12, None))))
+    return loss, float(np.mean(probs.argmax(axis=1) == truth))
+
+
+def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, fit_rows: np.ndarray,
+                valid_rows: np.ndarray, cfg: TrainingConfig, device: torch.device, fold: int | None,
+                hooks: _Hooks) -> tuple[list[EpochRecord], dict[str, torch.Tensor]]:
+    tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
+              if p is not None and p.requires_grad]
+    params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
+    # lazy Adam on the embedding tables (rows move only when their words are in a batch)
+    lr = cfg.learning_rate(network.config.encoder)
+    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(params, lr=lr)]
+    if tables:
+        optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
+    rng = np.random.default_rng(cfg.seed)
+    lengths = texts.lengths
+    targets = torch.from_numpy(y)
+    history: list[EpochRecord] = []
+    best_key: tuple[float, float] | None = None
+    best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+    bad = 0
+    for epoch in range(1, cfg.epochs + 1):
+        network.train()
+        start = time.perf_counter()
+        batches = training_batches(lengths, fit_rows, cfg.batch_size, rng)
+        loss_sum = correct = seen = 0.0
+        with hooks.reporter.task(f"epoch {epoch}", total=len(batches), unit="batches") as task:
+            for done, rows in enumerate(batches, 1):
+                loss, right = _train_step(network, optimizers, params, texts, targets, rows, cfg.clip, device)
+                loss_sum += loss * len(rows)
+                correct += right
+                seen += len(rows)
+                task.update(completed=done, info=f"loss {loss:.3f}")
+                if hooks.reporter.every(done):
+                    hooks.reporter.log(f"epoch {epoch}: batch {done}/{len(batches)}, loss {loss_sum / seen:.4f}")
+        seconds = time.perf_counter() - start
+        valid_loss, valid_acc = _evaluate_rows(network, texts, y, valid_rows, device)
+        # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
+        key = (valid_acc, -valid_loss)
+        is_best = best_key is None or key > best_key
+        if is_best:
+            best_key = key
+            best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+            bad = 0
+        else:
+            bad += 1
+        record = EpochRecord(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), valid_loss, valid_acc,
+                             round(seconds, 3), seen / seconds if seconds > 0 else 0.0, is_best, fold)
+        history.append(record)
+        hooks.epoch(record)
+        if cfg.patience and bad >= cfg.patience:
+            break
+    return history, best_state
+
+
+def _train_step(network: ClassifierNetwork, optimizers: list[torch.optim.Optimizer], params: list[torch.nn.Parameter],
+                texts: EncodedTexts, targets: torch.Tensor, rows: np.ndarray, clip: float,
+                device: torch.device) -> tuple[float, float]:
+    """One Adam step on a batch; (its mean loss, how many it got right)."""
+    out = network(make_batch(texts, rows).to(device))
+    gold = targets[rows].to(device)
+    loss = F.cross_entropy(out.logits, gold)
+    for opt in optimizers:
+        opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip and params:
+        # the recurrent weights are where gradients explode; the sparse table gradients
+        # are left as they are
+        torch.nn.utils.clip_grad_norm_(params, clip)
+    for opt in optimizers:
+        opt.step()
+    return float(loss.detach()), float((out.logits.detach().argmax(dim=1) == gold).sum())
+
+
+def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options: EncoderOptions,
+         cfg: TrainingConfig, preprocess: PreprocessConfig, device: torch.device,
+         pretrained: PretrainedVectors | None, fold: int | None = None, hooks: _Hooks | None = None) -> TextClassifier:
+    hooks = hooks or _Hooks()
+    start = time.perf_counter()
+    vocab = Vocabulary.build((prep.tokens[i] for i in fit_rows), min_count=cfg.min_count, max_size=cfg.max_size)
+    trained_words = vocab.num_words
+    if pretrained is not None:
+        vocab = extend_vocabulary(vocab, pretrained, cfg.vector_words)
+    bigram_vocab = None
+    if options.encoder == "bow" and options.bigrams:
+        bigram_vocab = build_bigram_vocab((prep.tokens[i] for i in fit_rows), cfg.bigram_min_count)
+    emb = options.emb or (pretrained.dim if pretrained is not None else DEFAULT_EMB)
+    config = ClassifierConfig(
+        labels=tuple(prep.labels), vocab_size=len(vocab), encoder=options.encoder, pool=options.pool, emb=emb,
+        hidden=options.hidden, layers=options.layers, dropout=options.dropout,
+        bigram_vocab_size=len(bigram_vocab) if bigram_vocab is not None else 0,
+    )
+    texts = encode(prep.tokens, vocab, bigram_vocab)
+    with torch.random.fork_rng(devices=[]), _torch_threads(cfg.threads):
+        torch.manual_seed(cfg.seed)
+        if device.type == "cuda":
+            torch.cuda.manual_seed_all(cfg.seed)
+        network = ClassifierNetwork(config)
+        init_info = None
+        if pretrained is not None:
+            found = copy_vectors(network.embedding.weight, vocab, pretrained)
+            init_info = {"model": pretrained.source, "found": found, "words": vocab.num_words,
+                         "training_words": trained_words, "added_from_vectors": vocab.num_words - trained_words,
+                         "frozen": cfg.freeze_embeddings}
+        if cfg.freeze_embeddings:
+            network.embedding.weight.requires_grad_(False)
+        network.to(device)
+        if fold is None:
+            hooks.reporter.log(f"{config.describe()} on {device.type}: {vocab.num_words:,} words"
+                               + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else "")
+                               + f", {len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
+        history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
+        network.load_state_dict(best_state)
+        network.eval()
+    best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
+    counts = np.bincount(prep.y[fit_rows], minlength=len(prep.labels))
+    training = {
+        "settings": {**cfg.to_dict(), "lr": cfg.learning_rate(options.encoder)},
+        "examples": {"train": int(len(fit_rows)), "valid": int(len(valid_rows)),
+                     "train_per_class": {lab: int(c) for lab, c in zip(prep.labels, counts)}},
+        "vocab": {"words": vocab.num_words, "training_words": trained_words, "coverage": vocab.coverage().ratio,
+                  "bigrams": bigram_vocab.num_words if bigram_vocab is not None else 0},
+        "init_embeddings": init_info,
+        "device": device.type,
+        "epochs_done": len(history),
+        "best_epoch": best.epoch,
+        "best_valid_accuracy": best.valid_accuracy,
+        "best_valid_loss": best.valid_loss,
+        "stopped_early": len(history) < cfg.epochs,
+        "seconds": round(time.perf_counter() - start, 2),
+        "history": [r.to_dict() for r in history],
+    }
+    return TextClassifier(config, vocab, network, preprocess, bigram_vocab, prep.data.sources, training)
+
+
+def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: str | Path | None = None,
+                     preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
+                     training: TrainingConfig | None = None, table: TableFormat | None = None,
+                     encoding_errors: str = "strict", device: str = "auto", reporter: Reporter = SILENT,
+                     on_epoch: EpochCallback | None = None, **settings: Any) -> TextClassifier:
+    """Train a text classifier, with early stopping on a held-out validation share.
+
+    Parameters
+    ----------
+    data
+        Labelled texts: TSV file(s) or folders (one sub-folder per label), a mapping
+        ``{label: file or list of texts}``, an iterable of ``(label, text)`` pairs, or an
+        iterable of raw texts with ``labels``.
+    labels : sequence of str, optional
+        The label of each text when ``data`` holds texts only.
+    output : str or Path, optional
+        Save the model under this NAME ($WORDSEQ_HOME/classifier/NAME) or at this PATH;
+        the name is held from the start, so a second run to it fails at once.
+    preprocess : PreprocessConfig, optional
+        Tokenization settings, kept in the model and applied to every text it is given.
+    options, training : EncoderOptions, TrainingConfig, optional
+        Network and training settings; any of their fields may also be given as keyword
+        arguments (``encoder="bow"``, ``epochs=5``, ``init_embeddings="news"``...).
+    table : TableFormat, optional
+        TSV columns (label first, text second by default).
+    device : str
+        ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+    reporter : Reporter, optional
+        Progress bars and log lines (silent by default).
+    on_epoch : callable, optional
+        Called with each ``EpochRecord``.
+
+    Returns
+    -------
+    TextClassifier
+        The weights of the epoch with the best validation accuracy.
+
+    Examples
+    --------
+    >>> model = train_classifier([("pos", "a fine film"), ("neg", "a dull film")] * 20, epochs=2)  # doctest: +SKIP
+    >>> model.predict(["fine"])[0].label  # doctest: +SKIP
+    'pos'
+    """
+    from wordseq.neural.device import resolve_device
+
+    enc, cfg = _split_settings(options, training, settings)
+    dev = resolve_device(device)
+    preprocess = preprocess or PreprocessConfig()
+    with writing(output, KIND) as writer:
+        pretrained = _pretrained(enc, cfg)
+        prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
+        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
+        model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
+        if writer is not None:
+            model.path = writer.commit(model.meta(), model.write_payload)
+    return model
+
+
+def _pretrained(options: EncoderOptions, cfg: TrainingConfig) -> PretrainedVectors | None:
+    if not cfg.init_embeddings:
+        return None
+    pretrained = load_pretrained(cfg.init_embeddings)
+    if options.emb is not None and options.emb != pretrained.dim:
+        raise OptionError("--emb", f"is {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} "
+                          f"dimensions; leave --emb out or give --emb {pretrained.dim}")
+    return pretrained

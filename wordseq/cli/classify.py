@@ -1,0 +1,221 @@
+"""wordseq classify train / eval / predict: text classifiers (sentiment first)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from wordseq.classify.config import ENCODERS, POOLS
+from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.options import (
+    device_option,
+    json_option,
+    log_interval_option,
+    model_option,
+    output_model_option,
+    preprocessing_options,
+    preprocessing_override_options,
+)
+from wordseq.errors import OptionError
+from wordseq.text.preprocess import PreprocessConfig
+
+
+@click.group()
+def classify() -> None:
+    """Train, evaluate and apply text classifiers (bidirectional RNNs, or a bag of words).
+
+    \b
+    wordseq classify train --class pos=rt-polarity.pos --class neg=rt-polarity.neg -o mr
+    wordseq classify train reviews.tsv --encoder bow --cv 10
+    wordseq classify eval test.tsv -m mr
+    echo "not good , but i liked it" | wordseq classify predict -m mr --explain
+    """
+
+
+def data_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How labelled DATA is laid out (train and eval)."""
+    options = [
+        click.option("--class", "classes", multiple=True, metavar="NAME=FILE",
+                     help="FILE holds one text a line, all of class NAME (repeat per class)."),
+        click.option("--label-col", default="1", show_default=True, metavar="N|last|NAME",
+                     help="TSV column of the label: a number, 'last', or a name from a header line."),
+        click.option("--text-col", default=None, metavar="N|last|NAME",
+                     help="TSV column of the text. Default: every other column."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_col: str | None, encoding_errors: str) -> Any:
+    from wordseq.classify.data import DataSpec, TableFormat, parse_class_option
+
+    return DataSpec(tuple(data), tuple(parse_class_option(c) for c in classes), TableFormat(label_col, text_col),
+                    encoding_errors)
+
+
+@classify.command("train")
+@click.argument("data", nargs=-1, metavar="[DATA|-]...")
+@output_model_option("classifier")
+@data_options
+@click.option("--encoder", type=click.Choice(ENCODERS), default="bilstm", show_default=True,
+              help="bi*: reads both ways; bow: averaged word + bigram embeddings (fastText-style).")
+@click.option("--pool", type=click.Choice(POOLS), default=None, help="Token states → one vector. Default: max (RNNs), mean (bow).")
+@click.option("--emb", type=click.IntRange(min=1), default=None, help="Embedding size. Default: 100, or that of --init-embeddings.")
+@click.option("--hidden", type=click.IntRange(min=1), default=64, show_default=True, help="RNN size per direction.")
+@click.option("--layers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--dropout", type=float, default=0.5, show_default=True, help="On embeddings and the pooled vector, in [0, 1).")
+@click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
+@click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Most epochs.")
+@click.option("--patience", type=click.IntRange(min=0), default=3, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
+@click.option("--valid-fraction", type=float, default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--lr", type=float, default=None, help="Adam learning rate. Default: 0.001 (RNNs), 0.002 (bow).")
+@click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
+@click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
+@click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many training words.")
+@click.option("--bigram-min-count", type=click.IntRange(min=1), default=2, show_default=True, help="bow: rarer bigrams are left out (a bigram seen once adds size, not accuracy).")
+@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model.")
+@click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
+@click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
+@click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --cv: folds trained at once, one process each.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
+@click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True, help="torch CPU threads (0: one per core). The networks are small; more threads than free cores slow torch down.")
+@device_option
+@log_interval_option
+@json_option
+@preprocessing_options
+def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], label_col: str, text_col: str | None,
+          cv: int | None, workers: int, device: str, log_interval: int, as_json: bool, preprocess: PreprocessConfig,
+          encoding_errors: str, **settings: Any) -> None:
+    """Train a classifier on labelled DATA: TSV files (label<TAB>text), folders with one
+    sub-folder per label, or --class NAME=FILE pairs (one text a line).
+
+    Early stopping keeps the epoch with the best accuracy on a held-out share of the
+    training texts. With --cv K, K models are trained and each scored on its own
+    held-out fold (stratified by class); nothing is saved.
+
+    \b
+    wordseq classify train --class pos=rt-polarity.pos --class neg=rt-polarity.neg -o mr
+    wordseq classify train reviews.tsv --label-col last --encoder bow --cv 10
+    wordseq classify train train.tsv --init-embeddings news --freeze-embeddings
+    """
+    from wordseq.classify.crossval import cross_validate
+    from wordseq.classify.train import train_classifier
+    from wordseq.store import DEFAULT_NAME
+
+    if workers > 1 and not cv:
+        raise OptionError("--workers", "trains cross-validation folds side by side: give --cv K too")
+    spec = _spec(data, classes, label_col, text_col, encoding_errors)
+    common = dict(preprocess=preprocess, device=device, reporter=reporter(log_interval), **settings)
+    if cv:
+        if output:
+            warn(f"--cv saves no model: {output} is left as it is (train without --cv to save one)")
+        _print_cv(cross_validate(spec, k=cv, workers=workers, **common), as_json)
+        return
+    model = train_classifier(spec, output=output or DEFAULT_NAME, **common)
+    figures = model.training
+    if as_json:
+        echo_json({"model": str(model.path), "config": model.config.to_dict(), **figures})
+    else:
+        click.echo(f"valid_accuracy\t{figures['best_valid_accuracy']:.4f}")
+    _log_vectors(figures.get("init_embeddings"))
+    log(f"{model.summary()}; best epoch {figures['best_epoch']} of {figures['epochs_done']}; saved {model.path}")
+
+
+def _log_vectors(init: dict[str, Any] | None) -> None:
+    if init:
+        log(f"embeddings from {init['model']}: {init['found']:,} of {init['words']:,} words start from a vector "
+            f"({init['added_from_vectors']:,} of them known from the vectors only)")
+        if init["found"] - init["added_from_vectors"] < init["training_words"] / 2:
+            warn("fewer than half the training words have a vector: were the vectors trained with the same "
+                 "preprocessing (--lower, --stem, --lemmatize ...)?")
+
+
+def _print_cv(report: Any, as_json: bool) -> None:
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for line in report.lines():
+            click.echo(line)
+    log(f"{report.k}-fold cross-validation of {report.description}: accuracy {report.mean_accuracy:.2%} "
+        f"± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
+
+
+@classify.command("eval")
+@click.argument("data", nargs=-1, metavar="[DATA|-]...")
+@model_option("classifier")
+@data_options
+@device_option
+@preprocessing_override_options
+@json_option
+def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...], label_col: str,
+          text_col: str | None, device: str, preprocess_overrides: dict[str, Any], encoding_errors: str,
+          as_json: bool) -> None:
+    """Accuracy, macro-F1, per-class precision / recall and the confusion matrix of a
+    classifier on labelled DATA (the layouts train reads; stdin without DATA)."""
+    from wordseq.classify.model import open_classifier
+
+    model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
+    paths = data if data or classes else ("-",)
+    report = model.evaluate(_spec(paths, classes, label_col, text_col, encoding_errors))
+    if as_json:
+        echo_json({"model": str(model.path), **report.to_dict()})
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+@classify.command("predict")
+@click.argument("files", nargs=-1, metavar="[FILES|-]...")
+@model_option("classifier")
+@click.option("--all-probs", is_flag=True, help="Add every class's probability (class=p columns).")
+@click.option("--explain", is_flag=True, help="Add per-token weights: attention, or gradient×input saliency.")
+@click.option("--nl", is_flag=True, help="One JSON object per line, with its file and line number.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="Lines classified together.")
+@device_option
+@preprocessing_override_options
+def predict(files: tuple[str, ...], model_name: str | None, all_probs: bool, explain: bool, nl: bool,
+            batch_size: int, device: str, preprocess_overrides: dict[str, Any], encoding_errors: str) -> None:
+    """Label each line of FILES (or stdin): one output line per input line, blank lines
+    included, written batch by batch as input arrives.
+
+    \b
+    Plain: label<TAB>probability[<TAB>class=p ...][<TAB>token=weight ...]
+    --nl:  {"file": ..., "line": N, "label": ..., "probability": ...}
+    """
+    from wordseq.classify.model import open_classifier
+    from wordseq.text.reader import CorpusReader
+
+    model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
+    for name in files or ("-",):
+        reader = CorpusReader([name], encoding_errors)
+        lineno = 0
+        for batch in model.predict_stream(reader, batch_size, explain=explain):
+            for pred in batch:
+                lineno += 1
+                click.echo(_format_prediction(pred, name, lineno, all_probs, nl))
+            sys.stdout.flush()
+        if reader.replaced:
+            warn(f"{name}: replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+
+
+def _format_prediction(pred: Any, name: str, lineno: int, all_probs: bool, nl: bool) -> str:
+    if nl:
+        doc: dict[str, Any] = {"file": name, "line": lineno, "label": pred.label, "probability": round(pred.probability, 6)}
+        if all_probs:
+            doc["probabilities"] = {k: round(v, 6) for k, v in pred.probabilities.items()}
+        if pred.explanation is not None:
+            doc["explanation"] = pred.explanation.to_dict()
+        return json.dumps(doc, ensure_ascii=False)
+    cells = [pred.label, f"{pred.probability:.4f}"]
+    if all_probs:
+        cells += [f"{k}={v:.4f}" for k, v in pred.probabilities.items()]
+    if pred.explanation is not None:
+        cells.append(" ".join(f"{t}={w:+.4f}" for t, w in zip(pred.explanation.tokens, pred.explanation.weights)))
+    return "\t".join(cells)
