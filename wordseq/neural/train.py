@@ -27,8 +27,6 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -44,6 +42,7 @@ from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
+from wordseq.neural.interrupt import stop_on_interrupt
 from wordseq.neural.model import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
 
@@ -292,7 +291,7 @@ class Trainer:
             on_check: Callable[[CheckRecord], None] | None = None) -> bool:
         """Train until the last epoch, early stopping or a stop request; True if done."""
         every = self.config.valid_every
-        with _stop_on_interrupt(self):
+        with stop_on_interrupt(self, sigterm=self.dist.enabled):
             while not self.finished:
                 start = time.perf_counter()
                 end = len(self.train_data) - 1
@@ -443,28 +442,3 @@ class Trainer:
             # --batch-size changed, or the text is shorter now: restart the epoch's state
             self.position = 0 if self.position >= len(self.train_data) - 1 else self.position
             self.hidden = fresh
-
-
-@contextmanager
-def _stop_on_interrupt(trainer: Trainer) -> Iterator[None]:
-    """First Ctrl-C: finish the batch and stop cleanly; a second one interrupts at once.
-
-    Under torchrun the launcher answers Ctrl-C by sending SIGTERM to every process, so
-    there SIGTERM asks for the same clean stop (rank 0 then saves the run)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = [signal.SIGINT] + ([signal.SIGTERM] if trainer.dist.enabled else [])
-    previous: dict[int, Any] = {int(sig): signal.getsignal(sig) for sig in signals}
-
-    def request_stop(signum: int, frame: Any) -> None:
-        trainer.stop_requested = True
-        signal.signal(signum, previous[signum])
-
-    for sig in signals:
-        signal.signal(sig, request_stop)
-    try:
-        yield
-    finally:
-        for sig in signals:
-            signal.signal(sig, previous[int(sig)])

@@ -26,8 +26,9 @@ import torch
 
 from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
+from wordseq.neural.interrupt import stop_on_interrupt
 from wordseq.neural.session import Interrupted
-from wordseq.neural.train import TrainingDiverged, _stop_on_interrupt
+from wordseq.neural.train import TrainingDiverged
 from wordseq.progress import SILENT, Reporter
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
@@ -180,7 +181,7 @@ class Seq2SeqTrainer:
     def run(self, on_batch: Callable[[int, int, float], None] | None = None,
             on_epoch: Callable[[EpochRecord], None] | None = None) -> bool:
         """Train until the last epoch, early stopping or a stop request; True if done."""
-        with _stop_on_interrupt(self):  # type: ignore[arg-type]  # it only sets stop_requested
+        with stop_on_interrupt(self):
             while not self.finished:
                 start = time.perf_counter()
                 while self.position < len(self._batches) and not self.stop_requested:
