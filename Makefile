@@ -38,7 +38,7 @@ test-slow: install
 	$(PY) -m pytest -q -m slow
 
 lint: install
-	$(VENV)/bin/ruff check wordseq
+	$(VENV)/bin/ruff check wordseq tests benchmarks examples scripts
 	$(VENV)/bin/mypy
 
 bench: install

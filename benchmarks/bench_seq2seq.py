@@ -121,8 +121,8 @@ def table(r: dict[str, Any]) -> str:
     loads = r["load_during_training"]
     load = f"load average {min(loads):.1f}-{max(loads):.1f}" if loads else ""
     rows = [
-        f"| system | test WER | test PER | training |",
-        f"|---|---|---|---|",
+        "| system | test WER | test PER | training |",
+        "|---|---|---|---|",
     ]
     for beam in (1, 5):
         b = r[f"beam{beam}"]

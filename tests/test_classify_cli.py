@@ -6,9 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
 from classify_toy import sentiment_pairs
+from click.testing import CliRunner
 from conftest import invoke
 
 SMALL = ["--emb", "16", "--hidden", "16", "--batch-size", "16", "--threads", "1", "--lr", "0.01"]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from classify_toy import TINY, first_word_pairs, sentiment_pairs
+
 from wordseq.classify.config import ENCODERS
 from wordseq.classify.crossval import cross_validate
 from wordseq.classify.model import MODEL_FILE, load_classifier, open_classifier

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import DATA
+
 from wordseq.classify.data import DataSpec
 from wordseq.classify.folds import stratified_folds
 from wordseq.classify.train import train_classifier

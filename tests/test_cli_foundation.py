@@ -111,8 +111,8 @@ def test_vocab_build_and_show(runner: CliRunner, tmp_path: Path) -> None:
     result = invoke(runner, ["vocab", "build", str(CORPUS), "--min-count", "3", "-o", str(out)])
     assert result.exit_code == 0 and "coverage" in result.stderr
     lines = out.read_text().splitlines()
-    assert [l.split("\t")[0] for l in lines[:5]] == ["<pad>", "<unk>", "<s>", "</s>", "the"]
-    counts = [int(l.split("\t")[1]) for l in lines[4:]]
+    assert [line.split("\t")[0] for line in lines[:5]] == ["<pad>", "<unk>", "<s>", "</s>", "the"]
+    counts = [int(line.split("\t")[1]) for line in lines[4:]]
     assert counts == sorted(counts, reverse=True) and min(counts) >= 3
     shown = json.loads(invoke(runner, ["vocab", "show", str(out), "--top", "3", "--json"]).stdout)
     assert [w["word"] for w in shown["top"]] == ["the", ".", ","]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import save_vectors_model, CORPUS, invoke
+from tests.conftest import CORPUS, invoke, save_vectors_model
 
 FAST = ["--dim", "20", "--epochs", "2", "--workers", "1"]
 

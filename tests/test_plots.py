@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import invoke, save_vectors_model
 
 pytest.importorskip("matplotlib")

@@ -175,7 +175,7 @@ def test_split_keeps_all_pronunciations_of_a_word_together_and_drops_stress() ->
     parts, summary = split_dictionary(read_entries(NLTK_LAYOUT.splitlines()), SplitSettings(dev_percent=30, test_percent=30))
     where = {w: part for part, pairs in parts.items() for w, _ in pairs}
     for part, pairs in parts.items():
-        for word, phones in pairs:
+        for word, _phones in pairs:
             assert where[word] == part == part_of(word, 30, 30)
     everything = [pair for pairs in parts.values() for pair in pairs]
     assert ("tomato", "T AH M EY T OW") in everything and ("tomato", "T AH M AA T OW") in everything

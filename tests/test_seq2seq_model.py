@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.seq2seq_toy import one_thread  # noqa: F401  (autouse fixture)
 from wordseq import decoding
 from wordseq.errors import ModelError, WordseqError
 from wordseq.lm_interface import LanguageModel
@@ -18,8 +19,6 @@ from wordseq.seq2seq.model import Seq2SeqNet
 from wordseq.seq2seq.storage import MODEL_FILE, load_seq2seq, write_payload
 from wordseq.seq2seq.transducer import Seq2SeqModel
 from wordseq.vocab import SPECIALS, Vocabulary
-
-from tests.seq2seq_toy import one_thread  # noqa: F401  (autouse fixture)
 
 SOURCE_VOCAB = Vocabulary(list(SPECIALS) + list("abcdef"), [0] * 10)
 TARGET_VOCAB = Vocabulary(list(SPECIALS) + ["A", "B", "C", "D", "E"], [0] * 9)

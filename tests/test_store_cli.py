@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import CORPUS, invoke, plant_model, save_vectors_model
 
 ROOT = Path(__file__).resolve().parent.parent
