@@ -1,0 +1,26 @@
+"""examples/quickstart.py (the API only: train, query, score, generate, load) runs as a
+user runs it and prints what it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quickstart_runs_through_the_api(tmp_path: Path, wordseq_home: Path) -> None:
+    env = {**os.environ, "WORDSEQ_HOME": str(wordseq_home)}
+    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "quickstart.py")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "nearest to 'police': [(" in out and "vector size: (50,)" in out
+    ngram_ppl = float(out.split("trigram perplexity on held-out text: ")[1].split()[0])
+    lstm_ppl = float(out.split("LSTM perplexity on held-out text: ")[1].split()[0])
+    assert 1 < ngram_ppl < 5000 and 1 < lstm_ppl < 50000
+    assert out.count("beam: '") == 2 and out.count("sampled: ") == 2
+    assert out.rstrip().endswith("saved: embeddings/quickstart-vectors, ngram/quickstart-3gram, lm/quickstart-lstm")
+    assert sorted(p.name for p in (wordseq_home / "ngram").iterdir() if not p.name.startswith(".")) == ["quickstart-3gram"]
