@@ -60,7 +60,7 @@ training_options = _option_group([
     click.option("--weight-decay", type=click.FloatRange(0, 1), default=None, help="L2 penalty. Default: 0."),
     click.option("--valid-every", type=click.IntRange(min=0), default=None, help=f"Validation check every N batches as well as at each epoch's end (0: only there). {AUTO}"),
     click.option("--anneal-after", type=click.IntRange(min=1), default=None, help=f"Divide the learning rate by 4 after this many checks in a row without improvement. {AUTO}"),
-    click.option("--final-anneal/--no-final-anneal", default=None, help=f"Also divide the learning rate by 4 at every check of the last epoch. {AUTO}"),
+    click.option("--final-anneal/--no-final-anneal", default=None, help=f"Also divide the learning rate by 4 at every check of the run's last quarter. {AUTO}"),
     click.option("--patience", type=click.IntRange(min=0), default=None, help=f"Stop after this many checks without a better validation perplexity (0: never). {AUTO}"),
     click.option("--nonmono", type=click.IntRange(min=1), default=None, help="nt-asgd: average once a check is worse than the best before the last N. Default: 5."),
     click.option("--precision", type=click.Choice(PRECISIONS), default=None, help="Mixed precision (autocast; fp16 with loss scaling, for GPUs). Default: fp32."),

@@ -7,8 +7,10 @@ best weights are kept. When ``anneal_after`` checks in a row bring no improvemen
 learning rate is divided by 4 (one check is the example's rule; with several checks an
 epoch two, so that one noisy check does not cut the rate), so training never goes on at a
 rate that has stopped helping; it stops after ``patience`` checks without improvement.
-With ``final_anneal`` the rate is also divided by 4 at every check of the last epoch: when
-the budget is a few epochs, the run ends on the small steps that give the last gains.
+With ``final_anneal`` the rate is also divided by 4 at every check of the last quarter of
+the run (the last of four epochs; the last fifth of a one-epoch run checked five times):
+when the budget is a few epochs, the run ends on the small steps that give the last gains,
+and a short run is not starved of large ones.
 
 ``optimizer="nt-asgd"`` is AWD-LSTM's non-monotonically triggered averaged SGD: plain SGD
 until a check is worse than the best of all but the last ``nonmono`` ones, then the
@@ -47,6 +49,7 @@ from wordseq.neural.model import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
 
 DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
+FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
 ANNEAL = 4.0
 
 
@@ -60,7 +63,7 @@ class TrainConfig:
     batch_size: int = 20  # columns in all; under torchrun each rank trains its share
     patience: int | None = 3  # checks without improvement before stopping; None: never
     anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
-    final_anneal: bool = False  # divide the learning rate by 4 at every check of the last epoch
+    final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
     seed: int = 1111
     precision: str = "fp32"
     valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
@@ -346,8 +349,9 @@ class Trainer:
             if self.config.patience is not None and self.bad_checks >= self.config.patience:
                 self.stopped_early = True
         plateau = not best and self.bad_checks % self.config.anneal_after == 0
-        last_epoch = self.config.final_anneal and self.epoch == self.config.epochs and not end_of_epoch
-        if self.config.optimizer != "nt-asgd" and (plateau or last_epoch):
+        done = self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1)  # epochs, fractional
+        final_stretch = self.config.final_anneal and FINAL_SHARE * self.config.epochs < done < self.config.epochs
+        if self.config.optimizer != "nt-asgd" and (plateau or final_stretch):
             for group in self.optimizer.param_groups:
                 group["lr"] = group["lr"] / ANNEAL
         self.valid_losses.append(valid_loss)
