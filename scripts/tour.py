@@ -51,7 +51,7 @@ class Scale:
 # make demo: a few minutes on 2 cores
 FULL = Scale(reviews="data/movie_reviews.txt.gz", mr_pos="data/rt-polarity.pos.gz", mr_neg="data/rt-polarity.neg.gz",
              cmudict="data/cmudict-0.7a.gz", emb="--epochs 5",
-             lm="--layers 1 --emb 200 --hidden 200 --epochs 1", classify="--epochs 4",
+             lm="--layers 1 --emb 256 --hidden 256 --epochs 3 --batch-size 64", classify="--epochs 4",
              g2p="--emb 64 --hidden 128 --epochs 4")
 # the test suite: the same commands on slices of the data, tiny models
 REDUCED = Scale(reviews="{out}/small/reviews.txt.gz", mr_pos="{out}/small/pos.txt", mr_neg="{out}/small/neg.txt",
@@ -88,14 +88,17 @@ SECTIONS = [
                           "GoogleNews-vectors-negative300.bin.gz -o google --limit 500000`."),
             ]),
     Section("An n-gram and an LSTM on the same held-out text",
-            "Every 20th review sentence is held out; both models learn from the rest, with the same vocabulary "
-            "(words seen twice or more).", [
+            "Every 20th review sentence is held out for testing and the next one for validation; both models "
+            "learn from the rest, with the same vocabulary (the words it holds twice or more).", [
                 Step("gzip -cdf {reviews} | awk 'NR % 20 == 0' > {out}/reviews.test.txt && "
-                     "gzip -cdf {reviews} | awk 'NR % 20 != 0' > {out}/reviews.train.txt", "none"),
+                     "gzip -cdf {reviews} | awk 'NR % 20 == 1' > {out}/reviews.valid.txt && "
+                     "gzip -cdf {reviews} | awk 'NR % 20 > 1' > {out}/reviews.train.txt", "none"),
                 Step("wordseq ngram train {out}/reviews.train.txt --pretokenized --min-count 2 --order 5 -o reviews5",
                      "log", tail=2),
-                Step("wordseq lm train {out}/reviews.train.txt --pretokenized --min-count 2 -o reviews-lstm {lm}",
-                     "log", tail=2),
+                Step("wordseq lm train {out}/reviews.train.txt --valid {out}/reviews.valid.txt --pretokenized "
+                     "--min-count 2 -o reviews-lstm {lm}", "log", tail=4,
+                     note="Validation checks run five times an epoch; the learning rate falls when they stop "
+                          "improving and at each check of the run's last quarter."),
                 Step("wordseq ngram eval {out}/reviews.test.txt -m reviews5 --json", "none", keep="ngram"),
                 Step("wordseq lm eval {out}/reviews.test.txt -m reviews-lstm --json", "none", keep="lstm"),
                 Step("wordseq generate -m reviews5 --prompt 'the film is' --beam 5 --no-repeat-ngram 2 --max-tokens 20"),
@@ -220,7 +223,9 @@ def run_step(command: str, env: dict[str, str]) -> tuple[int, str, list[str]]:
 def lm_table(kept: dict[str, Any]) -> list[str]:
     rows = [("5-gram, modified Kneser-Ney", kept["ngram"]), ("LSTM", kept["lstm"])]
     return (["| model | test perplexity | OOV words |", "|---|---|---|"]
-            + [f"| {name} | {r['perplexity']:.1f} | {r['oov_rate']:.1%} |" for name, r in rows])
+            + [f"| {name} | {r['perplexity']:.1f} | {r['oov_rate']:.1%} |" for name, r in rows]
+            + ["", "Given a quarter of an hour, `lm train` with no options (a tied 2×400 LSTM for a corpus of "
+                   "this size) goes further: 0.72× the 5-gram's perplexity on the Brown corpus (see Benchmarks)."])
 
 
 def results_table(kept: dict[str, Any], home: Path) -> list[str]:
