@@ -18,6 +18,8 @@ import argparse
 import gzip
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -32,6 +34,8 @@ BEGIN = "<!-- tour:begin (written by scripts/tour.py: make demo && make readme) 
 END = "<!-- tour:end -->"
 NEW_WORDS = ["selfie", "blockchain", "hashtag", "smartphone"]  # none of them is in CMUdict 0.7a
 REVIEW = "not good , but i liked it"
+# the pictures, as `--readme` copies them into the repository for the README to show
+PICTURES = {"attention.png": "docs/tour-attention.png", "curves.png": "docs/tour-curves.png"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Step:
     command: str  # bash, formatted with the Scale's fields and {out}
     show: str = "stdout"  # stdout | log (the last `tail` lines of stderr: a training summary) | none
     tail: int = 1
+    lines: str = ""  # with show="log": only the log lines matching this pattern (and the last one)
     note: str = ""
     keep: str = ""  # keep the step's stdout (a JSON document) under this name for the tables
 
@@ -96,7 +101,7 @@ SECTIONS = [
                 Step("wordseq ngram train {out}/reviews.train.txt --pretokenized --min-count 2 --order 5 -o reviews5",
                      "log", tail=2),
                 Step("wordseq lm train {out}/reviews.train.txt --valid {out}/reviews.valid.txt --pretokenized "
-                     "--min-count 2 -o reviews-lstm {lm}", "log", tail=4,
+                     "--min-count 2 -o reviews-lstm {lm}", "log", tail=4, lines=r"^\| end of epoch",
                      note="Validation checks run five times an epoch; the learning rate falls when they stop "
                           "improving and at each check of the run's last quarter."),
                 Step("wordseq ngram eval {out}/reviews.test.txt -m reviews5 --json", "none", keep="ngram"),
@@ -120,7 +125,7 @@ SECTIONS = [
             "Trained on the CMU Pronouncing Dictionary (spelling to phonemes), then asked about words the "
             "dictionary does not hold.", [
                 Step("wordseq seq2seq convert-cmudict {cmudict} -o {out}/g2p/", "none"),
-                Step("wordseq seq2seq train {out}/g2p/train.tsv --dev {out}/g2p/dev.tsv -o g2p {g2p}", "log", tail=3),
+                Step("wordseq seq2seq train {out}/g2p/train.tsv --dev {out}/g2p/dev.tsv -o g2p {g2p}", "log", tail=6, lines=r"^\| end of epoch|^best"),
                 Step("wordseq seq2seq eval {out}/g2p/test.tsv -m g2p --json", "none", keep="g2p"),
                 Step(f"printf '%s\\n' {' '.join(NEW_WORDS)} > {{out}}/new-words.txt && "
                      "wordseq transduce {out}/new-words.txt -m g2p --beam 5 | paste {out}/new-words.txt -"),
@@ -174,7 +179,10 @@ def run_tour(out: Path, reduced: bool) -> int:
                 return 1
             if step.keep:
                 kept[step.keep] = json.loads(stdout)
+            if step.lines:
+                log = [line for line in log[:-1] if re.search(step.lines, line)] + log[-1:]
             text = {"stdout": stdout.rstrip("\n"), "none": "", "log": "\n".join(log[-step.tail:])}[step.show]
+            text = text.replace(str(out), shown)
             if step.show == "stdout" and text:
                 print(text)
             print(f"   [{time.perf_counter() - t0:.0f} s]", flush=True)
@@ -185,8 +193,8 @@ def run_tour(out: Path, reduced: bool) -> int:
         if section.heading.startswith("An n-gram"):
             md += lm_table(kept) + [""]
         if section.heading.startswith("Pronouncing"):
-            md += [f"![attention of the G2P model on 'smartphone']({shown}/attention.png)", ""]
-    md += [f"![training curves of the LSTM and the G2P model]({shown}/curves.png)", ""]
+            md += [f"![attention of the G2P model on 'smartphone']({PICTURES['attention.png']})", ""]
+    md += [f"![training curves of the LSTM and the G2P model]({PICTURES['curves.png']})", ""]
     minutes = (time.perf_counter() - started) / 60
     md += ["### What each model reached", ""] + results_table(kept, out / "home") + [""]
     md += [f"The tour took {minutes:.1f} minutes on {os.cpu_count()} CPU cores"
@@ -254,7 +262,11 @@ def update_readme(out: Path) -> None:
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     readme.write_text(f"{head}{BEGIN}\n{tour}\n{END}{tail}", encoding="utf-8")
-    print(f"README.md: the tour section now holds {out / 'tour.md'}")
+    for made, kept in PICTURES.items():
+        (ROOT / kept).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / made, ROOT / kept)
+    print(f"README.md: the tour section now holds {out / 'tour.md'}; pictures copied to "
+          f"{', '.join(PICTURES.values())}")
 
 
 def main() -> int:

@@ -43,9 +43,13 @@ def test_readme_mode_replaces_only_what_is_between_the_markers(tmp_path: Path, m
     readme.write_text(f"# x\nbefore\n{tour.BEGIN}\nold tour\n{tour.END}\nafter\n", encoding="utf-8")
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "tour.md").write_text("### new tour\n\n| a | 1 |\n", encoding="utf-8")
+    for made in tour.PICTURES:
+        (tmp_path / "out" / made).write_bytes(made.encode())
     monkeypatch.setattr(tour, "ROOT", tmp_path)
     tour.update_readme(tmp_path / "out")
     assert readme.read_text(encoding="utf-8") == f"# x\nbefore\n{tour.BEGIN}\n### new tour\n\n| a | 1 |\n{tour.END}\nafter\n"
+    for made, kept in tour.PICTURES.items():  # the README's pictures live in the repository
+        assert (tmp_path / kept).read_bytes() == made.encode()
 
 
 def test_the_readme_has_the_tour_markers() -> None:
