@@ -106,12 +106,14 @@ SECTIONS = [
                           "improving and at each check of the run's last quarter."),
                 Step("wordseq ngram eval {out}/reviews.test.txt -m reviews5 --json", "none", keep="ngram"),
                 Step("wordseq lm eval {out}/reviews.test.txt -m reviews-lstm --json", "none", keep="lstm"),
-                Step("wordseq generate -m reviews5 --prompt 'the film is' --beam 5 --no-repeat-ngram 2 --max-tokens 20"),
+                Step("wordseq generate -m reviews5 --prompt 'the movie' --beam 5 --max-tokens 30"),
+                Step("wordseq generate -m reviews5 --prompt 'the movie' --beam 5 --max-tokens 30 --no-repeat-ngram 3"),
                 Step("wordseq generate -m reviews-lstm --prompt 'the film is' --top-p 0.9 --repetition-penalty 1.3 "
                      "--num 3 --seed 1 --max-tokens 20",
-                     note="`--no-repeat-ngram N` forbids any N-gram twice in a text; `--repetition-penalty P` "
-                          "divides the odds of every word already used by P. Without them, beam search on a "
-                          "small model loops (`the film is a film that is a film that ...`)."),
+                     note="Beam search follows what is likely, and after one `.` another is likely; "
+                          "`--no-repeat-ngram N` forbids any N-gram twice in a text, and sampling's "
+                          "`--repetition-penalty P` gives every word already used the probability p^P. Both work "
+                          "for every kind of language model."),
             ]),
     Section("Sentiment with a bidirectional LSTM",
             "Trained on the sentence polarity data (5,331 positive and 5,331 negative snippets); early "

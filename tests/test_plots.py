@@ -74,3 +74,15 @@ def test_without_matplotlib_the_error_names_the_extra(runner: CliRunner, tmp_pat
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     result = invoke(runner, ["models", "plot", "m", "-o", str(tmp_path / "c.png")])
     assert result.exit_code == 1 and "pip install 'wordseq[plot]'" in result.stderr
+
+
+def test_checks_within_an_epoch_are_drawn_where_they_happened() -> None:
+    """Reported: the Tour's LSTM (five checks an epoch) was drawn with every check of an
+    epoch stacked at the same x, a vertical bar of points per epoch."""
+    from wordseq.plots import curve_points
+
+    history = [{"epoch": 1, "at_epoch": 0.2, "valid_ppl": 400.0}, {"epoch": 1, "at_epoch": 0.4, "valid_ppl": 300.0},
+               {"epoch": 1, "at_epoch": 1.0, "end_of_epoch": True, "valid_ppl": 250.0},
+               {"epoch": 2, "at_epoch": 1.5, "valid_ppl": float("nan")}]
+    assert curve_points(history, "valid_ppl") == [(0.2, 400.0), (0.4, 300.0), (1.0, 250.0)]
+    assert curve_points([{"epoch": 1, "valid_wer": 0.5}, {"epoch": 2, "valid_wer": 0.4}], "valid_wer") == [(1.0, 0.5), (2.0, 0.4)]

@@ -46,6 +46,25 @@ def _save(fig: Any, output: str | Path) -> None:
         fig.savefig(fh, format="png", dpi=120, bbox_inches="tight")
 
 
+def curve_points(history: Sequence[dict[str, Any]], key: str) -> list[tuple[float, float]]:
+    """(epoch, value) of one figure along a training history. Language models check
+    several times an epoch and record where (``at_epoch``, fractional); others once at
+    each epoch's end.
+
+    Examples
+    --------
+    >>> curve_points([{"epoch": 1, "at_epoch": 0.5, "valid_ppl": 300.0}, {"epoch": 1, "at_epoch": 1.0, "valid_ppl": 250.0}], "valid_ppl")
+    [(0.5, 300.0), (1.0, 250.0)]
+    """
+    points = []
+    for i, h in enumerate(history):
+        value = h.get(key)
+        if isinstance(value, (int, float)) and np.isfinite(value):
+            where = h.get("at_epoch", h.get("epoch", i + 1))
+            points.append((float(where), float(value)))
+    return points
+
+
 def plot_training_curves(models: Sequence[tuple[str, dict[str, Any]]], output: str | Path) -> list[str]:
     """Per-epoch curves (perplexity, probe loss, accuracy ...) of several models on one
     chart, one panel per kind of figure. ``models`` holds (label, meta.json) pairs.
@@ -55,12 +74,11 @@ def plot_training_curves(models: Sequence[tuple[str, dict[str, Any]]], output: s
     --------
     >>> plot_training_curves([("news", load("news").meta)], "curves.png")  # doctest: +SKIP
     """
-    panels: dict[str, list[tuple[str, list[int], list[float]]]] = {}
+    panels: dict[str, list[tuple[str, list[float], list[float]]]] = {}
     for label, meta in models:
         history = (meta.get("training") or {}).get("history") or []
         for key, (panel, series) in CURVES.items():
-            points = [(int(h.get("epoch", i + 1)), h[key]) for i, h in enumerate(history)
-                      if isinstance(h.get(key), (int, float)) and np.isfinite(h[key])]
+            points = curve_points(history, key)
             if points:
                 panels.setdefault(panel, []).append((f"{label} {series}", [e for e, _ in points], [v for _, v in points]))
     if not panels:
