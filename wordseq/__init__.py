@@ -15,6 +15,9 @@ The Python API mirrors the commands; every name is imported on first use, so
     lm.perplexity(["a held-out sentence .", "and another ."])
     lm.generate("the government", beam=5)
 
+    clf = wordseq.train_classifier({"pos": "pos.txt", "neg": "neg.txt"}, output="mr")
+    clf.predict(["not good, but I liked it"])[0].label
+
     g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p")
     g2p.transduce(["phoneme"], beam=5)[0].text
 

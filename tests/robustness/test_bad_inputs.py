@@ -35,6 +35,8 @@ COMMANDS = {
     "ngram-eval": ["ngram", "eval", "{f}", "-m", "{ngram}"],
     "ngram-import": ["ngram", "import", "{f}"],
     "ngram-eval-arpa": ["ngram", "eval", "{corpus}", "-m", "{f}"],
+    "ngram-mix-model": ["ngram", "mix", "{ngram}", "{f}", "--weights", "0.5", "0.5", "-o", "{f}.mixed"],
+    "ngram-mix-tune": ["ngram", "mix", "{ngram}", "{ngram}", "--tune", "{f}", "-o", "{f}.mixed"],
     "lm-train": ["lm", "train", "{f}", *SMALL_LM],
     "lm-train-valid": ["lm", "train", "{corpus}", "--valid", "{f}", *SMALL_LM],
     "lm-train-test": ["lm", "train", "{corpus}", "--test", "{f}", *SMALL_LM],
