@@ -135,7 +135,16 @@ def _ppl(loss: float) -> float:
 
 
 def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in state.items()}
+    """A CPU copy of a state dict in which tensors the model shares (tied input and
+    output embeddings) stay one tensor, so that torch.save writes them once."""
+    copies: dict[tuple[Any, ...], torch.Tensor] = {}
+    result = {}
+    for name, tensor in state.items():
+        key = (tensor.device, tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype)
+        if key not in copies:
+            copies[key] = tensor.detach().to("cpu", copy=True)
+        result[name] = copies[key]
+    return result
 
 
 class WeightAverage:
