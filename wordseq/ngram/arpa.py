@@ -23,6 +23,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import IO
 
@@ -131,6 +132,25 @@ def _read_text(path: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path}: line {line}: invalid UTF-8 byte 0x{data[exc.start]:02x}") from None
+
+
+def _pad_backoffs(block: str, m: int, n: int) -> list[str] | None:
+    """The tokens of a block whose lines omit a zero backoff (SRILM, and wordseq's own
+    files), with that 0 written in, so the block parses as columns; None if the lines are
+    not tab-separated 'prob<TAB>words[<TAB>backoff]' (the line-by-line parser then finds
+    the fault)."""
+    lines = block.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if len(lines) != m:
+        return None
+    tabs = np.fromiter(map(str.count, lines, repeat("\t")), dtype=np.int64, count=m)
+    if m == 0 or tabs.min() < 1 or tabs.max() > 2:
+        return None
+    for i in np.flatnonzero(tabs == 1).tolist():
+        lines[i] += "\t0"
+    tokens = "\n".join(lines).split()
+    return tokens if len(tokens) == m * (n + 2) else None
 
 
 @dataclass
@@ -281,13 +301,22 @@ class _Parser:
     def _parse_block(self, block: str, first_line: int, m: int, n: int, encode):  # type: ignore[no-untyped-def]
         # a blank line (rare: a section's end is trimmed) upsets the count and goes below
         line_nos = np.arange(first_line, first_line + m)
-        tokens = block.split()
-        for width in (n + 1, n + 2):
-            if len(tokens) == m * width:
+        tabs = block.count("\t")
+        if m < tabs < 2 * m:  # tab-separated, and some lines leave out a zero backoff
+            padded = _pad_backoffs(block, m, n)
+            if padded is not None:
                 try:
-                    return self._columns(tokens, width, m, n, line_nos, encode)
+                    return self._columns(padded, n + 2, m, n, line_nos, encode)
                 except (ValueError, KeyError):
-                    break  # misplaced fields: find the line below
+                    pass  # misplaced fields: find the line below
+        else:
+            tokens = block.split()
+            for width in (n + 1, n + 2):
+                if len(tokens) == m * width:
+                    try:
+                        return self._columns(tokens, width, m, n, line_nos, encode)
+                    except (ValueError, KeyError):
+                        break
         return self._irregular(block.split("\n"), first_line, n, encode)
 
     def _columns(self, tokens: list[str], width: int, m: int, n: int, line_nos: np.ndarray, encode):  # type: ignore[no-untyped-def]
