@@ -10,7 +10,7 @@ beside it are the published ones on CMUdict: other splits of the same dictionary
 they are indicative, not a head-to-head comparison.
 
     .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (14 min of one core)
-    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (GPU, or hours on CPU)
+    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (about half an hour on 2 CPU cores)
     .venv/bin/python benchmarks/bench_seq2seq.py --smoke          # < 30 s: the pipeline on a slice
 """
 
