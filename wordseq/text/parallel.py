@@ -152,7 +152,9 @@ def tokenize_lines(
     def collect() -> tuple[str, int, int]:
         c, result = pending.popleft()
         if c < 0:
-            out, n, size, replaced = result
+            out, n, size, replaced, exc = result
+            if exc is not None:
+                raise exc
         else:
             out, n, size, replaced, new, exc = outboxes[c].get()
             in_flight[c] -= 1
@@ -179,10 +181,15 @@ def tokenize_lines(
                 in_flight[c] += 1
                 pending.append((c, None))
             else:
-                text_lines, replaced = _lines_of(block, errors)
-                out, n = _tokenize_block(pre, text_lines)
-                shared.extend(pre.take_new_entries())
-                pending.append((-1, (out, n, len(text_lines), replaced)))
+                # a fault here waits its turn: a block still at a child comes first in
+                # the input, and its own fault (an earlier line) is the one to report
+                try:
+                    text_lines, replaced = _lines_of(block, errors)
+                    out, n = _tokenize_block(pre, text_lines)
+                    shared.extend(pre.take_new_entries())
+                    pending.append((-1, (out, n, len(text_lines), replaced, None)))
+                except Exception as exc:
+                    pending.append((-1, ("", 0, 0, 0, exc)))
             while pending and ready():
                 yield collect()
         while pending:
