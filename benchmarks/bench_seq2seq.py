@@ -10,7 +10,7 @@ beside it are the published ones on CMUdict: other splits of the same dictionary
 they are indicative, not a head-to-head comparison.
 
     .venv/bin/python benchmarks/bench_seq2seq.py                  # the "base" run (14 min of one core)
-    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (about half an hour on 2 CPU cores)
+    .venv/bin/python benchmarks/bench_seq2seq.py --config large   # a larger model (35 min on 2 CPU cores)
     .venv/bin/python benchmarks/bench_seq2seq.py --smoke          # < 30 s: the pipeline on a slice
 """
 
@@ -43,7 +43,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # the defaults of `wordseq seq2seq train`: BiLSTM 256 → LSTM 256, general attention, no input
     # feeding, dropout 0.2, Adam 0.003 on a cosine over 15 epochs, batches of 64
     "base": dict(),
-    "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=20),
+    "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=25),
     "smoke": dict(hidden=96, emb=32, epochs=3, lr=0.01),
 }
 
