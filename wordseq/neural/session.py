@@ -16,6 +16,7 @@ the name, logs and writes.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import time
 from collections.abc import Callable
@@ -183,13 +184,23 @@ def train_lm(
             session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors,
                             DataOptions(min_count, max_size), model_options, train_options, init_embeddings, resume)
             lm = session.run()
-            dist.barrier()  # the others wait while rank 0 writes: none ends the group under it
-            return lm
+            session.release()
+        # rank 0 has put the model in place; no process ends the group under another
+        dist.barrier()
+        return lm
     finally:
         dist.close()
 
 
 class _Session:
+    def release(self) -> None:
+        """Drop the trainer (under torchrun: the DistributedDataParallel wrapper and its
+        reducer) while the process group still exists: torn down after it, a rank could
+        abort at exit ('terminate called without an active exception')."""
+        if hasattr(self, "trainer"):
+            del self.trainer
+        gc.collect()
+
     def __init__(self, writer: ModelWriter | None, target: Path | None, reader: CorpusReader | TextLines,
                  reporter: Reporter, device: torch.device, dist: Distributed) -> None:
         self.writer = writer
