@@ -29,7 +29,7 @@ import numpy as np
 from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.lm_interface import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
-from wordseq.ngram.model import LN10, BlockScores, NgramModel
+from wordseq.ngram.model import LN10, BlockScores, ContextWindow, NgramModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
@@ -49,7 +49,7 @@ def check_weights(weights: Sequence[float], parts: int) -> np.ndarray:
     return w
 
 
-class MixedNgramModel(TextMethods):
+class MixedNgramModel(ContextWindow, TextMethods):
     """A linear interpolation of n-gram models (a LanguageModel, and scorable as one).
 
     Examples
@@ -133,20 +133,6 @@ class MixedNgramModel(TextMethods):
                            None if matched is None else matched[predicted])
 
     # -- LanguageModel protocol --------------------------------------------------------------
-
-    def start(self, prompt_ids: Sequence[int]) -> np.ndarray:
-        width = self.order - 1
-        ids = [self.vocab.bos_id] + [int(i) for i in prompt_ids]
-        ids = ids[-width:] if width else []
-        return np.array([[-1] * (width - len(ids)) + ids], dtype=np.int64).reshape(1, width)
-
-    def advance(self, state: np.ndarray, token_ids: np.ndarray) -> np.ndarray:
-        if self.order == 1:
-            return state
-        return np.concatenate([state[:, 1:], np.asarray(token_ids, dtype=np.int64)[:, None]], axis=1)
-
-    def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return state[np.asarray(rows, dtype=np.int64)]
 
     def next_log10(self, state: np.ndarray) -> np.ndarray:
         dists = np.empty((len(self.parts), state.shape[0], len(self.vocab)))

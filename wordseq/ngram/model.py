@@ -39,7 +39,30 @@ class BlockScores:
         return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
 
 
-class NgramModel(TextMethods):
+class ContextWindow:
+    """The decoding state of an order-N model (LanguageModel protocol): each row's last
+    N-1 token ids, -1 before the sentence's ``<s>``."""
+
+    order: int
+    vocab: Vocabulary
+
+    def start(self, prompt_ids: Sequence[int]) -> np.ndarray:
+        width = self.order - 1
+        ids = [self.vocab.bos_id] + [int(i) for i in prompt_ids]
+        ids = ids[-width:] if width else []
+        row = [-1] * (width - len(ids)) + ids
+        return np.array([row], dtype=np.int64).reshape(1, width)
+
+    def advance(self, state: np.ndarray, token_ids: np.ndarray) -> np.ndarray:
+        if self.order == 1:
+            return state
+        return np.concatenate([state[:, 1:], np.asarray(token_ids, dtype=np.int64)[:, None]], axis=1)
+
+    def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return state[np.asarray(rows, dtype=np.int64)]
+
+
+class NgramModel(ContextWindow, TextMethods):
     """An n-gram language model in backoff form (see ``tables.py``).
 
     A decoding state is an int64 array (B, order - 1) of the last tokens of each row,
@@ -166,21 +189,6 @@ class NgramModel(TextMethods):
             )
 
     # -- LanguageModel protocol ------------------------------------------------------------
-
-    def start(self, prompt_ids: Sequence[int]) -> np.ndarray:
-        width = self.order - 1
-        ids = [self.vocab.bos_id] + [int(i) for i in prompt_ids]
-        ids = ids[-width:] if width else []
-        row = [-1] * (width - len(ids)) + ids
-        return np.array([row], dtype=np.int64).reshape(1, width)
-
-    def advance(self, state: np.ndarray, token_ids: np.ndarray) -> np.ndarray:
-        if self.order == 1:
-            return state
-        return np.concatenate([state[:, 1:], np.asarray(token_ids, dtype=np.int64)[:, None]], axis=1)
-
-    def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return state[np.asarray(rows, dtype=np.int64)]
 
     def next_log10(self, state: np.ndarray) -> np.ndarray:
         """(B, len(vocab)) log10 probabilities of the next token (-inf for <pad>, <s>)."""
