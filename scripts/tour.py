@@ -260,6 +260,8 @@ def update_readme(out: Path) -> None:
     text = readme.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise SystemExit("tour: README.md has no tour markers")
+    if not (out / "tour.md").is_file():
+        raise SystemExit(f"tour: no {out / 'tour.md'}: run the tour first (make demo)")
     tour = (out / "tour.md").read_text(encoding="utf-8").strip()
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
