@@ -7,7 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 LMPLZ="${LMPLZ:-${KENLM_HOME:-$HOME/.cache/wordseq-peers/kenlm}/bin/lmplz}"
-run() { out=$1; shift; "$LMPLZ" "$@" --arpa "$out" 2> /dev/null; }
+# lmplz's progress log goes to a temporary file, shown only when a run fails
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
+run() { out=$1; shift; "$LMPLZ" "$@" --arpa "$out" 2> "$LOG" || { cat "$LOG" >&2; return 1; }; }
 run garden.o3.arpa          -o 3 --text garden.txt --discount_fallback
 run garden.o2.arpa          -o 2 --text garden.txt --discount_fallback
 run trains.o4.arpa          -o 4 --text trains.txt
