@@ -72,15 +72,6 @@ class EncoderOptions:
         count("--layers", self.layers, 1, MAX_LAYERS)
         within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
 
-    @property
-    def bidirectional(self) -> bool:
-        return self.encoder.startswith("bi")
-
-    @property
-    def cell(self) -> str | None:
-        """The recurrent cell (``lstm``, ``gru``, ``rnn``), or None for ``bow``."""
-        return None if self.encoder == "bow" else self.encoder.removeprefix("bi")
-
 
 @dataclass(frozen=True)
 class ClassifierConfig:
