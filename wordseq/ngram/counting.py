@@ -82,16 +82,16 @@ class _TokenFile:
 
 
 @dataclass
-class _FirstPass:
+class FirstPass:
     words: list[str]
     counts: np.ndarray  # by provisional id
     sentences: int = 0
     skipped: int = 0
 
 
-def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) -> _FirstPass:
+def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) -> FirstPass:
     counts = np.zeros(1024, dtype=np.int64)
-    result = _FirstPass(words, counts)
+    result = FirstPass(words, counts)
     for block in blocks:
         if len(words) > len(counts):
             counts = np.concatenate([counts, np.zeros(2 * len(words) - len(counts), dtype=np.int64)])
@@ -162,19 +162,33 @@ def count_chunks(
         raise InputError("--min-count must be at least 1")
     with tempfile.TemporaryDirectory(prefix="wordseq-ngram-", dir=workdir) as tmp:
         folder = Path(tmp)
-        tf = _TokenFile(folder)
-        ids = GrowingIds()
-        try:
-            first = _write_tokens(id_blocks(chunks, ids, keep_empty=False, on_chunk=on_chunk), tf, ids.words)
-        finally:
-            tf.close()
-        if first.sentences == 0:
-            raise InputError("the corpus has no tokens")
-        vocab, remap = _vocabulary(first, min_count)
-        return _count_orders(folder, tf.length, remap, vocab, order, first.sentences, first.skipped)
+        first, length = first_pass(chunks, folder, on_chunk)
+        vocab, remap = vocabulary_of(first, min_count)
+        return count_token_file(folder, length, remap, vocab, order, first)
 
 
-def _vocabulary(first: _FirstPass, min_count: int) -> tuple[Vocabulary, np.ndarray]:
+def first_pass(chunks: Iterable[TokenChunk], folder: Path,
+               on_chunk: Callable[[TokenChunk], None] | None = None) -> tuple[FirstPass, int]:
+    """Text → ``tokens.i32`` / ``positions.u8`` in ``folder`` (provisional ids) and the
+    word counts; the number of positions written."""
+    tf = _TokenFile(folder)
+    ids = GrowingIds()
+    try:
+        first = _write_tokens(id_blocks(chunks, ids, keep_empty=False, on_chunk=on_chunk), tf, ids.words)
+    finally:
+        tf.close()
+    if first.sentences == 0:
+        raise InputError("the corpus has no tokens")
+    return first, tf.length
+
+
+def count_token_file(folder: Path, length: int, remap: np.ndarray, vocab: Vocabulary, order: int,
+                     first: FirstPass) -> NgramCounts:
+    """All orders' counts, in memory, from ``first_pass``'s files."""
+    return _count_orders(folder, length, remap, vocab, order, first.sentences, first.skipped)
+
+
+def vocabulary_of(first: FirstPass, min_count: int) -> tuple[Vocabulary, np.ndarray]:
     """The vocabulary (``Vocabulary.from_counter``'s order: count descending, then the
     word) and the map from provisional ids to its ids."""
     words = first.words[4:]

@@ -88,6 +88,7 @@ class NgramModel(ContextWindow, TextMethods):
         self.config: dict[str, Any] = dict(config or {"order": tables.order, "smoothing": smoothing})
         self.training: dict[str, Any] = {}
         self.sources: list[Any] = []  # SourceStats of the files trained on
+        self.staged: Any = None  # folder of table files already written (counting in partitions)
         self.path: Path | None = None  # where it was loaded from or saved to
         self._ids: ScoringIds | None = None
 

@@ -63,8 +63,16 @@ def write_vocab(vocab: Vocabulary, path: Path) -> None:
 
 
 def write_payload(model: NgramModel, folder: Path) -> None:
-    """The payload writer for ``store.save_model``."""
-    write_tables(model.tables, folder)
+    """The payload writer for ``store.save_model``: the tables, or the files that counting
+    in partitions already wrote (copied, never read into memory)."""
+    staged = getattr(model, "staged", None)
+    if staged is None:
+        write_tables(model.tables, folder)
+        return
+    import shutil
+
+    for path in sorted(Path(staged).iterdir()):
+        shutil.copyfile(path, folder / path.name)
 
 
 def read_vocab(path: Path) -> Vocabulary:

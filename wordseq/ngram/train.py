@@ -3,8 +3,8 @@ when given a name or path)."""
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,15 +12,20 @@ from typing import Any
 import numpy as np
 
 from wordseq.ngram.config import NgramConfig
-from wordseq.ngram.counting import NgramCounts, count_chunks
-from wordseq.ngram.encode import Corpus, TokenChunk, corpus_chunks
+from wordseq.errors import InputError
+from wordseq.ngram.budget import Resources, human
+from wordseq.ngram.counting import NgramCounts, count_token_file, first_pass, vocabulary_of
+from wordseq.ngram.encode import Corpus, corpus_chunks
 from wordseq.ngram.model import NgramModel
-from wordseq.ngram.smoothing import Limits, estimate
+from wordseq.ngram.pipeline import Estimation, Progress
+from wordseq.ngram.smoothing import Limits, SmoothingReport, estimate
+from wordseq.ngram.spill import fits_in_memory, spill_estimate, unigram_counts
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
+from wordseq.vocab import Vocabulary
 
-__all__ = ["NgramConfig", "TrainingFigures", "train_ngram"]
+__all__ = ["NgramConfig", "Resources", "TrainingFigures", "train_ngram"]
 
 
 
@@ -69,7 +74,7 @@ class TrainingFigures:
 def train_ngram(
     corpus: Corpus = None, output: str | Path | None = None, *, config: NgramConfig | None = None,
     preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict", reporter: Reporter = SILENT,
-    **options: Any,
+    resources: Resources | None = None, **options: Any,
 ) -> NgramModel:
     """Train an n-gram model and (with ``output``) save it.
 
@@ -77,7 +82,8 @@ def train_ngram(
     ----------
     corpus
         Training text: a file (str or Path; '-' or None is stdin), a list of Paths, a
-        ``CorpusReader``, lines of text (an iterable of str), or token lists.
+        ``CorpusReader``, lines of text (an iterable of str), or token lists. With a
+        cluster: files (or glob patterns), each one shard.
     output
         Model NAME (in ``$WORDSEQ_HOME/ngram/``) or PATH; None keeps the model in memory.
     config
@@ -88,6 +94,9 @@ def train_ngram(
         used as they are.
     reporter
         Progress and log lines (the CLI's console; silent by default).
+    resources
+        Memory budget, temporary folder and cluster (``budget.Resources``); the model
+        does not depend on them.
 
     Returns
     -------
@@ -106,9 +115,12 @@ def train_ngram(
 
     config = replace(config or NgramConfig(), **options) if options else (config or NgramConfig())
     preprocess = preprocess or PreprocessConfig()
-    with writing(output, "ngram") as writer:
-        with reporter.task("counting", unit="lines") as task:
-            model = _train(corpus, config, preprocess, encoding_errors, lambda chunk: task.advance(chunk.lines))
+    resources = resources or Resources()
+    with writing(output, "ngram") as writer, tempfile.TemporaryDirectory(prefix="wordseq-ngram-", dir=resources.temp_dir) as tmp:
+        if resources.cluster is not None:
+            model = _train_on_cluster(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
+        else:
+            model = _train(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
         if writer is not None:
             from wordseq.ngram.storage import ngram_meta, write_payload
 
@@ -119,13 +131,40 @@ def train_ngram(
 
 
 def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, encoding_errors: str,
-           on_chunk: Callable[[TokenChunk], None]) -> NgramModel:
+           resources: Resources, reporter: Reporter, tmp: Path) -> NgramModel:
     start = time.perf_counter()
     chunks, reader = corpus_chunks(corpus, preprocess, encoding_errors)
-    counts = count_chunks(chunks, config.order, config.min_count, on_chunk=on_chunk)
+    folder = tmp / "counts"
+    folder.mkdir()
+    with reporter.task("counting", unit="lines") as task:
+        first, length = first_pass(chunks, folder, lambda chunk: task.advance(chunk.lines))
+    vocab, remap = vocabulary_of(first, config.min_count)
+    if config.order == 1 or fits_in_memory(length, config.order, resources.budget):
+        counts = count_token_file(folder, length, remap, vocab, config.order, first)
+        model, figures = _estimate_in_memory(counts, config, preprocess)
+    else:
+        _refuse_limits(config, "counting spills to disk (a corpus past --memory)")
+        reporter.log(f"counting in partitions on disk: {length:,} positions past the memory budget of "
+                     f"{human(resources.budget)} (temporary files in {folder})")
+        staging = tmp / "model"
+        staging.mkdir()
+        with reporter.task("partitions", unit="steps") as task:
+            report, sizes, _ = spill_estimate(folder, length, remap, vocab, _estimation(config), resources.budget,
+                                              staging, resources.partition_rows, _phase_progress(task))
+        model, figures = _staged_model(staging, vocab, config, preprocess, report, sizes)
+        figures.sentences = first.sentences
+        figures.tokens = int(unigram_counts(vocab).sum()) - first.sentences
+        figures.skipped_markers = first.skipped
+    figures.replaced_bytes = getattr(reader, "replaced", 0)
+    figures.seconds = time.perf_counter() - start
+    model.training = figures.to_dict()
+    model.sources = list(getattr(reader, "sources", []))
+    return model
+
+
+def _estimate_in_memory(counts: NgramCounts, config: NgramConfig, preprocess: PreprocessConfig) -> tuple[NgramModel, TrainingFigures]:
     limits = Limits(config.prune_thresholds(), _keep_words(config, counts, preprocess))
     tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback, config.discount, limits)
-    model = NgramModel(tables, preprocess, config.smoothing, config.to_dict())
     figures = TrainingFigures(
         sentences=counts.sentences,
         tokens=counts.tokens,
@@ -136,11 +175,59 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
         discount_fallback_orders=report.fallback_orders,
         pruned=report.pruned,
         skipped_markers=counts.skipped_markers,
-        replaced_bytes=getattr(reader, "replaced", 0),
-        seconds=time.perf_counter() - start,
     )
+    return NgramModel(tables, preprocess, config.smoothing, config.to_dict()), figures
+
+
+def _staged_model(staging: Path, vocab: Vocabulary, config: NgramConfig, preprocess: PreprocessConfig,
+                  report: SmoothingReport, sizes: list[int]) -> tuple[NgramModel, TrainingFigures]:
+    """The model over the tables the partitions wrote into ``staging`` (mapped, not read)."""
+    from wordseq.ngram.storage import read_tables, unseen_mode, write_vocab
+
+    write_vocab(vocab, staging / "vocab.tsv")
+    tables = read_tables(staging, config.order, unseen_mode(config.to_dict()))
+    model = NgramModel(tables, preprocess, config.smoothing, config.to_dict())
+    model.staged = staging
+    figures = TrainingFigures(vocab_size=vocab.num_words, ngrams=list(sizes), kept=list(sizes),
+                              discounts=report.discounts, discount_fallback_orders=report.fallback_orders)
+    return model, figures
+
+
+def _estimation(config: NgramConfig) -> Estimation:
+    return Estimation(config.order, config.smoothing, config.k, config.discount_fallback, config.discount)
+
+
+def _refuse_limits(config: NgramConfig, why: str) -> None:
+    if config.prune_thresholds() is not None or config.vocab_file is not None or config.max_vocab is not None:
+        raise InputError(f"--prune, --vocab and --max-vocab are not available when {why}: raise --memory, or "
+                         "prune the exported ARPA file")
+
+
+def _phase_progress(task: Any) -> Progress:
+    """Each phase (blocks split, partitions counted, orders estimated) on one bar."""
+
+    def tick(phase: str, done: int, total: int) -> None:
+        task.update(completed=done, total=total, description=phase)
+
+    return tick
+
+
+def _train_on_cluster(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, encoding_errors: str,
+                      resources: Resources, reporter: Reporter, tmp: Path) -> NgramModel:
+    from wordseq.ngram.cluster import cluster_estimate
+
+    _refuse_limits(config, "counting on a cluster")
+    start = time.perf_counter()
+    staging = tmp / "model"
+    staging.mkdir()
+    result = cluster_estimate(corpus, resources.cluster or "", _estimation(config), config.min_count, preprocess,
+                              encoding_errors, staging, reporter, resources.partition_rows)
+    model, figures = _staged_model(staging, result.vocab, config, preprocess, result.report, result.sizes)
+    figures.sentences, figures.tokens, figures.skipped_markers = result.sentences, result.tokens, result.skipped
+    figures.replaced_bytes = result.replaced
+    figures.seconds = time.perf_counter() - start
     model.training = figures.to_dict()
-    model.sources = list(getattr(reader, "sources", []))
+    model.sources = result.sources
     return model
 
 

@@ -1,0 +1,280 @@
+"""Counting and estimation in partitions of the n-gram space: the pieces that let a model
+be built with bounded memory, on one machine (``spill.py``) or on a cluster
+(``cluster.py``).
+
+Every table of order n >= 2 is sorted by its n-gram's word ids, first word first
+(``tables.py``). A partition is a range of first words ``[lo, hi)``: its n-grams of every
+order are one contiguous slice of each table, and everything Kneser-Ney needs about an
+n-gram but one thing lives in the same partition, because it shares the first word:
+
+- raw counts, and the context sums (``S``, the discounts' sum) of its context;
+- the adjusted count (how many distinct words precede it), because each *row* below
+  carries the word before its window;
+- the counts of counts, which are sums over partitions.
+
+The one thing that does not is interpolation with the lower order, which needs
+``p(w2 .. wn)``: that lives in the partition of ``w2``. It is asked for by words and
+answered by the partition that holds it (``suffix_requests`` / ``answer_requests``), order
+by order — the second shuffle, keyed by each n-gram's suffix.
+
+A row is ``(left, t_j, .., t_{j+N-1})`` for a position ``j`` that starts an n-gram of
+order >= 2 (-1 past the sentence's end; ``left`` -1 at ``<s>``). Rows with weights are the
+counts of such windows; a shard turns its text into them (``window_rows`` then
+``dedup_rows``), and only they travel.
+
+Arithmetic is the same as ``smoothing.py``'s, entry for entry and in the same order
+(bincount adds each context's entries in table order; no context spans two partitions),
+so the tables come out bit for bit equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from wordseq.ngram.tables import find_keys, sort_with_order
+
+ROW_DTYPE = np.int32
+
+
+# -- text → rows ----------------------------------------------------------------------------------
+
+
+def window_rows(tokens: np.ndarray, positions: np.ndarray, lo: int, hi: int, order: int) -> np.ndarray:
+    """Rows of the positions ``lo <= j < hi`` of a token buffer (``positions``: 0 at each
+    ``<s>``). The buffer must hold ``order - 1`` tokens after ``hi`` unless the corpus
+    ends there, and the token before ``lo`` unless ``lo`` starts a sentence."""
+    j = np.arange(lo, hi, dtype=np.int64)
+    size = len(tokens)
+    rows = np.full((len(j), order + 1), -1, dtype=ROW_DTYPE)
+    has_left = positions[j] != 0
+    rows[:, 0] = np.where(has_left, tokens[np.maximum(j - 1, 0)], -1)
+    rows[:, 1] = tokens[j]
+    same = np.ones(len(j), dtype=bool)
+    for k in range(1, order):
+        nxt = np.minimum(j + k, size - 1)
+        same &= (j + k < size) & (positions[nxt] != 0)
+        rows[:, k + 1] = np.where(same, tokens[nxt], -1)
+    return rows[rows[:, 2] >= 0] if order >= 2 else rows[:0]
+
+
+def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Rows (and weights) per partition; ``bounds[p]`` is partition p's first word."""
+    part = np.searchsorted(bounds, rows[:, 1], side="right") - 1
+    order = np.argsort(part, kind="stable")
+    ends = np.searchsorted(part[order], np.arange(1, len(bounds) + 1))
+    out = []
+    start = 0
+    for end in ends.tolist():
+        sel = order[start:end]
+        out.append((rows[sel], None if weights is None else weights[sel]))
+        start = end
+    return out
+
+
+def dedup_rows(rows: np.ndarray, weights: np.ndarray | None, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows with their counts (a shard's counts of windows: what travels)."""
+    if len(rows) == 0:
+        return rows, np.zeros(0, dtype=np.int64)
+    base = vocab_size + 1  # -1 (no word) becomes 0
+    rank = rows[:, 0].astype(np.int64) + 1
+    for c in range(1, rows.shape[1]):
+        _, rank, _ = _ranks(rank * base + (rows[:, c].astype(np.int64) + 1))
+    rep = np.empty(int(rank.max()) + 1, dtype=np.int64)
+    rep[rank] = np.arange(len(rank))
+    counts = np.bincount(rank) if weights is None else np.bincount(rank, weights=weights)
+    return rows[rep], counts.astype(np.int64)
+
+
+def concat_rows(parts: list[tuple[np.ndarray, np.ndarray | None]], order: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """One block of rows from several (weights: all or none)."""
+    rows = [r for r, _ in parts if len(r)]
+    if not rows:
+        return np.zeros((0, order + 1), dtype=ROW_DTYPE), None
+    if all(w is None for _, w in parts):
+        return np.concatenate(rows), None
+    weights = [np.ones(len(r), np.int64) if w is None else w for r, w in parts if len(r)]
+    return np.concatenate(rows), np.concatenate(weights)
+
+
+# -- rows → a partition's counts ------------------------------------------------------------------
+
+
+@dataclass
+class PartitionCounts:
+    """The n-grams of orders 2..N whose first word is in ``[lo, hi)``.
+
+    ``keys[n-1]`` are sorted: for n = 2 the global key ``w1 * V + w2``; for n >= 3
+    ``local * V + w`` with ``local`` the index of the first n-1 words in this partition's
+    order n-1 table. ``adjusted[n-1]``: Kneser-Ney's count (raw at order N and for
+    n-grams that start with ``<s>``). ``suffix_words[n-1]`` (n >= 3): ``w2 .. wn``.
+    ``cont1``: over the whole vocabulary, how many of this partition's bigrams end in each
+    word (order 1's adjusted counts are their sum over partitions).
+    """
+
+    lo: int
+    hi: int
+    order: int
+    vocab_size: int
+    keys: list[np.ndarray] = field(default_factory=list)
+    raw: list[np.ndarray] = field(default_factory=list)
+    adjusted: list[np.ndarray] = field(default_factory=list)
+    suffix_words: list[np.ndarray] = field(default_factory=list)
+    cont1: np.ndarray | None = None
+
+    def sizes(self) -> list[int]:
+        return [len(k) for k in self.keys[1:]]
+
+    def context(self, n: int) -> np.ndarray:
+        """Each order-n entry's context as an index into this partition's contexts."""
+        ctx = self.keys[n - 1] // self.vocab_size
+        return ctx - self.lo if n == 2 else ctx
+
+    def context_count(self, n: int) -> int:
+        return self.hi - self.lo if n == 2 else len(self.keys[n - 2])
+
+
+def _ranks(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(distinct sorted keys, each key's rank among them, one row of each)."""
+    sk, perm = sort_with_order(key)
+    flag = np.empty(len(sk), dtype=bool)
+    flag[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
+    rank = np.empty(len(key), dtype=np.int64)
+    rank[perm] = np.cumsum(flag) - 1
+    return sk[flag], rank, perm[flag]
+
+
+def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: int, order: int,
+                    lo: int, hi: int, bos: int) -> PartitionCounts:
+    """The counts of the partition's n-grams from its rows (any order, any shards)."""
+    V = vocab_size
+    out = PartitionCounts(lo, hi, order, V, [np.zeros(0, np.int64)], [np.zeros(0, np.int64)],
+                          [np.zeros(0, np.int64)], [np.zeros((0, 0), ROW_DTYPE)] * 2, np.zeros(V, np.int64))
+    idx = rows[:, 1].astype(np.int64)
+    for n in range(2, order + 1):
+        valid = rows[:, n] >= 0
+        if not valid.all():
+            rows, idx = rows[valid], idx[valid]
+            weights = None if weights is None else weights[valid]
+        keys, rank, rep = _ranks(idx * V + rows[:, n])
+        raw = np.bincount(rank, minlength=len(keys)).astype(np.int64) if weights is None else \
+            np.bincount(rank, weights=weights, minlength=len(keys)).astype(np.int64)
+        if n < order:
+            pairs, _, _ = _ranks(rank * (V + 1) + (rows[:, 0].astype(np.int64) + 1))
+            cont = np.bincount(pairs // (V + 1), minlength=len(keys)).astype(np.int64)
+            adjusted = np.where(rows[rep, 1] == bos, raw, cont)
+        else:
+            adjusted = raw
+        if n == 2:
+            out.cont1 = np.bincount(keys % V, minlength=V).astype(np.int64)
+        else:
+            out.suffix_words.append(np.ascontiguousarray(rows[rep, 2 : n + 1]))
+        out.keys.append(keys)
+        out.raw.append(raw)
+        out.adjusted.append(adjusted)
+        idx = rank
+    return out
+
+
+def counts_of_counts(values: np.ndarray) -> np.ndarray:
+    """n1..n4 of integer counts (int64[4])."""
+    return np.bincount(np.minimum(values, 5), minlength=6)[1:5].astype(np.int64)
+
+
+# -- estimation -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PartitionParts:
+    """Per order n >= 2: each entry's own mass and each context's weight on the lower
+    order (``gamma[n-1]``, indexed by the partition's order n-1 entries; n = 2: by word
+    ``lo + i``). Add-k keeps its probability in ``own`` and its floor in ``gamma``."""
+
+    own: list[np.ndarray]
+    gamma: list[np.ndarray]
+
+
+def partition_parts(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float,
+                    predictable: float) -> PartitionParts:
+    """The partition's share of ``smoothing.py``'s estimate, order by order.
+
+    ``discounts[n-1]``: ``[0, D1, D2, D3+]`` of order n (Kneser-Ney); ``predictable``: how
+    many words the model can predict (add-k's ``|V|``)."""
+    own: list[np.ndarray] = []
+    gamma: list[np.ndarray] = []
+    for n in range(2, pc.order + 1):
+        ctx, m = pc.context(n), pc.context_count(n)
+        if smoothing in ("modified-kneser-ney", "kneser-ney"):
+            a = pc.adjusted[n - 1].astype(np.float64)
+            ai = pc.adjusted[n - 1]
+            d_e = np.where(ai > 0, discounts[n - 1][np.minimum(ai, 3)], 0.0)
+            S = np.bincount(ctx, weights=a, minlength=m)
+            Dsum = np.bincount(ctx, weights=d_e, minlength=m)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.where(S > 0, Dsum / S, 1.0)
+                o = (a - d_e) / S[ctx]
+        else:
+            c = pc.raw[n - 1].astype(np.float64)
+            S = np.bincount(ctx, weights=c, minlength=m)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if smoothing == "witten-bell":
+                    T = np.bincount(ctx, minlength=m).astype(np.float64)
+                    g = np.where(S > 0, T / (S + T), 1.0)
+                    o = c / (S + T)[ctx]
+                elif smoothing == "add-k":
+                    g = k / (S + k * predictable)
+                    o = (c + k) / (S[ctx] + k * predictable)
+                else:
+                    g = np.where(S > 0, 0.0 if smoothing == "mle" else 0.4, 1.0)
+                    o = c / S[ctx]
+        own.append(o)
+        gamma.append(g)
+    return PartitionParts(own, gamma)
+
+
+# -- interpolation across partitions --------------------------------------------------------------
+
+
+def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.ndarray]:
+    """The suffixes ``w2 .. wn`` of the partition's order-n entries, per partition that
+    holds them (in entry order within each)."""
+    words = pc.suffix_words[n - 1]
+    part = np.searchsorted(bounds, words[:, 0], side="right") - 1
+    return [words[part == q] for q in range(len(bounds))]
+
+
+def answer_requests(pc: PartitionCounts, lower: np.ndarray, requests: np.ndarray) -> np.ndarray:
+    """``lower`` (this partition's order n-1 values) at each requested suffix."""
+    if len(requests) == 0:
+        return np.zeros(0, dtype=lower.dtype)
+    idx = requests[:, 0].astype(np.int64)
+    for m in range(2, requests.shape[1] + 1):
+        idx = find_keys(pc.keys[m - 1], idx * pc.vocab_size + requests[:, m - 1])
+    if (idx < 0).any():
+        raise AssertionError("a suffix of a counted n-gram is missing from its partition")
+    return lower[idx]
+
+
+def gather_answers(pc: PartitionCounts, n: int, bounds: np.ndarray, answers: list[np.ndarray]) -> np.ndarray:
+    """The answers of every partition back in this partition's entry order."""
+    words = pc.suffix_words[n - 1]
+    part = np.searchsorted(bounds, words[:, 0], side="right") - 1
+    out = np.empty(len(words), dtype=np.float64)
+    for q, values in enumerate(answers):
+        out[part == q] = values
+    return out
+
+
+def interpolate(parts: PartitionParts, pc: PartitionCounts, n: int, lower_at_suffix: np.ndarray) -> np.ndarray:
+    """p of the partition's order-n entries: own + gamma(context) * p(suffix)."""
+    return parts.own[n - 2] + parts.gamma[n - 2][pc.context(n)] * lower_at_suffix
+
+
+def global_keys(pc: PartitionCounts, n: int, context_offset: int) -> np.ndarray:
+    """The partition's order-n keys in the whole model's numbering."""
+    keys = pc.keys[n - 1]
+    if n == 2 or context_offset == 0:
+        return keys
+    return keys + np.int64(context_offset) * pc.vocab_size
