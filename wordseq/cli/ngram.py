@@ -70,9 +70,13 @@ def ngram() -> None:
 @click.option("--prune", cls=NumberList, callback=_numbers(int), default=None, metavar="T1 T2 ..", help="Drop n-grams seen at most T_n times, per order (lmplz: '--prune 0 1 1'; the last repeats).")
 @click.option("--vocab", "vocab_file", default=None, metavar="FILE", help="Keep only the words of FILE (as lmplz --limit_vocab_file); the rest become <unk>.")
 @click.option("--max-vocab", type=int, default=None, help="Keep only the N most frequent words; the rest become <unk>.")
+@click.option("--memory", default=None, metavar="SIZE", help="Memory for counting: 2G, 500M, 40% of RAM (default: half of the available memory). Past it, counts spill to --temp-dir; the model is the same.")
+@click.option("--temp-dir", default=None, metavar="DIR", help="Folder for the temporary files (default: the system's).")
+@click.option("--cluster", default=None, metavar="ADDRESS", help="Count on a Dask cluster: tcp://HOST:8786, or local:N for N local worker processes (pip install 'wordseq[cluster]'). Each CORPUS file (or glob) is one shard.")
 @preprocessing_options
 def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: str, k: float, min_count: int, discount_fallback: bool,
           discount: float | None, prune: tuple[int, ...] | None, vocab_file: str | None, max_vocab: int | None,
+          memory: str | None, temp_dir: str | None, cluster: str | None,
           preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Train an n-gram model on CORPUS files (none or '-': stdin).
 
@@ -82,7 +86,10 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     wordseq ngram train corpus.txt --order 5 -o news5
     wordseq ngram train corpus.txt --order 5 --prune 0 1 1 -o news5-pruned
     wordseq ngram train names.txt --level char --order 4 --smoothing witten-bell
+    wordseq ngram train big.txt --order 5 --memory 2G --temp-dir /scratch -o big5
+    wordseq ngram train 'shards/*.txt' --order 5 --cluster tcp://scheduler:8786 -o web5
     """
+    from wordseq.ngram.budget import Resources
     from wordseq.ngram.config import NgramConfig
     from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import size_line
@@ -93,8 +100,10 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     keep_freed_memory()
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
                          discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
-    model = train_ngram(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, config=config, preprocess=preprocess,
-                        encoding_errors=encoding_errors, reporter=reporter())
+    resources = Resources(memory=memory, temp_dir=temp_dir, cluster=cluster)
+    source = list(corpus) if cluster is not None else CorpusReader(corpus, encoding_errors)
+    model = train_ngram(source, output or DEFAULT_NAME, config=config, preprocess=preprocess,
+                        encoding_errors=encoding_errors, reporter=reporter(), resources=resources)
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
         log(line)

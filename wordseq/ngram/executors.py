@@ -11,6 +11,7 @@ that of its largest step.
 from __future__ import annotations
 
 import pickle
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,12 +37,18 @@ class LocalHandle:
 
 
 class LocalExecutor:
-    """Runs each step at once, in this process, and spills its result to ``folder``."""
+    """Runs each step at once, in this process, and spills its result to ``folder``.
 
-    def __init__(self, folder: Path) -> None:
+    The results read most recently stay in memory up to ``cache_bytes`` (a partition's
+    counts are read by a dozen steps in a row)."""
+
+    def __init__(self, folder: Path, cache_bytes: int = 0) -> None:
         self.folder = folder
         self._next = 0
         self.bytes_written = 0
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[Path, tuple[Any, int]] = OrderedDict()
+        self._cached = 0
 
     def _save(self, value: Any) -> LocalHandle:
         self._next += 1
@@ -73,12 +80,27 @@ class LocalExecutor:
         return self._save(value)
 
     def fetch(self, handle: LocalHandle) -> Any:
+        hit = self._cache.get(handle.path)
+        if hit is not None:
+            self._cache.move_to_end(handle.path)
+            return hit[0]
         # our own files in our own temporary folder (mode 0700), never a user's
         with open(handle.path, "rb") as fh:
-            return pickle.load(fh)
+            value = pickle.load(fh)
+        size = handle.path.stat().st_size
+        if size <= self.cache_bytes // 2:
+            self._cache[handle.path] = (value, size)
+            self._cached += size
+            while self._cached > self.cache_bytes:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cached -= dropped
+        return value
 
     def release(self, handles: Any) -> None:
         if isinstance(handles, LocalHandle):
+            hit = self._cache.pop(handles.path, None)
+            if hit is not None:
+                self._cached -= hit[1]
             handles.path.unlink(missing_ok=True)
         elif isinstance(handles, (list, tuple)):
             for h in handles:

@@ -61,15 +61,11 @@ def window_rows(tokens: np.ndarray, positions: np.ndarray, lo: int, hi: int, ord
 
 def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Rows (and weights) per partition; ``bounds[p]`` is partition p's first word."""
-    part = np.searchsorted(bounds, rows[:, 1], side="right") - 1
-    order = np.argsort(part, kind="stable")
-    ends = np.searchsorted(part[order], np.arange(1, len(bounds) + 1))
+    order, ends = group_by_partition(rows[:, 1], bounds)
     out = []
-    start = 0
-    for end in ends.tolist():
-        sel = order[start:end]
+    for a, b in zip([0, *ends[:-1]], ends):
+        sel = order[a:b]
         out.append((rows[sel], None if weights is None else weights[sel]))
-        start = end
     return out
 
 
@@ -152,25 +148,29 @@ def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: in
     V = vocab_size
     out = PartitionCounts(lo, hi, order, V, [np.zeros(0, np.int64)], [np.zeros(0, np.int64)],
                           [np.zeros(0, np.int64)], [np.zeros((0, 0), ROW_DTYPE)] * 2, np.zeros(V, np.int64))
-    idx = rows[:, 1].astype(np.int64)
+    cols = np.asfortranarray(rows)  # one column at a time below: contiguous columns
+    left = cols[:, 0].astype(np.int64) + 1
+    idx = cols[:, 1].astype(np.int64)
+    kept = np.arange(len(cols))  # rows still in play (those with an n-gram of this order)
     for n in range(2, order + 1):
-        valid = rows[:, n] >= 0
+        word = cols[kept, n] if len(kept) < len(cols) else cols[:, n]
+        valid = word >= 0
         if not valid.all():
-            rows, idx = rows[valid], idx[valid]
+            kept, idx, word, left = kept[valid], idx[valid], word[valid], left[valid]
             weights = None if weights is None else weights[valid]
-        keys, rank, rep = _ranks(idx * V + rows[:, n])
+        keys, rank, rep = _ranks(idx * V + word)
         raw = np.bincount(rank, minlength=len(keys)).astype(np.int64) if weights is None else \
             np.bincount(rank, weights=weights, minlength=len(keys)).astype(np.int64)
         if n < order:
-            pairs, _, _ = _ranks(rank * (V + 1) + (rows[:, 0].astype(np.int64) + 1))
+            pairs, _, _ = _ranks(rank * (V + 1) + left)
             cont = np.bincount(pairs // (V + 1), minlength=len(keys)).astype(np.int64)
-            adjusted = np.where(rows[rep, 1] == bos, raw, cont)
+            adjusted = np.where(cols[kept[rep], 1] == bos, raw, cont)
         else:
             adjusted = raw
         if n == 2:
             out.cont1 = np.bincount(keys % V, minlength=V).astype(np.int64)
         else:
-            out.suffix_words.append(np.ascontiguousarray(rows[rep, 2 : n + 1]))
+            out.suffix_words.append(np.ascontiguousarray(cols[kept[rep], 2 : n + 1]))
         out.keys.append(keys)
         out.raw.append(raw)
         out.adjusted.append(adjusted)
@@ -241,8 +241,16 @@ def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.
     """The suffixes ``w2 .. wn`` of the partition's order-n entries, per partition that
     holds them (in entry order within each)."""
     words = pc.suffix_words[n - 1]
-    part = np.searchsorted(bounds, words[:, 0], side="right") - 1
-    return [words[part == q] for q in range(len(bounds))]
+    order, ends = group_by_partition(words[:, 0], bounds)
+    return [words[order[a:b]] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+def group_by_partition(first_words: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """A stable order that groups items by the partition of their first word, and where
+    each partition's group ends in it."""
+    part = np.searchsorted(bounds, first_words, side="right") - 1
+    order = np.argsort(part, kind="stable")
+    return order, np.searchsorted(part[order], np.arange(1, len(bounds) + 1)).tolist()
 
 
 def answer_requests(pc: PartitionCounts, lower: np.ndarray, requests: np.ndarray) -> np.ndarray:
@@ -255,16 +263,6 @@ def answer_requests(pc: PartitionCounts, lower: np.ndarray, requests: np.ndarray
     if (idx < 0).any():
         raise AssertionError("a suffix of a counted n-gram is missing from its partition")
     return lower[idx]
-
-
-def gather_answers(pc: PartitionCounts, n: int, bounds: np.ndarray, answers: list[np.ndarray]) -> np.ndarray:
-    """The answers of every partition back in this partition's entry order."""
-    words = pc.suffix_words[n - 1]
-    part = np.searchsorted(bounds, words[:, 0], side="right") - 1
-    out = np.empty(len(words), dtype=np.float64)
-    for q, values in enumerate(answers):
-        out[part == q] = values
-    return out
 
 
 def interpolate(parts: PartitionParts, pc: PartitionCounts, n: int, lower_at_suffix: np.ndarray) -> np.ndarray:

@@ -20,12 +20,14 @@ import numpy as np
 
 from wordseq.ngram.executors import Executor
 from wordseq.ngram.partition import (
+    ROW_DTYPE,
     PartitionCounts,
     PartitionParts,
     concat_rows,
     count_partition,
     counts_of_counts,
     global_keys,
+    group_by_partition,
     interpolate,
     partition_parts,
     suffix_requests,
@@ -53,31 +55,19 @@ class Estimation:
 
 
 def count_step(blocks: list[tuple[np.ndarray, np.ndarray | None]], vocab_size: int, order: int, lo: int, hi: int,
-               bos: int) -> PartitionCounts:
+               bos: int, smoothing: str) -> tuple[PartitionCounts, dict[str, Any], list[np.ndarray]]:
+    """The partition's counts, their summary for the client, and its keys (what other
+    partitions' suffixes are looked up in)."""
     rows, weights = concat_rows(blocks, order)
-    return count_partition(rows, weights, vocab_size, order, lo, hi, bos)
-
-
-def summary_step(pc: PartitionCounts, smoothing: str) -> dict[str, Any]:
+    pc = count_partition(rows, weights, vocab_size, order, lo, hi, bos)
+    del rows, weights
     coc = [counts_of_counts(pc.adjusted[n - 1]) if smoothing in KNESER_NEY else np.zeros(4, np.int64)
            for n in range(2, pc.order + 1)]
-    return {"sizes": pc.sizes(), "coc": coc, "cont1": pc.cont1}
+    return pc, {"sizes": pc.sizes(), "coc": coc, "cont1": pc.cont1}, pc.keys
 
 
 def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float, predictable: float) -> PartitionParts:
     return partition_parts(pc, smoothing, discounts, k, predictable)
-
-
-def keys_step(pc: PartitionCounts) -> list[np.ndarray]:
-    return pc.keys
-
-
-def bigram_step(parts: PartitionParts, pc: PartitionCounts, unigram_p: np.ndarray) -> np.ndarray:
-    return interpolate(parts, pc, 2, unigram_p[pc.keys[1] % pc.vocab_size])
-
-
-def requests_step(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.ndarray]:
-    return suffix_requests(pc, n, bounds)
 
 
 def answer_step(keys: list[np.ndarray], vocab_size: int, lower: np.ndarray, requests: list[np.ndarray]) -> list[np.ndarray]:
@@ -93,23 +83,25 @@ def answer_step(keys: list[np.ndarray], vocab_size: int, lower: np.ndarray, requ
     return out
 
 
-def interpolate_step(parts: PartitionParts, pc: PartitionCounts, n: int, bounds: np.ndarray,
-                     answers: list[np.ndarray]) -> np.ndarray:
-    words = pc.suffix_words[n - 1]
-    part = np.searchsorted(bounds, words[:, 0], side="right") - 1
-    lower = np.empty(len(words), dtype=np.float64)
-    for q, values in enumerate(answers):
-        lower[part == q] = values
-    return interpolate(parts, pc, n, lower)
-
-
-def output_step(pc: PartitionCounts, parts: PartitionParts, values: np.ndarray | None, n: int, offset: int,
-                scores_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """The partition's slice of order n's files: keys, log10 p and (n < N) backoffs."""
-    p = parts.own[n - 2] if scores_only or values is None else values
-    logp = _log10(p).astype(VALUE_DTYPE)
+def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.ndarray, lower: Any, offset: int,
+               scores_only: bool) -> list[Any]:
+    """Order n of one partition: its values (None for scores), its slice of the order's
+    files, and its requests for order n + 1's suffixes, one per partition."""
+    if scores_only:
+        values = None
+    elif n == 2:
+        values = interpolate(parts, pc, 2, lower[pc.keys[1] % pc.vocab_size])
+    else:
+        grouping, _ = group_by_partition(pc.suffix_words[n - 1][:, 0], bounds)
+        at_suffix = np.empty(len(grouping), dtype=np.float64)
+        at_suffix[grouping] = np.concatenate(lower) if lower else np.zeros(0)
+        values = interpolate(parts, pc, n, at_suffix)
+    p = parts.own[n - 2] if values is None else values
     backoff = _log10(parts.gamma[n - 1]).astype(VALUE_DTYPE) if n < pc.order else None
-    return global_keys(pc, n, offset), logp, backoff
+    piece = (global_keys(pc, n, offset), _log10(p).astype(VALUE_DTYPE), backoff)
+    wanted = n < pc.order and not scores_only
+    requests = suffix_requests(pc, n + 1, bounds) if wanted else [np.zeros((0, n), ROW_DTYPE)] * len(bounds)
+    return [values, piece, *requests]
 
 
 def word_backoff_step(parts: PartitionParts) -> np.ndarray:
@@ -191,20 +183,22 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     V, N, P = len(vocab), est.order, len(bounds)
     tick = progress or (lambda phase, done, total: None)
     edges = np.append(bounds, V).tolist()
-    pcs = []
-    for p in range(P):
-        pcs.append(ex.submit(count_step, row_blocks[p], V, N, edges[p], edges[p + 1], vocab.bos_id))
-        ex.release(row_blocks[p])
-        tick("counted", p + 1, P)
     sizes = np.zeros((P, N - 1), dtype=np.int64)
     coc = np.zeros((N - 1, 4), dtype=np.int64)
     cont1 = np.zeros(V, dtype=np.int64)
-    for p, handle in enumerate([ex.submit(summary_step, pc, est.smoothing) for pc in pcs]):
-        s = ex.fetch(handle)
+    pcs, keys = [], []
+    for p in range(P):
+        pc, summary, k = ex.submit_split(count_step, 3, row_blocks[p], V, N, edges[p], edges[p + 1], vocab.bos_id,
+                                         est.smoothing)
+        ex.release(row_blocks[p])
+        s = ex.fetch(summary)
+        ex.release(summary)
         sizes[p] = s["sizes"]
         coc += np.array(s["coc"]).reshape(N - 1, 4)
         cont1 += s["cont1"]
-        ex.release(handle)
+        pcs.append(pc)
+        keys.append(k)
+        tick("partitions counted", p + 1, P)
     report = SmoothingReport()
     p1, logp1 = unigram_level(est, unigram_raw, cont1, vocab.bos_id, report)
     discounts = [np.zeros(4)]
@@ -213,9 +207,10 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     predictable = float(_predictable(V).sum())
     parts = [ex.submit(parts_step, pc, est.smoothing, discounts, est.k, predictable) for pc in pcs]
     _write_unigrams(ex, parts, logp1, out, N)
-    _interpolate_and_write(ex, pcs, parts, p1, bounds, sizes, est, out, tick)
+    _orders(ex, pcs, parts, keys, p1, bounds, sizes, est, out, tick)
     ex.release(parts)
     ex.release(pcs)
+    ex.release(keys)
     return report, [V - 1] + sizes.sum(axis=0).tolist()
 
 
@@ -230,49 +225,41 @@ def _write_unigrams(ex: Executor, parts: list[Any], logp1: np.ndarray, out: Path
         writer.close()
 
 
-def _interpolate_and_write(ex: Executor, pcs: list[Any], parts: list[Any], p1: np.ndarray, bounds: np.ndarray,
-                           sizes: np.ndarray, est: Estimation, out: Path, tick: Progress) -> None:
+def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1: np.ndarray, bounds: np.ndarray,
+            sizes: np.ndarray, est: Estimation, out: Path, tick: Progress) -> None:
+    """Order by order: each partition's values and files, then the answers to the next
+    order's requests (from the partitions holding the suffixes)."""
     N, P = est.order, len(pcs)
     scores_only = est.smoothing in ("stupid-backoff", "add-k")
-    lower: list[Any] = []
-    keys = [ex.submit(keys_step, pc) for pc in pcs] if not scores_only and N > 2 else []
+    shared = ex.put(p1)
+    lower: list[Any] = [shared] * P
     for n in range(2, N + 1):
-        if scores_only:
-            values: list[Any] = [None] * P
-        elif n == 2:
-            values = [ex.submit(bigram_step, parts[p], pcs[p], p1) for p in range(P)]
-        else:
-            requests = [ex.submit_split(requests_step, P, pcs[p], n, bounds) for p in range(P)]
-            answers = [ex.submit_split(answer_step, P, keys[q], len(p1), lower[q], [requests[p][q] for p in range(P)])
+        writers = _order_writers(out, n, N, int(sizes[:, n - 2].sum()))
+        values, requests, offset = [], [], 0
+        for p in range(P):
+            got = ex.submit_split(order_step, 2 + P, pcs[p], parts[p], n, bounds, lower[p], offset, scores_only)
+            values.append(got[0])
+            requests.append(got[2:])
+            for w, piece in zip(writers, ex.fetch(got[1])):
+                if w is not None and piece is not None:
+                    w.write(piece)
+            ex.release(got[1])
+            offset += int(sizes[p, n - 3]) if n >= 3 else 0
+        for w in writers:
+            if w is not None:
+                w.close()
+        ex.release(lower if n > 2 else shared)
+        lower = [None] * P
+        if n < N and not scores_only:
+            answers = [ex.submit_split(answer_step, P, keys[q], len(p1), values[q], [requests[p][q] for p in range(P)])
                        for q in range(P)]
-            ex.release(requests)
-            values = [ex.submit(interpolate_step, parts[p], pcs[p], n, bounds, [answers[q][p] for q in range(P)])
-                      for p in range(P)]
-            ex.release(answers)
-        _write_order(ex, pcs, parts, values, n, sizes, scores_only, out)
-        ex.release(lower)
-        lower = values if n < N else []
-        tick(f"estimated order {n}", n - 1, N - 1)
-    ex.release(values)
-    ex.release(keys)
+            lower = [[answers[q][p] for q in range(P)] for p in range(P)]
+        ex.release(requests)
+        ex.release(values)
+        tick(f"order {n} estimated", n - 1, N - 1)
+    ex.release(lower)
 
 
-def _write_order(ex: Executor, pcs: list[Any], parts: list[Any], values: list[Any], n: int, sizes: np.ndarray,
-                 scores_only: bool, out: Path) -> None:
-    N, total = len(sizes[0]) + 1, int(sizes[:, n - 2].sum())
-    keys_w = NpyWriter(out / f"keys{n}.npy", np.int64, total)
-    prob_w = NpyWriter(out / f"prob{n}.npy", VALUE_DTYPE, total)
-    back_w = NpyWriter(out / f"backoff{n}.npy", VALUE_DTYPE, total) if n < N else None
-    offset = 0
-    for p in range(len(pcs)):
-        piece = ex.submit(output_step, pcs[p], parts[p], values[p], n, offset, scores_only)
-        k, logp, logb = ex.fetch(piece)
-        ex.release(piece)
-        keys_w.write(k)
-        prob_w.write(logp)
-        if back_w is not None and logb is not None:
-            back_w.write(logb)
-        offset += int(sizes[p, n - 3]) if n >= 3 else 0
-    for w in (keys_w, prob_w, back_w):
-        if w is not None:
-            w.close()
+def _order_writers(out: Path, n: int, order: int, total: int) -> list[NpyWriter | None]:
+    return [NpyWriter(out / f"keys{n}.npy", np.int64, total), NpyWriter(out / f"prob{n}.npy", VALUE_DTYPE, total),
+            NpyWriter(out / f"backoff{n}.npy", VALUE_DTYPE, total) if n < order else None]

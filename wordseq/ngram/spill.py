@@ -90,7 +90,7 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
-    ex = LocalExecutor(work)
+    ex = LocalExecutor(work, cache_bytes=budget // 4)
     blocks: list[list[object]] = [[] for _ in bounds]
     step = max(1 << 12, budget // BYTES_PER_POSITION)
     done = 0

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.ngram.config import NgramConfig
 from wordseq.errors import InputError
 from wordseq.ngram.budget import Resources, human
+from wordseq.ngram.config import NgramConfig
 from wordseq.ngram.counting import NgramCounts, count_token_file, first_pass, vocabulary_of
 from wordseq.ngram.encode import Corpus, corpus_chunks
 from wordseq.ngram.model import NgramModel
