@@ -30,10 +30,16 @@ class Executor(Protocol):
 
 
 class LocalHandle:
-    __slots__ = ("path",)
+    """A result on disk, or (``data``) a small one kept pickled in memory."""
 
-    def __init__(self, path: Path) -> None:
+    __slots__ = ("path", "data")
+
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
+        self.data = data
+
+
+SMALL = 1 << 16  # results this small stay in memory (a partition's requests to another, say)
 
 
 class LocalExecutor:
@@ -53,9 +59,12 @@ class LocalExecutor:
     def _save(self, value: Any) -> LocalHandle:
         self._next += 1
         path = self.folder / f"r{self._next}.pkl"
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if len(data) <= SMALL:
+            return LocalHandle(path, data)
         with open(path, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            self.bytes_written += fh.tell()
+            fh.write(data)
+        self.bytes_written += len(data)
         return LocalHandle(path)
 
     def _resolve(self, value: Any) -> Any:
@@ -80,6 +89,8 @@ class LocalExecutor:
         return self._save(value)
 
     def fetch(self, handle: LocalHandle) -> Any:
+        if handle.data is not None:
+            return pickle.loads(handle.data)
         hit = self._cache.get(handle.path)
         if hit is not None:
             self._cache.move_to_end(handle.path)
@@ -98,6 +109,9 @@ class LocalExecutor:
 
     def release(self, handles: Any) -> None:
         if isinstance(handles, LocalHandle):
+            if handles.data is not None:
+                handles.data = None
+                return
             hit = self._cache.pop(handles.path, None)
             if hit is not None:
                 self._cached -= hit[1]

@@ -186,18 +186,18 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     sizes = np.zeros((P, N - 1), dtype=np.int64)
     coc = np.zeros((N - 1, 4), dtype=np.int64)
     cont1 = np.zeros(V, dtype=np.int64)
-    pcs, keys = [], []
-    for p in range(P):
-        pc, summary, k = ex.submit_split(count_step, 3, row_blocks[p], V, N, edges[p], edges[p + 1], vocab.bos_id,
-                                         est.smoothing)
+    counted = []
+    for p in range(P):  # all submitted before any is waited for (a cluster runs them at once)
+        counted.append(ex.submit_split(count_step, 3, row_blocks[p], V, N, edges[p], edges[p + 1], vocab.bos_id,
+                                       est.smoothing))
         ex.release(row_blocks[p])
+    pcs, keys = [c[0] for c in counted], [c[2] for c in counted]
+    for p, (_, summary, _) in enumerate(counted):
         s = ex.fetch(summary)
         ex.release(summary)
         sizes[p] = s["sizes"]
         coc += np.array(s["coc"]).reshape(N - 1, 4)
         cont1 += s["cont1"]
-        pcs.append(pc)
-        keys.append(k)
         tick("partitions counted", p + 1, P)
     report = SmoothingReport()
     p1, logp1 = unigram_level(est, unigram_raw, cont1, vocab.bos_id, report)
@@ -235,16 +235,15 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
     lower: list[Any] = [shared] * P
     for n in range(2, N + 1):
         writers = _order_writers(out, n, N, int(sizes[:, n - 2].sum()))
-        values, requests, offset = [], [], 0
-        for p in range(P):
-            got = ex.submit_split(order_step, 2 + P, pcs[p], parts[p], n, bounds, lower[p], offset, scores_only)
-            values.append(got[0])
-            requests.append(got[2:])
-            for w, piece in zip(writers, ex.fetch(got[1])):
+        offsets = np.concatenate([[0], np.cumsum(sizes[:, n - 3])[:-1]]) if n >= 3 else np.zeros(P, np.int64)
+        got = [ex.submit_split(order_step, 2 + P, pcs[p], parts[p], n, bounds, lower[p], int(offsets[p]), scores_only)
+               for p in range(P)]
+        values, requests = [g[0] for g in got], [g[2:] for g in got]
+        for g in got:  # appended in partition order: the order of the tables
+            for w, piece in zip(writers, ex.fetch(g[1])):
                 if w is not None and piece is not None:
                     w.write(piece)
-            ex.release(got[1])
-            offset += int(sizes[p, n - 3]) if n >= 3 else 0
+            ex.release(g[1])
         for w in writers:
             if w is not None:
                 w.close()

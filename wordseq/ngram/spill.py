@@ -55,12 +55,16 @@ def unigram_counts(vocab: Vocabulary) -> np.ndarray:
 
 
 def plan_partitions(weights: np.ndarray, target: int) -> np.ndarray:
-    """First word ids of contiguous ranges of about ``target`` rows each (a word heavier
-    than that alone in its range)."""
-    before = np.cumsum(weights) - weights
-    group = before // max(1, target)
-    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
-    return starts.astype(np.int64)
+    """First word ids of contiguous ranges of at most ``target`` rows each (a word
+    heavier than that alone in its range)."""
+    cum = np.cumsum(weights)
+    bounds = []
+    start = 0
+    while start < len(weights):
+        bounds.append(start)
+        base = int(cum[start - 1]) if start else 0
+        start = max(start + 1, int(np.searchsorted(cum, base + max(1, target), side="right")))
+    return np.array(bounds, dtype=np.int64)
 
 
 def token_blocks(folder: Path, length: int, remap: np.ndarray, block: int, order: int) -> Iterator[tuple[np.ndarray, np.ndarray, int, int]]:

@@ -1,0 +1,253 @@
+"""Counting on a Dask cluster; estimation's small global steps on the client.
+
+The corpus is a list of files (globs expanded here), each one shard, read by the workers
+from a filesystem they share with the client. Three things travel: each shard's word
+counts (to the client, which fixes the vocabulary exactly as one process would), the
+word → id map (broadcast once), and each shard's *counts of windows* per partition
+(``partition.dedup_rows``: never text). From there ``pipeline.estimate_partitions`` runs
+with a ``DaskExecutor``: partitions are counted and estimated on the workers, the
+suffix requests are a shuffle of futures between them, and the client appends each
+order's slices to the model's files in partition order. The model is the one a single
+process trains on the same text, table for table.
+
+Dask is an optional extra (``pip install 'wordseq[cluster]'``).
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import operator
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wordseq.errors import InputError, WordseqError
+from wordseq.ngram.counting import FirstPass, vocabulary_of
+from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, reader_chunks
+from wordseq.ngram.partition import concat_rows, dedup_rows, split_rows, window_rows
+from wordseq.ngram.pipeline import Estimation, estimate_partitions
+from wordseq.ngram.smoothing import SmoothingReport
+from wordseq.ngram.spill import BYTES_PER_ROW, plan_partitions, rows_per_word, unigram_counts
+from wordseq.progress import Reporter
+from wordseq.text.preprocess import PreprocessConfig
+from wordseq.text.reader import CorpusReader
+from wordseq.vocab import SPECIALS, Vocabulary
+
+CONNECT_TIMEOUT = "15s"
+EXTRA = "pip install 'wordseq[cluster]'"
+
+
+@dataclass
+class ClusterResult:
+    vocab: Vocabulary
+    report: SmoothingReport
+    sizes: list[int]
+    sentences: int = 0
+    tokens: int = 0
+    skipped: int = 0
+    replaced: int = 0
+    sources: list[Any] = field(default_factory=list)
+
+
+# -- on the workers ---------------------------------------------------------------------------------
+
+
+def shard_words(path: str, preprocess: PreprocessConfig, encoding_errors: str) -> dict[str, Any]:
+    """One shard's word counts (``<unk>`` as given), sentences and markers skipped."""
+    reader = CorpusReader([path], encoding_errors)
+    ids = GrowingIds()
+    counts = np.zeros(len(ids.words), dtype=np.int64)
+    sentences = skipped = 0
+    for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
+        if len(ids.words) > len(counts):
+            counts = np.concatenate([counts, np.zeros(2 * len(ids.words) - len(counts), dtype=np.int64)])
+        counts[: len(ids.words)] += np.bincount(block.ids, minlength=len(ids.words))
+        sentences += len(block.lengths)
+        skipped += block.skipped_markers
+    return {"words": ids.words[len(SPECIALS):], "counts": counts[len(SPECIALS): len(ids.words)],
+            "unk": int(counts[1]), "sentences": sentences, "skipped": skipped, "replaced": reader.replaced,
+            "sources": [s.to_dict() for s in reader.sources]}
+
+
+def shard_rows(path: str, preprocess: PreprocessConfig, encoding_errors: str, ids: ScoringIds, order: int,
+               bounds: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One shard's counts of windows, per partition."""
+    reader = CorpusReader([path], encoding_errors)
+    held: list[list[tuple[np.ndarray, np.ndarray | None]]] = [[] for _ in bounds]
+    for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
+        rows = window_rows(block.ids, block.positions, 0, len(block.ids), order)
+        for p, (r, _) in enumerate(split_rows(rows, None, bounds)):
+            if len(r):
+                held[p].append(dedup_rows(r, None, vocab_size))
+    out = []
+    for p in range(len(bounds)):
+        rows, weights = concat_rows(held[p], order)
+        held[p] = []
+        out.append(dedup_rows(rows, weights, vocab_size))
+    return out
+
+
+# -- the executor -----------------------------------------------------------------------------------
+
+
+class DaskExecutor:
+    """``executors.Executor`` over a ``distributed.Client``: handles are futures."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def submit(self, fn: Any, *args: Any) -> Any:
+        return self.client.submit(fn, *args, pure=False)
+
+    def submit_split(self, fn: Any, parts: int, *args: Any) -> list[Any]:
+        whole = self.client.submit(fn, *args, pure=False)
+        return [self.client.submit(operator.getitem, whole, i, pure=False) for i in range(parts)]
+
+    def put(self, value: Any) -> Any:
+        return self.client.scatter([value], broadcast=True)[0]
+
+    def fetch(self, handle: Any) -> Any:
+        return handle.result()
+
+    def release(self, handles: Any) -> None:
+        if isinstance(handles, (list, tuple)):
+            for h in handles:
+                self.release(h)
+        elif hasattr(handles, "release") and hasattr(handles, "key"):
+            handles.release()
+
+
+# -- on the client ----------------------------------------------------------------------------------
+
+
+def shard_paths(corpus: Corpus) -> list[str]:
+    """Absolute paths of the shards: files or glob patterns, in the order given."""
+    items = [corpus] if isinstance(corpus, (str, Path)) else list(corpus or [])  # type: ignore[arg-type]
+    if not items or not all(isinstance(x, (str, Path)) for x in items):
+        raise InputError("--cluster needs the corpus as files (or glob patterns), each one shard; not stdin")
+    paths: list[str] = []
+    for item in map(str, items):
+        if item == "-":
+            raise InputError("--cluster reads files, not stdin: give the corpus as files or globs")
+        found = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
+        if not found:
+            raise InputError(f"no file matches {item!r}")
+        for f in found:
+            if not Path(f).is_file():
+                raise InputError(f"{f}: no such file")
+            paths.append(str(Path(f).resolve()))
+    return paths
+
+
+@contextmanager
+def connect(address: str) -> Iterator[Any]:
+    """A client of the scheduler at ``address``, or of a local cluster for ``local:N``."""
+    # the workers' own logs too (they read Dask's settings from the environment)
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError(f"--cluster needs Dask's distributed scheduler: {EXTRA}") from None
+    quiet = logging.getLogger("distributed")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    cluster = None
+    try:
+        if address.startswith("local:"):
+            cluster = LocalCluster(n_workers=int(address[6:]), threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=":0")
+            target: Any = cluster
+        else:
+            target = address
+        try:
+            client = Client(target, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        try:
+            yield client
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()
+        quiet.setLevel(level)
+
+
+def _vocabulary(summaries: list[dict[str, Any]], min_count: int) -> tuple[Vocabulary, FirstPass]:
+    """The vocabulary one process would build from all shards' counts."""
+    merged: dict[str, int] = {}
+    for s in summaries:
+        for word, c in zip(s["words"], s["counts"].tolist()):
+            merged[word] = merged.get(word, 0) + c
+    sentences = sum(s["sentences"] for s in summaries)
+    words = list(SPECIALS) + list(merged)
+    counts = np.array([0, sum(s["unk"] for s in summaries), sentences, sentences] + list(merged.values()), dtype=np.int64)
+    first = FirstPass(words, counts, sentences, sum(s["skipped"] for s in summaries))
+    if sentences == 0:
+        raise InputError("the corpus has no tokens")
+    vocab, _ = vocabulary_of(first, min_count)
+    return vocab, first
+
+
+def cluster_estimate(corpus: Corpus, address: str, est: Estimation, min_count: int, preprocess: PreprocessConfig,
+                     encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None = None,
+                     budget: int | None = None) -> ClusterResult:
+    """Count on the cluster and write the model's tables into ``out``."""
+    paths = shard_paths(corpus)
+    with connect(address) as client:
+        try:
+            return _run(client, paths, est, min_count, preprocess, encoding_errors, out, reporter, partition_rows, budget)
+        except WordseqError:
+            raise
+        except FileNotFoundError as exc:
+            raise InputError(f"a worker cannot read shard {exc.filename or exc}: every worker must see the corpus "
+                             "files at the same path as this machine") from None
+        except Exception as exc:  # a worker died, the scheduler went away: one line, nothing saved
+            raise WordseqError(f"counting on the cluster at {address} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preprocess: PreprocessConfig,
+         encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None, budget: int | None) -> ClusterResult:
+    ex = DaskExecutor(client)
+    with reporter.task("shards: words counted", total=len(paths), unit="shards") as task:
+        futures = [client.submit(shard_words, p, preprocess, encoding_errors, pure=False) for p in paths]
+        summaries = []
+        for f, path in zip(futures, paths):
+            summaries.append(_result(f, path))
+            task.advance(1)
+    vocab, first = _vocabulary(summaries, min_count)
+    weights = rows_per_word(vocab)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, (budget or 1 << 30) // BYTES_PER_ROW))
+    bounds = plan_partitions(weights, target)
+    ids = ex.put(ScoringIds(vocab))
+    with reporter.task("shards: windows counted", total=len(paths), unit="shards") as task:
+        per_shard = [ex.submit_split(shard_rows, len(bounds), p, preprocess, encoding_errors, ids, est.order, bounds, len(vocab))
+                     for p in paths]
+        for handles, path in zip(per_shard, paths):
+            _result(handles[0], path)
+            task.advance(1)
+    blocks = [[per_shard[s][p] for s in range(len(paths))] for p in range(len(bounds))]
+    with reporter.task("partitions", unit="steps") as task:
+        def tick(phase: str, done: int, total: int) -> None:
+            task.update(completed=done, total=total, description=phase)
+        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, tick)
+    tokens = int(unigram_counts(vocab).sum()) - first.sentences
+    return ClusterResult(vocab, report, sizes, first.sentences, tokens, first.skipped,
+                         sum(s["replaced"] for s in summaries))
+
+
+def _result(future: Any, path: str) -> Any:
+    try:
+        return future.result()
+    except FileNotFoundError:
+        raise InputError(f"a worker cannot read shard {path}: every worker must see the corpus files at the same "
+                         "path as this machine") from None
+    except WordseqError as exc:
+        raise type(exc)(f"shard {path}: {exc}") from None
