@@ -19,8 +19,10 @@ def vocab() -> None:
 @output_option("the TSV")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Drop words seen fewer times (they count as <unk>).")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words (most frequent first).")
+@click.option("--cluster", default=None, metavar="ADDRESS", help="Count on a Dask cluster (tcp://HOST:8786 or local:N); each CORPUS file or glob is one shard.")
 @preprocessing_options
-def build(corpus: tuple[str, ...], output: str, min_count: int, max_size: int | None, preprocess: PreprocessConfig, encoding_errors: str) -> None:
+def build(corpus: tuple[str, ...], output: str, min_count: int, max_size: int | None, cluster: str | None,
+          preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Count the tokens of CORPUS files (or stdin) and write a vocabulary TSV.
 
     Lines are 'word<TAB>count', most frequent first (ties by word). The four specials
@@ -34,12 +36,21 @@ def build(corpus: tuple[str, ...], output: str, min_count: int, max_size: int | 
     from wordseq.text.reader import CorpusReader
     from wordseq.vocab import build_vocabulary
 
-    reader = CorpusReader(corpus, encoding_errors)
-    voc = build_vocabulary(reader, preprocess, min_count=min_count, max_size=max_size, reporter=reporter())
+    if cluster is not None:
+        from wordseq.ngram.budget import check_cluster_address
+        from wordseq.ngram.cluster import cluster_vocabulary
+
+        check_cluster_address(cluster)
+        voc, replaced = cluster_vocabulary(list(corpus), cluster, preprocess, min_count=min_count, max_size=max_size,
+                                           encoding_errors=encoding_errors, reporter=reporter())
+    else:
+        reader = CorpusReader(corpus, encoding_errors)
+        voc = build_vocabulary(reader, preprocess, min_count=min_count, max_size=max_size, reporter=reporter())
+        replaced = reader.replaced
     with output_file(output) as out:
         out.writelines(line + "\n" for line in voc.to_tsv_lines())
-    if reader.replaced:
-        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+    if replaced:
+        warn(f"replaced {replaced} invalid UTF-8 byte(s) with U+FFFD")
     cov = voc.coverage()
     log(f"{voc.num_words:,} words + 4 specials; coverage {cov.ratio:.2%} of {cov.tokens:,} tokens")
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.ngram.counting import FirstPass, vocabulary_of
 from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, reader_chunks
 from wordseq.ngram.partition import concat_rows, dedup_rows, split_rows, window_rows
@@ -153,7 +153,7 @@ def connect(address: str) -> Iterator[Any]:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise InputError(f"--cluster needs Dask's distributed scheduler: {EXTRA}") from None
+        raise OptionError("--cluster", f"needs Dask's distributed scheduler: {EXTRA}") from None
     quiet = logging.getLogger("distributed")
     level = quiet.level
     quiet.setLevel(logging.ERROR)
@@ -201,26 +201,64 @@ def cluster_estimate(corpus: Corpus, address: str, est: Estimation, min_count: i
     """Count on the cluster and write the model's tables into ``out``."""
     paths = shard_paths(corpus)
     with connect(address) as client:
-        try:
-            return _run(client, paths, est, min_count, preprocess, encoding_errors, out, reporter, partition_rows, budget)
-        except WordseqError:
-            raise
-        except FileNotFoundError as exc:
-            raise InputError(f"a worker cannot read shard {exc.filename or exc}: every worker must see the corpus "
-                             "files at the same path as this machine") from None
-        except Exception as exc:  # a worker died, the scheduler went away: one line, nothing saved
-            raise WordseqError(f"counting on the cluster at {address} failed: {type(exc).__name__}: {exc}") from None
+        return _guarded(address, lambda: _run(client, paths, est, min_count, preprocess, encoding_errors, out, reporter,
+                                               partition_rows, budget))
 
 
-def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preprocess: PreprocessConfig,
-         encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None, budget: int | None) -> ClusterResult:
-    ex = DaskExecutor(client)
+def _guarded(address: str, work: Any) -> Any:
+    """``work()``, with the cluster's failures turned into one line."""
+    try:
+        return work()
+    except WordseqError:
+        raise
+    except FileNotFoundError as exc:
+        raise InputError(f"a worker cannot read shard {exc.filename or exc}: every worker must see the corpus "
+                         "files at the same path as this machine") from None
+    except Exception as exc:  # a worker died, the scheduler went away: one line, nothing saved
+        raise WordseqError(f"counting on the cluster at {address} failed: {type(exc).__name__}: {exc}") from None
+
+
+def word_pass(client: Any, paths: list[str], preprocess: PreprocessConfig, encoding_errors: str,
+              reporter: Reporter) -> list[dict[str, Any]]:
+    """Every shard's word counts, counted by the workers (shared by ``vocab build`` and
+    ``ngram train``)."""
     with reporter.task("shards: words counted", total=len(paths), unit="shards") as task:
         futures = [client.submit(shard_words, p, preprocess, encoding_errors, pure=False) for p in paths]
         summaries = []
         for f, path in zip(futures, paths):
             summaries.append(_result(f, path))
             task.advance(1)
+    return summaries
+
+
+def cluster_vocabulary(corpus: Corpus, address: str, preprocess: PreprocessConfig, *, min_count: int = 1,
+                       max_size: int | None = None, encoding_errors: str = "strict",
+                       reporter: Reporter | None = None) -> tuple[Vocabulary, int]:
+    """``vocab build`` on a cluster: the vocabulary and the bytes replaced in decoding."""
+    from collections import Counter
+
+    from wordseq.progress import SILENT
+
+    paths = shard_paths(corpus)
+    with connect(address) as client:
+        summaries = _guarded(address, lambda: word_pass(client, paths, preprocess, encoding_errors, reporter or SILENT))
+    counts: Counter[str] = Counter()
+    for s in summaries:
+        counts.update(dict(zip(s["words"], s["counts"].tolist())))
+        counts["<unk>"] += s["unk"]
+    if sum(counts.values()) == 0:
+        raise InputError("the corpus has no tokens")
+    vocab = Vocabulary.from_counter(counts, min_count=min_count, max_size=max_size,
+                                    num_sequences=sum(s["sentences"] for s in summaries))
+    if vocab.num_words == 0:
+        raise InputError(f"no word occurs --min-count {min_count} times or more; lower --min-count")
+    return vocab, sum(s["replaced"] for s in summaries)
+
+
+def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preprocess: PreprocessConfig,
+         encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None, budget: int | None) -> ClusterResult:
+    ex = DaskExecutor(client)
+    summaries = word_pass(client, paths, preprocess, encoding_errors, reporter)
     vocab, first = _vocabulary(summaries, min_count)
     weights = rows_per_word(vocab)
     workers = max(1, len(client.scheduler_info().get("workers", {})))
