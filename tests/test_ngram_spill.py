@@ -136,12 +136,20 @@ def test_share_of_memory() -> None:
 
 
 def test_partitions_follow_the_counts() -> None:
+    V = 10
     weights = np.array([0, 5, 50, 0, 3, 3, 3, 3, 3, 1])
-    bounds = plan_partitions(weights, 6)
-    assert bounds[0] == 0 and np.all(np.diff(bounds) > 0)
-    sums = np.add.reduceat(weights, bounds)
-    assert sums.max() == 50  # the heavy word alone
-    assert all(s <= 6 for s, b in zip(sums, bounds) if weights[b] <= 6)
+    # word 2's 50 bigrams: 20 x (2, 4), 20 x (2, 5), 10 x (2, 9)
+    heavy = (np.array([2 * V + 4, 2 * V + 5, 2 * V + 9]), np.array([20, 20, 10]))
+    asked = []
+
+    def bigrams(mask: np.ndarray):  # type: ignore[no-untyped-def]
+        asked.append(np.flatnonzero(mask).tolist())
+        return heavy
+
+    bounds = plan_partitions(weights, 25, bigrams)
+    assert asked == [[2]]  # only the heavy word's bigrams are counted
+    assert bounds.tolist() == [0, 2 * V, 2 * V + 5, 2 * V + 9, 3 * V]  # word 2 alone, split by its second word
+    assert plan_partitions(weights, 100, bigrams).tolist() == [0]
 
 
 def test_rows_and_their_counts() -> None:

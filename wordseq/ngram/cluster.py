@@ -33,7 +33,7 @@ from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, read
 from wordseq.ngram.partition import concat_rows, dedup_rows, split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
-from wordseq.ngram.spill import BYTES_PER_ROW, plan_partitions, rows_per_word, unigram_counts
+from wordseq.ngram.spill import BYTES_PER_ROW, _merged, bigram_counts, plan_partitions, rows_per_word, unigram_counts
 from wordseq.progress import Reporter
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
@@ -82,7 +82,7 @@ def shard_rows(path: str, preprocess: PreprocessConfig, encoding_errors: str, id
     held: list[list[tuple[np.ndarray, np.ndarray | None]]] = [[] for _ in bounds]
     for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
         rows = window_rows(block.ids, block.positions, 0, len(block.ids), order)
-        for p, (r, _) in enumerate(split_rows(rows, None, bounds)):
+        for p, (r, _) in enumerate(split_rows(rows, None, bounds, vocab_size)):
             if len(r):
                 held[p].append(dedup_rows(r, None, vocab_size))
     out = []
@@ -91,6 +91,14 @@ def shard_rows(path: str, preprocess: PreprocessConfig, encoding_errors: str, id
         held[p] = []
         out.append(dedup_rows(rows, weights, vocab_size))
     return out
+
+
+def shard_bigrams(path: str, preprocess: PreprocessConfig, encoding_errors: str, ids: ScoringIds,
+                  heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One shard's counts of the bigrams that start with a word marked in ``heavy``."""
+    reader = CorpusReader([path], encoding_errors)
+    blocks = ((b.ids, b.positions) for b in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False))
+    return bigram_counts(blocks, heavy)
 
 
 # -- the executor -----------------------------------------------------------------------------------
@@ -261,10 +269,16 @@ def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preproc
     summaries = word_pass(client, paths, preprocess, encoding_errors, reporter)
     vocab, first = _vocabulary(summaries, min_count)
     weights = rows_per_word(vocab)
+    ids = ex.put(ScoringIds(vocab))
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, (budget or 1 << 30) // BYTES_PER_ROW))
-    bounds = plan_partitions(weights, target)
-    ids = ex.put(ScoringIds(vocab))
+    def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        parts = [_result(client.submit(shard_bigrams, p, preprocess, encoding_errors, ids, heavy, pure=False), p)
+                 for p in paths]
+        k, c = _merged([k for k, _ in parts], [c for _, c in parts])
+        return k[0], c[0]
+
+    bounds = plan_partitions(weights, target, heavy_bigrams)
     with reporter.task("shards: windows counted", total=len(paths), unit="shards") as task:
         per_shard = [ex.submit_split(shard_rows, len(bounds), p, preprocess, encoding_errors, ids, est.order, bounds, len(vocab))
                      for p in paths]

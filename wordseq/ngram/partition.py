@@ -3,19 +3,23 @@ be built with bounded memory, on one machine (``spill.py``) or on a cluster
 (``cluster.py``).
 
 Every table of order n >= 2 is sorted by its n-gram's word ids, first word first
-(``tables.py``). A partition is a range of first words ``[lo, hi)``: its n-grams of every
-order are one contiguous slice of each table, and everything Kneser-Ney needs about an
-n-gram but one thing lives in the same partition, because it shares the first word:
+(``tables.py``). A partition is a range ``[lo, hi)`` of bigram keys ``w1 * V + w2``: its
+n-grams of every order are one contiguous slice of each table, and everything
+Kneser-Ney needs about an n-gram but one thing lives in the same partition, because it
+shares the first two words:
 
-- raw counts, and the context sums (``S``, the discounts' sum) of its context;
+- raw counts, and the context sums (``S``, the discounts' sum) of its context — but for
+  bigrams whose first word is split between partitions (a word too frequent for one):
+  those few contexts' sums are made on the client from each part's entries, in order
+  (``edge_entries``), and handed back (``ContextTotals``);
 - the adjusted count (how many distinct words precede it), because each *row* below
   carries the word before its window;
 - the counts of counts, which are sums over partitions.
 
 The one thing that does not is interpolation with the lower order, which needs
 ``p(w2 .. wn)``: that lives in the partition of ``w2``. It is asked for by words and
-answered by the partition that holds it (``suffix_requests`` / ``answer_requests``), order
-by order — the second shuffle, keyed by each n-gram's suffix.
+answered by the partition that holds it (``suffix_requests`` and the pipeline's
+``answer_step``), order by order — the second shuffle, keyed by each n-gram's suffix.
 
 A row is ``(left, t_j, .., t_{j+N-1})`` for a position ``j`` that starts an n-gram of
 order >= 2 (-1 past the sentence's end; ``left`` -1 at ``<s>``). Rows with weights are the
@@ -23,8 +27,8 @@ counts of such windows; a shard turns its text into them (``window_rows`` then
 ``dedup_rows``), and only they travel.
 
 Arithmetic is the same as ``smoothing.py``'s, entry for entry and in the same order
-(bincount adds each context's entries in table order; no context spans two partitions),
-so the tables come out bit for bit equal.
+(bincount adds each context's entries in table order, and a split context's entries are
+added in the same order on the client), so the tables come out bit for bit equal.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from wordseq.ngram.tables import find_keys, sort_with_order
+from wordseq.ngram.tables import sort_with_order
 
 ROW_DTYPE = np.int32
 
@@ -59,9 +63,10 @@ def window_rows(tokens: np.ndarray, positions: np.ndarray, lo: int, hi: int, ord
     return rows[rows[:, 2] >= 0] if order >= 2 else rows[:0]
 
 
-def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Rows (and weights) per partition; ``bounds[p]`` is partition p's first word."""
-    order, ends = group_by_partition(rows[:, 1], bounds)
+def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray,
+               vocab_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Rows (and weights) per partition; ``bounds[p]`` is partition p's first bigram key."""
+    order, ends = group_by_partition(rows[:, 1], rows[:, 2], bounds, vocab_size)
     out = []
     for a, b in zip([0, *ends[:-1]], ends):
         sel = order[a:b]
@@ -99,14 +104,16 @@ def concat_rows(parts: list[tuple[np.ndarray, np.ndarray | None]], order: int) -
 
 @dataclass
 class PartitionCounts:
-    """The n-grams of orders 2..N whose first word is in ``[lo, hi)``.
+    """The n-grams of orders 2..N whose bigram key ``w1 * V + w2`` is in ``[lo, hi)``.
 
     ``keys[n-1]`` are sorted: for n = 2 the global key ``w1 * V + w2``; for n >= 3
     ``local * V + w`` with ``local`` the index of the first n-1 words in this partition's
     order n-1 table. ``adjusted[n-1]``: Kneser-Ney's count (raw at order N and for
     n-grams that start with ``<s>``). ``suffix_words[n-1]`` (n >= 3): ``w2 .. wn``.
     ``cont1``: over the whole vocabulary, how many of this partition's bigrams end in each
-    word (order 1's adjusted counts are their sum over partitions).
+    word (order 1's adjusted counts are their sum over partitions). Bigram contexts (first
+    words) run from ``first_word`` to ``last_word``; the ones the partition *owns* (whose
+    unigram backoff it writes) from ``ceil(lo / V)`` to ``ceil(hi / V)``.
     """
 
     lo: int
@@ -119,16 +126,65 @@ class PartitionCounts:
     suffix_words: list[np.ndarray] = field(default_factory=list)
     cont1: np.ndarray | None = None
 
+    @property
+    def first_word(self) -> int:
+        return self.lo // self.vocab_size
+
+    @property
+    def last_word(self) -> int:
+        return (self.hi - 1) // self.vocab_size
+
+    def owned_words(self) -> slice:
+        """The words (as offsets from ``first_word``) whose unigram backoff this partition writes."""
+        V = self.vocab_size
+        return slice(-(-self.lo // V) - self.first_word, -(-self.hi // V) - self.first_word)
+
+    def split_words(self) -> list[int]:
+        """First words shared with the partition before or after."""
+        V = self.vocab_size
+        return sorted({w for w, cut in ((self.first_word, self.lo % V), (self.last_word, self.hi % V)) if cut})
+
     def sizes(self) -> list[int]:
         return [len(k) for k in self.keys[1:]]
 
     def context(self, n: int) -> np.ndarray:
         """Each order-n entry's context as an index into this partition's contexts."""
         ctx = self.keys[n - 1] // self.vocab_size
-        return ctx - self.lo if n == 2 else ctx
+        return ctx - self.first_word if n == 2 else ctx
 
     def context_count(self, n: int) -> int:
-        return self.hi - self.lo if n == 2 else len(self.keys[n - 2])
+        return self.last_word - self.first_word + 1 if n == 2 else len(self.keys[n - 2])
+
+
+def edge_entries(pc: PartitionCounts) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """(adjusted, raw) counts of the bigrams of each split first word, in table order."""
+    out = {}
+    first = pc.keys[1] // pc.vocab_size
+    for w in pc.split_words():
+        a, b = np.searchsorted(first, [w, w + 1])
+        out[w] = (pc.adjusted[1][a:b], pc.raw[1][a:b])
+    return out
+
+
+@dataclass
+class ContextTotals:
+    """A split first word's sums over all its bigrams (as one partition would make them)."""
+
+    S: float
+    Dsum: float
+    T: float
+
+
+def context_totals(adjusted: np.ndarray, raw: np.ndarray, smoothing: str, discounts: np.ndarray) -> ContextTotals:
+    """The sums of ``partition_parts`` for one context from its entries, in table order."""
+    one = np.zeros(len(adjusted), dtype=np.int64)
+    if smoothing in ("modified-kneser-ney", "kneser-ney"):
+        a = adjusted.astype(np.float64)
+        d_e = np.where(adjusted > 0, discounts[np.minimum(adjusted, 3)], 0.0)
+        return ContextTotals(float(np.bincount(one, weights=a, minlength=1)[0]),
+                             float(np.bincount(one, weights=d_e, minlength=1)[0]), 0.0)
+    c = raw.astype(np.float64)
+    return ContextTotals(float(np.bincount(one, weights=c, minlength=1)[0]), 0.0, float(len(raw)))
 
 
 def _ranks(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -144,6 +200,7 @@ def _ranks(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: int, order: int,
                     lo: int, hi: int, bos: int) -> PartitionCounts:
+    # lo, hi: the partition's bigram keys
     """The counts of the partition's n-grams from its rows (any order, any shards)."""
     V = vocab_size
     out = PartitionCounts(lo, hi, order, V, [np.zeros(0, np.int64)], [np.zeros(0, np.int64)],
@@ -197,30 +254,32 @@ class PartitionParts:
 
 
 def partition_parts(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float,
-                    predictable: float) -> PartitionParts:
+                    predictable: float, totals: dict[int, ContextTotals] | None = None) -> PartitionParts:
     """The partition's share of ``smoothing.py``'s estimate, order by order.
 
     ``discounts[n-1]``: ``[0, D1, D2, D3+]`` of order n (Kneser-Ney); ``predictable``: how
-    many words the model can predict (add-k's ``|V|``)."""
+    many words the model can predict (add-k's ``|V|``); ``totals``: the sums of the split
+    first words, over all partitions."""
     own: list[np.ndarray] = []
     gamma: list[np.ndarray] = []
     for n in range(2, pc.order + 1):
         ctx, m = pc.context(n), pc.context_count(n)
+        fixed = {w - pc.first_word: t for w, t in (totals or {}).items()} if n == 2 else {}
         if smoothing in ("modified-kneser-ney", "kneser-ney"):
             a = pc.adjusted[n - 1].astype(np.float64)
             ai = pc.adjusted[n - 1]
             d_e = np.where(ai > 0, discounts[n - 1][np.minimum(ai, 3)], 0.0)
-            S = np.bincount(ctx, weights=a, minlength=m)
-            Dsum = np.bincount(ctx, weights=d_e, minlength=m)
+            S = _fix(np.bincount(ctx, weights=a, minlength=m), fixed, "S")
+            Dsum = _fix(np.bincount(ctx, weights=d_e, minlength=m), fixed, "Dsum")
             with np.errstate(divide="ignore", invalid="ignore"):
                 g = np.where(S > 0, Dsum / S, 1.0)
                 o = (a - d_e) / S[ctx]
         else:
             c = pc.raw[n - 1].astype(np.float64)
-            S = np.bincount(ctx, weights=c, minlength=m)
+            S = _fix(np.bincount(ctx, weights=c, minlength=m), fixed, "S")
             with np.errstate(divide="ignore", invalid="ignore"):
                 if smoothing == "witten-bell":
-                    T = np.bincount(ctx, minlength=m).astype(np.float64)
+                    T = _fix(np.bincount(ctx, minlength=m).astype(np.float64), fixed, "T")
                     g = np.where(S > 0, T / (S + T), 1.0)
                     o = c / (S + T)[ctx]
                 elif smoothing == "add-k":
@@ -234,6 +293,12 @@ def partition_parts(pc: PartitionCounts, smoothing: str, discounts: list[np.ndar
     return PartitionParts(own, gamma)
 
 
+def _fix(sums: np.ndarray, fixed: dict[int, ContextTotals], name: str) -> np.ndarray:
+    for i, totals in fixed.items():
+        sums[i] = getattr(totals, name)
+    return sums
+
+
 # -- interpolation across partitions --------------------------------------------------------------
 
 
@@ -241,28 +306,16 @@ def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.
     """The suffixes ``w2 .. wn`` of the partition's order-n entries, per partition that
     holds them (in entry order within each)."""
     words = pc.suffix_words[n - 1]
-    order, ends = group_by_partition(words[:, 0], bounds)
+    order, ends = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
     return [words[order[a:b]] for a, b in zip([0, *ends[:-1]], ends)]
 
 
-def group_by_partition(first_words: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """A stable order that groups items by the partition of their first word, and where
-    each partition's group ends in it."""
-    part = np.searchsorted(bounds, first_words, side="right") - 1
+def group_by_partition(w1: np.ndarray, w2: np.ndarray, bounds: np.ndarray, vocab_size: int) -> tuple[np.ndarray, list[int]]:
+    """A stable order that groups items by the partition of their first two words, and
+    where each partition's group ends in it."""
+    part = np.searchsorted(bounds, w1.astype(np.int64) * vocab_size + w2, side="right") - 1
     order = np.argsort(part, kind="stable")
     return order, np.searchsorted(part[order], np.arange(1, len(bounds) + 1)).tolist()
-
-
-def answer_requests(pc: PartitionCounts, lower: np.ndarray, requests: np.ndarray) -> np.ndarray:
-    """``lower`` (this partition's order n-1 values) at each requested suffix."""
-    if len(requests) == 0:
-        return np.zeros(0, dtype=lower.dtype)
-    idx = requests[:, 0].astype(np.int64)
-    for m in range(2, requests.shape[1] + 1):
-        idx = find_keys(pc.keys[m - 1], idx * pc.vocab_size + requests[:, m - 1])
-    if (idx < 0).any():
-        raise AssertionError("a suffix of a counted n-gram is missing from its partition")
-    return lower[idx]
 
 
 def interpolate(parts: PartitionParts, pc: PartitionCounts, n: int, lower_at_suffix: np.ndarray) -> np.ndarray:

@@ -21,11 +21,14 @@ import numpy as np
 from wordseq.ngram.executors import Executor
 from wordseq.ngram.partition import (
     ROW_DTYPE,
+    ContextTotals,
     PartitionCounts,
     PartitionParts,
     concat_rows,
+    context_totals,
     count_partition,
     counts_of_counts,
+    edge_entries,
     global_keys,
     group_by_partition,
     interpolate,
@@ -63,11 +66,12 @@ def count_step(blocks: list[tuple[np.ndarray, np.ndarray | None]], vocab_size: i
     del rows, weights
     coc = [counts_of_counts(pc.adjusted[n - 1]) if smoothing in KNESER_NEY else np.zeros(4, np.int64)
            for n in range(2, pc.order + 1)]
-    return pc, {"sizes": pc.sizes(), "coc": coc, "cont1": pc.cont1}, pc.keys
+    return pc, {"sizes": pc.sizes(), "coc": coc, "cont1": pc.cont1, "edges": edge_entries(pc)}, pc.keys
 
 
-def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float, predictable: float) -> PartitionParts:
-    return partition_parts(pc, smoothing, discounts, k, predictable)
+def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float, predictable: float,
+               totals: dict[int, ContextTotals]) -> PartitionParts:
+    return partition_parts(pc, smoothing, discounts, k, predictable, totals)
 
 
 def answer_step(keys: list[np.ndarray], vocab_size: int, lower: np.ndarray, requests: list[np.ndarray]) -> list[np.ndarray]:
@@ -92,7 +96,8 @@ def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.nd
     elif n == 2:
         values = interpolate(parts, pc, 2, lower[pc.keys[1] % pc.vocab_size])
     else:
-        grouping, _ = group_by_partition(pc.suffix_words[n - 1][:, 0], bounds)
+        words = pc.suffix_words[n - 1]
+        grouping, _ = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
         at_suffix = np.empty(len(grouping), dtype=np.float64)
         at_suffix[grouping] = np.concatenate(lower) if lower else np.zeros(0)
         values = interpolate(parts, pc, n, at_suffix)
@@ -104,8 +109,9 @@ def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.nd
     return [values, piece, *requests]
 
 
-def word_backoff_step(parts: PartitionParts) -> np.ndarray:
-    return _log10(parts.gamma[0]).astype(VALUE_DTYPE)
+def word_backoff_step(pc: PartitionCounts, parts: PartitionParts) -> np.ndarray:
+    """log10 of the bigram contexts' weights, for the words this partition owns."""
+    return _log10(parts.gamma[0][pc.owned_words()]).astype(VALUE_DTYPE)
 
 
 def _log10(x: np.ndarray) -> np.ndarray:
@@ -182,10 +188,11 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     ``keys{n}.npy`` into ``out``; the smoothing report and the entries per order."""
     V, N, P = len(vocab), est.order, len(bounds)
     tick = progress or (lambda phase, done, total: None)
-    edges = np.append(bounds, V).tolist()
+    edges = np.append(bounds, V * V).tolist()
     sizes = np.zeros((P, N - 1), dtype=np.int64)
     coc = np.zeros((N - 1, 4), dtype=np.int64)
     cont1 = np.zeros(V, dtype=np.int64)
+    split: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     counted = []
     for p in range(P):  # all submitted before any is waited for (a cluster runs them at once)
         counted.append(ex.submit_split(count_step, 3, row_blocks[p], V, N, edges[p], edges[p + 1], vocab.bos_id,
@@ -198,6 +205,8 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
         sizes[p] = s["sizes"]
         coc += np.array(s["coc"]).reshape(N - 1, 4)
         cont1 += s["cont1"]
+        for w, entries in s["edges"].items():
+            split.setdefault(w, []).append(entries)
         tick("partitions counted", p + 1, P)
     report = SmoothingReport()
     p1, logp1 = unigram_level(est, unigram_raw, cont1, vocab.bos_id, report)
@@ -205,8 +214,12 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     for n in range(2, N + 1):
         discounts.append(_discounts_from(est, coc[n - 2].tolist(), n, report) if est.smoothing in KNESER_NEY else np.zeros(4))
     predictable = float(_predictable(V).sum())
-    parts = [ex.submit(parts_step, pc, est.smoothing, discounts, est.k, predictable) for pc in pcs]
-    _write_unigrams(ex, parts, logp1, out, N)
+    totals = {w: context_totals(np.concatenate([a for a, _ in e]), np.concatenate([r for _, r in e]), est.smoothing,
+                                discounts[1]) for w, e in split.items()}
+    parts = [ex.submit(parts_step, pcs[p], est.smoothing, discounts, est.k, predictable,
+                       {w: t for w, t in totals.items() if edges[p] // V <= w <= (edges[p + 1] - 1) // V})
+             for p in range(P)]
+    _write_unigrams(ex, pcs, parts, logp1, out, N)
     _orders(ex, pcs, parts, keys, p1, bounds, sizes, est, out, tick)
     ex.release(parts)
     ex.release(pcs)
@@ -214,12 +227,12 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     return report, [V - 1] + sizes.sum(axis=0).tolist()
 
 
-def _write_unigrams(ex: Executor, parts: list[Any], logp1: np.ndarray, out: Path, order: int) -> None:
+def _write_unigrams(ex: Executor, pcs: list[Any], parts: list[Any], logp1: np.ndarray, out: Path, order: int) -> None:
     np.save(out / "prob1.npy", logp1)
     if order > 1:
         writer = NpyWriter(out / "backoff1.npy", VALUE_DTYPE, len(logp1))
-        for handle in parts:
-            piece = ex.submit(word_backoff_step, handle)
+        for pc, handle in zip(pcs, parts):
+            piece = ex.submit(word_backoff_step, pc, handle)
             writer.write(ex.fetch(piece))
             ex.release(piece)
         writer.close()

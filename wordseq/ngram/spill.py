@@ -6,13 +6,14 @@ file is read again in blocks; each block becomes rows (``partition.window_rows``
 partition into files, and ``pipeline.estimate_partitions`` runs with a
 ``LocalExecutor`` that keeps each step's result on disk. Memory is that of the largest
 step: one block of rows, or one partition's counts and tables. The partitions are sized
-from the budget by the words' counts (a partition is a range of first words, so a single
-word's n-grams are never split: at the very most, the most frequent word's share).
+from the budget by the words' counts; a word with more n-grams than a partition holds
+(``the``, ``<s>``) is split by its second word, after one more pass over the token file
+that counts its bigrams.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ BYTES_PER_POSITION = 160
 # The in-memory path's peak: a base, then about this much per token and order
 # (README: 72 bytes per distinct n-gram, at most one new n-gram per token and order).
 IN_MEMORY_BASE = 100 << 20
+# Every partition sends requests to every other, order by order: past a few hundred
+# partitions that bookkeeping outweighs the counting (partitions then grow instead).
+MAX_PARTITIONS = 256
 IN_MEMORY_PER_TOKEN_ORDER = 72
 
 
@@ -54,17 +58,53 @@ def unigram_counts(vocab: Vocabulary) -> np.ndarray:
     return raw
 
 
-def plan_partitions(weights: np.ndarray, target: int) -> np.ndarray:
-    """First word ids of contiguous ranges of at most ``target`` rows each (a word
-    heavier than that alone in its range)."""
+def plan_partitions(weights: np.ndarray, target: int,
+                    heavy_bigrams: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """First bigram keys of partitions of at most about ``target`` rows: ranges of first
+    words, and a word with more rows than that split by its second word, with the
+    counts of its bigrams (``heavy_bigrams(mask)``: sorted keys and counts) as a guide."""
+    V, target = len(weights), max(1, target, int(weights.sum()) // MAX_PARTITIONS)
     cum = np.cumsum(weights)
-    bounds = []
+    starts = []
     start = 0
-    while start < len(weights):
-        bounds.append(start)
+    while start < V:
+        starts.append(start)
         base = int(cum[start - 1]) if start else 0
-        start = max(start + 1, int(np.searchsorted(cum, base + max(1, target), side="right")))
-    return np.array(bounds, dtype=np.int64)
+        start = max(start + 1, int(np.searchsorted(cum, base + target, side="right")))
+    bounds = np.array(starts, dtype=np.int64) * V
+    heavy = weights > target
+    if not heavy.any():
+        return bounds
+    keys, counts = heavy_bigrams(heavy)
+    first = keys // V
+    cuts = []
+    for w in np.flatnonzero(heavy).tolist():
+        a, b = np.searchsorted(first, [w, w + 1])
+        part = np.cumsum(counts[a:b]) // target  # the piece each of the word's bigrams falls in
+        change = np.flatnonzero(part[1:] != part[:-1]) + 1
+        cuts.append(keys[a:b][change])
+    return np.unique(np.concatenate([bounds, *cuts]))
+
+
+def bigram_counts(blocks: Iterator[tuple[np.ndarray, np.ndarray]], heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys and counts of the bigrams whose first word is marked in ``heavy``, over
+    blocks of (ids, positions) that hold whole sentences (or overlap by one token)."""
+    V = len(heavy)
+    held_k, held_c = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for t, p in blocks:
+        j = np.flatnonzero(heavy[t[:-1]] & (p[1:] != 0))
+        k, c = np.unique(t[j].astype(np.int64) * V + t[j + 1], return_counts=True)
+        held_k.append(k)
+        held_c.append(c)
+        if len(held_k) > 8:
+            held_k, held_c = _merged(held_k, held_c)
+    keys, counts = _merged(held_k, held_c)
+    return keys[0], counts[0]
+
+
+def _merged(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    k, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    return [k], [np.bincount(inverse.ravel(), weights=np.concatenate(counts), minlength=len(k)).astype(np.int64)]
 
 
 def token_blocks(folder: Path, length: int, remap: np.ndarray, block: int, order: int) -> Iterator[tuple[np.ndarray, np.ndarray, int, int]]:
@@ -88,7 +128,14 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     the report, the entries per order and the partitions used."""
     order = est.order
     weights = rows_per_word(vocab)
-    bounds = plan_partitions(weights, partition_rows or max(1, budget // BYTES_PER_ROW))
+    step = max(1 << 12, budget // BYTES_PER_POSITION)
+
+    def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # overlapping blocks: a bigram across a block's end is counted in the block before
+        return bigram_counts(((t[lo : hi + 1], p[lo : hi + 1]) for t, p, lo, hi in
+                              token_blocks(folder, length, remap, step, 2)), heavy)
+
+    bounds = plan_partitions(weights, partition_rows or max(1, budget // BYTES_PER_ROW), heavy_bigrams)
     # rows on disk, then each partition's counts and the model's own files
     needed = int(weights.sum()) * ((order + 1) * 4 + 16 * order) + length * order * 16
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human(budget)}")
@@ -96,10 +143,9 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     work.mkdir(exist_ok=True)
     ex = LocalExecutor(work, cache_bytes=budget // 4)
     blocks: list[list[object]] = [[] for _ in bounds]
-    step = max(1 << 12, budget // BYTES_PER_POSITION)
     done = 0
     for t, p, lo, hi in token_blocks(folder, length, remap, step, order):
-        for part, (rows, weights_p) in enumerate(split_rows(window_rows(t, p, lo, hi, order), None, bounds)):
+        for part, (rows, weights_p) in enumerate(split_rows(window_rows(t, p, lo, hi, order), None, bounds, len(vocab))):
             if len(rows):
                 blocks[part].append(ex.put((rows, weights_p)))
         done += hi - lo
