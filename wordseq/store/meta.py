@@ -36,6 +36,8 @@ META_FILE = "meta.json"
 MARKER_FILE = ".wordseq-model"
 MARKER_TEXT = "This directory is a wordseq model; wordseq may replace or remove it.\n"
 _LIBRARIES = ("numpy", "torch", "gensim", "nltk")
+# Far beyond any meta.json wordseq writes (training histories included: tens of kB).
+MAX_META_BYTES = 1 << 20
 
 _SCHEMA: dict[str, tuple[type, ...]] = {
     "kind": (str,),
@@ -139,9 +141,16 @@ def read_meta(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelError(f"{folder} is not a wordseq model (no {META_FILE})")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            # read one byte past the cap: a larger file is refused without being read
+            data = fh.read(MAX_META_BYTES + 1)
+        if len(data) > MAX_META_BYTES:
+            raise ModelError(f"{path} is larger than {MAX_META_BYTES >> 20} MB; the model is damaged")
+        meta = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"{path} is damaged: {exc}") from None
+    except RecursionError:
+        raise ModelError(f"{path} is damaged: nested too deeply") from None
     return check_meta(meta, path)
 
 
