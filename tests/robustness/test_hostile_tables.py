@@ -139,3 +139,34 @@ def test_a_passed_check_is_remembered_while_the_file_is_unchanged(tmp_path: Path
     assert checked_before(path, "finite")
     path.write_bytes(b"y" * _STAMP_BYTES)
     assert not checked_before(path, "finite")
+
+
+def _nan_weight(key: str) -> Callable[[Path], None]:
+    """A NaN in the first floating-point tensor of the torch payload's state."""
+
+    def change(folder: Path) -> None:
+        import torch
+
+        data = torch.load(folder / "model.pt", weights_only=True)
+        state = data[key]
+        name = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 1)
+        state[name].view(-1)[1] = float("nan")
+        torch.save(data, folder / "model.pt")
+
+    return change
+
+
+TORCH_KINDS = {
+    "lm": ("model", ["lm", "eval", "{corpus}", "-m", "{m}"]),
+    "classifier": ("state", ["classify", "predict", "{corpus}", "-m", "{m}"]),
+    "seq2seq": ("model", ["transduce", "{pairs}", "-m", "{m}"]),
+}
+
+
+@pytest.mark.parametrize("kind", list(TORCH_KINDS))
+def test_a_nan_weight_in_a_torch_payload_is_refused(kind: str, models: dict[str, Path], tmp_path: Path) -> None:
+    key, args = TORCH_KINDS[kind]
+    folder = _doctor(models, kind, tmp_path, _nan_weight(key))
+    result = _run([a.replace("{m}", str(folder)) for a in args], models)
+    assert_one_clear_error(result)
+    assert "model.pt is damaged" in result.stderr and "not finite" in result.stderr  # type: ignore[attr-defined]

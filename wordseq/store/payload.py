@@ -4,13 +4,14 @@ A payload's header is read and checked before any data: its dtype, its number of
 dimensions and every size meta.json (or a file read before it) declares, and that the file
 holds exactly the bytes the header announces. Only then is it memory-mapped, so memory
 follows what the metadata declares, never what a header claims; an empty file, a zip
-archive (``torch.save``, ``np.savez``) or a pickle is one ModelError line.
+archive (``torch.save``, ``np.savez``) or a pickle is one ModelError line. Torch payloads
+(read by their kinds' loaders) get their weights checked for NaN and infinities.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,18 @@ def open_npy(path: Path, dtype: Any, shape: Sequence[int | None], memmap: bool =
     # a plain ndarray over the same mapped pages: np.memmap's Python-level __getitem__
     # costs more than the n-gram lookups themselves
     return arr if memmap else arr.view(np.ndarray)
+
+
+def check_finite_tensors(path: Path, tensors: Mapping[str, Any]) -> None:
+    """Refuse a torch payload whose weights hold a NaN or an infinity (the model would
+    score NaN, or silently wrong); checked once per file, as ``check_tables``."""
+    import torch
+
+    from wordseq.store.meta import checked_before, remember_check
+
+    if checked_before(path, "finite-tensors"):
+        return
+    for name, tensor in tensors.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelError(f"{path} is damaged: {name} holds a value that is not finite")
+    remember_check(path, "finite-tensors")
