@@ -155,3 +155,36 @@ def test_an_exported_model_with_left_out_backoffs_reads_back_as_written() -> Non
     again = tables_from_arpa_text(out.getvalue().splitlines())
     for x, y in zip(model.tables.prob + model.tables.backoff, again.prob + again.backoff):
         assert np.allclose(np.asarray(x), np.asarray(y), atol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_header_declaring_more_than_the_file_can_hold_is_refused(tmp_path, compress: bool) -> None:  # type: ignore[no-untyped-def]
+    """Memory follows the declared counts, so counts the bytes cannot hold are refused
+    before any section is read (a gzip byte gives at most 1032 bytes of text)."""
+    import gzip
+
+    text = KENLM_STYLE.replace("ngram 2=4", "ngram 2=400000000").encode()
+    path = tmp_path / "big.arpa"
+    path.write_bytes(gzip.compress(text) if compress else text)
+    with pytest.raises(InputError, match=r"line 2: the header declares 400,000,005 n-grams, more than the file's \d+ bytes"):
+        read_arpa(str(path))
+
+
+def test_text_beyond_what_the_counts_can_fill_stops_the_read(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import wordseq.ngram.arpa as arpa
+
+    monkeypatch.setattr(arpa, "_HEAD_BYTES", 64)
+    monkeypatch.setattr(arpa, "_READ_BYTES", 16)
+    monkeypatch.setattr(arpa, "_BYTES_PER_NGRAM", 8)
+    path = tmp_path / "long.arpa"
+    path.write_text(KENLM_STYLE.replace("\\1-grams:\n", "\\1-grams:\n" + "\t" * 400 + "\n"))
+    with pytest.raises(InputError, match="more text than the 9 n-grams its header declares can fill"):
+        read_arpa(str(path))
+
+
+def test_a_byte_order_mark_and_stdin_are_read(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    data = b"\xef\xbb\xbf" + KENLM_STYLE.encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert read_arpa("-").sizes() == [5, 4]

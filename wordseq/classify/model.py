@@ -23,6 +23,7 @@ from wordseq.classify.metrics import Evaluation
 from wordseq.classify.network import ClassifierNetwork
 from wordseq.config_checks import count
 from wordseq.errors import InputError, ModelError
+from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 
@@ -322,6 +323,7 @@ def _read_state(file: Path) -> dict[str, torch.Tensor]:
     state = data.get("state")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelError(f"{file} is damaged: no tensors")
+    check_finite_tensors(file, state)
     return state
 
 

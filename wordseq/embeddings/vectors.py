@@ -86,25 +86,55 @@ class WordVectors:
             fh.write("\n".join(self.words) + "\n")
 
 
-def load_vectors(folder: Path) -> WordVectors:
-    """The vectors of a model directory, memory-mapped, without pickle."""
+def _declared_shape(meta: dict[str, Any] | None) -> tuple[int | None, int | None]:
+    """(rows, dim) as meta.json declares them; None where it does not say."""
+    if not meta:
+        return None, None
+    config, training = meta.get("config") or {}, meta.get("training") or {}
+    rows = training.get("words", training.get("vocab_size"))  # imported, trained
+
+    def size(value: Any) -> int | None:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return size(rows), size(config.get("dim"))
+
+
+def _check_finite(matrix: Path, vectors: np.ndarray) -> None:
+    """A NaN or infinite value makes every similarity with its word meaningless: refuse,
+    once per file (the check is remembered in the store's stamp while it is unchanged)."""
+    from wordseq.store.meta import checked_before, remember_check
+
+    tag = f"finite:{vectors.shape}"
+    if checked_before(matrix, tag):
+        return
+    rows = max(1, (64 << 20) // max(1, vectors.shape[1] * 4))  # 64 MB at a time
+    for start in range(0, vectors.shape[0], rows):
+        block = vectors[start:start + rows]
+        if not np.isfinite(block).all():
+            row = start + int(np.flatnonzero(~np.isfinite(block).all(axis=1))[0])
+            raise ModelError(f"{matrix} is damaged: row {row} holds a value that is not finite")
+    remember_check(matrix, tag)
+
+
+def load_vectors(folder: Path, meta: dict[str, Any] | None = None) -> WordVectors:
+    """The vectors of a model directory, memory-mapped, without pickle; their shape must
+    be what meta.json declares (when given) and every value finite."""
+    from wordseq.store.payload import open_npy
+
     matrix, words = folder / VECTORS_FILE, folder / WORDS_FILE
     for path in (matrix, words):
         if not path.is_file():
             raise ModelError(f"{folder} has no {path.name}; the model is incomplete, train or import it again")
-    try:
-        vectors = np.load(matrix, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{matrix} is not a plain float32 matrix ({exc}); train or import the model again") from None
-    if vectors.dtype != np.float32 or vectors.ndim != 2:
-        raise ModelError(f"{matrix} holds {vectors.dtype} of shape {vectors.shape}, expected a float32 matrix")
+    vectors = open_npy(matrix, np.float32, _declared_shape(meta), memmap=True)
     try:
         names = words.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"{words} is damaged: {exc}") from None
     if names and names[-1] == "":
         names.pop()
-    return WordVectors(names, vectors)
+    result = WordVectors(names, vectors)
+    _check_finite(matrix, vectors)
+    return result
 
 
 @dataclass
@@ -229,7 +259,7 @@ def _check_topn(topn: int) -> None:
 def load_embedding_model(path: Path, meta: dict[str, Any]) -> EmbeddingModel:
     """The store's loader for kind "embeddings" (meta already checked)."""
     pre = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
-    return EmbeddingModel(path=path, meta=meta, vectors=load_vectors(path), preprocess=pre)
+    return EmbeddingModel(path=path, meta=meta, vectors=load_vectors(path, meta), preprocess=pre)
 
 
 def load_embeddings(name_or_path: str | None) -> EmbeddingModel:

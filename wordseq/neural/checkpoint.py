@@ -18,6 +18,7 @@ import torch
 from wordseq.errors import ModelError
 from wordseq.neural.config import LMConfig
 from wordseq.neural.model import upgrade_state_dict
+from wordseq.store.payload import check_finite_tensors
 from wordseq.vocab import Vocabulary
 
 MAGIC = "wordseq-lm-checkpoint"
@@ -70,6 +71,9 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Che
         model_state = data["model"] if data["version"] == VERSION else upgrade_state_dict(data["model"])
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{path} is a damaged wordseq checkpoint (missing {exc})") from None
+    if not isinstance(model_state, dict):
+        raise ModelError(f"{path} is a damaged wordseq checkpoint (no tensors)")
+    check_finite_tensors(path, model_state)
     if len(vocab) != config.vocab_size:
         raise ModelError(f"{path} is damaged: vocabulary of {len(vocab)} for a model of {config.vocab_size}")
     return Checkpoint(config, vocab, model_state, data.get("trainer"))

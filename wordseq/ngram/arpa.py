@@ -4,6 +4,10 @@ Values are log10; ``-99`` stands for log10(0) both ways (KenLM writes ``<s>`` so
 Probabilities are printed with 7 significant digits, as KenLM does; reading a file and
 writing it again gives the same text.
 
+Reading is a stream: the input (a file, stdin, a pipe) is read and decoded one block of
+lines at a time, and never past what the n-grams its header declares can fill, so memory
+follows those counts whatever the bytes hold (a file that never ends, a decompression
+bomb, a header that declares more than its file can hold are refused early).
 Reading is vectorised: each section is split into tokens by one ``str.split`` per block
 of lines, numbers are parsed by numpy, words become ids through one ``map`` over a dict,
 and contexts are found with sorted searches. Every number is checked (finite; a
@@ -15,22 +19,21 @@ writes), it is parsed line by line, which finds the exact line of any error.
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
+import io
+import os
 import re
-import sys
-import zlib
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
-from typing import IO
+from typing import IO, BinaryIO
 
 import numpy as np
 
 from wordseq.errors import InputError
 from wordseq.ngram.tables import NgramTables, sort_with_order
+from wordseq.text.reader import _DECOMPRESS_ERRORS, BOM, open_input
 from wordseq.vocab import BOS, EOS, SPECIALS, UNK, Vocabulary
 
 LOG_ZERO = -99.0
@@ -38,8 +41,14 @@ MISSING_UNK_LOG10 = -100.0  # KenLM's stand-in when a file has no <unk>
 MAX_ORDER = 9
 _COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
-_BLOCK_CHARS = 1 << 20  # text parsed at once inside a section (bounds the token lists)
-_MAGIC = ((b"\x1f\x8b", gzip.decompress), (b"BZh", bz2.decompress), (b"\xfd7zXZ\x00", lzma.decompress))
+_READ_BYTES = 1 << 20  # text read, decoded and parsed at once (bounds the token lists)
+_MAX_LINE_BYTES = 1 << 20  # far beyond any n-gram line: a longer one is not ARPA text
+_HEAD_BYTES = 1 << 20  # \data\ and its counts come within this; also the slack for headers
+_BYTES_PER_NGRAM = 1 << 10  # text allowed per declared n-gram (real files: 20 to 60 bytes)
+_BLANK_BYTES = 1 << 20  # blank text allowed inside one section
+# The most text one compressed byte can give: deflate's limit is 1032; bzip2 and xz have
+# no useful bound, so there the decompressed text is bounded by the counts alone.
+_MAX_RATIO = {"gzip": 1032}
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -91,47 +100,154 @@ def write_arpa(tables: NgramTables, out: IO[str]) -> None:
 def read_arpa(path: str) -> NgramTables:
     """Parse an ARPA file (plain, .gz, .bz2 or .xz, recognised by its bytes) into tables.
 
+    The file is read as a stream, one block of lines at a time: memory follows the
+    n-grams the header declares, and a file that holds more text than those n-grams can
+    fill (or, when its size is known, declares more than its bytes can hold) is refused.
+
     Examples
     --------
     >>> tables = read_arpa("lmplz.arpa")  # doctest: +SKIP
     """
-    return _Parser(_read_text(str(path)), str(path)).parse()
+    path = str(path)
+    if path != "-":
+        try:
+            if stat.S_ISDIR(os.stat(path).st_mode):
+                raise InputError(f"{path}: is a directory, expected an ARPA file")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    stream, kind, owned = open_input(path)
+    try:
+        size = None
+        if owned is not None:
+            st = os.fstat(owned.fileno())
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        return _Parser(_Text(path, stream, kind, size), path).parse()
+    finally:
+        if owned is not None:
+            owned.close()
 
 
 def tables_from_arpa_text(text: Iterable[str], name: str = "<arpa>") -> NgramTables:
     """Parse ARPA text given as lines (tests, stdin)."""
-    return _Parser("\n".join(line.rstrip("\n") for line in text) + "\n", name).parse()
+    data = ("\n".join(line.rstrip("\n") for line in text) + "\n").encode("utf-8")
+    return _Parser(_Text(name, io.BytesIO(data), "", len(data)), name).parse()
 
 
-def _read_text(path: str) -> str:
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read()
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected an ARPA file") from None
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    for magic, decompress in _MAGIC:
-        if data.startswith(magic):
-            try:
-                data = decompress(data)
-            except (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as exc:
-                raise InputError(f"{path}: damaged compressed file: {exc}") from None
-            break
-    if b"\x00" in data:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(f"{path}: line {line}: NUL byte; this is a binary file, not an ARPA text file "
-                         "(KenLM's binary models cannot be read; give the ARPA file)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise InputError(f"{path}: line {line}: invalid UTF-8 byte 0x{data[exc.start]:02x}") from None
+class _Text:
+    """An ARPA input decoded in blocks of whole lines, never more than a block and a line
+    at once. It refuses to read past ``limit`` bytes of text: first the header's, then
+    (once the parser knows the counts) what the declared n-grams can fill, so neither a
+    file that never ends (/dev/zero, a pipe) nor a decompression bomb outgrows its header.
+    """
+
+    def __init__(self, path: str, stream: BinaryIO, kind: str, size: int | None) -> None:
+        self.path, self.stream, self.kind, self.size = path, stream, kind, size
+        self.buf = ""
+        self.pos = 0
+        self.line = 1  # number of the line at buf[pos]
+        self.read = 0  # bytes of text read so far
+        self.limit = _HEAD_BYTES
+        self.over_limit = f"not an ARPA file: no \\data\\ header with n-gram counts in its first {_HEAD_BYTES >> 20} MB"
+        self._tail = b""  # the unfinished line after the last block
+        self._decoded_lines = 0
+        self._eof = False
+
+    def room(self) -> int | None:
+        """The most text the input can hold (None when its size cannot be known)."""
+        if self.size is None:
+            return None
+        if not self.kind:
+            return self.size
+        ratio = _MAX_RATIO.get(self.kind)
+        return None if ratio is None else self.size * ratio
+
+    def _fail(self, line: int, message: str) -> InputError:
+        return InputError(f"{self.path}: line {line}: {message}")
+
+    def _raw(self) -> bytes:
+        try:
+            raw = self.stream.read(_READ_BYTES)
+        except _DECOMPRESS_ERRORS as exc:
+            if not self.kind:
+                raise InputError(f"{self.path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
+            raise InputError(f"{self.path}: damaged compressed file: {exc}") from None
+        if self.read == 0 and raw.startswith(BOM):
+            raw = raw[len(BOM):]
+        self.read += len(raw)
+        if self.read > self.limit:
+            raise InputError(f"{self.path}: {self.over_limit}")
+        return raw
+
+    def _next_block(self) -> bytes:
+        """Whole lines of the input (a last unfinished line gets its newline); b"" at the end."""
+        pieces, size = [self._tail], len(self._tail)
+        while not self._eof:
+            raw = self._raw()
+            if b"\x00" in raw:
+                line = self._decoded_lines + 1 + (b"".join(pieces) + raw[: raw.index(b"\x00")]).count(b"\n")
+                raise self._fail(line, "NUL byte; this is a binary file, not an ARPA text file "
+                                       "(KenLM's binary models cannot be read; give the ARPA file)")
+            cut = raw.rfind(b"\n") + 1
+            if not raw:
+                self._eof = True
+            elif cut:
+                pieces.append(raw[:cut])
+                self._tail = raw[cut:]
+                return b"".join(pieces)
+            else:
+                pieces.append(raw)
+                size += len(raw)
+                if size > _MAX_LINE_BYTES:
+                    raise self._fail(self._decoded_lines + 1, f"line longer than {_MAX_LINE_BYTES >> 20} MB; "
+                                                              "this is not an ARPA file")
+        self._tail = b""
+        data = b"".join(pieces)
+        return data + b"\n" if data else data
+
+    def _more(self) -> bool:
+        """Append the next block of lines to ``buf``; False at the end of the input."""
+        data = self._next_block()
+        if not data:
+            return False
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self._decoded_lines + data.count(b"\n", 0, exc.start) + 1
+            raise self._fail(line, f"invalid UTF-8 byte 0x{data[exc.start]:02x}") from None
+        self._decoded_lines += data.count(b"\n")
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        return True
+
+    def next_line(self) -> tuple[int, str] | None:
+        """(number, stripped text) of the next line; None at the end of the input."""
+        end = self.buf.find("\n", self.pos)
+        while end < 0:
+            if not self._more():
+                return None
+            end = self.buf.find("\n", self.pos)
+        line = self.buf[self.pos : end].strip()
+        self.pos = end + 1
+        self.line += 1
+        return self.line - 1, line
+
+    def body(self) -> Iterator[tuple[int, str]]:
+        """(first line number, text of whole lines) of a section's lines, block by block, up
+        to the next line that starts with a backslash (a section header or \\end\\)."""
+        while self.pos < len(self.buf) or self._more():
+            buf, pos = self.buf, self.pos
+            if buf.startswith("\\", pos):
+                return
+            nxt = buf.find("\n\\", pos)
+            end = len(buf) if nxt < 0 else nxt + 1
+            chunk, first = buf[pos:end], self.line
+            self.line += chunk.count("\n")
+            self.pos = end
+            yield first, chunk
+            if nxt >= 0:
+                return
 
 
 def _pad_backoffs(block: str, m: int, n: int) -> list[str] | None:
@@ -157,130 +273,110 @@ def _pad_backoffs(block: str, m: int, n: int) -> list[str] | None:
 class _Section:
     n: int
     size: int
-    body_start: int  # offset of the section's first line in the text
-    body_end: int
-    first_line: int  # line number of the text at body_start
-    count_line: int = 0  # line number of the header's 'ngram n=count'
-    last: bool = False
+    first_line: int  # line number of the section's first line
+    count_line: int  # line number of the header's 'ngram n=count'
+    last: bool
 
 
 class _Parser:
-    def __init__(self, text: str, path: str) -> None:
-        self.text = text
+    def __init__(self, source: _Text, path: str) -> None:
+        self.source = source
         self.path = path
 
     def error(self, line: int, message: str) -> InputError:
         return InputError(f"{self.path}: line {line}: {message}")
 
-    def line_at(self, offset: int) -> int:
-        return self.text.count("\n", 0, offset) + 1
-
     # -- layout -----------------------------------------------------------------------------
 
-    def _lines_from(self, offset: int) -> Iterator[tuple[int, int, str]]:
-        """(offset, next offset, stripped line) of the lines from ``offset`` on."""
-        text = self.text
-        while offset < len(text):
-            end = text.find("\n", offset)
-            nxt = len(text) if end < 0 else end + 1
-            yield offset, nxt, text[offset : nxt].strip()
-            offset = nxt
-
     def parse(self) -> NgramTables:
-        text = self.text
-        m = re.search(r"^[ \t]*\\data\\[ \t\r]*$", text, re.MULTILINE)
-        if m is None:
-            raise InputError(f"{self.path}: not an ARPA file: no \\data\\ line in {text.count(chr(10)) + 1} line(s)")
+        sizes, count_lines, (line_no, line) = self._header()
+        self._allow(sizes, count_lines[0])
+        order = len(sizes)
+        tables = None
+        for n in range(1, order + 1):
+            if n > 1:
+                got = self.source.next_line()
+                line_no, line = got if got is not None else (self.source.line, "")
+            s = _SECTION.match(line)
+            if s is None or int(s.group(1)) != n:
+                raise self.error(line_no, f"expected '\\{n}-grams:', got {line!r}")
+            section = _Section(n, sizes[n - 1], line_no + 1, count_lines[n - 1], n == order)
+            if tables is None:
+                tables = self._unigrams(section, order)
+            else:
+                self._add_order(tables, section)
+        got = self.source.next_line()
+        if got is None or got[1] != "\\end\\":
+            what = repr(got[1]) if got and got[1] else "the end of the file"
+            raise self.error(got[0] if got else self.source.line, f"expected \\end\\ after the {order}-grams, got {what}")
+        assert tables is not None
+        return tables
+
+    def _header(self) -> tuple[list[int], list[int], tuple[int, str]]:
+        """(counts, their line numbers, the first line after them) of the \\data\\ header."""
+        source = self.source
+        while (got := source.next_line()) is None or got[1] != "\\data\\":
+            if got is None:
+                raise InputError(f"{self.path}: not an ARPA file: no \\data\\ line in {source.line - 1} line(s)")
         sizes: list[int] = []
         count_lines: list[int] = []
-        content = None
-        for start, _, line in self._lines_from(m.end() + 1):
+        while (got := source.next_line()) is not None:
+            line_no, line = got
             if not line:
                 continue
             c = _COUNT.match(line)
             if c is None:
-                content = (start, line)
                 break
             n, size = int(c.group(1)), int(c.group(2))
             if n != len(sizes) + 1:
-                raise self.error(self.line_at(start), f"expected 'ngram {len(sizes) + 1}=COUNT', got {line!r}")
+                raise self.error(line_no, f"expected 'ngram {len(sizes) + 1}=COUNT', got {line!r}")
             sizes.append(size)
-            count_lines.append(start)
-        if content is None:
+            count_lines.append(line_no)
+        if got is None:
             raise InputError(f"{self.path}: unexpected end of file: an ARPA file ends with \\end\\")
         if not sizes:
-            raise self.error(self.line_at(content[0]), f"expected 'ngram 1=COUNT' after \\data\\, got {content[1]!r}")
+            raise self.error(got[0], f"expected 'ngram 1=COUNT' after \\data\\, got {got[1]!r}")
         if len(sizes) > MAX_ORDER:
             raise InputError(f"{self.path}: order {len(sizes)} is more than wordseq's maximum of {MAX_ORDER}")
-        sections = self._sections(content[0], sizes)
-        for section, offset in zip(sections, count_lines):
-            section.count_line = self.line_at(offset)
-        sections[-1].last = True
-        tables = self._unigrams(sections[0], len(sizes))
-        for section in sections[1:]:
-            self._add_order(tables, section)
-        self._check_end(len(sizes))
-        return tables
+        return sizes, count_lines, got
 
-    def _sections(self, offset: int, sizes: list[int]) -> list[_Section]:
-        text = self.text
-        out = []
-        line_no = self.line_at(offset)
-        for n in range(1, len(sizes) + 1):
-            end = text.find("\n", offset)
-            header = text[offset : len(text) if end < 0 else end].strip()
-            s = _SECTION.match(header)
-            if s is None or int(s.group(1)) != n:
-                raise self.error(line_no, f"expected '\\{n}-grams:', got {header!r}")
-            body_start = len(text) if end < 0 else end + 1
-            nxt = text.find("\n\\", body_start - 1)
-            body_end = len(text) if nxt < 0 else nxt + 1
-            lines_end = body_end  # without the blank lines before the next section
-            while lines_end > body_start and text[lines_end - 1] in " \t\r\n\f\v":
-                lines_end -= 1
-            if lines_end < body_end:
-                lines_end = text.find("\n", lines_end, body_end) + 1 or body_end
-            out.append(_Section(n, sizes[n - 1], body_start, lines_end, line_no + 1))
-            line_no += 1 + text.count("\n", body_start, body_end)
-            offset = body_end
-        self.tail = (offset, line_no)
-        return out
-
-    def _check_end(self, order: int) -> None:
-        offset, line_no = self.tail
-        end = self.text.find("\n", offset)
-        tail = self.text[offset : len(self.text) if end < 0 else end].strip()
-        if tail != "\\end\\":
-            what = repr(tail) if tail else "the end of the file"
-            raise self.error(line_no, f"expected \\end\\ after the {order}-grams, got {what}")
+    def _allow(self, sizes: list[int], line: int) -> None:
+        """Bound the text still to be read by what the declared n-grams can fill; refuse
+        counts that the input's bytes cannot hold."""
+        total = sum(sizes)
+        need = sum(size * (2 * n + 2) for n, size in enumerate(sizes, 1))  # "p w1 .. wn\\n"
+        room = self.source.room()
+        if room is not None and need > room:
+            raise self.error(line, f"the header declares {total:,} n-grams, more than the file's "
+                                   f"{self.source.size:,} bytes can hold; the file is damaged or cut short")
+        source = self.source
+        source.limit = source.read + _HEAD_BYTES + total * _BYTES_PER_NGRAM
+        source.over_limit = (f"more text than the {total:,} n-grams its header declares can fill "
+                             f"({source.limit:,} bytes); the file is damaged or not an ARPA file")
 
     # -- blocks of lines ----------------------------------------------------------------------
-
-    def _blocks(self, section: _Section) -> Iterator[tuple[int, int, int, int]]:
-        """(start, end, first line number, lines) of blocks of whole lines of a section body."""
-        text = self.text
-        start, line = section.body_start, section.first_line
-        while start < section.body_end:
-            end = min(start + _BLOCK_CHARS, section.body_end)
-            if end < section.body_end:
-                end = text.rfind("\n", start, end) + 1 or section.body_end
-            lines = text.count("\n", start, end) + (0 if text[end - 1] == "\n" else 1)
-            yield start, end, line, lines
-            line += lines
-            start = end
 
     def _parse_section(self, section: _Section, encode) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
         """(log10 prob, backoff, word ids (m, n), line number of each row) of a section."""
         n = section.n
         probs, backoffs, ids, line_nos = [], [], [], []
-        rows = 0
-        for start, end, first_line, lines in self._blocks(section):
-            p, b, w, ln = self._parse_block(self.text[start:end], first_line, lines, n, encode)
+        rows = blank = 0
+        for first_line, chunk in self.source.body():
+            # blank lines end a section; the columns below need whole n-gram lines
+            block = chunk.strip()
+            blank += len(chunk) - len(block)
+            if blank > _BLANK_BYTES:
+                raise self.error(first_line, f"more than {_BLANK_BYTES >> 20} MB of blank lines in the {n}-grams section")
+            if not block:
+                continue
+            first_line += chunk.count("\n", 0, len(chunk) - len(chunk.lstrip()))
+            block += "\n"
+            p, b, w, ln = self._parse_block(block, first_line, block.count("\n"), n, encode)
             rows += len(p)
             if rows > section.size:
                 line = int(ln[section.size - (rows - len(p))])
                 if section.last:
-                    got = self.text.split("\n")[line - 1].strip()
+                    got = block.split("\n")[line - first_line].strip()
                     raise self.error(line, f"expected \\end\\ after the {n}-grams, got {got!r}")
                 raise self.error(line, f"more {n}-grams than the header's 'ngram {n}={section.size}' "
                                        f"(line {section.count_line})")

@@ -258,15 +258,18 @@ def write_mixture(mix: MixedNgramModel, folder: Path) -> None:
         write_tables(part.tables, folder, prefix=f"part{i}.")
 
 
-def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfig) -> MixedNgramModel:
-    from wordseq.ngram.storage import read_tables, unseen_mode
+def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfig,
+                 meta: dict[str, Any] | None = None) -> MixedNgramModel:
+    from wordseq.ngram.storage import declared_sizes, read_tables, unseen_mode
 
     parts_meta = config.get("parts") or []
     if len(parts_meta) < 2:
         raise WordseqError(f"{path}/meta.json: a mixture lists fewer than two parts")
     parts = []
     for p in parts_meta:
-        tables = read_tables(path, int(p["order"]), unseen_mode(p), prefix=str(p["prefix"]))
+        prefix = str(p["prefix"])
+        declared = declared_sizes(meta, prefix) if meta else None
+        tables = read_tables(path, int(p["order"]), unseen_mode(p), prefix=prefix, declared=declared)
         parts.append(NgramModel(tables, preprocess, str(p.get("smoothing", "")), p))
     mix = MixedNgramModel(parts, config.get("weights") or [], preprocess)
     mix.config = config

@@ -94,33 +94,94 @@ def read_vocab(path: Path) -> Vocabulary:
 
 
 def _array(path: Path, dtype: Any, length: int | None) -> np.ndarray:
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path} is missing or damaged: {exc}") from None
-    if arr.dtype != dtype or arr.ndim != 1 or (length is not None and len(arr) != length):
-        raise ModelError(f"{path} is damaged: expected {length if length is not None else 'a'} {np.dtype(dtype).name} values, "
-                         f"found {arr.shape} {arr.dtype}")
-    # a plain ndarray over the same mapped pages: np.memmap's Python-level __getitem__
-    # costs more than the lookups themselves
-    return arr.view(np.ndarray)
+    from wordseq.store.payload import open_npy
+
+    return open_npy(path, dtype, (length,))
 
 
-def read_tables(folder: Path, order: int, unseen: str, prefix: str = "") -> NgramTables:
-    """Map a model's table files (written by ``write_tables``)."""
+def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declared: dict[str, Any] | None = None) -> NgramTables:
+    """Map a model's table files (written by ``write_tables``) and check them.
+
+    ``declared`` is meta.json's ``tables`` entry for them (vocabulary size and n-grams per
+    order; models saved before it existed have none): every file's size must be the one
+    declared, so nothing is read beyond what the metadata says.
+    """
     vocab = read_vocab(folder / f"{prefix}{VOCAB_FILE}")
+    sizes = _sizes_of(folder / f"{prefix}{VOCAB_FILE}", declared, order, len(vocab))
     prob, backoff, keys = [], [], [np.zeros(0, dtype=np.int64)]
     for n in range(1, order + 1):
-        size = len(vocab) if n == 1 else None
+        size = len(vocab) if n == 1 else sizes[n - 1]
         if n >= 2:
-            keys.append(_array(folder / f"{prefix}keys{n}.npy", np.int64, None))
+            keys.append(_array(folder / f"{prefix}keys{n}.npy", np.int64, size))
             size = len(keys[-1])
         prob.append(_array(folder / f"{prefix}prob{n}.npy", VALUE_DTYPE, size))
         if n < order:
             backoff.append(_array(folder / f"{prefix}backoff{n}.npy", VALUE_DTYPE, size))
         else:
             backoff.append(np.zeros(size or 0, dtype=VALUE_DTYPE))
-    return NgramTables(vocab, order, prob, backoff, keys, unseen)
+    tables = NgramTables(vocab, order, prob, backoff, keys, unseen)
+    check_tables(tables, folder, prefix)
+    return tables
+
+
+def _sizes_of(where: Path, declared: dict[str, Any] | None, order: int, vocab: int) -> list[int | None]:
+    """Entries per order as meta.json declares them (None where it does not)."""
+    if not declared:
+        return [None] * order
+    sizes = declared.get("sizes")
+    if declared.get("vocab") != vocab:
+        raise ModelError(f"{where} is damaged: {vocab:,} entries where meta.json declares {declared.get('vocab')!r}")
+    if (not isinstance(sizes, list) or len(sizes) != order
+            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in sizes)):
+        raise ModelError(f"{where.parent}/meta.json: the n-gram table sizes are damaged")
+    if sizes[0] != vocab - 1:  # the header's unigram count leaves out <pad>
+        raise ModelError(f"{where} is damaged: {vocab - 1:,} words where meta.json declares {sizes[0]:,}")
+    return list(sizes)
+
+
+def _first_bad(mask: np.ndarray) -> int | None:
+    return int(np.argmax(mask)) if mask.any() else None
+
+
+def _table_fault(tables: NgramTables, n: int) -> str | None:
+    """What is wrong with the order-n arrays (None if nothing): cheap vectorised checks
+    of what every lookup relies on."""
+    prob, backoff = np.asarray(tables.prob[n - 1]), np.asarray(tables.backoff[n - 1])
+    i = _first_bad(np.isnan(prob) | (prob > 0))
+    if i is not None:
+        return f"prob{n}.npy: entry {i} is {prob[i]}, not a log10 probability (<= 0)"
+    i = _first_bad(np.isnan(backoff) | (backoff == np.inf))
+    if i is not None:
+        return f"backoff{n}.npy: entry {i} is {backoff[i]}"
+    if n >= 2:
+        keys = np.asarray(tables.keys[n - 1])
+        bound = len(tables.prob[n - 2]) * tables.vocab_size
+        i = _first_bad(keys[1:] <= keys[:-1])
+        if i is not None:
+            return f"keys{n}.npy: entries {i} and {i + 1} are not in increasing order"
+        if len(keys) and (keys[0] < 0 or keys[-1] >= bound):
+            return f"keys{n}.npy: a key is outside [0, {bound:,})"
+    return None
+
+
+def check_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
+    """Refuse tables whose values or keys would give wrong scores silently (a NaN
+    probability, keys out of order or range). Each file is checked once: a large one
+    keeps the store's verified stamp while it stays unchanged."""
+    from wordseq.store.meta import checked_before, remember_check
+
+    for n in range(1, tables.order + 1):
+        names = [f"{prefix}prob{n}.npy"] + ([f"{prefix}backoff{n}.npy"] if n < tables.order else [])
+        names += [f"{prefix}keys{n}.npy"] if n >= 2 else []
+        tag = f"ngram-table:{tables.vocab_size}:{len(tables.prob[n - 2]) if n >= 2 else 0}"
+        paths = [folder / name for name in names]
+        if all(checked_before(path, tag) for path in paths):
+            continue
+        fault = _table_fault(tables, n)
+        if fault is not None:
+            raise ModelError(f"{folder}/{prefix}{fault}; the model is damaged (train or import it again)")
+        for path in paths:
+            remember_check(path, tag)
 
 
 def unseen_mode(config: dict[str, Any]) -> str:
@@ -144,6 +205,17 @@ def _read_legacy(path: Path) -> NgramTables:
         raise ModelError(f"{path} is damaged: {exc}") from None
 
 
+def declared_sizes(meta: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    """meta.json's sizes of the tables whose files start with ``prefix``."""
+    tables = meta.get("tables")
+    if tables is None:
+        return None
+    entry = tables.get(prefix or "model") if isinstance(tables, dict) else None
+    if not isinstance(entry, dict):
+        raise ModelError("meta.json: the n-gram table sizes are damaged")
+    return entry
+
+
 def model_config(meta: dict[str, Any]) -> dict[str, Any]:
     """The model's config (``hyper_parameters`` in directories of earlier versions)."""
     return dict(meta.get("config") or meta.get("hyper_parameters") or {})
@@ -162,11 +234,11 @@ def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
     if config.get("mixture"):
         from wordseq.ngram.mix import read_mixture
 
-        model: Any = read_mixture(path, config, preprocess)
+        model: Any = read_mixture(path, config, preprocess, meta)
     elif (path / VOCAB_FILE).is_file():
         if "order" not in config:
             raise ModelError(f"{path}/meta.json has no config.order")
-        tables = read_tables(path, int(config["order"]), unseen_mode(config))
+        tables = read_tables(path, int(config["order"]), unseen_mode(config), declared=declared_sizes(meta, ""))
         model = NgramModel(tables, preprocess, str(config.get("smoothing", "")), config)
     elif (path / LEGACY_ARRAYS).is_file():
         model = NgramModel(_read_legacy(path / LEGACY_ARRAYS), preprocess, str(config.get("smoothing", "")), config)
@@ -219,8 +291,12 @@ def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[s
     """The meta.json of a model (or mixture) about to be saved."""
     from wordseq.store import new_meta
 
+    parts = [(f"part{i}.", p.tables) for i, p in enumerate(model.parts, 1)] if getattr(model, "is_mixture", False) \
+        else [("model", model.tables)]
+    # the sizes every table file must have: loading checks them before mapping a file
+    tables = {prefix: {"vocab": t.vocab_size, "sizes": t.sizes()} for prefix, t in parts}
     return new_meta("ngram", summary=summary_of(model), preprocessing=model.preprocess.to_dict(),
-                    config=model.config, corpus=corpus or [], training=model.training)
+                    config=model.config, corpus=corpus or [], training=model.training, tables=tables)
 
 
 def write_any(model: Any, folder: Path) -> None:

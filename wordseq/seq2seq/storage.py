@@ -23,6 +23,7 @@ from wordseq.neural.device import resolve_device
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqNet
 from wordseq.seq2seq.transducer import Seq2SeqModel
+from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -100,6 +101,9 @@ def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "
         state = data["model"]
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{path / MODEL_FILE} is damaged (missing {exc})") from None
+    if not isinstance(state, dict):
+        raise ModelError(f"{path / MODEL_FILE} is damaged: no tensors")
+    check_finite_tensors(path / MODEL_FILE, state)
     source_vocab = _vocab(path / SOURCE_VOCAB_FILE)
     target_vocab = _vocab(path / TARGET_VOCAB_FILE)
     net = Seq2SeqNet(config, len(source_vocab), len(target_vocab))

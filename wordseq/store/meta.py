@@ -36,6 +36,8 @@ META_FILE = "meta.json"
 MARKER_FILE = ".wordseq-model"
 MARKER_TEXT = "This directory is a wordseq model; wordseq may replace or remove it.\n"
 _LIBRARIES = ("numpy", "torch", "gensim", "nltk")
+# Far beyond any meta.json wordseq writes (training histories included: tens of kB).
+MAX_META_BYTES = 1 << 20
 
 _SCHEMA: dict[str, tuple[type, ...]] = {
     "kind": (str,),
@@ -139,9 +141,16 @@ def read_meta(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelError(f"{folder} is not a wordseq model (no {META_FILE})")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as fh:
+            # read one byte past the cap: a larger file is refused without being read
+            data = fh.read(MAX_META_BYTES + 1)
+        if len(data) > MAX_META_BYTES:
+            raise ModelError(f"{path} is larger than {MAX_META_BYTES >> 20} MB; the model is damaged")
+        meta = json.loads(data.decode("utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelError(f"{path} is damaged: {exc}") from None
+    except RecursionError:
+        raise ModelError(f"{path} is damaged: nested too deeply") from None
     return check_meta(meta, path)
 
 
@@ -203,9 +212,9 @@ def _stamp_file(path: Path) -> Path:
 
 def _already_verified(path: Path, digest: str) -> bool:
     try:
-        saved = json.loads(_stamp_file(path).read_text(encoding="utf-8"))
+        saved = _read_stamp(path)
         return bool(saved.get("sha256") == digest and saved.get("stamp") == _stamp(path))
-    except (OSError, ValueError):
+    except OSError:
         return False
 
 
@@ -213,9 +222,49 @@ def _remember_verified(path: Path, digest: str) -> None:
     try:
         stamp = _stamp_file(path)
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(json.dumps({"sha256": digest, "stamp": _stamp(path)}), encoding="utf-8")
+        saved = {"sha256": digest, "stamp": _stamp(path)}
+        before = _read_stamp(path)
+        if before.get("stamp") == saved["stamp"] and "checks" in before:
+            saved["checks"] = before["checks"]  # checks passed on this same file stay
+        stamp.write_text(json.dumps(saved), encoding="utf-8")
     except OSError:
         pass  # a read-only home only costs the next load a re-hash
+
+
+def _read_stamp(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(_stamp_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def checked_before(path: Path, check: str) -> bool:
+    """Whether ``check`` (a name for a content check, with what it depends on) passed on
+    this file while it was exactly as it is now."""
+    try:
+        saved = _read_stamp(path)
+        checks = saved.get("checks")
+        return bool(saved.get("stamp") == _stamp(path) and isinstance(checks, list) and check in checks)
+    except OSError:
+        return False
+
+
+def remember_check(path: Path, check: str) -> None:
+    """Record in the file's stamp that ``check`` passed, so that loading it again skips the
+    check (small files are checked every time: that costs less than the stamp)."""
+    try:
+        if path.stat().st_size < _STAMP_BYTES:
+            return
+        stamp = _stamp_file(path)
+        saved = _read_stamp(path)
+        if saved.get("stamp") != _stamp(path) or not isinstance(saved.get("checks", []), list):
+            saved = {"stamp": _stamp(path)}
+        saved["checks"] = sorted({*map(str, saved.get("checks", [])), check})
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps(saved), encoding="utf-8")
+    except (OSError, TypeError):
+        pass  # a read-only home only costs the next load the check again
 
 
 def verify_payload(folder: Path, meta: dict[str, Any]) -> None:
