@@ -62,6 +62,9 @@ CASES = [
     (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--epochs", ["0"]),
     (["classify", "train", "{labelled}", "--encoder", "bow"], "--pool", ["last"]),
     (["classify", "predict", "{corpus}", "-m", "{classifier}"], "--batch-size", ["0"]),
+    (["ngram", "train", "{corpus}"], "--order", ["10", "0"]),
+    (["ngram", "mix", "{ngram}", "{ngram}"], "--weights", ["0.5 0.6", "1.5,-0.5"]),
+    (["transduce", "{pairs}", "-m", "{s2s}"], "--beam", ["0"]),
 ]
 
 
@@ -72,15 +75,35 @@ def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
             for a in args]
 
 
+def _command_path(args: list[str]) -> list[str]:
+    """The command words at the start of ``args`` (``["ngram", "train"]``)."""
+    import click
+
+    from wordseq.cli import cli
+
+    path: list[str] = []
+    group: click.Command | None = cli
+    for word in args:
+        sub = group.get_command(click.Context(group), word) if isinstance(group, click.Group) else None
+        if sub is None:
+            break
+        path.append(word)
+        group = sub
+    return path
+
+
 @pytest.mark.parametrize("args,option,value", [(a, o, v) for a, o, vs in CASES for v in vs])
 def test_bad_option_value_is_a_usage_error_naming_it(args: list[str], option: str, value: str,
                                                      models: dict[str, Path], wordseq_home: Path) -> None:
     from wordseq.cli import cli
 
     before = snapshot(wordseq_home)
-    result = CliRunner().invoke(cli, [*_fill(args, models), option, value], catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*_fill(args, models), option, *value.split()], catch_exceptions=False)
     assert result.exit_code == 2, result.output
     assert option in result.stderr and "Traceback" not in result.output
+    # the usage line of the subcommand, as click's own option errors give, not the top level's
+    usage = result.stderr.splitlines()[0]
+    assert usage.startswith("Usage: ") and f" {' '.join(_command_path(args))} [OPTIONS]" in usage, result.stderr
     assert "epoch 1" not in result.stderr and "saved" not in result.stderr  # refused before any work
     assert snapshot(wordseq_home) == before
 
