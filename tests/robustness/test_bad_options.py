@@ -18,7 +18,7 @@ from wordseq.errors import OptionError
 # (command, option, bad values)
 CASES = [
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--alpha", ["nan", "inf", "0", "-1", "2"]),
-    (["train-embeddings", "{corpus}", "--min-count", "1"], "--sample", ["nan", "-inf", "-1"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--sample", ["nan", "-inf", "-1", "1e308", "1e13"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--dim", ["0", "-3", "1000000000"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--window", ["0"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--epochs", ["0"]),
@@ -156,9 +156,9 @@ def test_generate_config_accepts_exactly_finite_in_range_values(temperature: flo
 
 
 @settings(max_examples=200, deadline=None)
-@given(alpha=finite_or_not, sample=finite_or_not)
+@given(alpha=finite_or_not, sample=st.one_of(finite_or_not, st.floats(1e11, 1e14)))
 def test_word2vec_config_accepts_exactly_finite_in_range_values(alpha: float, sample: float) -> None:
     from wordseq.embeddings.config import Word2VecConfig
 
     ok = _accepts(lambda: Word2VecConfig(alpha=alpha, sample=sample, min_alpha=0.0))
-    assert ok == (math.isfinite(alpha) and 0 < alpha <= 1 and math.isfinite(sample) and sample >= 0)
+    assert ok == (math.isfinite(alpha) and 0 < alpha <= 1 and math.isfinite(sample) and 0 <= sample <= 1e12)
