@@ -1,0 +1,64 @@
+"""Issue 20's cases of values, inputs and names: each an internal error, a hang or a
+refusal before its fix, now one clear line (or the expected result)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+
+def run(args: list[object], input: str | bytes | None = None):  # type: ignore[no-untyped-def]
+    from wordseq.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
+
+
+def assert_one_clear_error(result: object, code: int = 1) -> None:
+    assert result.exit_code == code, result.output  # type: ignore[attr-defined]
+    lines = result.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    assert "internal error" not in result.stderr and "Traceback" not in result.output, result.output  # type: ignore[attr-defined]
+    assert lines and lines[-1].startswith("Error: "), result.output  # type: ignore[attr-defined]
+
+
+def _with_preprocessing(models: dict[str, Path], kind: str, tmp_path: Path, **fields: object) -> Path:
+    """A copy of the ``kind`` model whose meta.json says ``fields`` about its preprocessing."""
+    folder = tmp_path / kind
+    shutil.copytree(models[kind], folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    if kind == "seq2seq":
+        meta["preprocessing"]["source"].update(fields)
+    else:
+        meta["preprocessing"].update(fields)
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder
+
+
+COMMAND_OF = {
+    "ngram": ["ngram", "eval", "{corpus}", "-m", "{model}"],
+    "lm": ["lm", "eval", "{corpus}", "-m", "{model}"],
+    "embeddings": ["similar", "cat", "-m", "{model}"],
+    "classifier": ["classify", "predict", "{corpus}", "-m", "{model}"],
+    "seq2seq": ["transduce", "{corpus}", "-m", "{model}"],
+}
+BAD_PREPROCESSING = [
+    {"stopwords": "words.txt", "stopword_list": 5},
+    {"stopwords": "words.txt", "stopword_list": [1, 2]},
+    {"lower": "yes"},
+    {"stem": 3},
+    {"stem": "quantum"},
+    {"level": ["word"]},
+]
+
+
+@pytest.mark.parametrize("fields", BAD_PREPROCESSING, ids=lambda f: "-".join(f"{k}={v}" for k, v in f.items()))
+@pytest.mark.parametrize("kind", list(COMMAND_OF))
+def test_damaged_preprocessing_in_meta_is_a_model_error(kind: str, fields: dict[str, object], models: dict[str, Path],
+                                                        tmp_path: Path) -> None:
+    folder = _with_preprocessing(models, kind, tmp_path, **fields)
+    result = run([a.format(corpus=models["corpus"], model=folder) for a in COMMAND_OF[kind]])
+    assert_one_clear_error(result)
+    assert "preprocessing" in result.stderr
