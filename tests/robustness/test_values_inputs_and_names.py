@@ -62,3 +62,18 @@ def test_damaged_preprocessing_in_meta_is_a_model_error(kind: str, fields: dict[
     result = run([a.format(corpus=models["corpus"], model=folder) for a in COMMAND_OF[kind]])
     assert_one_clear_error(result)
     assert "preprocessing" in result.stderr
+
+
+@pytest.mark.parametrize("option", [["--min-count", str(10**12)], ["--vocab", "{nowords}"]])
+def test_an_ngram_vocabulary_of_only_the_specials_is_refused(option: list[str], models: dict[str, Path],
+                                                            tmp_path: Path, wordseq_home: Path) -> None:
+    from tests.robustness.conftest import snapshot
+
+    nowords = tmp_path / "nowords.txt"
+    nowords.write_text("zebra giraffe\n")
+    before = snapshot(wordseq_home)
+    result = run(["ngram", "train", models["corpus"], "--discount-fallback", "-o", "only-specials",
+                  *[o.format(nowords=nowords) for o in option]])
+    assert_one_clear_error(result)
+    assert option[0] in result.stderr and "no word" in result.stderr
+    assert snapshot(wordseq_home) == before

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from wordseq.errors import InputError
 from wordseq.ngram.config import NgramConfig
 from wordseq.ngram.counting import NgramCounts, count_chunks
 from wordseq.ngram.encode import Corpus, TokenChunk, corpus_chunks
@@ -124,6 +125,7 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
     chunks, reader = corpus_chunks(corpus, preprocess, encoding_errors)
     counts = count_chunks(chunks, config.order, config.min_count, on_chunk=on_chunk)
     limits = Limits(config.prune_thresholds(), _keep_words(config, counts, preprocess))
+    _check_some_words(config, counts, limits.keep_words, getattr(reader, "label", "the corpus"))
     tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback, config.discount, limits)
     model = NgramModel(tables, preprocess, config.smoothing, config.to_dict())
     figures = TrainingFigures(
@@ -142,6 +144,16 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
     model.training = figures.to_dict()
     model.sources = list(getattr(reader, "sources", []))
     return model
+
+
+def _check_some_words(config: NgramConfig, counts: NgramCounts, keep: np.ndarray | None, label: str) -> None:
+    """A model whose vocabulary is only <unk>, <s> and </s> is refused, as ``vocab build``
+    and ``lm train`` refuse it: it would score every word the same."""
+    if counts.vocab.num_words == 0:
+        raise InputError(f"{label}: no word occurs --min-count {config.min_count} times or more "
+                         f"({counts.tokens:,} tokens); lower --min-count")
+    if keep is not None and not keep[4:].any():
+        raise InputError(f"--vocab {config.vocab_file}: no word of it is in {label}")
 
 
 def _keep_words(config: NgramConfig, counts: NgramCounts, preprocess: PreprocessConfig) -> np.ndarray | None:
