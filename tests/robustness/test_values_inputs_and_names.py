@@ -77,3 +77,22 @@ def test_an_ngram_vocabulary_of_only_the_specials_is_refused(option: list[str], 
     assert_one_clear_error(result)
     assert option[0] in result.stderr and "no word" in result.stderr
     assert snapshot(wordseq_home) == before
+
+
+def test_transduce_refuses_a_source_line_too_long_to_decode(models: dict[str, Path], tmp_path: Path) -> None:
+    from wordseq.errors import InputError
+    from wordseq.seq2seq.transducer import MAX_SOURCE_TOKENS
+    from wordseq.store import load
+
+    text = tmp_path / "long.txt"
+    text.write_text("cat\n" + "cat " * 50_000 + "\n")  # 200,000 characters on line 2
+    result = run(["transduce", text, "-m", models["seq2seq"]])
+    assert_one_clear_error(result)
+    assert "line 2" in result.stderr and f"{MAX_SOURCE_TOKENS:,}" in result.stderr
+    model = load(str(models["seq2seq"]), "seq2seq")
+    unit = "c" if model.source_preprocess.level == "char" else "c "  # one token
+    for call in (lambda: model.transduce([unit * (MAX_SOURCE_TOKENS + 1)]),
+                 lambda: model.attention(unit * (MAX_SOURCE_TOKENS + 1))):
+        with pytest.raises(InputError, match="tokens"):
+            call()
+    assert len(model.transduce([unit * MAX_SOURCE_TOKENS])[0].source_tokens) == MAX_SOURCE_TOKENS
