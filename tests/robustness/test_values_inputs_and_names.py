@@ -96,3 +96,70 @@ def test_transduce_refuses_a_source_line_too_long_to_decode(models: dict[str, Pa
         with pytest.raises(InputError, match="tokens"):
             call()
     assert len(model.transduce([unit * MAX_SOURCE_TOKENS])[0].source_tokens) == MAX_SOURCE_TOKENS
+
+
+ANALOGIES = ": family\nthe cat the dog\ncat mat dog log\n: other\nsat met on and\n"
+SIMILARITY = "cat\tdog\t3\nmat\tlog\t2\nthe\ta\t1\nsat\tmet\t2.5\n"
+
+
+@pytest.mark.parametrize("what,body", [("analogies", ANALOGIES), ("similarity", SIMILARITY)])
+def test_eval_sets_are_read_from_stdin_and_fifos(what: str, body: str, models: dict[str, Path], tmp_path: Path) -> None:
+    import os
+    import threading
+
+    plain = tmp_path / "set.txt"
+    plain.write_text(body)
+    expected = run(["eval", what, plain, "-m", models["embeddings"]])
+    assert expected.exit_code == 0, expected.output
+    from_stdin = run(["eval", what, "-", "-m", models["embeddings"]], input=body)
+    assert (from_stdin.exit_code, from_stdin.stdout) == (0, expected.stdout), from_stdin.output
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text(body))
+    writer.start()
+    from_fifo = run(["eval", what, fifo, "-m", models["embeddings"]])
+    writer.join(5)
+    assert (from_fifo.exit_code, from_fifo.stdout) == (0, expected.stdout), from_fifo.output
+    missing = run(["eval", what, tmp_path / "nothing.txt", "-m", models["embeddings"]])
+    assert_one_clear_error(missing)
+    assert "no such file" in missing.stderr
+
+
+def test_eval_sets_are_read_from_process_substitution(models: dict[str, Path], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    plain = tmp_path / "sim.tsv"
+    plain.write_text(SIMILARITY)
+    cmd = f"{sys.executable} -m wordseq eval similarity <(cat {plain}) -m {models['embeddings']}"
+    out = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("spearman\t"), out.stderr
+
+
+def test_ngram_import_reads_stdin_and_files_with_a_bom(models: dict[str, Path], tmp_path: Path) -> None:
+    arpa = tmp_path / "m.arpa"
+    assert run(["ngram", "export", models["ngram"], arpa]).exit_code == 0
+    text = arpa.read_text()
+    vocab = run(["ngram", "vocab", models["ngram"]]).stdout
+    from_stdin = run(["ngram", "import", "-", "-o", "from-stdin"], input=text)
+    assert from_stdin.exit_code == 0, from_stdin.output
+    with_bom = tmp_path / "bom.arpa"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + arpa.read_bytes())
+    from_bom = run(["ngram", "import", with_bom, "-o", "from-bom"])
+    assert from_bom.exit_code == 0, from_bom.output
+    for name in ("from-stdin", "from-bom"):
+        assert run(["ngram", "vocab", name]).stdout == vocab
+    assert run(["ngram", "vocab", with_bom]).stdout == vocab  # -m FILE.arpa reads the same way
+
+
+@pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-bin"])
+def test_embeddings_import_reads_a_file_with_a_bom(fmt: str, models: dict[str, Path], tmp_path: Path) -> None:
+    exported = tmp_path / "v.vec"
+    assert run(["embeddings", "export", models["embeddings"], exported, "--format", fmt]).exit_code == 0
+    with_bom = tmp_path / "bom.vec"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + exported.read_bytes())
+    plain = run(["embeddings", "import", exported, "-o", "plain"])
+    bom = run(["embeddings", "import", with_bom, "-o", "bom"])
+    assert plain.exit_code == 0 and bom.exit_code == 0, bom.output
+    a = run(["embeddings", "export", "plain", "-"]).stdout
+    assert a and run(["embeddings", "export", "bom", "-"]).stdout == a

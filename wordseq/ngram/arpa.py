@@ -128,7 +128,7 @@ def _read_text(path: str) -> str:
         raise InputError(f"{path}: line {line}: NUL byte; this is a binary file, not an ARPA text file "
                          "(KenLM's binary models cannot be read; give the ARPA file)")
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a byte-order mark an editor put first is dropped
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{path}: line {line}: invalid UTF-8 byte 0x{data[exc.start]:02x}") from None
