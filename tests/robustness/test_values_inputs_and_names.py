@@ -163,3 +163,75 @@ def test_embeddings_import_reads_a_file_with_a_bom(fmt: str, models: dict[str, P
     assert plain.exit_code == 0 and bom.exit_code == 0, bom.output
     a = run(["embeddings", "export", "plain", "-"]).stdout
     assert a and run(["embeddings", "export", "bom", "-"]).stdout == a
+
+
+# -- the Python API: wrong values are wordseq errors with the CLI's words -------------------
+
+API_MISUSES = [
+    ("load-kind", lambda m: __import__("wordseq").load(str(m["ngram"]), kinds="virus"), "unknown model kind 'virus'"),
+    ("load-int", lambda m: __import__("wordseq").load(5), "NAME, kind/NAME or PATH"),
+    ("mix-lm", lambda m: __import__("wordseq").mix_ngrams([_load(m, "ngram"), _load(m, "lm")], [0.5, 0.5]),
+     "n-gram models"),
+    ("mix-names", lambda m: __import__("wordseq").mix_ngrams(["a", "b"], [0.5, 0.5]), "n-gram models"),
+    ("most-similar-none", lambda m: _load(m, "embeddings").most_similar(None), "a word is a str"),
+    ("most-similar-int", lambda m: _load(m, "embeddings").most_similar(123), "a word is a str"),
+    ("analogy-none", lambda m: _load(m, "embeddings").analogy("cat", None, "dog"), "a word is a str"),
+    ("vector-int", lambda m: _load(m, "embeddings").vector(3), "a word is a str"),
+    ("ngram-score-int", lambda m: _load(m, "ngram").score(123), "a text is a str"),
+    ("ngram-score-none", lambda m: _load(m, "ngram").score(None), "a text is a str"),
+    ("lm-score-int", lambda m: _load(m, "lm").score(123), "a text is a str"),
+    ("ngram-perplexity-int", lambda m: _load(m, "ngram").perplexity(5), "texts"),
+    ("lm-perplexity-int", lambda m: _load(m, "lm").perplexity(5), "texts"),
+    ("ngram-perplexity-ints", lambda m: _load(m, "ngram").perplexity([1, 2]), "got int"),
+    ("ngram-beam-0", lambda m: _load(m, "ngram").generate(beam=0), "--beam"),
+    ("lm-beam-0", lambda m: _load(m, "lm").generate(beam=0), "--beam"),
+    ("ngram-prompt-none", lambda m: _load(m, "ngram").generate(None), "a prompt is a str"),
+    ("lm-prompt-int", lambda m: _load(m, "lm").generate(5), "a prompt is a str"),
+]
+
+
+def _load(models: dict[str, Path], kind: str):  # type: ignore[no-untyped-def]
+    import wordseq
+
+    return wordseq.load(str(models[kind]))
+
+
+@pytest.mark.parametrize("call,expected", [(c, e) for _, c, e in API_MISUSES], ids=[i for i, _, _ in API_MISUSES])
+def test_python_api_misuse_raises_a_wordseq_error(call, expected: str, models: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    from wordseq.errors import WordseqError
+
+    with pytest.raises(WordseqError, match=expected):
+        call(models)
+
+
+def test_load_takes_a_pathlib_path(models: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import wordseq
+
+    for kind in ("ngram", "embeddings"):
+        assert type(wordseq.load(models[kind])) is type(wordseq.load(str(models[kind])))
+    # a Path is a path even without a '/': the model folder in the working directory
+    shutil.copytree(models["ngram"], tmp_path / "here")
+    monkeypatch.chdir(tmp_path)
+    assert wordseq.load(Path("here")).order == wordseq.load(str(models["ngram"])).order
+
+
+def test_dot_dot_in_a_kind_name_is_refused(models: dict[str, Path], tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import wordseq
+    from wordseq.errors import ModelError
+    from wordseq.store import model_dir
+
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    for call in (lambda: wordseq.train_ngram(["a b c", "b c a"], "ngram/../../x", discount_fallback=True),
+                 lambda: wordseq.load("ngram/../../x"),
+                 lambda: model_dir("lm/../x", "lm")):
+        with pytest.raises(ModelError, match=r"'\.\.'"):
+            call()
+    result = run(["ngram", "train", models["corpus"], "-o", "ngram/../../x", "--discount-fallback"])
+    assert_one_clear_error(result)
+    assert "'..'" in result.stderr
+    assert not (tmp_path / "x").exists() and not (tmp_path / "a" / "x").exists()

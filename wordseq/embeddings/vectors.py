@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import ModelError, OptionError, UnknownWordError
+from wordseq.errors import InputError, ModelError, OptionError, UnknownWordError
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer
 
 KIND = "embeddings"
@@ -121,6 +121,8 @@ class EmbeddingModel:
 
     def normalize(self, word: str) -> str | None:
         """A query word as the model saw its words; None if it becomes no single token."""
+        if not isinstance(word, str):
+            raise InputError(f"a word is a str, got {type(word).__name__}")
         if word not in self._query_cache:
             if word.isalnum():
                 # The tokenizer leaves a plain word whole: only the per-token steps apply,

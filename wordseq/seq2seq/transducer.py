@@ -29,7 +29,6 @@ from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 
-
 # Each output step attends over the whole source, and by default a source of N tokens may
 # get 2N + 10 output steps: the work grows with N squared. A word, a name or a sentence is
 # far below this; a whole document on one line (200,000 characters) would run for hours.
