@@ -235,3 +235,51 @@ def test_dot_dot_in_a_kind_name_is_refused(models: dict[str, Path], tmp_path: Pa
     assert_one_clear_error(result)
     assert "'..'" in result.stderr
     assert not (tmp_path / "x").exists() and not (tmp_path / "a" / "x").exists()
+
+
+# -- naming a model: what it is, what was meant, what there is ------------------------------
+
+
+@pytest.fixture
+def store(models: dict[str, Path], wordseq_home: Path) -> Path:
+    """A store with the n-gram model as ngram/reviews5, the LM as lm/news and lm/newswire."""
+    import shutil
+
+    shutil.copytree(models["ngram"], wordseq_home / "ngram" / "reviews5")
+    shutil.copytree(models["lm"], wordseq_home / "lm" / "news")
+    shutil.copytree(models["lm"], wordseq_home / "lm" / "newswire")
+    return wordseq_home
+
+
+def test_a_model_of_another_kind_is_named_as_what_it_is(store: Path, models: dict[str, Path]) -> None:
+    result = run(["lm", "eval", models["corpus"], "-m", "reviews5"])
+    assert_one_clear_error(result)
+    assert "'reviews5' is an ngram model" in result.stderr and "lm" in result.stderr
+    result = run(["similar", "cat", "-m", "news"])
+    assert_one_clear_error(result)
+    assert "'news' is an lm model" in result.stderr
+
+
+def test_a_misspelled_model_name_gets_a_did_you_mean(store: Path, models: dict[str, Path]) -> None:
+    result = run(["lm", "eval", models["corpus"], "-m", "nwes"])
+    assert_one_clear_error(result)
+    assert "did you mean" in result.stderr and "news" in result.stderr and "reviews5" not in result.stderr
+    result = run(["models", "rm", "lm/nwes"])  # was: "'lm/nwes' names a lm model; this command writes embeddings models"
+    assert_one_clear_error(result)
+    assert "did you mean news" in result.stderr
+    result = run(["generate", "-m", "reveiws5"])  # generate takes lm or ngram models
+    assert_one_clear_error(result)
+    assert "did you mean" in result.stderr and "reviews5" in result.stderr
+
+
+def test_a_missing_default_lists_the_models_there_are(store: Path, models: dict[str, Path]) -> None:
+    result = run(["lm", "eval", models["corpus"]])
+    assert_one_clear_error(result)
+    assert "'default'" in result.stderr and "news, newswire" in result.stderr
+    result = run(["generate"])
+    assert_one_clear_error(result)
+    assert "lm/news" in result.stderr and "ngram/reviews5" in result.stderr
+    # with no model of the kind at all, how to make one
+    result = run(["transduce", "-m", "g2p"], input="cat\n")
+    assert_one_clear_error(result)
+    assert "wordseq seq2seq train" in result.stderr

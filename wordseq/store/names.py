@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.errors import ModelError
+from wordseq.spelling import spelled_close
 from wordseq.store.meta import KINDS, MARKER_FILE, META_FILE, read_meta, verify_payload
 
 DEFAULT_NAME = "default"
@@ -112,7 +113,7 @@ def model_dir(name_or_path: NameOrPath | None, kind: str) -> Path:
     prefixed = _kind_prefix(name)
     if prefixed is not None:
         if prefixed[0] != kind:
-            raise ModelError(f"'{name}' names a {prefixed[0]} model; this command writes {kind} models")
+            raise ModelError(f"'{name}' names {_article(prefixed[0])} {prefixed[0]} model; this command writes {kind} models")
         return wordseq_home() / kind / prefixed[1]
     if name and is_path(name):
         return Path(name)
@@ -151,7 +152,7 @@ def candidates(name_or_path: str | None, kinds: tuple[str, ...]) -> list[tuple[s
     if prefixed is not None:
         kind, bare = prefixed
         if kind not in kinds:
-            raise ModelError(f"'{name}' names a {kind} model; this command takes {' or '.join(kinds)} models")
+            raise ModelError(f"'{name}' names {_article(kind)} {kind} model; this command takes {' or '.join(kinds)} models")
         path = wordseq_home() / kind / bare
         recover(path)
         return [(kind, path)] if path.exists() else []
@@ -165,14 +166,47 @@ def candidates(name_or_path: str | None, kinds: tuple[str, ...]) -> list[tuple[s
 
 
 def not_found(name_or_path: str | None, kinds: tuple[str, ...]) -> ModelError:
+    """The error for a -m value naming nothing: what the name is if it is a model of
+    another kind, else the store's names spelled like it, else (for 'default') the models
+    there are, else how to make one."""
     name = DEFAULT_NAME if name_or_path is None else name_or_path
     if is_path(name):
         return ModelError(f"no model at {name}")
     bare = _kind_prefix(name)
     shown = bare[1] if bare else name
-    what = " or ".join(kinds if not bare else (bare[0],))
-    how = " or ".join(f"'{HOW_TO_MAKE[k]} -o {shown}'" for k in (kinds if not bare else (bare[0],)))
+    wanted = (bare[0],) if bare else kinds
+    what = " or ".join(wanted) if set(wanted) != set(KINDS) else "wordseq"
+    elsewhere = [k for k in KINDS if k not in wanted and (wordseq_home() / k / shown).is_dir()]
+    if elsewhere:
+        return ModelError(f"'{shown}' is {_article(elsewhere[0])} {elsewhere[0]} model; "
+                          f"this command takes {what} models")
+    names = _store_names(wanted)
+    close = spelled_close(shown, [n for _, n in names])
+    if close:
+        return ModelError(f"no {what} model named {shown!r}; did you mean {', '.join(close)}?")
+    if shown == DEFAULT_NAME and names:
+        listed = [f"{k}/{n}" if len(wanted) > 1 else n for k, n in names]
+        more = f" and {len(listed) - 20} more" if len(listed) > 20 else ""
+        return ModelError(f"no {what} model named 'default'; name one of {', '.join(listed[:20])}{more}")
+    if what == "wordseq":
+        return ModelError(f"no wordseq model named {shown!r}; 'wordseq models list' shows the models there are")
+    how = " or ".join(f"'{HOW_TO_MAKE[k]} -o {shown}'" for k in wanted)
     return ModelError(f"no {what} model named {shown!r}; make one with {how}")
+
+
+def _article(kind: str) -> str:
+    return "an" if kind in ("embeddings", "lm", "ngram") else "a"  # an en-gram, an el-em
+
+
+def _store_names(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(kind, name) of the model folders in the store, kind by kind, name by name."""
+    found = []
+    for kind in kinds:
+        folder = wordseq_home() / kind
+        if folder.is_dir():
+            found += [(kind, p.name) for p in sorted(folder.iterdir())
+                      if valid_name(p.name) and (p / META_FILE).is_file()]
+    return found
 
 
 def find_model(name_or_path: NameOrPath | None, kind: str | tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
