@@ -283,3 +283,49 @@ def test_a_missing_default_lists_the_models_there_are(store: Path, models: dict[
     result = run(["transduce", "-m", "g2p"], input="cat\n")
     assert_one_clear_error(result)
     assert "wordseq seq2seq train" in result.stderr
+
+
+# -- --resume keeps the saved network: a different one asked for is refused ----------------
+
+
+def _copy_model(models: dict[str, Path], kind: str, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / f"resumed-{kind}"
+    shutil.copytree(models[kind], target)
+    return target
+
+
+def test_lm_resume_refuses_network_options_that_differ(models: dict[str, Path], tmp_path: Path) -> None:
+    from tests.robustness.conftest import SMALL_LM, snapshot
+
+    target = _copy_model(models, "lm", tmp_path)  # trained with --layers 1 --emb 8 --hidden 8
+    before = snapshot(target)
+    result = run(["lm", "train", models["corpus"], "-o", target, "--resume", "--hidden", "64", "--layers", "2",
+                  "--emb", "8", "--epochs", "2"])
+    assert result.exit_code == 2, result.output
+    assert "--hidden 64 (saved: 8)" in result.stderr and "--layers 2 (saved: 1)" in result.stderr
+    assert "--emb" not in result.stderr.split("Error:")[1]  # the same value as saved is no difference
+    assert snapshot(target) == before
+    # the same network options as saved (and training options) are accepted
+    result = run(["lm", "train", models["corpus"], "-o", target, "--resume", *SMALL_LM[:-2], "--epochs", "2"])
+    assert result.exit_code == 0, result.output
+
+
+def test_seq2seq_resume_refuses_network_options_given_that_differ(models: dict[str, Path], tmp_path: Path) -> None:
+    import wordseq.seq2seq.train as s2s
+    from tests.robustness.conftest import snapshot
+    from wordseq.errors import OptionError
+
+    target = _copy_model(models, "seq2seq", tmp_path)  # trained with --emb 8 --hidden 8
+    before = snapshot(target)
+    result = run(["seq2seq", "train", models["pairs"], "-o", target, "--resume", "--hidden", "16", "--no-lower"])
+    assert result.exit_code == 2, result.output
+    assert "--hidden 16 (saved: 8)" in result.stderr and "--no-lower (saved: --lower)" in result.stderr
+    assert snapshot(target) == before
+    with pytest.raises(OptionError, match="--attention dot"):
+        s2s.train_seq2seq([("cat", "t a c")] * 20, output=target, resume=True, attention="dot")
+    # options left at their defaults (--hidden 256, --emb 64 ...) are not differences
+    result = run(["seq2seq", "train", models["pairs"], "-o", target, "--resume", "--epochs", "2", "--batch-size", "8",
+                  "--dev-percent", "30"])
+    assert result.exit_code == 0, result.output
