@@ -72,8 +72,9 @@ class TextMethods:
             raise InputError(f"texts are a str, an iterable of str or a pathlib.Path, got {type(texts).__name__}")
         texts = list(texts)
         for text in texts:
-            if not isinstance(text, str):
-                raise InputError(f"texts are str, got {type(text).__name__}")
+            # a text is a str, or a list of tokens (already tokenized)
+            if not isinstance(text, str) and not (isinstance(text, list | tuple) and all(isinstance(t, str) for t in text)):
+                raise InputError(f"texts are str or lists of tokens, got {type(text).__name__}")
         return texts
 
     def score(self, text: str) -> float:
