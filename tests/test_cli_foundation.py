@@ -71,7 +71,7 @@ def test_tokenize_real_corpus_with_workers_matches_one_worker(runner: CliRunner,
         (None, ["tokenize", "--level", "char", "--lemmatize"], 2, "cannot be used with --level char"),
         ("empty", ["vocab", "build", "{f}"], 1, "input is empty"),
         (None, ["vocab", "show", "missing.tsv"], 1, "missing.tsv: no such file"),
-        (None, ["models", "show", "nothing"], 1, "no embeddings or ngram or lm or classifier or seq2seq model named 'nothing'"),
+        (None, ["models", "show", "nothing"], 1, "no wordseq model named 'nothing'; 'wordseq models list' shows"),
         (None, ["generate"], 1, "no lm or ngram model named 'default'"),
     ],
 )

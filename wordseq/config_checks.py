@@ -7,6 +7,7 @@ and the Python API a ``WordseqError``; NaN and infinities never get past them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from wordseq.errors import OptionError
 
@@ -42,3 +43,27 @@ def count(option: str, value: int, low: int = 1, high: int | None = None) -> Non
     if value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise OptionError(option, f"must be {bound}, got {value}")
+
+
+def unchanged_on_resume(given: dict[str, Any], saved: Any) -> None:
+    """A resumed run keeps the network it was saved with: an option the caller gave (on the
+    command line, or as a keyword) with another value than ``saved``'s is an OptionError
+    naming each such option, rather than being ignored."""
+    differ = [(name, value, getattr(saved, name)) for name, value in given.items()
+              if hasattr(saved, name) and value != getattr(saved, name)]
+    if not differ:
+        return
+    listed = ", ".join(f"{_as_option(name, value)} (saved: {_as_option(name, old) if isinstance(old, bool) else old})"
+                       for name, value, old in differ)
+    raise OptionError(_as_option(differ[0][0], None), f"differs from the run being resumed: {listed}; --resume keeps "
+                      "the saved network: leave these out, or train anew without --resume")
+
+
+def _as_option(name: str, value: Any) -> str:
+    """How the command line spells ``name=value`` (``--hidden 64``, ``--no-tie``)."""
+    flag = "--" + name.replace("_", "-")
+    if value is None:
+        return flag
+    if isinstance(value, bool):
+        return flag if value else "--no-" + flag[2:]
+    return f"{flag} {value}"

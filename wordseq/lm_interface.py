@@ -7,11 +7,12 @@ it holds (n-gram context ids, RNN hidden tensors ...).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from wordseq.errors import InputError
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -67,7 +68,14 @@ class TextMethods:
             return texts
         if isinstance(texts, str):
             return [texts]
-        return list(texts)
+        if not isinstance(texts, Iterable):
+            raise InputError(f"texts are a str, an iterable of str or a pathlib.Path, got {type(texts).__name__}")
+        texts = list(texts)
+        for text in texts:
+            # a text is a str, or a list of tokens (already tokenized)
+            if not isinstance(text, str) and not (isinstance(text, list | tuple) and all(isinstance(t, str) for t in text)):
+                raise InputError(f"texts are str or lists of tokens, got {type(text).__name__}")
+        return texts
 
     def score(self, text: str) -> float:
         """log10 probability of one text between ``<s>`` and ``</s>`` (as ``kenlm.Model.score``).
@@ -77,6 +85,7 @@ class TextMethods:
         >>> model.score("the government said on monday")  # doctest: +SKIP
         -14.61
         """
+        _check_str("a text", text)
         _, lines = self.evaluate([text], per_line=True)
         return float(lines[0].logprob / np.log(10.0))
 
@@ -100,8 +109,14 @@ class TextMethods:
         """
         from wordseq.generation import GenerateConfig, generate
 
+        _check_str("a prompt", prompt)
         mode = "beam" if beam is not None else "greedy" if greedy else "sample"
-        config = GenerateConfig(mode=mode, beam=beam or 5, num=num, max_tokens=max_tokens, temperature=temperature,
+        config = GenerateConfig(mode=mode, beam=5 if beam is None else beam, num=num, max_tokens=max_tokens, temperature=temperature,
                                 top_k=top_k, top_p=top_p, length_penalty=length_penalty, seed=seed,
                                 allow_unk=allow_unk, **options)
         return list(generate(self, prompt, config).generations)  # type: ignore[arg-type]
+
+
+def _check_str(what: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise InputError(f"{what} is a str, got {type(value).__name__}")

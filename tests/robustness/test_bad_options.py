@@ -18,7 +18,7 @@ from wordseq.errors import OptionError
 # (command, option, bad values)
 CASES = [
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--alpha", ["nan", "inf", "0", "-1", "2"]),
-    (["train-embeddings", "{corpus}", "--min-count", "1"], "--sample", ["nan", "-inf", "-1"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--sample", ["nan", "-inf", "-1", "1e308", "1e13"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--dim", ["0", "-3", "1000000000"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--window", ["0"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--epochs", ["0"]),
@@ -62,6 +62,9 @@ CASES = [
     (["classify", "train", "{labelled}", *SMALL_CLASSIFIER], "--epochs", ["0"]),
     (["classify", "train", "{labelled}", "--encoder", "bow"], "--pool", ["last"]),
     (["classify", "predict", "{corpus}", "-m", "{classifier}"], "--batch-size", ["0"]),
+    (["ngram", "train", "{corpus}"], "--order", ["10", "0"]),
+    (["ngram", "mix", "{ngram}", "{ngram}"], "--weights", ["0.5 0.6", "1.5,-0.5"]),
+    (["transduce", "{pairs}", "-m", "{s2s}"], "--beam", ["0"]),
 ]
 
 
@@ -72,15 +75,35 @@ def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
             for a in args]
 
 
+def _command_path(args: list[str]) -> list[str]:
+    """The command words at the start of ``args`` (``["ngram", "train"]``)."""
+    import click
+
+    from wordseq.cli import cli
+
+    path: list[str] = []
+    group: click.Command | None = cli
+    for word in args:
+        sub = group.get_command(click.Context(group), word) if isinstance(group, click.Group) else None
+        if sub is None:
+            break
+        path.append(word)
+        group = sub
+    return path
+
+
 @pytest.mark.parametrize("args,option,value", [(a, o, v) for a, o, vs in CASES for v in vs])
 def test_bad_option_value_is_a_usage_error_naming_it(args: list[str], option: str, value: str,
                                                      models: dict[str, Path], wordseq_home: Path) -> None:
     from wordseq.cli import cli
 
     before = snapshot(wordseq_home)
-    result = CliRunner().invoke(cli, [*_fill(args, models), option, value], catch_exceptions=False)
+    result = CliRunner().invoke(cli, [*_fill(args, models), option, *value.split()], catch_exceptions=False)
     assert result.exit_code == 2, result.output
     assert option in result.stderr and "Traceback" not in result.output
+    # the usage line of the subcommand, as click's own option errors give, not the top level's
+    usage = result.stderr.splitlines()[0]
+    assert usage.startswith("Usage: ") and f" {' '.join(_command_path(args))} [OPTIONS]" in usage, result.stderr
     assert "epoch 1" not in result.stderr and "saved" not in result.stderr  # refused before any work
     assert snapshot(wordseq_home) == before
 
@@ -133,9 +156,9 @@ def test_generate_config_accepts_exactly_finite_in_range_values(temperature: flo
 
 
 @settings(max_examples=200, deadline=None)
-@given(alpha=finite_or_not, sample=finite_or_not)
+@given(alpha=finite_or_not, sample=st.one_of(finite_or_not, st.floats(1e11, 1e14)))
 def test_word2vec_config_accepts_exactly_finite_in_range_values(alpha: float, sample: float) -> None:
     from wordseq.embeddings.config import Word2VecConfig
 
     ok = _accepts(lambda: Word2VecConfig(alpha=alpha, sample=sample, min_alpha=0.0))
-    assert ok == (math.isfinite(alpha) and 0 < alpha <= 1 and math.isfinite(sample) and sample >= 0)
+    assert ok == (math.isfinite(alpha) and 0 < alpha <= 1 and math.isfinite(sample) and 0 <= sample <= 1e12)

@@ -33,7 +33,23 @@ def _global_flags() -> list[click.Option]:
     ]
 
 
+class WordseqContext(click.Context):
+    """A context that turns a library's OptionError raised while its own command runs into
+    a usage error of that command: the message comes with the subcommand's usage line
+    (``Usage: wordseq ngram train ...``), as click's own option errors do."""
+
+    def invoke(self, callback: Any, /, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().invoke(callback, *args, **kwargs)
+        except OptionError as exc:
+            root = self.find_root()
+            if root.obj and root.obj.get("debug"):
+                raise
+            raise click.UsageError(str(exc), self) from None
+
+
 def _add_global_flags(command: click.Command) -> None:
+    command.context_class = WordseqContext
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             _add_global_flags(sub)

@@ -25,7 +25,7 @@ def _default_workers() -> int:
 @click.option("--negative", type=click.IntRange(0, 1000), default=None, help="Negative samples per word [default: 5; 0 with --hs].")
 @click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True, help="Ignore words seen fewer times.")
 @click.option("--epochs", type=click.IntRange(1, 10_000), default=5, show_default=True)
-@click.option("--sample", type=float, default=1e-3, show_default=True, help="Down-sampling threshold for frequent words (0: off).")
+@click.option("--sample", type=float, default=1e-3, show_default=True, help="Down-sampling threshold for frequent words: a fraction of the tokens, or a count from 1 up to 1e12 (0: off).")
 @click.option("--cbow", is_flag=True, help="CBOW instead of skip-gram.")
 @click.option("--hs", is_flag=True, help="Hierarchical softmax instead of negative sampling.")
 @click.option("--alpha", type=float, default=0.025, show_default=True, help="Initial learning rate, in (0, 1].")

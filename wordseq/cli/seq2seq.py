@@ -110,9 +110,13 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     from wordseq.seq2seq.train import train_seq2seq
     from wordseq.store import DEFAULT_NAME
 
+    # only the options given: the library's defaults are the same values, and with --resume
+    # a network option given (not a default) that differs from the saved run is refused
+    ctx = click.get_current_context()
+    given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
     try:
         train_seq2seq(list(pairs) or ["-"], dev, output=output or DEFAULT_NAME, resume=resume, device=device,
-                      encoding_errors=encoding_errors, reporter=reporter(log_interval), **options)
+                      encoding_errors=encoding_errors, reporter=reporter(log_interval), **given)
     except Interrupted as stop:
         log(stop.message)
         raise KeyboardInterrupt from None

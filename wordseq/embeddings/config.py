@@ -6,12 +6,15 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wordseq.config_checks import at_least, count, within
+from wordseq.config_checks import count, within
 from wordseq.errors import OptionError
 
 
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+MAX_SAMPLE = 1e12
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ class Word2VecConfig:
         count("--epochs", self.epochs, 1, 10_000)
         count("--workers", self.workers, 1, 1024)
         count("--seed", self.seed, 0, 2**32 - 1)
-        at_least("--sample", self.sample, 0.0)
+        # gensim reads a sample below 1 as a fraction of the tokens and 1 or more as a word
+        # count; a count past 1e12 (more tokens than any corpus) overflows its int64 threshold
+        within("--sample", self.sample, 0.0, MAX_SAMPLE)
         # gensim crashes (segfaults on NaN) or learns nothing outside these ranges
         within("--alpha", self.alpha, 0.0, 1.0, low_open=True)
         within("--min-alpha", self.min_alpha, 0.0, self.alpha)

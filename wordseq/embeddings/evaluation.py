@@ -18,7 +18,7 @@ import numpy as np
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
 from wordseq.embeddings.vectors import EmbeddingModel
 from wordseq.errors import InputError
-from wordseq.text.reader import CorpusReader
+from wordseq.text.reader import CorpusReader, check_readable
 
 DEFAULT_RESTRICT = 30_000
 # Score matrices are built for this many cells at a time (about 64 MB of float32 each).
@@ -38,10 +38,14 @@ def dataset_path(name_or_path: str | None, builtins: dict[str, str]) -> Path:
         if not path.is_file():
             raise InputError(f"the built-in set {name!r} is missing from the gensim install ({path}); give a FILE")
         return path
+    if name == "-":
+        return Path(name)  # CorpusReader reads stdin
     path = Path(name)
-    if not path.is_file():
+    # exists(), not is_file(): a FIFO, /dev/stdin or <(...) is no regular file but reads as one
+    if not path.exists():
         known = ", ".join(builtins)
         raise InputError(f"{name}: no such file (built-in sets: {known})")
+    check_readable(name)
     return path
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from wordseq.embeddings.vectors import WordVectors
 from wordseq.errors import InputError, ModelError
-from wordseq.text.reader import check_readable, label_of, open_input
+from wordseq.text.reader import BOM, check_readable, label_of, open_input
 
 FORMATS = ("word2vec-text", "word2vec-bin")
 EXPORT_FORMATS = (*FORMATS, "projector")
@@ -192,7 +192,7 @@ def import_vectors(path: str | Path, fmt: str = "auto", limit: int | None = None
     stream, kind, owned = open_input(name)
     try:
         try:
-            head = stream.read(_HEAD_BYTES)
+            head = stream.read(_HEAD_BYTES).removeprefix(BOM)  # an editor's byte-order mark
         except Exception as exc:  # decompression errors of the three formats
             raise InputError(f"{label}: damaged {kind or ''} file: {exc}") from None
         detected, has_header = _detect(head, label)

@@ -9,7 +9,6 @@ one per line. Queries never import gensim.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import ModelError, OptionError, UnknownWordError
+from wordseq.errors import InputError, ModelError, OptionError, UnknownWordError
+from wordseq.spelling import spelled_close
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer
 
 KIND = "embeddings"
@@ -151,6 +151,8 @@ class EmbeddingModel:
 
     def normalize(self, word: str) -> str | None:
         """A query word as the model saw its words; None if it becomes no single token."""
+        if not isinstance(word, str):
+            raise InputError(f"a word is a str, got {type(word).__name__}")
         if word not in self._query_cache:
             if word.isalnum():
                 # The tokenizer leaves a plain word whole: only the per-token steps apply,
@@ -246,7 +248,7 @@ class EmbeddingModel:
                 return f"'{word}' becomes nothing after the model's preprocessing ({self.preprocess.describe()}); give another word"
             return f"'{word}' becomes {len(tokens)} tokens after the model's preprocessing ({' '.join(tokens)}); give one word"
         became = f" (after preprocessing: '{norm}')" if norm != word else ""
-        close = difflib.get_close_matches(norm, self.vectors.words[:_HINT_POOL], n=5, cutoff=0.6)
+        close = spelled_close(norm, self.vectors.words[:_HINT_POOL])
         hint = f"; nearest by spelling: {', '.join(close)}" if close else "; no vocabulary word is spelled close to it"
         return f"'{word}'{became} is not in the vocabulary of {len(self.vectors):,} words{hint}"
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import torch
 
+from wordseq.config_checks import unchanged_on_resume
 from wordseq.errors import InputError, ModelError, OptionError
 from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig
@@ -223,6 +224,7 @@ class _Session:
                 train_options: dict[str, Any], init_embeddings: str | None, resume: bool) -> None:
         previous = self._previous_run() if resume else None
         if previous is not None:
+            unchanged_on_resume(model_options, previous.checkpoint.config)
             preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
             self.init_info = previous.meta["config"].get("init_embeddings")
         self.preprocess = preprocess

@@ -200,6 +200,8 @@ def _vocabulary(summaries: list[dict[str, Any]], min_count: int) -> tuple[Vocabu
     if sentences == 0:
         raise InputError("the corpus has no tokens")
     vocab, _ = vocabulary_of(first, min_count)
+    if vocab.num_words == 0:
+        raise InputError(f"the corpus: no word occurs --min-count {min_count} times or more; lower --min-count")
     return vocab, first
 
 

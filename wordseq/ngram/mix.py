@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, OptionError, WordseqError
+from wordseq.errors import InputError, ModelError, OptionError, WordseqError
 from wordseq.lm_interface import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
 from wordseq.ngram.model import LN10, BlockScores, ContextWindow, NgramModel
@@ -68,6 +68,10 @@ class MixedNgramModel(ContextWindow, TextMethods):
     is_normalised = True
 
     def __init__(self, parts: Sequence[Any], weights: Sequence[float], preprocess: PreprocessConfig | None = None) -> None:
+        for i, part in enumerate(parts, 1):
+            if not isinstance(part, NgramModel | MixedNgramModel):
+                raise ModelError(f"a mixture takes n-gram models (loaded, e.g. wordseq.load(NAME, 'ngram')); "
+                                 f"model {i} is a {type(part).__name__}")
         if len(weights) != len(parts):
             raise OptionError("--weights", f"{len(weights)} weight(s) for {len(parts)} model(s)")
         check_weights(weights, len(parts))

@@ -326,7 +326,7 @@ def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig
 
     from wordseq.ngram.arpa import read_arpa
     from wordseq.store import DEFAULT_NAME, writing
-    from wordseq.text.reader import SourceStats, check_readable
+    from wordseq.text.reader import SourceStats, check_readable, label_of
 
     check_readable(arpa_file)
     with writing(output or DEFAULT_NAME, "ngram") as writer:
@@ -336,9 +336,20 @@ def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig
         seconds = time.perf_counter() - start
         model = NgramModel(tables, preprocess, "", {"order": tables.order, "smoothing": "", "imported_from": arpa_file})
         model.training = {"ngrams": tables.sizes(), "vocab_size": tables.vocab.num_words, "read_seconds": seconds}
-        source = SourceStats(name=arpa_file, bytes=Path(arpa_file).stat().st_size).to_dict()
+        source = SourceStats(name=label_of(arpa_file), bytes=_regular_file_size(arpa_file)).to_dict()
         target = writer.commit(ngram_meta(model, [source]), lambda folder: write_payload(model, folder))
     return target, model
+
+
+def _regular_file_size(name: str) -> int:
+    """The size of a regular file; 0 (not known) for stdin, a pipe or a FIFO."""
+    import os
+    import stat
+
+    if name == "-":
+        return 0
+    st = os.stat(name)
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def size_line(sizes: list[int]) -> str:

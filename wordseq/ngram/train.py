@@ -139,6 +139,8 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
     with reporter.task("counting", unit="lines") as task:
         first, length = first_pass(chunks, folder, lambda chunk: task.advance(chunk.lines))
     vocab, remap = vocabulary_of(first, config.min_count)
+    _check_some_words(config, vocab, int(unigram_counts(vocab).sum()) - first.sentences, None,
+                      getattr(reader, "label", "the corpus"))
     if config.order == 1 or fits_in_memory(length, config.order, resources.budget):
         counts = count_token_file(folder, length, remap, vocab, config.order, first)
         model, figures = _estimate_in_memory(counts, config, preprocess)
@@ -164,6 +166,7 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
 
 def _estimate_in_memory(counts: NgramCounts, config: NgramConfig, preprocess: PreprocessConfig) -> tuple[NgramModel, TrainingFigures]:
     limits = Limits(config.prune_thresholds(), _keep_words(config, counts, preprocess))
+    _check_some_words(config, counts.vocab, counts.tokens, limits.keep_words, "the corpus")
     tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback, config.discount, limits)
     figures = TrainingFigures(
         sentences=counts.sentences,
@@ -229,6 +232,16 @@ def _train_on_cluster(corpus: Corpus, config: NgramConfig, preprocess: Preproces
     model.training = figures.to_dict()
     model.sources = result.sources
     return model
+
+
+def _check_some_words(config: NgramConfig, vocab: Vocabulary, tokens: int, keep: np.ndarray | None, label: str) -> None:
+    """A model whose vocabulary is only <unk>, <s> and </s> is refused, as ``vocab build``
+    and ``lm train`` refuse it: it would score every word the same."""
+    if vocab.num_words == 0:
+        raise InputError(f"{label}: no word occurs --min-count {config.min_count} times or more "
+                         f"({tokens:,} tokens); lower --min-count")
+    if keep is not None and not keep[4:].any():
+        raise InputError(f"--vocab {config.vocab_file}: no word of it is in {label}")
 
 
 def _keep_words(config: NgramConfig, counts: NgramCounts, preprocess: PreprocessConfig) -> np.ndarray | None:

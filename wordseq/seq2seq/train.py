@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from wordseq.config_checks import unchanged_on_resume
 from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
 from wordseq.neural.interrupt import stop_on_interrupt
@@ -391,7 +392,7 @@ def train_seq2seq(
         raise InputError("--resume needs the model's name or path (-o)")
     with writing(output, KIND) as writer:
         session = _Session(writer, train_cfg, reporter, dev_)
-        session.prepare(train, dev, config, encoding_errors, resume)
+        session.prepare(train, dev, config, encoding_errors, resume, given=model_options)
         return session.run()
 
 
@@ -407,7 +408,7 @@ class _Session:
         self.started = time.perf_counter()
 
     def prepare(self, train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, encoding_errors: str,
-                resume: bool) -> None:
+                resume: bool, given: dict[str, Any] | None = None) -> None:
         from wordseq.seq2seq.storage import RESUME_FILE, read_torch_file
 
         previous, source = None, None
@@ -418,6 +419,7 @@ class _Session:
             verify_payload(source, old_meta)
             previous = read_torch_file(source / RESUME_FILE, "wordseq-seq2seq-resume", self.device)
             config = Seq2SeqConfig.from_dict(previous["config"])
+            unchanged_on_resume(given or {}, config)
             self.reporter.log(f"resuming from {source}: network, tokenization and vocabularies come from it")
         self.config = config
         torch.manual_seed(self.train_cfg.seed)

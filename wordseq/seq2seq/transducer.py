@@ -29,10 +29,28 @@ from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 
+# Each output step attends over the whole source, and by default a source of N tokens may
+# get 2N + 10 output steps: the work grows with N squared. A word, a name or a sentence is
+# far below this; a whole document on one line (200,000 characters) would run for hours.
+MAX_SOURCE_TOKENS = 1_000
+# Lines are refused before tokenizing past this many characters (tokenizing is linear, but
+# a line of megabytes need not be tokenized to know it is too long).
+MAX_SOURCE_CHARS = 50 * MAX_SOURCE_TOKENS
+
 
 def default_max_tokens(source_length: int) -> int:
     """Output length limit when none is given: twice the source's tokens, plus 10."""
-    return 2 * source_length + 10
+    return 2 * min(source_length, MAX_SOURCE_TOKENS) + 10
+
+
+def _check_source_length(text: str, tokens: Sequence[str] | None, where: str) -> None:
+    """An InputError when a source is too long to transduce (see MAX_SOURCE_TOKENS)."""
+    if tokens is None and len(text) > MAX_SOURCE_CHARS:
+        raise InputError(f"{where}: the source has {len(text):,} characters; transduce takes at most "
+                         f"{MAX_SOURCE_TOKENS:,} tokens ({MAX_SOURCE_CHARS:,} characters) per line: split it")
+    if tokens is not None and len(tokens) > MAX_SOURCE_TOKENS:
+        raise InputError(f"{where}: the source has {len(tokens):,} tokens; transduce takes at most "
+                         f"{MAX_SOURCE_TOKENS:,} per line: split it")
 
 
 @dataclass(frozen=True)
@@ -181,9 +199,13 @@ class Seq2SeqModel:
 
     # -- text ↔ ids -------------------------------------------------------------------
 
-    def source_tokens(self, text: str) -> list[str]:
-        """A source through the model's source tokenization."""
-        return self._source_pre.tokens(text)
+    def source_tokens(self, text: str, where: str = "the source") -> list[str]:
+        """A source through the model's source tokenization; an InputError naming ``where``
+        when it is longer than MAX_SOURCE_TOKENS."""
+        _check_source_length(text, None, where)
+        tokens = self._source_pre.tokens(text)
+        _check_source_length(text, tokens, where)
+        return tokens
 
     def target_text(self, tokens: Sequence[str]) -> str:
         """Output tokens as text in the training targets' format."""
@@ -230,16 +252,17 @@ class Seq2SeqModel:
     def transduce_stream(self, lines: Iterable[str], search: SearchSettings = SearchSettings()) -> Iterator[Transduction]:
         """Transductions of lines as they come, ``search.batch_size`` lines at a time."""
         batch: list[str] = []
-        for line in lines:
+        first = 1
+        for number, line in enumerate(lines, 1):
             batch.append(line)
             if len(batch) >= search.batch_size:
-                yield from self._transduce_batch(batch, search)
-                batch = []
+                yield from self._transduce_batch(batch, search, first)
+                batch, first = [], number + 1
         if batch:
-            yield from self._transduce_batch(batch, search)
+            yield from self._transduce_batch(batch, search, first)
 
-    def _transduce_batch(self, texts: list[str], search: SearchSettings) -> list[Transduction]:
-        out = [Transduction(t, self.source_tokens(t)) for t in texts]
+    def _transduce_batch(self, texts: list[str], search: SearchSettings, first_line: int = 1) -> list[Transduction]:
+        out = [Transduction(t, self.source_tokens(t, f"line {first_line + i}")) for i, t in enumerate(texts)]
         todo = [t for t in out if t.source_tokens]
         found = decode_ids(self.net, self.target_vocab, self.target_preprocess, self.device,
                            [self.source_vocab.encode(t.source_tokens) for t in todo], search)

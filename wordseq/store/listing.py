@@ -96,7 +96,8 @@ def removal_target(name_or_path: str | None, kinds: tuple[str, ...] = KINDS) -> 
 
     found = candidates(name_or_path, kinds)
     if not found and name_or_path is not None and not is_path(name_or_path):
-        found = [(k, partial_dir(model_dir(name_or_path, k))) for k in kinds]
+        prefix = name_or_path.partition("/")[0]  # kind/NAME: only that kind's checkpoint
+        found = [(k, partial_dir(model_dir(name_or_path, k))) for k in kinds if prefix in (k, name_or_path)]
         found = [(k, p) for k, p in found if p.is_dir()]
     if not found:
         raise not_found(name_or_path, kinds)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.errors import ModelError
+from wordseq.spelling import spelled_close
 from wordseq.store.meta import KINDS, MARKER_FILE, META_FILE, read_meta, verify_payload
 
 DEFAULT_NAME = "default"
@@ -47,6 +48,30 @@ def wordseq_home() -> Path:
     return Path("~/.local/share/wordseq").expanduser()
 
 
+NameOrPath = str | os.PathLike[str]
+
+
+def as_value(name_or_path: NameOrPath | None) -> str | None:
+    """A -m / -o value given from Python, as the CLI would see it: a str as it is, and a
+    ``pathlib.Path`` always as a path (``Path("news")`` is the folder ./news, not a NAME)."""
+    if name_or_path is None or isinstance(name_or_path, str):
+        return name_or_path
+    if isinstance(name_or_path, os.PathLike):
+        text = os.fsdecode(os.fspath(name_or_path))
+        return text if os.path.isabs(text) or text.startswith(".") else os.path.join(".", text)
+    raise ModelError(f"a model is given as a NAME, kind/NAME or PATH (a str or pathlib.Path), "
+                     f"not {type(name_or_path).__name__}")
+
+
+def check_kinds(kinds: str | tuple[str, ...]) -> tuple[str, ...]:
+    """``kinds`` as a tuple, each one a kind wordseq knows."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ModelError(f"unknown model kind {kind!r} (known: {', '.join(KINDS)})")
+    return kinds
+
+
 def is_path(name_or_path: str) -> bool:
     """A value with '/' or a leading '.', or naming an existing file, is a path."""
     if "/" in name_or_path or name_or_path.startswith(".") or os.sep in name_or_path:
@@ -57,6 +82,10 @@ def is_path(name_or_path: str) -> bool:
 def _kind_prefix(value: str) -> tuple[str, str] | None:
     """('lm', 'news') for 'lm/news' when no such path exists here."""
     kind, sep, name = value.partition("/")
+    if sep and kind in KINDS and ".." in Path(name).parts:
+        # 'ngram/../../x' reads as kind/NAME but would land outside the store
+        raise ModelError(f"'{value}': '..' is not allowed in a kind/NAME model name; "
+                         "to use a folder elsewhere, give its path (e.g. ../x)")
     if sep and kind in KINDS and valid_name(name) and not Path(value).exists():
         return kind, name
     return None
@@ -76,15 +105,15 @@ def _check_name(name: str) -> None:
         )
 
 
-def model_dir(name_or_path: str | None, kind: str) -> Path:
+def model_dir(name_or_path: NameOrPath | None, kind: str) -> Path:
     """Where a model named NAME (or at PATH) of this kind lives; it may not exist yet."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown model kind {kind!r}")
-    name = DEFAULT_NAME if name_or_path is None else name_or_path
+    check_kinds(kind)
+    value = as_value(name_or_path)
+    name = DEFAULT_NAME if value is None else value
     prefixed = _kind_prefix(name)
     if prefixed is not None:
         if prefixed[0] != kind:
-            raise ModelError(f"'{name}' names a {prefixed[0]} model; this command writes {kind} models")
+            raise ModelError(f"'{name}' names {_article(prefixed[0])} {prefixed[0]} model; this command writes {kind} models")
         return wordseq_home() / kind / prefixed[1]
     if name and is_path(name):
         return Path(name)
@@ -123,7 +152,7 @@ def candidates(name_or_path: str | None, kinds: tuple[str, ...]) -> list[tuple[s
     if prefixed is not None:
         kind, bare = prefixed
         if kind not in kinds:
-            raise ModelError(f"'{name}' names a {kind} model; this command takes {' or '.join(kinds)} models")
+            raise ModelError(f"'{name}' names {_article(kind)} {kind} model; this command takes {' or '.join(kinds)} models")
         path = wordseq_home() / kind / bare
         recover(path)
         return [(kind, path)] if path.exists() else []
@@ -137,19 +166,53 @@ def candidates(name_or_path: str | None, kinds: tuple[str, ...]) -> list[tuple[s
 
 
 def not_found(name_or_path: str | None, kinds: tuple[str, ...]) -> ModelError:
+    """The error for a -m value naming nothing: what the name is if it is a model of
+    another kind, else the store's names spelled like it, else (for 'default') the models
+    there are, else how to make one."""
     name = DEFAULT_NAME if name_or_path is None else name_or_path
     if is_path(name):
         return ModelError(f"no model at {name}")
     bare = _kind_prefix(name)
     shown = bare[1] if bare else name
-    what = " or ".join(kinds if not bare else (bare[0],))
-    how = " or ".join(f"'{HOW_TO_MAKE[k]} -o {shown}'" for k in (kinds if not bare else (bare[0],)))
+    wanted = (bare[0],) if bare else kinds
+    what = " or ".join(wanted) if set(wanted) != set(KINDS) else "wordseq"
+    elsewhere = [k for k in KINDS if k not in wanted and (wordseq_home() / k / shown).is_dir()]
+    if elsewhere:
+        return ModelError(f"'{shown}' is {_article(elsewhere[0])} {elsewhere[0]} model; "
+                          f"this command takes {what} models")
+    names = _store_names(wanted)
+    close = spelled_close(shown, [n for _, n in names])
+    if close:
+        return ModelError(f"no {what} model named {shown!r}; did you mean {', '.join(close)}?")
+    if shown == DEFAULT_NAME and names:
+        listed = [f"{k}/{n}" if len(wanted) > 1 else n for k, n in names]
+        more = f" and {len(listed) - 20} more" if len(listed) > 20 else ""
+        return ModelError(f"no {what} model named 'default'; name one of {', '.join(listed[:20])}{more}")
+    if what == "wordseq":
+        return ModelError(f"no wordseq model named {shown!r}; 'wordseq models list' shows the models there are")
+    how = " or ".join(f"'{HOW_TO_MAKE[k]} -o {shown}'" for k in wanted)
     return ModelError(f"no {what} model named {shown!r}; make one with {how}")
 
 
-def find_model(name_or_path: str | None, kind: str | tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
+def _article(kind: str) -> str:
+    return "an" if kind in ("embeddings", "lm", "ngram") else "a"  # an en-gram, an el-em
+
+
+def _store_names(kinds: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(kind, name) of the model folders in the store, kind by kind, name by name."""
+    found = []
+    for kind in kinds:
+        folder = wordseq_home() / kind
+        if folder.is_dir():
+            found += [(kind, p.name) for p in sorted(folder.iterdir())
+                      if valid_name(p.name) and (p / META_FILE).is_file()]
+    return found
+
+
+def find_model(name_or_path: NameOrPath | None, kind: str | tuple[str, ...]) -> tuple[Path, dict[str, Any]]:
     """Locate an existing model, read its checked meta.json and verify its payload files."""
-    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    kinds = check_kinds(kind)
+    name_or_path = as_value(name_or_path)
     found = candidates(name_or_path, kinds)
     if not found:
         raise not_found(name_or_path, kinds)
@@ -170,13 +233,15 @@ def _function(spec: tuple[str, str]) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def load(name_or_path: str | None = None, kinds: str | tuple[str, ...] = KINDS, **options: Any) -> Any:
+def load(name_or_path: NameOrPath | None = None, kinds: str | tuple[str, ...] = KINDS, **options: Any) -> Any:
     """The model a -m value names, loaded by its kind's loader.
 
     ``options`` (``device`` ...) go to loaders that take them. A single file (an ARPA
-    file) is loaded by the file loader of a kind that reads files.
+    file) is loaded by the file loader of a kind that reads files. A ``pathlib.Path`` is
+    always a path; a str is a NAME, kind/NAME or PATH as on the command line.
     """
-    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    kinds = check_kinds(kinds)
+    name_or_path = as_value(name_or_path)
     if name_or_path and Path(name_or_path).is_file() and _kind_prefix(name_or_path) is None:
         for kind in kinds:
             if kind in FILE_LOADERS:

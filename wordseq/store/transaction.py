@@ -277,7 +277,7 @@ def writing(output: str | Path | None, kind: str) -> Iterator[ModelWriter | None
         return
     from wordseq.store.names import model_dir
 
-    with ModelWriter(model_dir(str(output), kind), kind) as writer:
+    with ModelWriter(model_dir(output, kind), kind) as writer:
         yield writer
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from wordseq.errors import OptionError
+from wordseq.errors import ModelError, OptionError
 from wordseq.text.sentences import split_sentences
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -26,6 +26,12 @@ SPACE_TOKEN = "▁"
 CacheEntries = list[tuple[tuple[str, bool], list[str]]]
 # The only purely alphabetic words NLTK's tokenizer splits (its CONTRACTIONS2 rules).
 _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
+# The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
+_STORED_TYPES: dict[str, tuple[type, ...]] = {
+    "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
+    "sentences": (bool,), "level": (str,), "pretokenized": (bool,),
+}
+_TYPE_WORDS = {bool: "true or false", str: "a string"}
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,23 @@ class PreprocessConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PreprocessConfig:
+        """The settings a model's meta.json stores; a value of the wrong type or out of
+        range means the model is damaged (ModelError), not that an option was wrong."""
+        if not isinstance(d, dict):
+            raise ModelError("the model's meta.json is damaged: 'preprocessing' should be an object")
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        known["stopword_list"] = tuple(known.get("stopword_list") or ())
-        return cls(**known)
+        for key, types in _STORED_TYPES.items():
+            if key in known and not isinstance(known[key], types):
+                raise ModelError(f"the model's meta.json is damaged: preprocessing '{key}' should be "
+                                 f"{_TYPE_WORDS[types[0]]}, not {type(known[key]).__name__}")
+        words = known.get("stopword_list") or ()
+        if not isinstance(words, list | tuple) or not all(isinstance(w, str) for w in words):
+            raise ModelError("the model's meta.json is damaged: preprocessing 'stopword_list' should be a list of words")
+        known["stopword_list"] = tuple(words)
+        try:
+            return cls(**known)
+        except OptionError as exc:
+            raise ModelError(f"the model's meta.json is damaged: preprocessing {exc}") from None
 
     def with_overrides(self, overrides: dict[str, Any]) -> PreprocessConfig:
         """These settings with some replaced (an eval command's preprocessing options).
