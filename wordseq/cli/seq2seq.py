@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -192,12 +193,12 @@ def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool
 @_BATCH
 @click.option("--json", "mode", flag_value="json", help="One JSON document with tokens and scores.")
 @click.option("--nl", "mode", flag_value="nl", help="One JSON object per input line.")
-@click.option("--plot-attention", "plot_text", metavar="TEXT", default=None, help="Draw the attention behind TEXT's output as a heat map into -o.")
-@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="Write the outputs to FILE ('-': stdout); with --plot-attention, the picture (PNG; .pdf / .svg by extension).")
+@click.option("--plot-attention", "plot_text", metavar="TEXT", default=None, help="Draw the attention behind TEXT's output as a heat map into -o (default attention.png).")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the outputs to FILE (default '-': stdout); with --plot-attention, the picture (default attention.png; PNG, or .pdf / .svg by extension).")
 @device_option
 @_ENCODING
 def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: int, max_tokens: int | None,
-              length_penalty: float, batch_size: int, mode: str | None, plot_text: str | None, output: str,
+              length_penalty: float, batch_size: int, mode: str | None, plot_text: str | None, output: str | None,
               device: str, encoding_errors: str) -> None:
     """Transduce each line of FILES (or stdin) with a seq2seq model: one output line per
     input line, blank lines included; with --num N the N outputs are tab-separated.
@@ -213,17 +214,26 @@ def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: in
 
     if plot_text is not None and files:
         raise click.UsageError("--plot-attention draws one text: give no FILES with it")
+    if plot_text is not None and output == "-" and _stdout_is_terminal():
+        raise click.UsageError("a picture is not sent to a terminal: give -o FILE or redirect stdout")
     search = SearchSettings(beam=beam, num=num, max_tokens=max_tokens, length_penalty=length_penalty,
                             batch_size=batch_size)
     if num > beam:
         warn(f"--num {num} is more than --beam {beam}: showing up to {beam}")
     model = load(model_name, "seq2seq", device=device)
     if plot_text is not None:
-        return _plot(model, plot_text, output, search)
+        return _plot(model, plot_text, output or PICTURE, search)
     reader = CorpusReader(files, encoding_errors)
-    _write_transductions(model.transduce_stream(reader, search), output, mode, beam, reader.label)
+    _write_transductions(model.transduce_stream(reader, search), output or "-", mode, beam, reader.label)
     if reader.replaced:
         warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+
+
+PICTURE = "attention.png"  # like `embeddings plot` and `models plot`: a file, never PNG bytes on a terminal
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _write_transductions(results: Any, output: str, mode: str | None, beam: int, label: str) -> None:
