@@ -58,7 +58,7 @@ def test_train_shows_epochs_on_stderr_and_nothing_on_stdout(pairs_dir: Path, run
                              "--attention", "additive", "--encoder", "gru", "--decoder", "gru", "--dev-percent", "20"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "end of epoch   1" in result.stderr and "dev WER" in result.stderr and "held-out 20%" in result.stderr
+    assert "| epoch   1 | train loss" in result.stderr and "WER" in result.stderr and "held-out 20%" in result.stderr
 
 
 def test_eval_prints_named_figures_and_json(trained: Path, pairs_dir: Path, runner: CliRunner) -> None:

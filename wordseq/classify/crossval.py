@@ -101,8 +101,8 @@ class CrossValidation:
 
 def fold_line(fold: FoldResult) -> str:
     """One log line for a finished cross-validation fold."""
-    return (f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
-            f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s, {fold.cpu_seconds:.1f}s CPU)")
+    return (f"fold {fold.fold:2d}: accuracy {fold.accuracy:.2%}, macro-F1 {fold.macro_f1:.4f}, "
+            f"{fold.test_examples:,} texts, best epoch {fold.best_epoch}, {fold.seconds:.0f}s")
 
 
 

@@ -125,7 +125,9 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     else:
         click.echo(f"valid_accuracy\t{figures['best_valid_accuracy']:.4f}")
     _log_vectors(figures.get("init_embeddings"))
-    log(f"{model.summary()}; best epoch {figures['best_epoch']} of {figures['epochs_done']}; saved {model.path}")
+    log(f"best epoch {figures['best_epoch']} of {figures['epochs_done']}: "
+        f"valid accuracy {figures['best_valid_accuracy']:.1%}")
+    log(f"saved {model.path}")
 
 
 def _log_vectors(init: dict[str, Any] | None) -> None:
@@ -143,8 +145,8 @@ def _print_cv(report: Any, as_json: bool) -> None:
     else:
         for line in report.lines():
             click.echo(line)
-    log(f"{report.k}-fold cross-validation of {report.description}: accuracy {report.mean_accuracy:.2%} "
-        f"± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
+    log(f"{report.k}-fold cross-validation of {report.description}")
+    log(f"accuracy {report.mean_accuracy:.2%} ± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
 
 
 @classify.command("eval")
