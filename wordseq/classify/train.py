@@ -118,7 +118,7 @@ def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None,
 def _split_settings(options: EncoderOptions | None, training: TrainingConfig | None,
                     settings: dict[str, Any]) -> tuple[EncoderOptions, TrainingConfig]:
     enc_names = {f.name for f in fields(EncoderOptions)}
-    train_names = {f.name for f in fields(TrainingConfig)}
+    train_names = {f.name for f in fields(TrainingConfig)} | set(TrainingConfig.ALIASES)
     unknown = set(settings) - enc_names - train_names
     if unknown:
         raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
@@ -334,7 +334,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     with writing(output, KIND) as writer:
         pretrained = _pretrained(enc, cfg)
         prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
-        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
+        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_percent / 100, cfg.seed)
         model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
         if writer is not None:
             model.path = writer.commit(model.meta(), model.write_payload)

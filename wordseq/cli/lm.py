@@ -19,6 +19,7 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
+from wordseq.config_checks import DEFAULT_SEED
 from wordseq.neural.config import CELLS, OPTIMIZERS, PRECISIONS, SOFTMAXES
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -83,7 +84,7 @@ def lm() -> None:
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start input embeddings from a wordseq embeddings model.")
 @device_option
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same model (on CPU). Default: 1111.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help=f"Same seed, same model (on CPU). Default: {DEFAULT_SEED}.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted or finished training saved at -o.")
 @log_interval_option
 @preprocessing_options

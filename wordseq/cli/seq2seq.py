@@ -44,9 +44,9 @@ def _opt(name: str, kind: Any, help: str) -> Any:
 
 _ENCODING = click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
                          help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
-_BEAM = click.option("--beam", type=int, default=1, show_default=True, help="1: greedy search; K: beam search with K beams.")
-_LENGTH_PENALTY = click.option("--length-penalty", type=float, default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob).")
-_BATCH = click.option("--batch-size", type=int, default=64, show_default=True, help="Sources decoded together.")
+_BEAM = click.option("--beam", type=click.IntRange(1, 1_000), default=1, show_default=True, help="1: greedy search; K: beam search with K beams.")
+_LENGTH_PENALTY = click.option("--length-penalty", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob).")
+_BATCH = click.option("--batch-size", type=click.IntRange(1, 100_000), default=64, show_default=True, help="Sources decoded together.")
 
 
 @click.group()
@@ -69,26 +69,26 @@ def seq2seq() -> None:
 @_opt("target_level", click.Choice(LEVELS), "Target tokens (G2P: phonemes separated by spaces, 'word').")
 @click.option("--lower/--no-lower", "lower", default=_default("lower"), show_default=True, help="Lowercase sources (targets are kept as written).")
 @_opt("encoder", click.Choice(ENCODERS), "Encoder RNN; bi*: each direction gets --hidden / 2 units.")
-@_opt("encoder_layers", int, "Encoder layers.")
+@_opt("encoder_layers", click.IntRange(1, 100), "Encoder layers.")
 @_opt("decoder", click.Choice(DECODERS), "Decoder RNN.")
-@_opt("decoder_layers", int, "Decoder layers.")
-@_opt("emb", int, "Embedding size (both sides).")
-@_opt("hidden", int, "Encoder output and decoder state size.")
-@_opt("dropout", float, "In [0, 1): on embeddings, between layers, before the output layer.")
+@_opt("decoder_layers", click.IntRange(1, 100), "Decoder layers.")
+@_opt("emb", click.IntRange(1, 100_000), "Embedding size (both sides).")
+@_opt("hidden", click.IntRange(1, 100_000), "Encoder output and decoder state size.")
+@_opt("dropout", click.FloatRange(0, 1, max_open=True), "On embeddings, between layers, before the output layer.")
 @_opt("attention", click.Choice(ATTENTIONS), "Luong dot / general, Bahdanau additive, or none.")
 @click.option("--input-feeding/--no-input-feeding", "input_feeding", default=_default("input_feeding"), show_default=True, help="Feed the last attentional vector into the next step (Luong).")
-@_opt("teacher_forcing", float, "Probability of feeding the gold previous token (else the model's guess).")
-@_opt("epochs", int, "Total epochs (with --resume: including those done).")
-@_opt("batch_size", int, "Pairs per batch.")
+@_opt("teacher_forcing", click.FloatRange(0, 1), "Probability of feeding the gold previous token (else the model's guess).")
+@_opt("epochs", click.IntRange(1, 100_000), "Total epochs (with --resume: including those done).")
+@_opt("batch_size", click.IntRange(1, 1_000_000), "Pairs per batch.")
 @_opt("optimizer", click.Choice(OPTIMIZERS), "Optimizer.")
-@click.option("--lr", "lr", type=float, default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
+@click.option("--lr", "lr", type=click.FloatRange(0, 1e4, min_open=True), default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
 @_opt("lr_schedule", click.Choice(LR_SCHEDULES), "cosine: from --lr down to 0 over --epochs; plateau: halve the lr after an epoch without a better dev WER.")
-@_opt("clip", float, "Gradient-norm clipping (0: off).")
-@_opt("patience", int, "Stop after this many epochs without a better dev WER (0: never).")
-@_opt("min_count", int, "Source tokens seen fewer times become <unk>.")
-@_opt("dev_percent", float, "Without --dev: share of training sources held out (by a hash of the source).")
+@_opt("clip", click.FloatRange(min=0), "Gradient-norm clipping (0: off).")
+@_opt("patience", click.IntRange(0, 100_000), "Stop after this many epochs without a better dev WER (0: never).")
+@_opt("min_count", click.IntRange(min=1), "Source tokens seen fewer times become <unk>.")
+@_opt("dev_percent", click.FloatRange(0, 100, min_open=True, max_open=True), "Without --dev: percentage of the training sources held out (by a hash of the source).")
 @device_option
-@_opt("seed", int, "Same seed, same model (on CPU).")
+@_opt("seed", click.IntRange(0, 2**63 - 1), "Same seed, same model (on CPU).")
 @click.option("--resume", is_flag=True, help="Continue the run saved at -o: network, tokenization and vocabularies from it, training options from this command line.")
 @log_interval_option
 @_ENCODING
@@ -157,8 +157,8 @@ def eval_(pairs: tuple[str, ...], model_name: str | None, beam: int, length_pena
 @click.option("-o", "--output", "out_dir", required=True, metavar="FOLDER", help="Folder for train.tsv, dev.tsv and test.tsv.")
 @click.option("--stress/--no-stress", default=False, show_default=True, help="Keep the stress digits (AH0) of the vowels.")
 @click.option("--all-words", is_flag=True, help="Keep entries that are not spellings (&AMPERSAND, A42128).")
-@click.option("--dev-percent", type=float, default=5.0, show_default=True, help="Share of the words in dev.")
-@click.option("--test-percent", type=float, default=10.0, show_default=True, help="Share of the words in test.")
+@click.option("--dev-percent", type=click.FloatRange(0, 100, max_open=True), default=5.0, show_default=True, help="Share of the words in dev.")
+@click.option("--test-percent", type=click.FloatRange(0, 100, max_open=True), default=10.0, show_default=True, help="Share of the words in test.")
 @_ENCODING
 def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool, dev_percent: float,
                     test_percent: float, encoding_errors: str) -> None:
@@ -187,8 +187,8 @@ def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool
 @click.argument("files", nargs=-1, metavar="[FILES|-]...")
 @model_option("seq2seq")
 @_BEAM
-@click.option("--num", type=int, default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
-@click.option("--max-tokens", type=int, default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
+@click.option("--num", type=click.IntRange(1, 1_000), default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
+@click.option("--max-tokens", type=click.IntRange(1, 100_000), default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
 @_LENGTH_PENALTY
 @_BATCH
 @click.option("--json", "mode", flag_value="json", help="One JSON document with tokens and scores.")
