@@ -37,7 +37,7 @@ from wordseq.neural.evaluate import score_stream
 from wordseq.neural.lm import NeuralLM
 from wordseq.neural.model import build_model
 from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
-from wordseq.progress import SILENT, Reporter
+from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
 from wordseq.store.names import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
@@ -173,7 +173,7 @@ def train_lm(
     try:
         dev = dist.device(dev)
         if not dist.is_main:
-            reporter = SILENT
+            reporter = MUTE  # rank 0 speaks for all
         reader = open_corpus(corpus, encoding_errors)
         if dist.enabled and isinstance(reader, CorpusReader) and "-" in reader.paths:
             raise InputError("under torchrun every process reads the corpus itself: give it as files, not stdin")

@@ -18,7 +18,7 @@ import numpy as np
 
 from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
 from wordseq.ngram.model import BlockScores, add_to_report
-from wordseq.perplexity import LN10, LineScore, PerplexityReport, check_scorable
+from wordseq.perplexity import LN10, LineScore, PerplexityReport, checked_report
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -102,8 +102,7 @@ class Evaluation:
         if not self.done:
             for _ in self.lines():
                 pass
-        check_scorable(self.report, self.preprocess.describe())
-        return self.report
+        return checked_report(self.report, self.preprocess.describe())
 
 
 def evaluate(
