@@ -252,9 +252,12 @@ def import_(file: str, output: str | None, fmt: str, limit: int | None, encoding
 @click.option("-o", "--output", default="map.png", show_default=True, metavar="FILE.png", help="Where the picture goes.")
 @click.option("--top", type=click.IntRange(3, 5000), default=100, show_default=True, help="Without WORDS: the N most frequent words.")
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True, help="tsne needs scikit-learn.")
-def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method: str) -> None:
-    """A labelled 2-D map of MODEL's vectors: WORDS (with their neighbours when only a
-    few are given) or the --top most frequent words. Needs matplotlib.
+@click.option("--all-words", is_flag=True, help="With --top: keep punctuation and stopwords (left out by default).")
+def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method: str, all_words: bool) -> None:
+    """A labelled 2-D map of MODEL's vectors: WORDS (red, with their neighbours in blue
+    when only a few are given) or the --top most frequent words, punctuation and
+    stopwords left out. Prints the share of the variance PCA's two axes explain. Needs
+    matplotlib.
 
     \b
     wordseq embeddings plot news film movie actor director -o map.png
@@ -262,5 +265,10 @@ def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method:
     from wordseq.embeddings.vectors import load_embeddings
     from wordseq.plots import plot_embedding_map
 
-    drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method)
-    log(f"wrote {output}: {len(drawn)} words ({method})")
+    drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method, all_words)
+    shown = ", ".join(drawn.words[:10]) + (", ..." if len(drawn.words) > 10 else "")
+    log(f"wrote {output}: {len(drawn.words)} words ({method}): {shown}")
+    if drawn.left_out:
+        log(f"left out {drawn.left_out} punctuation / stopword entries (--all-words keeps them)")
+    if drawn.explained is not None:
+        log(f"the 2 axes explain {drawn.explained:.1%} of the variance (PCA)")
