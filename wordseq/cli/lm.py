@@ -93,9 +93,9 @@ def train(corpus: tuple[str, ...], output: str | None, log_interval: int, prepro
     """Train a word- or character-level neural language model on CORPUS files (or stdin).
 
     Options left out are chosen by the size of the corpus (a tied, regularised LSTM that
-    clearly beats a 5-gram); those given always win. Shows train / validation perplexity,
-    tokens/s and learning rate at each validation check and keeps the weights with the
-    best validation perplexity. Checkpoints are kept beside the model; the model itself
+    clearly beats a 5-gram); those given always win. Shows train / validation perplexity
+    and learning rate at each validation check (tokens/s at the end; every figure is in
+    meta.json) and keeps the weights with the best validation perplexity. Checkpoints are kept beside the model; the model itself
     is replaced only when the run ends. Ctrl-C stops after the current batch and keeps
     what was done for --resume. Under torchrun the processes train together (see README).
 

@@ -97,10 +97,10 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     """Train an encoder-decoder on PAIRS files (or stdin) of 'source<TAB>target' lines.
 
     Shows per epoch the training loss and the dev loss, WER (share of sources with any
-    error, greedy search) and TER (token error rate), and keeps the weights with the best dev
-    WER. Each epoch's checkpoint is kept beside the model; the model itself is replaced
-    only when the run ends. Ctrl-C stops after the current batch and keeps what was done
-    for --resume.
+    error, greedy search) and TER (token error rate), and keeps the weights with the
+    best dev WER. Each epoch's checkpoint is kept beside the model; the model itself is
+    replaced only when the run ends. Ctrl-C stops after the current batch and keeps what
+    was done for --resume.
 
     \b
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p
