@@ -228,3 +228,12 @@ def test_generate_never_repeats_an_ngram_with_either_kind_of_model(trained: Path
                 assert len(pairs) == len(set(pairs)), words
     bad = invoke(runner, ["generate", "-m", str(trained), "--repetition-penalty", "0.5"])
     assert bad.exit_code == 2 and "--repetition-penalty" in bad.stderr
+
+
+def test_generate_answers_each_prompt_line_of_stdin(trained: Path, runner: CliRunner) -> None:
+    m = str(trained)
+    single = [invoke(runner, ["generate", "-m", m, "--beam", "3", "--prompt", p, "--max-tokens", "4"]).stdout
+              for p in ("the", "", "a")]
+    lines = invoke(runner, ["generate", "-m", m, "--beam", "3", "--max-tokens", "4", "-"], input="the\n\na\n")
+    assert lines.exit_code == 0, lines.output
+    assert lines.stdout == "".join(single)

@@ -153,3 +153,50 @@ def test_model_tables_are_memory_mapped_float32(runner, trained, wordseq_home) -
     model = open_ngram("tri")
     assert model.tables.prob[2].dtype == np.float32 and model.tables.keys[2].dtype == np.int64
     assert isinstance(model.tables.prob[2].base, np.memmap) or isinstance(getattr(model.tables.prob[2].base, "base", None), np.memmap)
+
+
+PROMPTS = ["the government", "", "police said", "the", "a man"]
+
+
+@pytest.mark.parametrize("mode", [["--greedy"], ["--beam", "4", "--num", "2"], ["--num", "2", "--seed", "7"],
+                                  ["--greedy", "--no-repeat-ngram", "2"]])
+def test_generate_reads_one_prompt_per_line_and_answers_each_in_order(runner, trained, tmp_path, mode) -> None:  # type: ignore[no-untyped-def]
+    """The same outputs as one --prompt at a time, blank lines included; greedy and beam
+    decode the prompts as one batch (--batch-size 2 splits them across batches too)."""
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(PROMPTS) + "\n")
+    common = ["generate", "-m", "tri", "--max-tokens", "8", *mode]
+    one_by_one = []
+    for p in PROMPTS:
+        result = invoke(runner, [*common, "--prompt", p])
+        assert result.exit_code == 0, result.output
+        one_by_one.append("\t".join(result.stdout.splitlines()))
+    from_file = invoke(runner, [*common, str(prompts), "--batch-size", "2"])
+    assert from_file.exit_code == 0, from_file.output
+    assert from_file.stdout.splitlines() == one_by_one
+    from_stdin = invoke(runner, [*common, "-"], input="\n".join(PROMPTS) + "\n")
+    assert from_stdin.stdout == from_file.stdout
+
+
+def test_generate_nl_gives_one_json_object_per_prompt_line(runner, trained) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["generate", "-m", "tri", "--greedy", "--max-tokens", "5", "--nl", "-"],
+                    input="the\n\nzzzqx police\n")
+    assert result.exit_code == 0, result.output
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [d["line"] for d in docs] == [1, 2, 3] and [d["prompt"] for d in docs] == ["the", "", "zzzqx police"]
+    assert all(len(d["results"]) == 1 and d["results"][0]["tokens"] for d in docs)
+    assert "read as <unk>: zzzqx" in result.stderr
+    whole = json.loads(invoke(runner, ["generate", "-m", "tri", "--greedy", "--max-tokens", "5", "--json", "-"],
+                              input="the\n\n").stdout)
+    assert [d["prompt"] for d in whole["prompts"]] == ["the", ""]
+
+
+@pytest.mark.parametrize("args, input, message", [
+    (["--prompt", "the", "-"], "a\n", "not both"),
+    (["--nl"], None, "--nl is for FILES"),
+    (["-"], "", "input is empty"),
+    (["-"], "the\nzzzqx\n", "line 2: no word of the prompt"),
+])
+def test_generate_from_lines_refuses_what_it_cannot_answer(runner, trained, args, input, message) -> None:  # type: ignore[no-untyped-def]
+    result = invoke(runner, ["generate", "-m", "tri", "--greedy", *args], input=input)
+    assert result.exit_code in (1, 2) and message in result.stderr

@@ -58,7 +58,7 @@ def test_train_shows_epochs_on_stderr_and_nothing_on_stdout(pairs_dir: Path, run
                              "--attention", "additive", "--encoder", "gru", "--decoder", "gru", "--dev-percent", "20"])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert "end of epoch   1" in result.stderr and "dev WER" in result.stderr and "held-out 20%" in result.stderr
+    assert "| epoch   1 | train loss" in result.stderr and "WER" in result.stderr and "held-out 20%" in result.stderr
 
 
 def test_eval_prints_named_figures_and_json(trained: Path, pairs_dir: Path, runner: CliRunner) -> None:
@@ -298,3 +298,24 @@ def test_same_seed_same_model_and_teacher_forcing_below_one_trains(pairs_dir: Pa
     assert all(torch.equal(a[k], b[k]) for k in a)
     c = weights(seed=8, teacher_forcing=0.5)
     assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_plot_attention_without_o_writes_a_file_not_the_terminal(trained: Path, tmp_path: Path, runner: CliRunner,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""  # no PNG bytes where a terminal may be
+    assert (tmp_path / "attention.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "attention drawn to attention.png" in result.stderr
+
+
+def test_plot_attention_refuses_a_terminal_as_output(trained: Path, runner: CliRunner,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from wordseq.cli import seq2seq as cli_seq2seq
+
+    monkeypatch.setattr(cli_seq2seq, "_stdout_is_terminal", lambda: True)
+    result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", "-"])
+    assert result.exit_code == 2 and "a picture is not sent to a terminal" in result.stderr
+    assert result.stdout == ""

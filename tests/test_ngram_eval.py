@@ -142,3 +142,47 @@ def test_config_rejects_non_finite_and_out_of_range_values(field: str, value: fl
 def test_non_finite_k_on_the_command_line(runner, value: str, code: int) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["ngram", "train", str(GOLDEN / "garden.txt"), "--smoothing", "add-k", "--k", value])
     assert result.exit_code == code and "--k" in result.stderr
+
+
+def test_vocab_pad_divides_the_unk_probability_among_the_unseen_words(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """KenLM's answer to kpu/kenlm#67: p(<unk>) is shared by N - |vocab| words, so each OOV
+    costs log10(N - |vocab|) more and perplexities over different vocabularies compare."""
+    from tests.test_ngram_mix import ARPA_A
+
+    arpa = tmp_path / "a.arpa"
+    arpa.write_text(ARPA_A)  # words: a, b
+    text = tmp_path / "t.txt"
+    text.write_text("a c b\nd\n")  # c and d are not in the vocabulary
+
+    def scores(*extra: str) -> dict:  # type: ignore[type-arg]
+        result = invoke(runner, ["ngram", "eval", str(text), "-m", str(arpa), "--pretokenized", "--json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    plain, padded = scores(), scores("--vocab-pad", "10")
+    assert plain["oov"] == padded["oov"] == 2 and plain["tokens"] == padded["tokens"] == 6
+    log10_plain = -plain["tokens"] * math.log10(plain["perplexity"])
+    expected = log10_plain - 2 * math.log10(10 - 2)
+    assert padded["perplexity"] == pytest.approx(10 ** (-expected / 6), rel=1e-6)
+    assert padded["perplexity_excl_oov"] == pytest.approx(plain["perplexity_excl_oov"], rel=1e-9)
+    assert padded["vocab_pad"] == 10
+
+    def c_score(*extra: str) -> float:
+        line = invoke(runner, ["ngram", "eval", str(text), "-m", str(arpa), "--pretokenized", "--per-token",
+                               *extra]).stdout.splitlines()[0]
+        (c_token,) = [t for t in kenlm_tokens(line)[0] if t[0] == "c"]
+        return c_token[3]
+
+    assert c_score() == pytest.approx(-0.2 - 1.0, abs=1e-6)  # backoff(a) + p(<unk>) in ARPA_A
+    assert c_score("--vocab-pad", "10") == pytest.approx(-0.2 - 1.0 - math.log10(8), abs=1e-6)
+
+
+@pytest.mark.parametrize("pad", ["2", "1", "0", "-5"])
+def test_vocab_pad_must_exceed_the_vocabulary(runner, tmp_path, pad: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_ngram_mix import ARPA_A
+
+    arpa = tmp_path / "a.arpa"
+    arpa.write_text(ARPA_A)
+    result = invoke(runner, ["ngram", "eval", "-", "-m", str(arpa), "--vocab-pad", pad], input="a b\n")
+    assert result.exit_code == 2 and "--vocab-pad" in result.stderr
+    assert "2 words" in result.stderr

@@ -163,3 +163,20 @@ def test_vocab_lists_the_words_of_a_model_or_arpa_file(runner, tmp_path: Path) -
     assert invoke(runner, ["ngram", "train", str(small), "--order", "2", "--discount-fallback", "-o", "s"]).exit_code == 0
     words = invoke(runner, ["ngram", "vocab", "s"]).stdout.splitlines()
     assert words == ["<unk>", "<s>", "</s>", "b", "a"]  # by count, as the ids go
+
+
+ARPA_C = ARPA_B.replace("ngram 1=5", "ngram 1=6").replace("-0.5\tb\n", "-0.5\tb\n-0.9\tc\n")
+
+
+def test_mixing_different_vocabularies_says_the_perplexities_do_not_compare(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "a.arpa").write_text(ARPA_A)
+    (tmp_path / "c.arpa").write_text(ARPA_C)
+    (tmp_path / "b.arpa").write_text(ARPA_B)
+    result = invoke(runner, ["ngram", "mix", str(tmp_path / "a.arpa"), str(tmp_path / "c.arpa"), "--weights", "0.5",
+                             "0.5", "-o", "ac"])
+    assert result.exit_code == 0, result.output
+    assert ("Warning: the models' vocabularies differ (2, 3 words; 3 together): the mixture's perplexity is not "
+            "comparable with its parts'; compare them with 'ngram eval --vocab-pad N'") in result.stderr
+    same = invoke(runner, ["ngram", "mix", str(tmp_path / "a.arpa"), str(tmp_path / "b.arpa"), "--weights", "0.5", "0.5",
+                           "-o", "ab"])
+    assert same.exit_code == 0 and "Warning" not in same.stderr

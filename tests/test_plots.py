@@ -86,3 +86,64 @@ def test_checks_within_an_epoch_are_drawn_where_they_happened() -> None:
                {"epoch": 2, "at_epoch": 1.5, "valid_ppl": float("nan")}]
     assert curve_points(history, "valid_ppl") == [(0.2, 400.0), (0.4, 300.0), (1.0, 250.0)]
     assert curve_points([{"epoch": 1, "valid_wer": 0.5}, {"epoch": 2, "valid_wer": 0.4}], "valid_wer") == [(1.0, 0.5), (2.0, 0.4)]
+
+
+def _saved_meta(name: str, kind: str, history: list[dict]) -> None:  # type: ignore[type-arg]
+    from wordseq.store import model_dir, new_meta, save_model
+
+    training = {"history": history} if history else {}
+    save_model(model_dir(name, kind), new_meta(kind, training=training), lambda d: None)
+
+
+def test_models_plot_names_what_it_leaves_out_and_why(runner: CliRunner, tmp_path: Path) -> None:
+    _lm_meta("small", [300, 200, 180])
+    _saved_meta("tri", "ngram", [])
+    result = invoke(runner, ["models", "plot", "small", "ngram/tri", "-o", str(tmp_path / "c.png")])
+    assert result.exit_code == 0, result.output
+    assert "left out ngram/tri: an n-gram model is counted, not trained in epochs" in result.stderr
+    assert "for 1 model(s)" in result.stderr
+
+
+def test_curves_have_readable_log_ticks_integer_epochs_and_say_dev_for_seq2seq() -> None:
+    from wordseq.plots import curve_figure
+
+    lm = {"kind": "lm", "training": {"history": [{"epoch": i, "train_ppl": p * 1.3, "valid_ppl": p}
+                                                 for i, p in [(1, 420.0), (2, 260.0), (3, 190.0)]]}}
+    s2s = {"kind": "seq2seq", "training": {"history": [{"epoch": i, "train_loss": x, "valid_loss": x, "valid_wer": x / 3}
+                                                       for i, x in [(1, 0.9), (2, 0.6), (3, 0.5)]]}}
+    fig, panels = curve_figure([("news", lm), ("g2p", s2s)])
+    axes = dict(zip(panels, fig.axes))
+    fig.canvas.draw()
+    ppl = axes["perplexity"]
+    assert ppl.get_yscale() == "log"
+    labels = [t.get_text() for t in ppl.get_yticklabels() + ppl.get_yticklabels(minor=True) if t.get_text()]
+    assert labels and all("^" not in t and "$" not in t for t in labels)  # 200, 300 ... not 10^2
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks)
+    legend = [t.get_text() for t in axes["word error rate"].get_legend().get_texts()]
+    assert legend == ["g2p dev"]
+    assert [t.get_text() for t in axes["perplexity"].get_legend().get_texts()] == ["news train", "news valid"]
+
+
+def test_embeddings_map_of_top_words_skips_punctuation_and_stopwords(runner: CliRunner, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    words = ["the", ",", ".", "of", "film", "movie", "actor", "director", "story", "plot", "--", "scene", "music"]
+    save_vectors_model("v", words, rng.normal(size=(len(words), 8)))
+    result = invoke(runner, ["embeddings", "plot", "v", "--top", "5", "-o", str(tmp_path / "m.png")])
+    assert result.exit_code == 0, result.output
+    assert "5 words (pca): film, movie, actor, director, story" in result.stderr
+    assert "left out 4 punctuation / stopword entries (--all-words keeps them)" in result.stderr
+    assert "the 2 axes explain" in result.stderr and "% of the variance" in result.stderr
+    every = invoke(runner, ["embeddings", "plot", "v", "--top", "4", "--all-words", "-o", str(tmp_path / "a.png")])
+    assert "4 words (pca): the, ,, ., of" in every.stderr
+
+
+def test_embeddings_map_explains_its_colours() -> None:
+    from wordseq.plots import embedding_figure
+
+    rng = np.random.default_rng(1)
+    xy = rng.normal(size=(6, 2))
+    fig = embedding_figure(xy, ["a", "b", "c", "d", "e", "f"], chosen=[True, False, False, True, False, False],
+                           title="PCA")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["words asked for", "their neighbours"]

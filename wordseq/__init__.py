@@ -22,6 +22,11 @@ The Python API mirrors the commands; every name is imported on first use, so
     g2p.transduce(["phoneme"], beam=5)[0].text
 
     model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
+
+What the CLI prints on stderr reaches Python too: warnings as ``WordseqWarning`` through
+``warnings``, progress lines on the ``wordseq`` logger (``logging.basicConfig(level=
+logging.INFO)`` shows them), and ``progress=True`` on a training function draws the CLI's
+progress bars (in a notebook too).
 """
 
 from __future__ import annotations
@@ -61,10 +66,42 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attribute = _API[name]
-        value = getattr(importlib.import_module(module), attribute)
+        value = _with_progress(getattr(importlib.import_module(module), attribute))
         globals()[name] = value  # later look-ups are plain attribute reads
         return value
     raise AttributeError(f"module 'wordseq' has no attribute {name!r}")
+
+
+def _with_progress(func: Any) -> Any:
+    """A public function that takes a ``reporter`` also takes ``progress=True``: the CLI's
+    progress bars and lines on stderr (in a notebook too) instead of the ``wordseq``
+    logger. Anything else is returned as it is."""
+    import functools
+    import inspect
+
+    if not inspect.isfunction(func) or "reporter" not in inspect.signature(func).parameters:
+        return func
+
+    @functools.wraps(func)
+    def call(*args: Any, progress: bool = False, **kwargs: Any) -> Any:
+        if not progress:
+            return func(*args, **kwargs)
+        if "reporter" in kwargs:
+            raise TypeError("give progress=True or reporter=..., not both")
+        from wordseq.progress import ConsoleReporter
+
+        shown = ConsoleReporter(quiet=False, interactive=True)
+        try:
+            return func(*args, reporter=shown, **kwargs)
+        finally:
+            shown.close()
+
+    signature = inspect.signature(func)
+    flag = inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
+    params = list(signature.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind == inspect.Parameter.VAR_KEYWORD), len(params))
+    call.__signature__ = signature.replace(parameters=[*params[:at], flag, *params[at:]])  # type: ignore[attr-defined]
+    return call
 
 
 def __dir__() -> list[str]:

@@ -11,6 +11,9 @@ from typing import Any
 
 from wordseq.errors import OptionError
 
+# every command's --seed default (gensim's): the same seed, whichever model is trained
+DEFAULT_SEED = 1
+
 
 def finite(option: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):

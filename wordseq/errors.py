@@ -27,3 +27,13 @@ class OptionError(WordseqError):
     def __init__(self, option: str, message: str) -> None:
         super().__init__(f"{option}: {message}")
         self.option = option
+
+
+class WordseqWarning(UserWarning):
+    """Something that changes what a result means (a high OOV rate, fallback discounts):
+    the Python API warns with it through ``warnings``; the CLI prints it as one
+    ``Warning:`` line."""
+
+
+class WordseqDeprecation(WordseqWarning, FutureWarning):
+    """A setting spelled the old way: it still works, and says what to write instead."""

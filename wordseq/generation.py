@@ -7,6 +7,7 @@ in ``decoding``. ``GenerateConfig`` checks every setting once, including a memor
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,37 @@ class GenerateResult:
     unknown_prompt_words: list[str]
 
 
+@dataclass
+class _Prompt:
+    tokens: list[str]
+    ids: list[int]
+    unknown: list[str]
+
+
+def _prompt(lm: LanguageModel, pre: Any, prompt: str, where: str = "") -> _Prompt:
+    vocab = lm.vocab
+    tokens = pre.normalize_query(prompt) if prompt.strip() else []
+    ids = vocab.encode(tokens)
+    unknown = [t for t, i in zip(tokens, ids) if i == vocab.unk_id and t != "<unk>"]
+    if tokens and len(unknown) == len(tokens):
+        raise InputError(f"{where}no word of the prompt is in the model's vocabulary (after preprocessing: "
+                         f"{' '.join(tokens)})")
+    return _Prompt(tokens, ids, unknown)
+
+
+def _result(lm: LanguageModel, pre: Any, prompt: _Prompt, hyps: list[Any]) -> GenerateResult:
+    vocab = lm.vocab
+    if not hyps:
+        raise WordseqError("the model produced nothing (every token was banned or impossible)")
+    out = []
+    for h in hyps:
+        body = [t for t in h.token_ids if t != vocab.eos_id]
+        out.append(Generation(text=pre.detokenize(prompt.tokens + vocab.decode(body)), prompt_tokens=prompt.tokens,
+                              tokens=vocab.decode(h.token_ids), logprobs=list(h.logprobs), finished=h.finished,
+                              score=h.score))
+    return GenerateResult(out, prompt.unknown)
+
+
 def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None = None) -> GenerateResult:
     """Continue ``prompt`` (raw text, preprocessed as the model's training text was).
 
@@ -107,29 +139,93 @@ def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None 
     from wordseq.text.preprocess import Preprocessor
 
     cfg = config or GenerateConfig()
-    vocab = lm.vocab
-    cfg.check_memory(len(vocab))
+    cfg.check_memory(len(lm.vocab))
     pre = Preprocessor(lm.preprocess)
-    prompt_tokens = pre.normalize_query(prompt) if prompt.strip() else []
-    prompt_ids = vocab.encode(prompt_tokens)
-    unknown = [t for t, i in zip(prompt_tokens, prompt_ids) if i == vocab.unk_id and t != "<unk>"]
-    if prompt_tokens and len(unknown) == len(prompt_tokens):
-        raise InputError(f"no word of the prompt is in the model's vocabulary (after preprocessing: {' '.join(prompt_tokens)})")
-    ban = [] if cfg.allow_unk else [vocab.unk_id]
+    p = _prompt(lm, pre, prompt)
+    ban = [] if cfg.allow_unk else [lm.vocab.unk_id]
     if cfg.mode == "beam":
-        hyps = decoding.beam_search(lm, prompt_ids, beam=cfg.beam, max_tokens=cfg.max_tokens,
+        hyps = decoding.beam_search(lm, p.ids, beam=cfg.beam, max_tokens=cfg.max_tokens,
                                     length_penalty=cfg.length_penalty, num=cfg.num, ban=ban, **cfg.repetition)
     elif cfg.mode == "greedy":
-        hyps = [decoding.greedy(lm, prompt_ids, max_tokens=cfg.max_tokens, ban=ban, **cfg.repetition)]
+        hyps = [decoding.greedy(lm, p.ids, max_tokens=cfg.max_tokens, ban=ban, **cfg.repetition)]
     else:
-        hyps = decoding.sample(lm, prompt_ids, num=cfg.num, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
+        hyps = decoding.sample(lm, p.ids, num=cfg.num, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
                                top_k=cfg.top_k, top_p=cfg.top_p, seed=cfg.seed, ban=ban, **cfg.repetition)
-    if not hyps:
-        raise WordseqError("the model produced nothing (every token was banned or impossible)")
-    out = []
-    for h in hyps:
-        body = [t for t in h.token_ids if t != vocab.eos_id]
-        out.append(Generation(text=pre.detokenize(prompt_tokens + vocab.decode(body)), prompt_tokens=prompt_tokens,
-                              tokens=vocab.decode(h.token_ids), logprobs=list(h.logprobs), finished=h.finished,
-                              score=h.score))
-    return GenerateResult(out, unknown)
+    return _result(lm, pre, p, hyps)
+
+
+def generate_lines(lm: LanguageModel, prompts: Iterable[str], config: GenerateConfig | None = None,
+                   batch_size: int = 64) -> Iterator[GenerateResult]:
+    """One result per prompt (a blank one continues nothing), as the prompts come.
+
+    Greedy and beam search of an n-gram model (or a mixture) decode ``batch_size`` prompts
+    together, one model call per step for all of them (``decoding.greedy_batch`` /
+    ``beam_search_batch``), with the same results as one at a time; sampling, the
+    repetition options and neural models go prompt by prompt.
+
+    Examples
+    --------
+    >>> [r.generations[0].text for r in generate_lines(model, ["the", "a"], GenerateConfig(mode="greedy"))]  # doctest: +SKIP
+    """
+    cfg = config or GenerateConfig()
+    count("batch_size", batch_size, 1)
+    cfg.check_memory(len(lm.vocab))
+    batch: list[str] = []
+    first = 1
+    for prompt in prompts:
+        batch.append(prompt)
+        if len(batch) >= batch_size:
+            yield from _generate_batch(lm, batch, cfg, first)
+            first += len(batch)
+            batch = []
+    if batch:
+        yield from _generate_batch(lm, batch, cfg, first)
+
+
+class _Prompts:
+    """``lm`` whose ``start`` gives one row per prompt, for the batched decoders."""
+
+    def __init__(self, lm: Any, prompt_ids: list[list[int]]) -> None:
+        self.lm = lm
+        self.vocab = lm.vocab
+        self.preprocess = lm.preprocess
+        self._ids = prompt_ids
+
+    def start(self, prompt_ids: Sequence[int]) -> Any:
+        return self.lm.join_states([self.lm.start(ids) for ids in self._ids])
+
+    def next_logprobs(self, state: Any) -> Any:
+        return self.lm.next_logprobs(state)
+
+    def advance(self, state: Any, token_ids: Any) -> Any:
+        return self.lm.advance(state, token_ids)
+
+    def select(self, state: Any, rows: Any) -> Any:
+        return self.lm.select(state, rows)
+
+
+def _generate_batch(lm: LanguageModel, texts: list[str], cfg: GenerateConfig, first: int) -> list[GenerateResult]:
+    from wordseq import decoding
+    from wordseq.text.preprocess import Preprocessor
+
+    batched = (cfg.mode in ("greedy", "beam") and hasattr(lm, "join_states") and cfg.no_repeat_ngram == 0
+               and cfg.repetition_penalty == 1.0)
+    if not batched:
+        return [_one(lm, text, cfg, first + i) for i, text in enumerate(texts)]
+    pre = Preprocessor(lm.preprocess)
+    prompts = [_prompt(lm, pre, text, f"line {first + i}: ") for i, text in enumerate(texts)]
+    rows = _Prompts(lm, [p.ids for p in prompts])
+    ban = [] if cfg.allow_unk else [lm.vocab.unk_id]
+    if cfg.mode == "greedy":
+        found = [[h] for h in decoding.greedy_batch(rows, (), max_tokens=cfg.max_tokens, ban=ban)]
+    else:
+        found = decoding.beam_search_batch(rows, (), beam=cfg.beam, max_tokens=cfg.max_tokens,
+                                           length_penalty=cfg.length_penalty, num=cfg.num, ban=ban)
+    return [_result(lm, pre, p, hyps) for p, hyps in zip(prompts, found)]
+
+
+def _one(lm: LanguageModel, text: str, cfg: GenerateConfig, line: int) -> GenerateResult:
+    try:
+        return generate(lm, text, cfg)
+    except InputError as error:
+        raise InputError(f"line {line}: {error}") from None

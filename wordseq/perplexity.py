@@ -100,6 +100,19 @@ class LineScore:
         return f"{self.logprob / LN10:.4f}\t{self.perplexity:.4f}\t{self.tokens}\t{self.oov}"
 
 
+def checked_report(report: PerplexityReport, expects: str) -> PerplexityReport:
+    """``check_scorable`` for the library: the error raised, the warning through
+    ``warnings`` (a ``WordseqWarning``; the CLI shows it as a ``Warning:`` line)."""
+    import warnings
+
+    from wordseq.errors import WordseqWarning
+
+    warning = check_scorable(report, expects)
+    if warning:
+        warnings.warn(warning, WordseqWarning, stacklevel=3)
+    return report
+
+
 def check_scorable(report: PerplexityReport, expects: str) -> str | None:
     """Raise for text no perplexity can describe; return a warning for a high OOV rate.
 

@@ -5,11 +5,12 @@ trained (``TrainingConfig``). Both are validated once here, stored in meta.json,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import InitVar, asdict, dataclass
 from typing import Any
 
-from wordseq.config_checks import count, within
-from wordseq.errors import ModelError, OptionError
+from wordseq.config_checks import DEFAULT_SEED, count, within
+from wordseq.errors import ModelError, OptionError, WordseqDeprecation
 
 # bi*: one RNN reading left to right and one right to left, their outputs side by side.
 ENCODERS = ("bilstm", "bigru", "lstm", "gru", "rnn", "bow")
@@ -158,8 +159,10 @@ class TrainingConfig:
         larger steps than an RNN).
     patience : int
         Stop after this many epochs without a better validation accuracy (0: never).
-    valid_fraction : float
-        Share of the training examples held out (per class) for early stopping.
+    valid_percent : float
+        Percentage of the training examples held out (per class) for early stopping, in
+        (0, 100), as seq2seq's ``dev_percent``. (``valid_fraction``, a share in (0, 1),
+        is its deprecated spelling.)
     clip : float
         Gradient-norm clipping (0: off).
     min_count : int
@@ -188,7 +191,7 @@ class TrainingConfig:
     batch_size: int = 32
     lr: float | None = None
     patience: int = 3
-    valid_fraction: float = 0.1
+    valid_percent: float = 10.0
     clip: float = 5.0
     min_count: int = 1
     max_size: int | None = None
@@ -196,10 +199,20 @@ class TrainingConfig:
     init_embeddings: str | None = None
     freeze_embeddings: bool = False
     vector_words: int = 100_000
-    seed: int = 1
+    seed: int = DEFAULT_SEED
     threads: int = 1
+    valid_fraction: InitVar[float | None] = None  # deprecated: valid_percent / 100
 
-    def __post_init__(self) -> None:
+    # settings accepted besides the fields
+    ALIASES = ("valid_fraction",)
+
+    def __post_init__(self, valid_fraction: float | None) -> None:
+        if valid_fraction is not None:
+            within("--valid-fraction", valid_fraction, 0.0, 1.0, low_open=True, high_open=True)
+            percent = round(valid_fraction * 100, 10)
+            warnings.warn(f"--valid-fraction is deprecated: use --valid-percent {percent:g}", WordseqDeprecation,
+                          stacklevel=3)
+            object.__setattr__(self, "valid_percent", percent)
         count("--epochs", self.epochs, 1, 100_000)
         count("--batch-size", self.batch_size, 1, 1_000_000)
         count("--patience", self.patience, 0)
@@ -211,7 +224,7 @@ class TrainingConfig:
             count("--max-size", self.max_size, 1)
         if self.lr is not None:
             within("--lr", self.lr, 0.0, 10.0, low_open=True)
-        within("--valid-fraction", self.valid_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        within("--valid-percent", self.valid_percent, 0.0, 100.0, low_open=True, high_open=True)
         within("--clip", self.clip, 0.0, 1e6)
         if self.freeze_embeddings and not self.init_embeddings:
             raise OptionError("--freeze-embeddings", "keeps pre-trained vectors fixed: give --init-embeddings MODEL too")

@@ -101,8 +101,8 @@ class CrossValidation:
 
 def fold_line(fold: FoldResult) -> str:
     """One log line for a finished cross-validation fold."""
-    return (f"fold {fold.fold:2d}: accuracy {fold.accuracy:.4f}  macro-F1 {fold.macro_f1:.4f}  "
-            f"({fold.test_examples} texts, best epoch {fold.best_epoch}, {fold.seconds:.1f}s, {fold.cpu_seconds:.1f}s CPU)")
+    return (f"fold {fold.fold:2d}: accuracy {fold.accuracy:.2%}, macro-F1 {fold.macro_f1:.4f}, "
+            f"{fold.test_examples:,} texts, best epoch {fold.best_epoch}, {fold.seconds:.0f}s")
 
 
 
@@ -207,7 +207,7 @@ def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
     began, cpu = time.perf_counter(), time.process_time()
     prep, i = task.prep, task.fold
     rest = np.setdiff1d(np.arange(len(prep.y)), task.test_rows, assume_unique=True)
-    fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_fraction, task.cfg.seed + i)
+    fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_percent / 100, task.cfg.seed + i)
     model = _fit(prep, fit_rows, valid_rows, task.options, task.cfg, task.preprocess, task.device, task.pretrained,
                  i, hooks)
     with _torch_threads(task.cfg.threads):

@@ -76,11 +76,16 @@ class _Hooks:
 
 def epoch_line(rec: EpochRecord) -> str:
     """One log line for an epoch."""
-    fold = f"fold {rec.fold:2d}  " if rec.fold is not None else ""
-    mark = "  (best)" if rec.best else ""
-    return (f"{fold}epoch {rec.epoch:2d}  train loss {rec.train_loss:.4f} acc {rec.train_accuracy:.4f}  "
-            f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.4f}  {rec.examples_per_s:,.0f} texts/s  "
-            f"{rec.seconds:.1f}s{mark}")
+    fold = f"fold {rec.fold:2d} " if rec.fold is not None else ""
+    mark = " (best)" if rec.best else ""
+    # 80 columns: the speed and the time are in meta.json's history
+    return (f"{fold}epoch {rec.epoch:2d} | loss {rec.train_loss:.4f} acc {rec.train_accuracy:.1%} | "
+            f"valid loss {rec.valid_loss:.4f} acc {rec.valid_accuracy:.1%}{mark}")
+
+
+def batch_line(epoch: int, done: int, total: int, loss: float) -> str:
+    """A progress line every --log-interval batches."""
+    return f"epoch {epoch}: batch {done}/{total}, loss {loss:.4f}"
 
 
 @dataclass
@@ -113,7 +118,7 @@ def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None,
 def _split_settings(options: EncoderOptions | None, training: TrainingConfig | None,
                     settings: dict[str, Any]) -> tuple[EncoderOptions, TrainingConfig]:
     enc_names = {f.name for f in fields(EncoderOptions)}
-    train_names = {f.name for f in fields(TrainingConfig)}
+    train_names = {f.name for f in fields(TrainingConfig)} | set(TrainingConfig.ALIASES)
     unknown = set(settings) - enc_names - train_names
     if unknown:
         raise TypeError(f"unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(enc_names | train_names))}")
@@ -177,7 +182,7 @@ def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, 
                 seen += len(rows)
                 task.update(completed=done, info=f"loss {loss:.3f}")
                 if hooks.reporter.every(done):
-                    hooks.reporter.log(f"epoch {epoch}: batch {done}/{len(batches)}, loss {loss_sum / seen:.4f}")
+                    hooks.reporter.log(batch_line(epoch, done, len(batches), loss_sum / seen))
         seconds = time.perf_counter() - start
         valid_loss, valid_acc = _evaluate_rows(network, texts, y, valid_rows, device)
         # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
@@ -252,8 +257,8 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         network.to(device)
         if fold is None:
             hooks.reporter.log(f"{config.describe()} on {device.type}: {vocab.num_words:,} words"
-                               + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else "")
-                               + f", {len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
+                               + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else ""))
+            hooks.reporter.log(f"{len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
         history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
         network.load_state_dict(best_state)
         network.eval()
@@ -329,7 +334,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     with writing(output, KIND) as writer:
         pretrained = _pretrained(enc, cfg)
         prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
-        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_fraction, cfg.seed)
+        fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_percent / 100, cfg.seed)
         model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
         if writer is not None:
             model.path = writer.commit(model.meta(), model.write_payload)

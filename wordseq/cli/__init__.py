@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -81,7 +83,8 @@ class WordseqGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         debug = lambda: bool(ctx.obj and ctx.obj.get("debug"))  # noqa: E731
         try:
-            return super().invoke(ctx)
+            with _warnings_to_reporter():
+                return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except OptionError as exc:
@@ -152,6 +155,32 @@ COMMANDS = {
     "seq2seq": ("wordseq.cli.seq2seq", "seq2seq"),
     "transduce": ("wordseq.cli.seq2seq", "transduce"),
 }
+
+
+@contextmanager
+def _warnings_to_reporter() -> Iterator[None]:
+    """While a command runs, the library's own warnings (``WordseqWarning``: a deprecated
+    setting, a high OOV rate) are one ``Warning:`` line each through the command's reporter,
+    above any progress bars, each text once; other warnings go where they went."""
+    from wordseq.cli.console import warn
+    from wordseq.errors import WordseqWarning
+
+    seen: set[str] = set()
+    previous = warnings.showwarning
+
+    def show(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if not issubclass(category, WordseqWarning):
+            previous(message, category, filename, lineno, file, line)
+            return
+        text = str(message).strip()
+        if text not in seen:
+            seen.add(text)
+            warn(text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", WordseqWarning)  # the reporter shows each text once
+        warnings.showwarning = show
+        yield
 
 
 def _warnings_as_lines() -> None:

@@ -20,6 +20,7 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
+from wordseq.config_checks import DEFAULT_SEED
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -72,7 +73,8 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--bigrams/--no-bigrams", default=True, show_default=True, help="bow: bigram embeddings too.")
 @click.option("--epochs", type=click.IntRange(min=1), default=10, show_default=True, help="Most epochs.")
 @click.option("--patience", type=click.IntRange(min=0), default=3, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
-@click.option("--valid-fraction", type=float, default=0.1, show_default=True, help="Share of the training texts held out (per class) for early stopping.")
+@click.option("--valid-percent", type=click.FloatRange(0, 100, min_open=True, max_open=True), default=10.0, show_default=True, help="Percentage of the training texts held out (per class) for early stopping.")
+@click.option("--valid-fraction", type=float, default=None, hidden=True, help="Deprecated: --valid-percent / 100.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--lr", type=float, default=None, help="Adam learning rate. Default: 0.001 (RNNs), 0.002 (bow).")
 @click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
@@ -84,7 +86,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
 @click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="With --cv: folds trained at once, one process each.")
-@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Same seed, same folds and model (on CPU).")
+@click.option("--seed", type=click.IntRange(min=0), default=DEFAULT_SEED, show_default=True, help="Same seed, same folds and model (on CPU).")
 @click.option("--threads", type=click.IntRange(min=0), default=1, show_default=True, help="torch CPU threads (0: one per core). The networks are small; more threads than free cores slow torch down.")
 @device_option
 @log_interval_option
@@ -125,7 +127,9 @@ def train(data: tuple[str, ...], output: str | None, classes: tuple[str, ...], l
     else:
         click.echo(f"valid_accuracy\t{figures['best_valid_accuracy']:.4f}")
     _log_vectors(figures.get("init_embeddings"))
-    log(f"{model.summary()}; best epoch {figures['best_epoch']} of {figures['epochs_done']}; saved {model.path}")
+    log(f"best epoch {figures['best_epoch']} of {figures['epochs_done']}: "
+        f"valid accuracy {figures['best_valid_accuracy']:.1%}")
+    log(f"saved {model.path}")
 
 
 def _log_vectors(init: dict[str, Any] | None) -> None:
@@ -143,8 +147,8 @@ def _print_cv(report: Any, as_json: bool) -> None:
     else:
         for line in report.lines():
             click.echo(line)
-    log(f"{report.k}-fold cross-validation of {report.description}: accuracy {report.mean_accuracy:.2%} "
-        f"± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
+    log(f"{report.k}-fold cross-validation of {report.description}")
+    log(f"accuracy {report.mean_accuracy:.2%} ± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
 
 
 @classify.command("eval")

@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import click
 
-from wordseq.progress import SILENT, Reporter, Task
+from wordseq.progress import DEFAULT_LOG_INTERVAL, ConsoleReporter, Reporter
 
-DEFAULT_LOG_INTERVAL = 200
+__all__ = ["ConsoleReporter", "reporter", "log", "warn", "echo_json", "Stopwatch", "quiet"]
 
 
 def _root_obj() -> dict[str, Any]:
@@ -35,87 +33,6 @@ def _root_obj() -> dict[str, Any]:
 
 def quiet() -> bool:
     return bool(_root_obj().get("quiet"))
-
-
-class _RichTask:
-    def __init__(self, bar: Any, task_id: Any) -> None:
-        self._bar = bar
-        self._id = task_id
-
-    def advance(self, n: float = 1) -> None:
-        self._bar.advance(self._id, n)
-
-    def update(self, *, completed: float | None = None, total: float | None = None,
-               description: str | None = None, info: str | None = None) -> None:
-        fields: dict[str, Any] = {}
-        if completed is not None:
-            fields["completed"] = completed
-        if total is not None:
-            fields["total"] = total
-        if description is not None:
-            fields["description"] = description
-        if info is not None:
-            fields["info"] = info
-        self._bar.update(self._id, **fields)
-
-
-class ConsoleReporter:
-    """The reporter a CLI command hands to the library."""
-
-    def __init__(self, *, quiet: bool, interactive: bool, log_interval: int = DEFAULT_LOG_INTERVAL) -> None:
-        self.quiet = quiet
-        self.interactive = interactive and not quiet
-        self.log_interval = log_interval
-        self._progress: Any = None
-
-    def _bars(self) -> Any:
-        if self._progress is None:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
-            )
-            self._progress.start()
-        return self._progress
-
-    @contextmanager
-    def _task(self, description: str, total: float | None) -> Iterator[Task]:
-        bars = self._bars()
-        task_id = bars.add_task(description, total=total, info="")
-        try:
-            yield _RichTask(bars, task_id)
-        finally:
-            bars.remove_task(task_id)
-
-    def task(self, description: str, total: float | None = None, unit: str = "") -> AbstractContextManager[Task]:
-        if not self.interactive:
-            return SILENT.task(description, total, unit)
-        return self._task(description, total)
-
-    def _print(self, message: str) -> None:
-        if self._progress is not None:
-            self._progress.console.print(message, markup=False, highlight=False, soft_wrap=True)
-        else:
-            click.echo(message, err=True)
-
-    def log(self, message: str) -> None:
-        if not self.quiet:
-            self._print(message)
-
-    def warn(self, message: str) -> None:
-        self._print(f"Warning: {message}")
-
-    def every(self, batches: int) -> bool:
-        return (not self.interactive and not self.quiet and self.log_interval > 0
-                and batches > 0 and batches % self.log_interval == 0)
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
 
 
 def reporter(log_interval: int | None = None) -> Reporter:

@@ -8,6 +8,7 @@ import click
 
 from wordseq.cli.console import echo_json, log, reporter, warn
 from wordseq.cli.options import json_option, model_option, output_model_option, preprocessing_options
+from wordseq.config_checks import DEFAULT_SEED
 from wordseq.text.preprocess import PreprocessConfig
 
 
@@ -31,7 +32,7 @@ def _default_workers() -> int:
 @click.option("--alpha", type=float, default=0.025, show_default=True, help="Initial learning rate, in (0, 1].")
 @click.option("--workers", type=click.IntRange(min=1), default=_default_workers, show_default="CPU cores, at most 8",
               help="Training threads and tokenizing processes.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=1, show_default=True, help="With --workers 1 the vectors are identical run to run.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULT_SEED, show_default=True, help="With --workers 1 the vectors are identical run to run.")
 @preprocessing_options
 def train_embeddings(corpus: tuple[str, ...], output: str | None, preprocess: PreprocessConfig, encoding_errors: str,
                      **options: Any) -> None:
@@ -57,27 +58,42 @@ def _print_scored(results: list[tuple[str, float]]) -> None:
 
 
 @click.command()
-@click.argument("words", nargs=3, metavar="A B C")
+@click.argument("words", nargs=-1, metavar="[A B C]")
 @model_option("embeddings")
+@click.option("-p", "--positive", multiple=True, metavar="WORD", help="A word to add (repeatable), as gensim's most_similar(positive=...).")
+@click.option("-n", "--negative", multiple=True, metavar="WORD", help="A word to subtract (repeatable).")
 @click.option("--topn", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--method", type=click.Choice(["add", "mul"]), default="add", show_default=True, help="3CosAdd or 3CosMul.")
 @json_option
-def analogy(words: tuple[str, str, str], model_name: str | None, topn: int, method: str, as_json: bool) -> None:
+def analogy(words: tuple[str, ...], model_name: str | None, positive: tuple[str, ...], negative: tuple[str, ...],
+            topn: int, method: str, as_json: bool) -> None:
     """The word D with A − B + C ≈ D: "king man woman" → queen (A is to B as D is to C).
 
-    Query words go through the model's preprocessing and are never given as answers.
+    A B C is --positive A --positive C --negative B (gensim's order: positive=[A, C],
+    negative=[B]); any number of --positive / --negative words works too. (A line
+    'a b c d' of an analogy file is the Google set's order: b − a + c ≈ d.) Query words go
+    through the model's preprocessing and are never given as answers.
 
     \b
     wordseq analogy king man woman -m news --topn 3
+    wordseq analogy -p king -p woman -n man -m news --topn 3
     """
     from wordseq.embeddings.vectors import load_embeddings
 
+    if words and (positive or negative):
+        raise click.UsageError("give either A B C or --positive / --negative words, not both")
+    if words and len(words) != 3:
+        raise click.UsageError(f"an analogy is A B C (A − B + C), got {len(words)} word(s)")
+    if not words and not positive:
+        raise click.UsageError("give A B C, or at least one --positive word")
+    if words:
+        positive, negative = (words[0], words[2]), (words[1],)
     model = load_embeddings(model_name)
-    results = model.analogy(*words, topn=topn, method=method)
+    results = model.most_similar_to(positive, negative, topn=topn, method=method)
     if as_json:
-        a, b, c = (model.vectors.words[model.lookup(w)] for w in words)
-        echo_json({"query": {"plus": [a, c], "minus": b}, "method": method,
-                   "results": [{"word": w, "score": s} for w, s in results]})
+        plus, minus = ([model.vectors.words[model.lookup(w)] for w in ws] for ws in (positive, negative))
+        query = {"plus": plus, "minus": minus[0]} if words else {"plus": plus, "minus": minus}
+        echo_json({"query": query, "method": method, "results": [{"word": w, "score": s} for w, s in results]})
     else:
         _print_scored(results)
 
@@ -236,9 +252,12 @@ def import_(file: str, output: str | None, fmt: str, limit: int | None, encoding
 @click.option("-o", "--output", default="map.png", show_default=True, metavar="FILE.png", help="Where the picture goes.")
 @click.option("--top", type=click.IntRange(3, 5000), default=100, show_default=True, help="Without WORDS: the N most frequent words.")
 @click.option("--method", type=click.Choice(["pca", "tsne"]), default="pca", show_default=True, help="tsne needs scikit-learn.")
-def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method: str) -> None:
-    """A labelled 2-D map of MODEL's vectors: WORDS (with their neighbours when only a
-    few are given) or the --top most frequent words. Needs matplotlib.
+@click.option("--all-words", is_flag=True, help="With --top: keep punctuation and stopwords (left out by default).")
+def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method: str, all_words: bool) -> None:
+    """A labelled 2-D map of MODEL's vectors: WORDS (red, with their neighbours in blue
+    when only a few are given) or the --top most frequent words, punctuation and
+    stopwords left out. Prints the share of the variance PCA's two axes explain. Needs
+    matplotlib.
 
     \b
     wordseq embeddings plot news film movie actor director -o map.png
@@ -246,5 +265,10 @@ def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method:
     from wordseq.embeddings.vectors import load_embeddings
     from wordseq.plots import plot_embedding_map
 
-    drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method)
-    log(f"wrote {output}: {len(drawn)} words ({method})")
+    drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method, all_words)
+    shown = ", ".join(drawn.words[:10]) + (", ..." if len(drawn.words) > 10 else "")
+    log(f"wrote {output}: {len(drawn.words)} words ({method}): {shown}")
+    if drawn.left_out:
+        log(f"left out {drawn.left_out} punctuation / stopword entries (--all-words keeps them)")
+    if drawn.explained is not None:
+        log(f"the 2 axes explain {drawn.explained:.1%} of the variance (PCA)")

@@ -19,6 +19,7 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
+from wordseq.config_checks import DEFAULT_SEED
 from wordseq.neural.config import CELLS, OPTIMIZERS, PRECISIONS, SOFTMAXES
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -83,7 +84,7 @@ def lm() -> None:
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start input embeddings from a wordseq embeddings model.")
 @device_option
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same model (on CPU). Default: 1111.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help=f"Same seed, same model (on CPU). Default: {DEFAULT_SEED}.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted or finished training saved at -o.")
 @log_interval_option
 @preprocessing_options
@@ -92,9 +93,9 @@ def train(corpus: tuple[str, ...], output: str | None, log_interval: int, prepro
     """Train a word- or character-level neural language model on CORPUS files (or stdin).
 
     Options left out are chosen by the size of the corpus (a tied, regularised LSTM that
-    clearly beats a 5-gram); those given always win. Shows train / validation perplexity,
-    tokens/s and learning rate at each validation check and keeps the weights with the
-    best validation perplexity. Checkpoints are kept beside the model; the model itself
+    clearly beats a 5-gram); those given always win. Shows train / validation perplexity
+    and learning rate at each validation check (tokens/s at the end; every figure is in
+    meta.json) and keeps the weights with the best validation perplexity. Checkpoints are kept beside the model; the model itself
     is replaced only when the run ends. Ctrl-C stops after the current batch and keeps
     what was done for --resume. Under torchrun the processes train together (see README).
 

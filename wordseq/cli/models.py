@@ -98,5 +98,7 @@ def plot(names: tuple[str, ...], output: str) -> None:
     from wordseq.store import KINDS, find_model
 
     metas = [(name, find_model(name, KINDS)[1]) for name in names]
-    panels = plot_training_curves(metas, output)
-    log(f"wrote {output}: {', '.join(panels)} per epoch for {len(names)} model(s)")
+    drawn = plot_training_curves(metas, output)
+    for name, why in drawn.left_out:
+        log(f"left out {name}: {why}")
+    log(f"wrote {output}: {', '.join(drawn.panels)} per epoch for {len(drawn.drawn)} model(s)")

@@ -118,10 +118,11 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
 @model_option("ngram")
 @per_line_options
 @click.option("--per-token", is_flag=True, help="Per input line, KenLM query's 'word=id n log10p' for each token and the line's total.")
+@click.option("--vocab-pad", type=int, default=None, metavar="N", help="Score as if the vocabulary had N words: p(<unk>) is shared by the N - |vocab| unseen ones (KenLM's --vocab_pad), so perplexities over different vocabularies compare.")
 @preprocessing_override_options
 @json_option
 def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: bool, per_token: bool,
-          preprocess_overrides: dict[str, Any], encoding_errors: str, as_json: bool) -> None:
+          vocab_pad: int | None, preprocess_overrides: dict[str, Any], encoding_errors: str, as_json: bool) -> None:
     """Perplexity of TEXT files (or stdin), incl. and excl. OOVs, as KenLM's query.
 
     Every line is scored (a blank line as </s> alone); words the model never saw are scored
@@ -130,6 +131,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: boo
     \b
     wordseq ngram eval heldout.txt -m news5 --per-line | paste - heldout.txt
     wordseq ngram eval heldout.txt -m lmplz.arpa --per-token
+    wordseq ngram eval dev.txt -m mixed --vocab-pad 100000   # compare across vocabularies
     """
     from wordseq.cli.scores import print_scores
     from wordseq.cli.startup import import_nltk_quickly
@@ -143,7 +145,8 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: boo
     preprocess = model.preprocess.with_overrides(preprocess_overrides)
     import_nltk_quickly(preprocess)
     reader = CorpusReader(text, encoding_errors)
-    evaluation = evaluate(model, reader, preprocess=preprocess, per_line=per_line or nl, per_token=per_token)
+    evaluation = evaluate(model, reader, preprocess=preprocess, per_line=per_line or nl, per_token=per_token,
+                          vocab_pad=vocab_pad)
     rows = []
     for line in evaluation.lines():
         if as_json:
@@ -153,7 +156,7 @@ def eval_(text: tuple[str, ...], model_name: str | None, per_line: bool, nl: boo
         else:
             click.echo(line.kenlm() if isinstance(line, TokenLineScore) else line.tsv())
     print_scores(evaluation.finish(), rows, preprocess, model=model_name or "default", per_line=per_line or per_token,
-                 nl=nl, as_json=as_json, extra={"order": model.order})
+                 nl=nl, as_json=as_json, extra={"order": model.order, **({"vocab_pad": vocab_pad} if vocab_pad else {})})
     if reader.replaced:
         warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
 
@@ -221,9 +224,12 @@ def mix(models: tuple[str, ...], output: str | None, weights: tuple[float, ...] 
     wordseq ngram mix news5 web5 --weights 0.7 0.3 -o both
     wordseq ngram mix news5 web5 --tune dev.txt -o both   # EM on held-out text
     """
-    from wordseq.ngram.mix import mix_to_store
+    from wordseq.ngram.mix import mix_to_store, vocabulary_note
 
     target, mixture, tuning = mix_to_store(models, output, weights, tune, encoding_errors=encoding_errors)
+    note = vocabulary_note(mixture)
+    if note:
+        warn(note)
     if tuning is not None:
         log(f"weights fitted on {tuning.tokens:,} tokens in {tuning.steps} EM steps; "
             f"perplexity of {tune}: {tuning.perplexity:.2f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -43,9 +44,9 @@ def _opt(name: str, kind: Any, help: str) -> Any:
 
 _ENCODING = click.option("--encoding-errors", type=click.Choice(ENCODING_ERRORS), default="strict", show_default=True,
                          help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
-_BEAM = click.option("--beam", type=int, default=1, show_default=True, help="1: greedy search; K: beam search with K beams.")
-_LENGTH_PENALTY = click.option("--length-penalty", type=float, default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob).")
-_BATCH = click.option("--batch-size", type=int, default=64, show_default=True, help="Sources decoded together.")
+_BEAM = click.option("--beam", type=click.IntRange(1, 1_000), default=1, show_default=True, help="1: greedy search; K: beam search with K beams.")
+_LENGTH_PENALTY = click.option("--length-penalty", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob).")
+_BATCH = click.option("--batch-size", type=click.IntRange(1, 100_000), default=64, show_default=True, help="Sources decoded together.")
 
 
 @click.group()
@@ -68,26 +69,26 @@ def seq2seq() -> None:
 @_opt("target_level", click.Choice(LEVELS), "Target tokens (G2P: phonemes separated by spaces, 'word').")
 @click.option("--lower/--no-lower", "lower", default=_default("lower"), show_default=True, help="Lowercase sources (targets are kept as written).")
 @_opt("encoder", click.Choice(ENCODERS), "Encoder RNN; bi*: each direction gets --hidden / 2 units.")
-@_opt("encoder_layers", int, "Encoder layers.")
+@_opt("encoder_layers", click.IntRange(1, 100), "Encoder layers.")
 @_opt("decoder", click.Choice(DECODERS), "Decoder RNN.")
-@_opt("decoder_layers", int, "Decoder layers.")
-@_opt("emb", int, "Embedding size (both sides).")
-@_opt("hidden", int, "Encoder output and decoder state size.")
-@_opt("dropout", float, "In [0, 1): on embeddings, between layers, before the output layer.")
+@_opt("decoder_layers", click.IntRange(1, 100), "Decoder layers.")
+@_opt("emb", click.IntRange(1, 100_000), "Embedding size (both sides).")
+@_opt("hidden", click.IntRange(1, 100_000), "Encoder output and decoder state size.")
+@_opt("dropout", click.FloatRange(0, 1, max_open=True), "On embeddings, between layers, before the output layer.")
 @_opt("attention", click.Choice(ATTENTIONS), "Luong dot / general, Bahdanau additive, or none.")
 @click.option("--input-feeding/--no-input-feeding", "input_feeding", default=_default("input_feeding"), show_default=True, help="Feed the last attentional vector into the next step (Luong).")
-@_opt("teacher_forcing", float, "Probability of feeding the gold previous token (else the model's guess).")
-@_opt("epochs", int, "Total epochs (with --resume: including those done).")
-@_opt("batch_size", int, "Pairs per batch.")
+@_opt("teacher_forcing", click.FloatRange(0, 1), "Probability of feeding the gold previous token (else the model's guess).")
+@_opt("epochs", click.IntRange(1, 100_000), "Total epochs (with --resume: including those done).")
+@_opt("batch_size", click.IntRange(1, 1_000_000), "Pairs per batch.")
 @_opt("optimizer", click.Choice(OPTIMIZERS), "Optimizer.")
-@click.option("--lr", "lr", type=float, default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
+@click.option("--lr", "lr", type=click.FloatRange(0, 1e4, min_open=True), default=None, help="Learning rate. Default: 0.003 for Adam, 1.0 for SGD.")
 @_opt("lr_schedule", click.Choice(LR_SCHEDULES), "cosine: from --lr down to 0 over --epochs; plateau: halve the lr after an epoch without a better dev WER.")
-@_opt("clip", float, "Gradient-norm clipping (0: off).")
-@_opt("patience", int, "Stop after this many epochs without a better dev WER (0: never).")
-@_opt("min_count", int, "Source tokens seen fewer times become <unk>.")
-@_opt("dev_percent", float, "Without --dev: share of training sources held out (by a hash of the source).")
+@_opt("clip", click.FloatRange(min=0), "Gradient-norm clipping (0: off).")
+@_opt("patience", click.IntRange(0, 100_000), "Stop after this many epochs without a better dev WER (0: never).")
+@_opt("min_count", click.IntRange(min=1), "Source tokens seen fewer times become <unk>.")
+@_opt("dev_percent", click.FloatRange(0, 100, min_open=True, max_open=True), "Without --dev: percentage of the training sources held out (by a hash of the source).")
 @device_option
-@_opt("seed", int, "Same seed, same model (on CPU).")
+@_opt("seed", click.IntRange(0, 2**63 - 1), "Same seed, same model (on CPU).")
 @click.option("--resume", is_flag=True, help="Continue the run saved at -o: network, tokenization and vocabularies from it, training options from this command line.")
 @log_interval_option
 @_ENCODING
@@ -96,10 +97,10 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     """Train an encoder-decoder on PAIRS files (or stdin) of 'source<TAB>target' lines.
 
     Shows per epoch the training loss and the dev loss, WER (share of sources with any
-    error, greedy search) and token error rate, and keeps the weights with the best dev
-    WER. Each epoch's checkpoint is kept beside the model; the model itself is replaced
-    only when the run ends. Ctrl-C stops after the current batch and keeps what was done
-    for --resume.
+    error, greedy search) and TER (token error rate), and keeps the weights with the
+    best dev WER. Each epoch's checkpoint is kept beside the model; the model itself is
+    replaced only when the run ends. Ctrl-C stops after the current batch and keeps what
+    was done for --resume.
 
     \b
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p
@@ -160,8 +161,8 @@ def eval_(pairs: tuple[str, ...], model_name: str | None, beam: int, length_pena
 @click.option("-o", "--output", "out_dir", required=True, metavar="FOLDER", help="Folder for train.tsv, dev.tsv and test.tsv.")
 @click.option("--stress/--no-stress", default=False, show_default=True, help="Keep the stress digits (AH0) of the vowels.")
 @click.option("--all-words", is_flag=True, help="Keep entries that are not spellings (&AMPERSAND, A42128).")
-@click.option("--dev-percent", type=float, default=5.0, show_default=True, help="Share of the words in dev.")
-@click.option("--test-percent", type=float, default=10.0, show_default=True, help="Share of the words in test.")
+@click.option("--dev-percent", type=click.FloatRange(0, 100, max_open=True), default=5.0, show_default=True, help="Share of the words in dev.")
+@click.option("--test-percent", type=click.FloatRange(0, 100, max_open=True), default=10.0, show_default=True, help="Share of the words in test.")
 @_ENCODING
 def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool, dev_percent: float,
                     test_percent: float, encoding_errors: str) -> None:
@@ -190,18 +191,18 @@ def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool
 @click.argument("files", nargs=-1, metavar="[FILES|-]...")
 @model_option("seq2seq")
 @_BEAM
-@click.option("--num", type=int, default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
-@click.option("--max-tokens", type=int, default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
+@click.option("--num", type=click.IntRange(1, 1_000), default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
+@click.option("--max-tokens", type=click.IntRange(1, 100_000), default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
 @_LENGTH_PENALTY
 @_BATCH
 @click.option("--json", "mode", flag_value="json", help="One JSON document with tokens and scores.")
 @click.option("--nl", "mode", flag_value="nl", help="One JSON object per input line.")
-@click.option("--plot-attention", "plot_text", metavar="TEXT", default=None, help="Draw the attention behind TEXT's output as a heat map into -o.")
-@click.option("-o", "--output", default="-", show_default=True, metavar="FILE", help="Write the outputs to FILE ('-': stdout); with --plot-attention, the picture (PNG; .pdf / .svg by extension).")
+@click.option("--plot-attention", "plot_text", metavar="TEXT", default=None, help="Draw the attention behind TEXT's output as a heat map into -o (default attention.png).")
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the outputs to FILE (default '-': stdout); with --plot-attention, the picture (default attention.png; PNG, or .pdf / .svg by extension).")
 @device_option
 @_ENCODING
 def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: int, max_tokens: int | None,
-              length_penalty: float, batch_size: int, mode: str | None, plot_text: str | None, output: str,
+              length_penalty: float, batch_size: int, mode: str | None, plot_text: str | None, output: str | None,
               device: str, encoding_errors: str) -> None:
     """Transduce each line of FILES (or stdin) with a seq2seq model: one output line per
     input line, blank lines included; with --num N the N outputs are tab-separated.
@@ -217,17 +218,26 @@ def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: in
 
     if plot_text is not None and files:
         raise click.UsageError("--plot-attention draws one text: give no FILES with it")
+    if plot_text is not None and output == "-" and _stdout_is_terminal():
+        raise click.UsageError("a picture is not sent to a terminal: give -o FILE or redirect stdout")
     search = SearchSettings(beam=beam, num=num, max_tokens=max_tokens, length_penalty=length_penalty,
                             batch_size=batch_size)
     if num > beam:
         warn(f"--num {num} is more than --beam {beam}: showing up to {beam}")
     model = load(model_name, "seq2seq", device=device)
     if plot_text is not None:
-        return _plot(model, plot_text, output, search)
+        return _plot(model, plot_text, output or PICTURE, search)
     reader = CorpusReader(files, encoding_errors)
-    _write_transductions(model.transduce_stream(reader, search), output, mode, beam, reader.label)
+    _write_transductions(model.transduce_stream(reader, search), output or "-", mode, beam, reader.label)
     if reader.replaced:
         warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
+
+
+PICTURE = "attention.png"  # like `embeddings plot` and `models plot`: a file, never PNG bytes on a terminal
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _write_transductions(results: Any, output: str, mode: str | None, beam: int, label: str) -> None:

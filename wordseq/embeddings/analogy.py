@@ -72,6 +72,28 @@ def analogy_scores(unit: np.ndarray, plus: np.ndarray, minus: np.ndarray, method
     return scores
 
 
+def combination_scores(unit: np.ndarray, plus: Sequence[int], minus: Sequence[int], method: str = "add") -> np.ndarray:
+    """Scores of every row of ``unit`` for one query of any number of words, as gensim's
+    ``most_similar(positive=, negative=)`` ("add": cosine with the normalised sum of the
+    positive unit vectors less the negative ones) and ``most_similar_cosmul`` ("mul":
+    the product of cos' with the positives over the product with the negatives + eps).
+    With two positives and one negative these are 3CosAdd and 3CosMul. The query words'
+    own columns are -inf."""
+    plus_rows, minus_rows = np.asarray(plus, dtype=np.int64), np.asarray(minus, dtype=np.int64)
+    if method == "add":
+        target = unit[plus_rows].sum(axis=0) - unit[minus_rows].sum(axis=0)
+        norm = np.linalg.norm(target)
+        scores = unit @ (target / norm if norm > 0 else target)
+    elif method == "mul":
+        scores = np.prod((unit[plus_rows] @ unit.T + 1.0) / 2.0, axis=0)
+        scores = scores / (np.prod((unit[minus_rows] @ unit.T + 1.0) / 2.0, axis=0) + COSMUL_EPSILON)
+    else:
+        raise ValueError(f"unknown analogy method {method!r}; choose add or mul")
+    scores = np.asarray(scores, dtype=np.float64)
+    scores[np.concatenate([plus_rows, minus_rows])] = -np.inf
+    return scores[None, :]
+
+
 def nearest_scores(unit: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Cosine of every word with each of ``rows``; the word itself gets -inf."""
     rows = np.asarray(rows, dtype=np.int64).reshape(-1)

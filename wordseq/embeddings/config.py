@@ -6,7 +6,7 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wordseq.config_checks import count, within
+from wordseq.config_checks import DEFAULT_SEED, count, within
 from wordseq.errors import OptionError
 
 
@@ -30,7 +30,7 @@ class Word2VecConfig:
     alpha: float = 0.025
     min_alpha: float = 0.0001
     workers: int = 1
-    seed: int = 1
+    seed: int = DEFAULT_SEED
 
     def __post_init__(self) -> None:
         count("--dim", self.dim, 1, 10_000)

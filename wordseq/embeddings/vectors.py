@@ -9,7 +9,7 @@ one per line. Queries never import gensim.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,6 +209,29 @@ class EmbeddingModel:
         q = analogy_query((a, b, c))
         plus = [self.lookup(q.plus[0]), self.lookup(q.plus[1])]
         scores = analogy_scores(self.vectors.unit(), np.array([plus]), np.array([self.lookup(q.minus)]), method)
+        idx, best = top_k(scores, topn)
+        return self._scored(idx[0], best[0])
+
+    def most_similar_to(self, positive: Sequence[str], negative: Sequence[str] = (), topn: int = 1,
+                        method: str = "add") -> list[tuple[str, float]]:
+        """Words nearest to the sum of ``positive`` less ``negative``, as gensim's
+        ``most_similar(positive=, negative=)`` (``method="mul"``: ``most_similar_cosmul``);
+        query words excluded. ``analogy(a, b, c)`` is ``positive=[a, c], negative=[b]``.
+
+        Examples
+        --------
+        >>> model.most_similar_to(positive=["king", "woman"], negative=["man"])  # doctest: +SKIP
+        [('queen', 0.71)]
+        """
+        from wordseq.embeddings.analogy import METHODS, combination_scores, top_k
+
+        _check_topn(topn)
+        if method not in METHODS:
+            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
+        if isinstance(positive, str) or isinstance(negative, str) or not positive:
+            raise OptionError("--positive", "give a list of one or more words (and --negative a list)")
+        scores = combination_scores(self.vectors.unit(), [self.lookup(w) for w in positive],
+                                    [self.lookup(w) for w in negative], method)
         idx, best = top_k(scores, topn)
         return self._scored(idx[0], best[0])
 

@@ -24,7 +24,7 @@ from wordseq.neural.device import resolve_device
 from wordseq.neural.model import Network, build_model
 from wordseq.neural.precision import autocast
 from wordseq.neural.transformer import TransformerModel
-from wordseq.perplexity import LineScore, PerplexityReport
+from wordseq.perplexity import LineScore, PerplexityReport, checked_report
 from wordseq.store import find_model
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
@@ -79,7 +79,7 @@ class NeuralLM(TextMethods):
         if per_line:
             assert scores.token_logprobs is not None
             lines = line_scores(stream, scores.token_logprobs, reader.total_lines)
-        return scores.report, lines
+        return checked_report(scores.report, (preprocess or self.preprocess).describe()), lines
 
     def _step(self, idx: torch.Tensor, model_state: Any) -> NeuralState:
         """idx: (B, T) new tokens of each row."""

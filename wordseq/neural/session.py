@@ -38,7 +38,7 @@ from wordseq.neural.evaluate import score_stream
 from wordseq.neural.lm import NeuralLM
 from wordseq.neural.model import build_model
 from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
-from wordseq.progress import SILENT, Reporter
+from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
 from wordseq.store.names import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
@@ -174,7 +174,7 @@ def train_lm(
     try:
         dev = dist.device(dev)
         if not dist.is_main:
-            reporter = SILENT
+            reporter = MUTE  # rank 0 speaks for all
         reader = open_corpus(corpus, encoding_errors)
         if dist.enabled and isinstance(reader, CorpusReader) and "-" in reader.paths:
             raise InputError("under torchrun every process reads the corpus itself: give it as files, not stdin")
@@ -319,16 +319,23 @@ class _Session:
 
     def _log_start(self) -> None:
         if self.defaults.get("model") or self.defaults.get("train"):
-            self.reporter.log(f"settings for a {self.defaults['tier']}; options given on the command line take precedence")
+            self.reporter.log(f"settings for a {self.defaults['tier']}; options given take precedence")
         where = f"{self.device.type}" + (f" × {self.dist.world} processes" if self.dist.enabled else "")
         cfg = self.train_cfg
-        self.reporter.log(
-            f"{self.config.describe()} on {where}: {self.data.vocab.num_words:,} words + 4 specials, "
-            f"{self.data.train.predicted:,} training tokens, validation: {self.valid_name} "
-            f"({self.data.valid.predicted:,} tokens)")
-        regs = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in self.config.regularisers().items() if v)
+        # one line each, so that each fits 80 columns
+        self.reporter.log(f"{self.config.describe()} on {where}")
+        self.reporter.log(f"{self.data.vocab.num_words:,} words + 4 specials; {self.data.train.predicted:,} training "
+                          f"tokens, {self.data.valid.predicted:,} validation tokens")
+        self.reporter.log(f"validation: {self.valid_name}")
         self.reporter.log(f"{cfg.optimizer} lr {cfg.learning_rate:g}, batch {cfg.batch_size}, bptt {cfg.bptt}, "
-                          f"up to {cfg.epochs} epochs, {cfg.precision}" + (f"; {regs}" if regs else ""))
+                          f"up to {cfg.epochs} epochs, {cfg.precision}")
+        regs = self.config.regularisers()
+        dropouts = ", ".join(f"{k.removeprefix('dropout_') if k != 'dropout' else 'output'} {v:g}"
+                             for k, v in regs.items() if v and k.startswith("dropout"))
+        parts = ([f"dropout: {dropouts}"] if dropouts else []) + ([f"weight drop {regs['weight_drop']:g}"]
+                                                                  if regs["weight_drop"] else [])
+        if parts:
+            self.reporter.log("; ".join(parts))
 
     def _restore(self, previous: _PreviousRun, keep_lr: bool) -> None:
         where = previous.source / RESUME_FILE
@@ -350,9 +357,16 @@ class _Session:
         with self.reporter.task(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
             bar.update(completed=trainer.batches_done)
             on_batch = self._batch_logger(bar)
+            said = {"averaged": False}
+            speed = {"seconds": 0.0, "tokens": 0.0}
 
             def on_check(rec: CheckRecord) -> None:
-                self.reporter.log(_check_line(rec))
+                if rec.averaged and not said["averaged"]:
+                    said["averaged"] = True
+                    self.reporter.log("NT-ASGD: from here on, validation scores the averaged weights")
+                self.reporter.log(check_line(rec))
+                speed["seconds"] += rec.seconds
+                speed["tokens"] += rec.seconds * rec.tokens_per_s
                 due = rec.end_of_epoch or time.monotonic() - self.saved_at >= CHECKPOINT_SECONDS
                 if self.dist.from_rank0(due):  # every rank must take part in the save
                     self._save(partial=True)
@@ -364,6 +378,8 @@ class _Session:
             stop = self._interrupted()
             self.dist.barrier()  # the others wait while rank 0 saves
             raise stop
+        if speed["seconds"] > 0:  # the speed the check lines leave out to fit 80 columns
+            self.reporter.log(f"{speed['seconds']:.0f}s of training, {speed['tokens'] / speed['seconds']:,.0f} tokens/s")
         if trainer.stopped_early:
             self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} checks")
         self.model.load_state_dict(trainer.best_model_state())
@@ -401,9 +417,7 @@ class _Session:
                 n = window["batches"]
                 ms = (time.perf_counter() - window["start"]) * 1000 / n
                 mean = window["loss"] / n
-                ppl = math.exp(mean) if mean < 700 else math.inf
-                self.reporter.log(f"| epoch {trainer.epoch:3d} | {done:5d}/{total:5d} batches | lr {trainer.lr:g} | "
-                                  f"ms/batch {ms:6.1f} | loss {mean:5.2f} | ppl {ppl:8.2f}")
+                self.reporter.log(batch_line(trainer.epoch, done, total, trainer.lr, ms, mean))
                 window.update(start=time.perf_counter(), batches=0, loss=0.0)
 
         return on_batch
@@ -465,12 +479,20 @@ class _Session:
         )
 
 
-def _check_line(rec: CheckRecord) -> str:
-    mark = "  (best)" if rec.best else ""
-    avg = ", averaged" if rec.averaged else ""
-    where = f"end of epoch {rec.epoch:3d}" if rec.end_of_epoch else f"epoch {rec.epoch:3d}, {rec.batches:5d} batches"
-    return (f"| {where} | time {rec.seconds:6.1f}s | train ppl {rec.train_ppl:9.2f} | valid ppl {rec.valid_ppl:9.2f}"
-            f"{avg} | lr {rec.lr:g} | {rec.tokens_per_s:,.0f} tokens/s{mark}")
+def batch_line(epoch: int, done: int, total: int, lr: float, ms: float, loss: float) -> str:
+    """A progress line every --log-interval batches (no more than 80 columns)."""
+    ppl = math.exp(loss) if loss < 700 else math.inf
+    return f"| epoch {epoch:3d} | {done:5d}/{total:5d} batches | lr {lr:<8.3g} | {ms:5.0f} ms/batch | ppl {ppl:8.2f}"
+
+
+def check_line(rec: CheckRecord) -> str:
+    """The line of one validation check, in 80 columns: the speed (tokens/s) and time are
+    in meta.json's history, the per-batch lines and the progress bar."""
+    mark = " (best)" if rec.best else ""
+    where = (f"end of epoch {rec.epoch:3d}" if rec.end_of_epoch
+             else f"epoch {rec.epoch:3d} at {rec.at_epoch - (rec.epoch - 1):3.0%}")
+    return (f"| {where} | train ppl {rec.train_ppl:7.2f} | valid ppl {rec.valid_ppl:7.2f}{mark} | "
+            f"lr {rec.lr:.2g}")
 
 
 def _figures(trainer: Trainer, data: TrainingData, valid_name: str, device: str, best: float | None,

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.config_checks import at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
 from wordseq.errors import OptionError, WordseqError
 from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
@@ -64,7 +64,7 @@ class TrainConfig:
     patience: int | None = 3  # checks without improvement before stopping; None: never
     anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
     final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
-    seed: int = 1111
+    seed: int = DEFAULT_SEED
     precision: str = "fp32"
     valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
     nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging

@@ -9,6 +9,7 @@ the sum over its sentences.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,7 +18,7 @@ import numpy as np
 
 from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
 from wordseq.ngram.model import BlockScores, add_to_report
-from wordseq.perplexity import LN10, LineScore, PerplexityReport, check_scorable
+from wordseq.perplexity import LN10, LineScore, PerplexityReport, checked_report
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -81,11 +82,15 @@ class Evaluation:
     preprocess: PreprocessConfig
     report: PerplexityReport = field(default_factory=PerplexityReport)
     done: bool = False
+    oov_penalty: float = 0.0  # log10 of the unseen words p(<unk>) is shared by (--vocab-pad)
 
     def lines(self) -> Iterator[LineScore]:
         """Per-line scores as the text is read (all of it is scored on the way)."""
         for block in self.blocks:
             scores = self.model.score_block(block, lengths=self.per_token)
+            if self.oov_penalty:
+                scores.log10 = np.where(scores.oov, scores.log10 - np.float32(self.oov_penalty),
+                                        scores.log10).astype(np.float32)
             add_to_report(self.report, scores, len(block.lengths))
             if self.per_line or self.per_token:
                 yield from _line_scores(block, scores, self.per_token, self.model.vocab)
@@ -97,17 +102,22 @@ class Evaluation:
         if not self.done:
             for _ in self.lines():
                 pass
-        check_scorable(self.report, self.preprocess.describe())
-        return self.report
+        return checked_report(self.report, self.preprocess.describe())
 
 
 def evaluate(
     model: ScoringModel, text: Corpus, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
     per_token: bool = False, encoding_errors: str = "strict", on_chunk: Callable[[TokenChunk], None] | None = None,
+    vocab_pad: int | None = None,
 ) -> Evaluation:
     """Score text (files, a reader, raw lines or token lists) through the model's
     preprocessing (or ``preprocess``); iterate ``lines()`` for per-line scores, then
     ``finish()`` for the totals.
+
+    ``vocab_pad`` (KenLM's ``--vocab_pad``, kpu/kenlm#67): score the text as if the
+    vocabulary had ``vocab_pad`` words, p(<unk>) being shared by the ``vocab_pad - |vocab|``
+    words the model never saw; each OOV then costs log10(vocab_pad - |vocab|) more, and
+    perplexities of models with different vocabularies (a mixture and its parts) compare.
 
     Examples
     --------
@@ -121,7 +131,18 @@ def evaluate(
     preprocess = preprocess or model.preprocess
     chunks, _ = corpus_chunks(text, preprocess, encoding_errors)
     blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=on_chunk, with_words=per_token)
-    return Evaluation(model, blocks, per_line, per_token, preprocess)
+    penalty = 0.0 if vocab_pad is None else math.log10(vocab_pad_share(vocab_pad, model.vocab.num_words))
+    return Evaluation(model, blocks, per_line, per_token, preprocess, oov_penalty=penalty)
+
+
+def vocab_pad_share(vocab_pad: int, words: int) -> int:
+    """How many unseen words p(<unk>) is shared by: ``vocab_pad`` less the model's words."""
+    from wordseq.errors import OptionError
+
+    if isinstance(vocab_pad, bool) or not isinstance(vocab_pad, int) or vocab_pad <= words:
+        raise OptionError("--vocab-pad", f"{vocab_pad!r} must be a whole number above the model's vocabulary "
+                                         f"({words:,} words)")
+    return vocab_pad - words
 
 
 def _line_scores(block: IdBlock, s: BlockScores, per_token: bool, vocab: Vocabulary) -> Iterator[LineScore]:

@@ -280,6 +280,18 @@ def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfi
     return mix
 
 
+def vocabulary_note(mix: MixedNgramModel) -> str | None:
+    """A warning when the parts' vocabularies differ: the mixture scores over their union,
+    so it meets fewer OOVs (each costing p(<unk>)) than a part, and its perplexity is not
+    comparable with theirs unless both are scored with the same ``vocab_pad``."""
+    sizes = [p.vocab.num_words for p in mix.parts]
+    if all(size == mix.vocab.num_words for size in sizes):
+        return None
+    return (f"the models' vocabularies differ ({', '.join(f'{n:,}' for n in sizes)} words; "
+            f"{mix.vocab.num_words:,} together): the mixture's perplexity is not comparable with its parts'; "
+            "compare them with 'ngram eval --vocab-pad N'")
+
+
 def mix_to_store(
     names: Sequence[str], output: str | None, weights: Sequence[float] | None, tune: str | None, *,
     encoding_errors: str = "strict",

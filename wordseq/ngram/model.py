@@ -61,6 +61,10 @@ class ContextWindow:
     def select(self, state: np.ndarray, rows: np.ndarray) -> np.ndarray:
         return state[np.asarray(rows, dtype=np.int64)]
 
+    def join_states(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        """One state of the rows of several (prompts of any length decode as one batch)."""
+        return np.concatenate(list(states), axis=0)
+
 
 class NgramModel(ContextWindow, TextMethods):
     """An n-gram language model in backoff form (see ``tables.py``).

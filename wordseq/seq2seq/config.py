@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from wordseq.config_checks import at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -167,7 +167,7 @@ class Seq2SeqTrainConfig:
     clip: float = 5.0
     teacher_forcing: float = 1.0
     patience: int = 3
-    seed: int = 1111
+    seed: int = DEFAULT_SEED
     min_count: int = 1
     dev_percent: float = 5.0
 

@@ -46,6 +46,18 @@ LR_DECAY = 0.5
 CHUNK_BATCHES = 100
 
 
+def batch_line(epoch: int, done: int, total: int, lr: float, loss: float) -> str:
+    """A progress line every --log-interval batches (no more than 80 columns)."""
+    return f"| epoch {epoch:3d} | {done:5d}/{total:5d} batches | lr {lr:<8.3g} | loss {loss:.3f}"
+
+
+def epoch_line(rec: EpochRecord) -> str:
+    """The line of one epoch, in 80 columns: the learning rate is on the per-batch lines;
+    the speed, the time and every figure are in meta.json's history."""
+    return (f"| epoch {rec.epoch:3d} | train loss {rec.train_loss:.4f} | dev loss {rec.valid_loss:.4f}, "
+            f"WER {rec.valid_wer:.1%}, TER {rec.valid_ter:.1%}" + (" (best)" if rec.best else ""))
+
+
 @dataclass
 class EpochRecord:
     epoch: int
@@ -440,10 +452,11 @@ class _Session:
             params = sum(p.numel() for p in self.net.parameters())
             # model.pt (best), resume.pt (current, best, Adam's two moments), a partial copy of both
             self.writer.ensure_space(params * 4 * 2 * 5)
-        self.reporter.log(
-            f"{config.describe()} on {self.device.type}: {len(self.train_set):,} training pairs, dev "
-            f"{self.dev_set.name} ({len(self.dev_set):,} pairs); vocabularies {self.source_vocab.num_words:,} "
-            f"source / {self.target_vocab.num_words:,} target tokens + 4 specials")
+        # one line each, so that each fits 80 columns
+        self.reporter.log(f"{config.describe()} on {self.device.type}")
+        self.reporter.log(f"{len(self.train_set):,} training pairs; vocabularies {self.source_vocab.num_words:,} "
+                          f"source / {self.target_vocab.num_words:,} target tokens + 4 specials")
+        self.reporter.log(f"dev: {len(self.dev_set):,} pairs, {self.dev_set.name}")
 
     def _restore(self, previous: dict[str, Any], where: Path) -> None:
         try:
@@ -461,15 +474,10 @@ class _Session:
             def on_batch(done: int, total: int, loss: float) -> None:
                 bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:.2g}")
                 if self.reporter.every(done):
-                    self.reporter.log(f"| epoch {trainer.epoch:3d} | {done:5d}/{total:5d} batches | "
-                                      f"lr {trainer.lr:.3g} | loss {loss:.3f}")
+                    self.reporter.log(batch_line(trainer.epoch, done, total, trainer.lr, loss))
 
             def on_epoch(rec: EpochRecord) -> None:
-                self.reporter.log(
-                    f"| end of epoch {rec.epoch:3d} | time {rec.seconds:6.1f}s | train loss {rec.train_loss:.4f} | "
-                    f"dev loss {rec.valid_loss:.4f} | dev WER {rec.valid_wer:6.2%} | token errors "
-                    f"{rec.valid_ter:6.2%} | lr {rec.lr:.3g} | {rec.tokens_per_s:,.0f} tokens/s"
-                    + ("  (best)" if rec.best else ""))
+                self.reporter.log(epoch_line(rec))
                 if self.writer is not None:
                     self.writer.save_partial(self._meta(complete=False), self._write_payload)
                 if not trainer.finished:
