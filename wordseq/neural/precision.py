@@ -8,6 +8,7 @@ On a CPU bf16 runs (it is how the tests exercise these paths); fp16 is for GPUs.
 
 from __future__ import annotations
 
+import functools
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
@@ -32,7 +33,22 @@ def grad_scaler(device: torch.device, precision: str) -> torch.amp.GradScaler:
 
 
 def fp16_unsupported_here(x: torch.Tensor) -> bool:
-    """True inside a CPU fp16 autocast region: oneDNN has no fp16 recurrent kernels, so the
-    recurrent layers run in float32 there."""
-    return (x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
-            and torch.get_autocast_dtype("cpu") == torch.float16)
+    """True inside a CPU autocast region whose dtype oneDNN has no recurrent kernels for:
+    fp16 always, bf16 on processors without bf16 support (oneDNN then cannot build the
+    LSTM primitive at all). The recurrent layers run in float32 there."""
+    if x.device.type != "cpu" or not torch.is_autocast_enabled("cpu"):
+        return False
+    dtype = torch.get_autocast_dtype("cpu")
+    return dtype == torch.float16 or (dtype == torch.bfloat16 and not cpu_bf16_rnn_supported())
+
+
+@functools.cache
+def cpu_bf16_rnn_supported() -> bool:
+    """Whether this processor runs a bf16 LSTM (asked once: a one-step LSTM in bf16)."""
+    probe = torch.nn.LSTM(4, 4)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16), torch.no_grad():
+            probe(torch.zeros(1, 1, 4))
+    except RuntimeError:
+        return False
+    return True

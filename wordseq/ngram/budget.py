@@ -38,8 +38,8 @@ def parse_size(text: str | int | None, option: str = "--memory") -> int | None:
     """Bytes from ``2G``, ``500M``, ``1.5GB``, ``40%`` (of available memory) or a number
     of bytes; None stays None (the default share).
 
-    >>> parse_size("2G"), parse_size("500m"), parse_size(4096)
-    (2147483648, 524288000, 4096)
+    >>> parse_size("2G"), parse_size("500m"), parse_size(1 << 30)
+    (2147483648, 524288000, 1073741824)
     """
     if text is None:
         return None
@@ -104,7 +104,7 @@ class Resources:
         Rows (n-gram starts) per partition; None: derived from ``memory``.
     """
 
-    memory: int | None = None
+    memory: int | str | None = None
     temp_dir: str | None = None
     cluster: str | None = None
     partition_rows: int | None = None
@@ -121,7 +121,7 @@ class Resources:
 
     @property
     def budget(self) -> int:
-        return self.memory if self.memory is not None else default_budget()
+        return int(self.memory) if self.memory is not None else default_budget()
 
 
 def check_cluster_address(address: str) -> None:
