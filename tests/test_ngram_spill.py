@@ -185,3 +185,10 @@ def test_cli_memory_and_temp_dir(runner, tmp_path: Path) -> None:  # type: ignor
 def test_cli_bad_resources(runner, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     r = invoke(runner, ["ngram", "train", str(CORPUS), *args, "-o", "x"])
     assert r.exit_code == 2 and message in r.output
+
+
+def test_fallback_discounts_reach_python_as_a_warning() -> None:
+    from wordseq.errors import WordseqWarning
+
+    with pytest.warns(WordseqWarning, match="fallback discounts used for order"):
+        train_ngram(["a b c d", "a b c"] * 5, order=3, discount_fallback=True)

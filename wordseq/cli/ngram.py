@@ -107,8 +107,6 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
         log(line)
-    for message in figures.warnings():
-        warn(message)
     log(f"{figures.sentences:,} sequences, {figures.tokens:,} tokens; {size_line(figures.kept)}; {figures.seconds:.2f} s")
     log(f"saved {model.path}")
 

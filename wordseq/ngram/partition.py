@@ -49,18 +49,21 @@ def window_rows(tokens: np.ndarray, positions: np.ndarray, lo: int, hi: int, ord
     """Rows of the positions ``lo <= j < hi`` of a token buffer (``positions``: 0 at each
     ``<s>``). The buffer must hold ``order - 1`` tokens after ``hi`` unless the corpus
     ends there, and the token before ``lo`` unless ``lo`` starts a sentence."""
-    j = np.arange(lo, hi, dtype=np.int64)
-    size = len(tokens)
-    rows = np.full((len(j), order + 1), -1, dtype=ROW_DTYPE)
-    has_left = positions[j] != 0
-    rows[:, 0] = np.where(has_left, tokens[np.maximum(j - 1, 0)], -1)
-    rows[:, 1] = tokens[j]
-    same = np.ones(len(j), dtype=bool)
+    if order < 2 or hi <= lo:
+        return np.zeros((0, order + 1), dtype=ROW_DTYPE)
+    # padded so that every shifted view below is a slice (no gathers): past the end is
+    # no word, in a sentence of its own
+    t = np.concatenate([[-1], tokens[: hi + order], np.full(order, -1)]).astype(ROW_DTYPE)
+    p = np.concatenate([[0], positions[: hi + order], np.zeros(order, positions.dtype)])
+    width = hi - lo
+    rows = np.empty((width, order + 1), dtype=ROW_DTYPE)
+    rows[:, 0] = np.where(p[lo + 1 : hi + 1] != 0, t[lo : hi], -1)
+    rows[:, 1] = t[lo + 1 : hi + 1]
+    same = np.ones(width, dtype=bool)
     for k in range(1, order):
-        nxt = np.minimum(j + k, size - 1)
-        same &= (j + k < size) & (positions[nxt] != 0)
-        rows[:, k + 1] = np.where(same, tokens[nxt], -1)
-    return rows[rows[:, 2] >= 0] if order >= 2 else rows[:0]
+        same &= p[lo + 1 + k : hi + 1 + k] != 0
+        rows[:, k + 1] = np.where(same, t[lo + 1 + k : hi + 1 + k], -1)
+    return rows[rows[:, 2] >= 0]
 
 
 def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray,
@@ -313,9 +316,9 @@ def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.
 def group_by_partition(w1: np.ndarray, w2: np.ndarray, bounds: np.ndarray, vocab_size: int) -> tuple[np.ndarray, list[int]]:
     """A stable order that groups items by the partition of their first two words, and
     where each partition's group ends in it."""
-    part = np.searchsorted(bounds, w1.astype(np.int64) * vocab_size + w2, side="right") - 1
-    order = np.argsort(part, kind="stable")
-    return order, np.searchsorted(part[order], np.arange(1, len(bounds) + 1)).tolist()
+    part = (np.searchsorted(bounds, w1.astype(np.int64) * vocab_size + w2, side="right") - 1).astype(np.int16)
+    order = np.argsort(part, kind="stable")  # a radix sort for 16-bit keys
+    return order, np.cumsum(np.bincount(part, minlength=len(bounds))).tolist()
 
 
 def interpolate(parts: PartitionParts, pc: PartitionCounts, n: int, lower_at_suffix: np.ndarray) -> np.ndarray:

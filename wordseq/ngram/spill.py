@@ -33,10 +33,18 @@ BYTES_PER_POSITION = 160
 # The in-memory path's peak: a base, then about this much per token and order
 # (README: 72 bytes per distinct n-gram, at most one new n-gram per token and order).
 IN_MEMORY_BASE = 100 << 20
+PROCESS_BASE = 150 << 20  # python, numpy, the vocabulary: there before counting starts
+CACHE_SHARE = 0.15  # of the budget, for results read again soon (executors.LocalExecutor)
 # Every partition sends requests to every other, order by order: past a few hundred
 # partitions that bookkeeping outweighs the counting (partitions then grow instead).
-MAX_PARTITIONS = 256
+MAX_PARTITIONS = 256  # (and a partition number fits 16 bits)
 IN_MEMORY_PER_TOKEN_ORDER = 72
+
+
+def partition_target(budget: int) -> int:
+    """Rows per partition: one partition's step, the cache of recent results and the
+    process itself (its vocabulary, numpy) within ``budget``."""
+    return max(1, int(budget * (1 - CACHE_SHARE) - PROCESS_BASE) // BYTES_PER_ROW)
 
 
 def fits_in_memory(positions: int, order: int, budget: int) -> bool:
@@ -135,13 +143,13 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
         return bigram_counts(((t[lo : hi + 1], p[lo : hi + 1]) for t, p, lo, hi in
                               token_blocks(folder, length, remap, step, 2)), heavy)
 
-    bounds = plan_partitions(weights, partition_rows or max(1, budget // BYTES_PER_ROW), heavy_bigrams)
+    bounds = plan_partitions(weights, partition_rows or partition_target(budget), heavy_bigrams)
     # rows on disk, then each partition's counts and the model's own files
     needed = int(weights.sum()) * ((order + 1) * 4 + 16 * order) + length * order * 16
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
-    ex = LocalExecutor(work, cache_bytes=budget // 4)
+    ex = LocalExecutor(work, cache_bytes=int(budget * CACHE_SHARE))
     blocks: list[list[object]] = [[] for _ in bounds]
     done = 0
     for t, p, lo, hi in token_blocks(folder, length, remap, step, order):

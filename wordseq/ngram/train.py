@@ -127,6 +127,8 @@ def train_ngram(
             writer.commit(ngram_meta(model, [s.to_dict() for s in model.sources]),
                           lambda folder: write_payload(model, folder))
             model.path = writer.target
+    for message in TrainingFigures(**model.training).warnings():
+        reporter.warn(message)  # the CLI's console, or Python's warnings (WordseqWarning)
     return model
 
 
