@@ -24,6 +24,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, seq
 from wordseq.ngram.tables import find_keys, sort_with_order
 from wordseq.vocab import SPECIALS, Vocabulary
 
-CHUNK = 1 << 21  # positions per chunk
-_MERGE_EVERY = 8  # chunk tables held before merging them into the running table
+CHUNK = 1 << 20  # positions per chunk: what one step holds, whatever the corpus's length
+_MERGE_EVERY = 2  # chunk tables held before merging them into the running table (more: memory grows with the corpus)
 
 
 @dataclass
@@ -205,12 +206,39 @@ def vocabulary_of(first: FirstPass, min_count: int) -> tuple[Vocabulary, np.ndar
     return vocab, remap
 
 
+class _Column:
+    """A 1-d array in a file, read and written by slices. Not memory-mapped: the pages of a
+    mapping stay in the process's resident memory as it is read, so memory would grow
+    with the corpus's length."""
+
+    def __init__(self, path: Path, dtype: type, length: int, create: bool = False) -> None:
+        self.path, self.dtype, self.length = path, np.dtype(dtype), length
+        if create:
+            with open(path, "wb") as fh:
+                fh.truncate(length * self.dtype.itemsize)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, item: slice) -> np.ndarray:
+        start, stop, _ = item.indices(self.length)
+        with open(self.path, "rb") as fh:
+            fh.seek(start * self.dtype.itemsize)
+            return np.fromfile(fh, dtype=self.dtype, count=max(0, stop - start))
+
+    def __setitem__(self, item: slice, values: np.ndarray) -> None:
+        start, _, _ = item.indices(self.length)
+        with open(self.path, "r+b") as fh:
+            fh.seek(start * self.dtype.itemsize)
+            np.ascontiguousarray(values, dtype=self.dtype).tofile(fh)
+
+
 def _count_orders(
     folder: Path, length: int, remap: np.ndarray, vocab: Vocabulary, order: int, sentences: int, skipped: int
 ) -> NgramCounts:
     V = len(vocab)
-    tokens = np.memmap(folder / "tokens.i32", dtype=np.int32, mode="r+", shape=(length,))
-    positions = np.memmap(folder / "positions.u8", dtype=np.uint8, mode="r", shape=(length,))
+    tokens: Any = _Column(folder / "tokens.i32", np.int32, length)
+    positions: Any = _Column(folder / "positions.u8", np.uint8, length)
     unigram = np.zeros(V, dtype=np.int64)
     for a in range(0, length, CHUNK):
         t = remap[tokens[a : a + CHUNK]]
@@ -220,10 +248,10 @@ def _count_orders(
     keys_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     counts_by_order: list[np.ndarray] = [unigram]
     suffix_by_order: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    prev_index: np.ndarray = tokens  # index of the (n-1)-gram ending at each position
+    prev_index: Any = tokens  # index of the (n-1)-gram ending at each position
     for n in range(2, order + 1):
         keep_index = n < order
-        index = np.memmap(folder / f"index{n}.i64", dtype=np.int64, mode="w+", shape=(length,)) if keep_index else None
+        index = _Column(folder / f"index{n}.i64", np.int64, length, create=True) if keep_index else None
         table_k, table_c, table_s, local_tables = _count_order(folder, n, prev_index, tokens, positions, V, index)
         keys_by_order.append(table_k)
         counts_by_order.append(table_c)
@@ -247,8 +275,7 @@ def _count_orders(
 
 
 def _count_order(
-    folder: Path, n: int, prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, V: int,
-    index: np.ndarray | None,
+    folder: Path, n: int, prev_index: Any, tokens: Any, positions: Any, V: int, index: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Path]]:
     """The order-n table (keys, counts, suffix indexes); with ``index``, each position's
     chunk-local entry is written there and each chunk's unique keys are saved (their
@@ -280,7 +307,7 @@ def _count_order(
     return table_k, table_c, table_s, local_tables
 
 
-def _localize(index: np.ndarray, local_tables: list[Path], table: np.ndarray, positions: np.ndarray, n: int) -> None:
+def _localize(index: Any, local_tables: list[Path], table: np.ndarray, positions: Any, n: int) -> None:
     """Chunk-local entry numbers → positions in the merged order-n table."""
     if len(local_tables) == 1:
         return  # the only chunk's unique keys are the table itself
@@ -292,7 +319,7 @@ def _localize(index: np.ndarray, local_tables: list[Path], table: np.ndarray, po
 
 
 def _chunk_keys(
-    prev_index: np.ndarray, tokens: np.ndarray, positions: np.ndarray, a: int, n: int, V: int
+    prev_index: Any, tokens: Any, positions: Any, a: int, n: int, V: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keys of the n-grams ending at positions [a, a + CHUNK), the index of their last
     n-1 words in the order n-1 table, and which positions have an n-gram."""
