@@ -26,6 +26,12 @@ in ``data/``.
    ``query`` on KenLM's binary (``build_binary``, probing); perplexities asserted equal.
    Rounds are interleaved; the best of each is reported. Also: reading KenLM's ARPA file
    (``wordseq ngram import``, n-grams/s).
+4. ``--scale``: counting within a memory budget and on a Dask cluster. Spliced corpora
+   (as in 3.) of 10 M and 100 M tokens (``--scale-tokens``), order 5: ``ngram train
+   --memory 1G`` against ``lmplz -o 5 -S 1G`` on the same file (wall, peak memory; test
+   perplexity asserted equal); order 3 on Brown repeated 10 times against Brown once
+   (memory, the default in-memory path); ``--cluster local:2`` on the 10 M corpus in 4
+   shards against one process (tables asserted equal, wall).
 3. ``--big N``: an N-token run for scale (default 10 M). The corpus is made of new
    sentences spliced from random pieces of the Brown training sentences, so that distinct
    n-grams keep growing with the corpus as in real text; it reports time, peak memory,
@@ -293,6 +299,80 @@ def big_section(train: Path, tmp: Path, tokens: int, order: int = 5) -> None:
               f"{r.peak_mb / k.peak_mb:.2f}x memory)")
 
 
+# -- 4. past one machine's memory -------------------------------------------------------------------
+
+
+def spill_train(corpus: list[Path], model: Path, order: int, memory: str, *extra: str) -> Run:
+    shutil.rmtree(model, ignore_errors=True)
+    return run(WORDSEQ + ["-q", "ngram", "train", *map(str, corpus), "--pretokenized", "--no-lower", "--order", str(order),
+                          "--memory", memory, *extra, "-o", str(model)])
+
+
+def scale_row(train: Path, test: Path, tmp: Path, tokens: int, memory: str, order: int = 5) -> Path:
+    corpus = tmp / f"scale{tokens}.txt"
+    written = scale_corpus(train, corpus, tokens)
+    r = spill_train([corpus], tmp / "scale-ws", order, memory)
+    ngrams = sum(json.loads((tmp / "scale-ws" / "meta.json").read_text(encoding="utf-8"))["training"]["ngrams"])
+    print(f"   {written:,} tokens, {ngrams:,} distinct n-grams: wordseq --memory {memory} {r.wall:.1f} s wall, "
+          f"{r.cpu:.1f} s CPU, {r.peak_mb:,.0f} MB peak" + verdict(r.peak_mb <= 1.2 * 1024, "<= 1.2 GB"))
+    if kenlm_available() and TARGETS:  # (lmplz needs more than --smoke's budget for its vocabulary alone)
+        arpa = tmp / "scale.arpa"
+        k = run([str(kenlm_bin("lmplz")), "-o", str(order), "-S", memory, "-T", str(tmp), "--text", str(corpus), "--arpa", str(arpa)])
+        print(f"   lmplz -S {memory}: {k.wall:.1f} s wall, {k.cpu:.1f} s CPU, {k.peak_mb:,.0f} MB peak; wordseq / lmplz: "
+              f"{r.wall / k.wall:.2f}x time" + verdict(r.wall <= k.wall, "<= 1.0x"))
+        _, ours = wordseq_eval(test, tmp / "scale-ws")
+        q = run([str(kenlm_bin("query")), "-v", "summary", str(arpa)], stdin=test)
+        theirs = query_perplexity(q.stdout)
+        assert abs(ours["perplexity"] / theirs - 1) < 1e-4, (ours["perplexity"], theirs)
+        print(f"   test perplexity {ours['perplexity']:.3f} = query's {theirs:.3f} (asserted equal)")
+        arpa.unlink()
+    return corpus
+
+
+def repeat_row(train: Path, tmp: Path, times: int = 10) -> None:
+    repeated = tmp / "repeated.txt"
+    text = train.read_text(encoding="utf-8")
+    repeated.write_text(text * times, encoding="utf-8")
+    once = run(WORDSEQ + ["-q", "ngram", "train", str(train), "--pretokenized", "--order", "3", "--discount-fallback", "-o", str(tmp / "r1")])
+    many = run(WORDSEQ + ["-q", "ngram", "train", str(repeated), "--pretokenized", "--order", "3", "--discount-fallback", "-o", str(tmp / "r10")])
+    ratio = many.peak_mb / once.peak_mb
+    print(f"   order 3, in memory: the training text once {once.peak_mb:,.0f} MB peak, {times} times {many.peak_mb:,.0f} MB "
+          f"({ratio:.2f}x)" + verdict(ratio <= 1.2, "<= 1.2x"))
+    repeated.unlink()
+
+
+def cluster_row(corpus: Path, tmp: Path, memory: str, order: int = 5) -> None:
+    shards = tmp / "shards"
+    shutil.rmtree(shards, ignore_errors=True)
+    shards.mkdir()
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    size = -(-len(lines) // 4)
+    paths = []
+    for i in range(4):
+        paths.append(shards / f"part{i}.txt")
+        paths[-1].write_text("".join(lines[i * size : (i + 1) * size]), encoding="utf-8")
+    one = spill_train(paths, tmp / "one", order, memory)
+    two = spill_train(paths, tmp / "two", order, memory, "--cluster", "local:2")
+    for f in sorted((tmp / "one").glob("*.npy")):
+        assert f.read_bytes() == (tmp / "two" / f.name).read_bytes(), f.name
+    print(f"   --cluster local:2, 4 shards: {two.wall:.1f} s wall vs one process {one.wall:.1f} s ({two.wall / one.wall:.2f}x; "
+          f"tables asserted equal)" + verdict(two.wall <= 1.3 * one.wall, "<= 1.3x"))
+
+
+def scale_section(train: Path, test: Path, tmp: Path, sizes: list[int], memory: str) -> None:
+    print(f"\n4. past one machine's memory: order-5 modified Kneser-Ney within --memory {memory} ({load()})")
+    first = None
+    for tokens in sizes:
+        corpus = scale_row(train, test, tmp, tokens, memory)
+        if first is None:
+            first = corpus
+        else:
+            corpus.unlink()
+    repeat_row(train, tmp)
+    if first is not None:
+        cluster_row(first, tmp, memory)
+
+
 # -- main -------------------------------------------------------------------------------------------
 
 
@@ -303,6 +383,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the KenLM comparison")
     ap.add_argument("--nltk-sentences", type=int, default=3000)
     ap.add_argument("--big", type=int, default=10_000_000, metavar="TOKENS", help="tokens of the scale run (0: none)")
+    ap.add_argument("--scale", action="store_true", help="only section 4: --memory and --cluster (minutes)")
+    ap.add_argument("--scale-tokens", default="10000000,100000000", help="corpus sizes of section 4")
     args = ap.parse_args()
     global TARGETS
     TARGETS = not args.smoke
@@ -320,6 +402,11 @@ def main() -> None:
             train, test = split.train, split.test
             rounds, sentences = args.rounds, args.nltk_sentences
         print(split.description)
+        if args.scale or args.smoke:
+            sizes = [200_000] if args.smoke else [int(x) for x in args.scale_tokens.split(",")]
+            scale_section(train, test, tmp, sizes, "16M" if args.smoke else "1G")
+            if args.scale:
+                return
         everything = tmp / "all.txt"
         everything.write_text(train.read_text(encoding="utf-8") + split.valid.read_text(encoding="utf-8")
                               + test.read_text(encoding="utf-8") if not args.smoke else

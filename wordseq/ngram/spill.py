@@ -44,7 +44,8 @@ IN_MEMORY_PER_TOKEN_ORDER = 72
 def partition_target(budget: int) -> int:
     """Rows per partition: one partition's step, the cache of recent results and the
     process itself (its vocabulary, numpy) within ``budget``."""
-    return max(1, int(budget * (1 - CACHE_SHARE) - PROCESS_BASE) // BYTES_PER_ROW)
+    room = max(int(budget * (1 - CACHE_SHARE)) - PROCESS_BASE, budget // 4)
+    return max(1, room // BYTES_PER_ROW)
 
 
 def fits_in_memory(positions: int, order: int, budget: int) -> bool:
