@@ -99,12 +99,15 @@ def _array(path: Path, dtype: Any, length: int | None) -> np.ndarray:
     return open_npy(path, dtype, (length,))
 
 
-def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declared: dict[str, Any] | None = None) -> NgramTables:
+def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declared: dict[str, Any] | None = None,
+                check: bool = True) -> NgramTables:
     """Map a model's table files (written by ``write_tables``) and check them.
 
     ``declared`` is meta.json's ``tables`` entry for them (vocabulary size and n-grams per
     order; models saved before it existed have none): every file's size must be the one
-    declared, so nothing is read beyond what the metadata says.
+    declared, so nothing is read beyond what the metadata says. ``check=False`` is for
+    tables this process has just written (training in partitions): checking reads every
+    page, and a mapped page read stays in the process's memory.
     """
     vocab = read_vocab(folder / f"{prefix}{VOCAB_FILE}")
     sizes = _sizes_of(folder / f"{prefix}{VOCAB_FILE}", declared, order, len(vocab))
@@ -120,7 +123,8 @@ def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declare
         else:
             backoff.append(np.zeros(size or 0, dtype=VALUE_DTYPE))
     tables = NgramTables(vocab, order, prob, backoff, keys, unseen)
-    check_tables(tables, folder, prefix)
+    if check:
+        check_tables(tables, folder, prefix)
     return tables
 
 

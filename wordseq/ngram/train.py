@@ -190,7 +190,7 @@ def _staged_model(staging: Path, vocab: Vocabulary, config: NgramConfig, preproc
     from wordseq.ngram.storage import read_tables, unseen_mode, write_vocab
 
     write_vocab(vocab, staging / "vocab.tsv")
-    tables = read_tables(staging, config.order, unseen_mode(config.to_dict()))
+    tables = read_tables(staging, config.order, unseen_mode(config.to_dict()), check=False)
     model = NgramModel(tables, preprocess, config.smoothing, config.to_dict())
     model.staged = staging
     figures = TrainingFigures(vocab_size=vocab.num_words, ngrams=list(sizes), kept=list(sizes),
