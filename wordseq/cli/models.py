@@ -9,6 +9,7 @@ import click
 
 from wordseq.cli.console import echo_json, log
 from wordseq.cli.options import json_option
+from wordseq.sizes import human_size
 
 
 @click.group()
@@ -35,7 +36,7 @@ def list_(show_all: bool, as_json: bool) -> None:
                     "created": m.created, "summary": m.summary} for m in found])
         return
     for m in found:
-        click.echo(f"{m.kind}\t{m.name}\t{_human(m.size_bytes)}\t{m.state}\t{m.created}\t{m.summary}".rstrip())
+        click.echo(f"{m.kind}\t{m.name}\t{human_size(m.size_bytes)}\t{m.state}\t{m.created}\t{m.summary}".rstrip())
     if not found:
         log(f"no models in {wordseq_home()}")
 
@@ -73,15 +74,6 @@ def rm(name: str, yes: bool) -> None:
         click.confirm(f"Remove the {kind} model at {path}?", abort=True, err=True)
     for removed in remove_model(name, KINDS):
         log(f"removed {removed}")
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{n} B"
 
 
 @models.command("plot")

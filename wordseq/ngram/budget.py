@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wordseq.errors import InputError, OptionError
+from wordseq.sizes import human_size
 
 DEFAULT_SHARE = 0.5  # of the memory available when training starts
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -69,20 +70,12 @@ def default_budget() -> int:
     return max(MIN_BUDGET, int(available_memory() * DEFAULT_SHARE))
 
 
-def human(size: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(size) < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} TB"
-
-
 def check_space(folder: Path, needed: int, what: str) -> None:
     """Refuse at once, in one line, when ``folder``'s disk cannot hold ``needed`` bytes."""
     free = shutil.disk_usage(folder).free
     if needed > free:
-        raise InputError(f"{what} needs about {human(needed)} of temporary space in {folder}, and only "
-                         f"{human(free)} is free: give --temp-dir on a larger disk (or a larger --memory)")
+        raise InputError(f"{what} needs about {human_size(needed)} of temporary space in {folder}, and only "
+                         f"{human_size(free)} is free: give --temp-dir on a larger disk (or a larger --memory)")
 
 
 @dataclass(frozen=True)

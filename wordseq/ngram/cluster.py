@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import InputError, OptionError, WordseqError
-from wordseq.ngram.counting import FirstPass, vocabulary_of
+from wordseq.ngram.counting import FirstPass, refuse_no_words, vocabulary_of
 from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, reader_chunks
 from wordseq.ngram.partition import concat_rows, dedup_rows, split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
-from wordseq.ngram.spill import BYTES_PER_ROW, _merged, bigram_counts, plan_partitions, rows_per_word, unigram_counts
+from wordseq.ngram.spill import bigram_counts, merge_counts, partition_target, plan_partitions, rows_per_word, unigram_counts
 from wordseq.progress import Reporter
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
@@ -200,8 +200,7 @@ def _vocabulary(summaries: list[dict[str, Any]], min_count: int) -> tuple[Vocabu
     if sentences == 0:
         raise InputError("the corpus has no tokens")
     vocab, _ = vocabulary_of(first, min_count)
-    if vocab.num_words == 0:
-        raise InputError(f"the corpus: no word occurs --min-count {min_count} times or more; lower --min-count")
+    refuse_no_words(vocab, min_count, int(counts[1:].sum()) - 2 * sentences, "the corpus")
     return vocab, first
 
 
@@ -273,11 +272,12 @@ def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preproc
     weights = rows_per_word(vocab)
     ids = ex.put(ScoringIds(vocab))
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, (budget or 1 << 30) // BYTES_PER_ROW))
+    # at least two partitions a worker, each within one process's budget
+    target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, partition_target(budget or 1 << 30)))
     def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = [_result(client.submit(shard_bigrams, p, preprocess, encoding_errors, ids, heavy, pure=False), p)
                  for p in paths]
-        k, c = _merged([k for k, _ in parts], [c for _, c in parts])
+        k, c = merge_counts([k for k, _ in parts], [c for _, c in parts])
         return k[0], c[0]
 
     bounds = plan_partitions(weights, target, heavy_bigrams)

@@ -189,6 +189,14 @@ def count_token_file(folder: Path, length: int, remap: np.ndarray, vocab: Vocabu
     return _count_orders(folder, length, remap, vocab, order, first.sentences, first.skipped)
 
 
+def refuse_no_words(vocab: Vocabulary, min_count: int, tokens: int, label: str) -> None:
+    """A model whose vocabulary is only <unk>, <s> and </s> is refused, as ``vocab build``
+    and ``lm train`` refuse it: it would score every word the same."""
+    if vocab.num_words == 0:
+        raise InputError(f"{label}: no word occurs --min-count {min_count} times or more "
+                         f"({tokens:,} tokens); lower --min-count")
+
+
 def vocabulary_of(first: FirstPass, min_count: int) -> tuple[Vocabulary, np.ndarray]:
     """The vocabulary (``Vocabulary.from_counter``'s order: count descending, then the
     word) and the map from provisional ids to its ids."""

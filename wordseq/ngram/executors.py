@@ -51,7 +51,6 @@ class LocalExecutor:
     def __init__(self, folder: Path, cache_bytes: int = 0) -> None:
         self.folder = folder
         self._next = 0
-        self.bytes_written = 0
         self.cache_bytes = cache_bytes
         self._cache: OrderedDict[Path, tuple[Any, int]] = OrderedDict()
         self._cached = 0
@@ -64,7 +63,6 @@ class LocalExecutor:
             return LocalHandle(path, data)
         with open(path, "wb") as fh:
             fh.write(data)
-        self.bytes_written += len(data)
         return LocalHandle(path)
 
     def _resolve(self, value: Any) -> Any:

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from wordseq.ngram.budget import check_space, human
+from wordseq.ngram.budget import check_space
 from wordseq.ngram.executors import LocalExecutor
 from wordseq.ngram.partition import split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, Progress, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
+from wordseq.sizes import human_size
 from wordseq.vocab import Vocabulary
 
 # Peak bytes per n-gram start while a partition is counted and estimated (measured on
@@ -106,12 +107,12 @@ def bigram_counts(blocks: Iterator[tuple[np.ndarray, np.ndarray]], heavy: np.nda
         held_k.append(k)
         held_c.append(c)
         if len(held_k) > 8:
-            held_k, held_c = _merged(held_k, held_c)
-    keys, counts = _merged(held_k, held_c)
+            held_k, held_c = merge_counts(held_k, held_c)
+    keys, counts = merge_counts(held_k, held_c)
     return keys[0], counts[0]
 
 
-def _merged(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def merge_counts(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     k, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     return [k], [np.bincount(inverse.ravel(), weights=np.concatenate(counts), minlength=len(k)).astype(np.int64)]
 
@@ -147,7 +148,7 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     bounds = plan_partitions(weights, partition_rows or partition_target(budget), heavy_bigrams)
     # rows on disk, then each partition's counts and the model's own files
     needed = int(weights.sum()) * ((order + 1) * 4 + 16 * order) + length * order * 16
-    check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human(budget)}")
+    check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human_size(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
     ex = LocalExecutor(work, cache_bytes=int(budget * CACHE_SHARE))

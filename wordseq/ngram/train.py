@@ -12,15 +12,16 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import InputError
-from wordseq.ngram.budget import Resources, human
+from wordseq.ngram.budget import Resources
 from wordseq.ngram.config import NgramConfig
-from wordseq.ngram.counting import NgramCounts, count_token_file, first_pass, vocabulary_of
+from wordseq.ngram.counting import NgramCounts, count_token_file, first_pass, refuse_no_words, vocabulary_of
 from wordseq.ngram.encode import Corpus, corpus_chunks
 from wordseq.ngram.model import NgramModel
 from wordseq.ngram.pipeline import Estimation, Progress
 from wordseq.ngram.smoothing import Limits, SmoothingReport, estimate
 from wordseq.ngram.spill import fits_in_memory, spill_estimate, unigram_counts
 from wordseq.progress import SILENT, Reporter
+from wordseq.sizes import human_size
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
 from wordseq.vocab import Vocabulary
@@ -141,15 +142,15 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
     with reporter.task("counting", unit="lines") as task:
         first, length = first_pass(chunks, folder, lambda chunk: task.advance(chunk.lines))
     vocab, remap = vocabulary_of(first, config.min_count)
-    _check_some_words(config, vocab, int(unigram_counts(vocab).sum()) - first.sentences, None,
-                      getattr(reader, "label", "the corpus"))
+    refuse_no_words(vocab, config.min_count, int(unigram_counts(vocab).sum()) - first.sentences,
+                    getattr(reader, "label", "the corpus"))
     if config.order == 1 or fits_in_memory(length, config.order, resources.budget):
         counts = count_token_file(folder, length, remap, vocab, config.order, first)
         model, figures = _estimate_in_memory(counts, config, preprocess)
     else:
         _refuse_limits(config, "counting spills to disk (a corpus past --memory)")
         reporter.log(f"counting in partitions on disk: {length:,} positions past the memory budget of "
-                     f"{human(resources.budget)} (temporary files in {folder})")
+                     f"{human_size(resources.budget)} (temporary files in {folder})")
         staging = tmp / "model"
         staging.mkdir()
         with reporter.task("partitions", unit="steps") as task:
@@ -168,7 +169,7 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
 
 def _estimate_in_memory(counts: NgramCounts, config: NgramConfig, preprocess: PreprocessConfig) -> tuple[NgramModel, TrainingFigures]:
     limits = Limits(config.prune_thresholds(), _keep_words(config, counts, preprocess))
-    _check_some_words(config, counts.vocab, counts.tokens, limits.keep_words, "the corpus")
+    _check_vocab_file(config, limits.keep_words)
     tables, report = estimate(counts, config.smoothing, config.k, config.discount_fallback, config.discount, limits)
     figures = TrainingFigures(
         sentences=counts.sentences,
@@ -236,14 +237,10 @@ def _train_on_cluster(corpus: Corpus, config: NgramConfig, preprocess: Preproces
     return model
 
 
-def _check_some_words(config: NgramConfig, vocab: Vocabulary, tokens: int, keep: np.ndarray | None, label: str) -> None:
-    """A model whose vocabulary is only <unk>, <s> and </s> is refused, as ``vocab build``
-    and ``lm train`` refuse it: it would score every word the same."""
-    if vocab.num_words == 0:
-        raise InputError(f"{label}: no word occurs --min-count {config.min_count} times or more "
-                         f"({tokens:,} tokens); lower --min-count")
+def _check_vocab_file(config: NgramConfig, keep: np.ndarray | None) -> None:
+    """--vocab FILE must share a word with the corpus (else only the specials remain)."""
     if keep is not None and not keep[4:].any():
-        raise InputError(f"--vocab {config.vocab_file}: no word of it is in {label}")
+        raise InputError(f"--vocab {config.vocab_file}: no word of it is in the corpus")
 
 
 def _keep_words(config: NgramConfig, counts: NgramCounts, preprocess: PreprocessConfig) -> np.ndarray | None:

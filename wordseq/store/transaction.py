@@ -26,6 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from wordseq.errors import ModelError
+from wordseq.sizes import human_size
 from wordseq.store.meta import (
     MARKER_FILE,
     MARKER_TEXT,
@@ -233,8 +234,8 @@ class ModelWriter:
         free = shutil.disk_usage(self.scratch).free
         if free < nbytes * 1.1 + (1 << 20):
             raise ModelError(
-                f"not enough free space in {self.target.parent}: {_human(free)} free, the model needs about "
-                f"{_human(nbytes)}; free some space or choose another output"
+                f"not enough free space in {self.target.parent}: {human_size(free)} free, the model needs about "
+                f"{human_size(nbytes)}; free some space or choose another output"
             )
 
     def _write(self, meta: dict[str, Any], write_payload: Callable[[Path], None]) -> Path:
@@ -338,11 +339,3 @@ def _write_error(target: Path, exc: BaseException) -> ModelError:
         reason = getattr(exc, "strerror", None) or str(exc).strip().splitlines()[0]
     kept = "the previous model is kept" if target.exists() else "nothing was saved"
     return ModelError(f"could not write the model to {target}: {reason}; {kept}")
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
