@@ -93,7 +93,7 @@ def test_real_scheduler_and_two_workers(tmp_path: Path, runner) -> None:  # type
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(timeout=10)
-    from wordseq.ngram.storage import read_tables
+    from wordseq.ngram.table_files import read_tables
 
     home = Path(os.environ["WORDSEQ_HOME"]) / "ngram" / "on-cluster"
     one = train_ngram(paths, order=3)

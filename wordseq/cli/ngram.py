@@ -222,7 +222,8 @@ def mix(models: tuple[str, ...], output: str | None, weights: tuple[float, ...] 
     wordseq ngram mix news5 web5 --weights 0.7 0.3 -o both
     wordseq ngram mix news5 web5 --tune dev.txt -o both   # EM on held-out text
     """
-    from wordseq.ngram.mix import mix_to_store, vocabulary_note
+    from wordseq.ngram.mix import vocabulary_note
+    from wordseq.ngram.storage import mix_to_store
 
     target, mixture, tuning = mix_to_store(models, output, weights, tune, encoding_errors=encoding_errors)
     note = vocabulary_note(mixture)

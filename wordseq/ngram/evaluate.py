@@ -12,15 +12,42 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
 
 from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
-from wordseq.ngram.model import BlockScores, add_to_report
 from wordseq.perplexity import LN10, LineScore, PerplexityReport, checked_report
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
+
+
+@dataclass
+class BlockScores:
+    """Scores of the predicted tokens of an ``IdBlock`` (every token but the ``<s>``)."""
+
+    log10: np.ndarray  # float32, as KenLM's; sum them in float64
+    oov: np.ndarray  # bool
+    ids: np.ndarray  # the predicted token ids
+    lengths: np.ndarray  # tokens per sequence of the block, <s> and </s> included
+    length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
+
+    @cached_property
+    def sequence(self) -> np.ndarray:
+        """Index of each token's sequence within the block (per-line scores need it)."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
+
+
+
+def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
+    report.tokens += len(s.log10)
+    report.logprob += float(np.sum(s.log10, dtype=np.float64)) * LN10
+    oov = int(s.oov.sum())
+    report.oov += oov
+    if oov:
+        report.oov_logprob += float(np.sum(s.log10[s.oov], dtype=np.float64)) * LN10
+    report.sentences += sequences
 
 
 class ScoringModel(Protocol):

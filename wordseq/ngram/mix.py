@@ -29,7 +29,10 @@ import numpy as np
 from wordseq.errors import InputError, ModelError, OptionError, WordseqError
 from wordseq.lm_interface import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
-from wordseq.ngram.model import LN10, BlockScores, ContextWindow, NgramModel
+from wordseq.ngram.evaluate import BlockScores
+from wordseq.ngram.model import ContextWindow, NgramModel
+from wordseq.ngram.table_files import declared_sizes, read_tables, unseen_mode, write_tables
+from wordseq.perplexity import LN10
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
@@ -256,16 +259,12 @@ def mixture_config(mix: MixedNgramModel, names: Sequence[str]) -> dict[str, Any]
 
 
 def write_mixture(mix: MixedNgramModel, folder: Path) -> None:
-    from wordseq.ngram.storage import write_tables
-
     for i, part in enumerate(mix.parts, 1):
         write_tables(part.tables, folder, prefix=f"part{i}.")
 
 
 def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfig,
                  meta: dict[str, Any] | None = None) -> MixedNgramModel:
-    from wordseq.ngram.storage import declared_sizes, read_tables, unseen_mode
-
     parts_meta = config.get("parts") or []
     if len(parts_meta) < 2:
         raise WordseqError(f"{path}/meta.json: a mixture lists fewer than two parts")
@@ -292,33 +291,17 @@ def vocabulary_note(mix: MixedNgramModel) -> str | None:
             "compare them with 'ngram eval --vocab-pad N'")
 
 
-def mix_to_store(
-    names: Sequence[str], output: str | None, weights: Sequence[float] | None, tune: str | None, *,
-    encoding_errors: str = "strict",
-) -> tuple[Path, MixedNgramModel, TuningResult | None]:
-    """Load models (NAMEs, PATHs or ARPA files), mix them and save the mixture
-    (``wordseq ngram mix``): ``weights`` as given, or fitted on the ``tune`` file."""
-    from wordseq.ngram.storage import ngram_meta, open_ngram, write_any
-    from wordseq.store import DEFAULT_NAME, writing
-    from wordseq.text.reader import CorpusReader
-
-    if (weights is None) == (tune is None):
-        raise InputError("give either --weights or --tune FILE (to fit the weights on held-out text)")
-    with writing(output or DEFAULT_NAME, "ngram") as writer:
-        assert writer is not None
-        parts = [open_ngram(n) for n in names]
-        if len(parts) < 2:
-            raise InputError("a mixture needs at least two models")
-        tuning = None
-        if tune is not None:
-            tuning = tune_weights(parts, CorpusReader([tune], encoding_errors), encoding_errors=encoding_errors)
-            flat, _ = _flatten(parts, [1.0 / len(parts)] * len(parts))
-            mix = MixedNgramModel(flat, tuning.weights)
-        else:
-            mix = MixedNgramModel(parts, list(weights or []))
-        sources = [n for n, p in zip(names, parts) for _ in (p.parts if isinstance(p, MixedNgramModel) else [p])]
-        mix.config = mixture_config(mix, sources)
-        mix.training = {"tuned_on": tune, "em_steps": tuning.steps, "tune_tokens": tuning.tokens,
-                        "tune_perplexity": tuning.perplexity} if tuning else {}
-        target = writer.commit(ngram_meta(mix), lambda folder: write_any(mix, folder))
-    return target, mix, tuning
+def stored_mixture(names: Sequence[str], parts: Sequence[Any], weights: Sequence[float] | None,
+                   tuning: TuningResult | None, tune: str | None) -> MixedNgramModel:
+    """The mixture ``ngram mix`` saves: the loaded ``parts`` (models or mixtures, whose
+    parts are flattened when the weights were tuned) with their config and training record."""
+    if tuning is not None:
+        flat, _ = _flatten(parts, [1.0 / len(parts)] * len(parts))
+        mix = MixedNgramModel(flat, tuning.weights)
+    else:
+        mix = MixedNgramModel(parts, list(weights or []))
+    sources = [n for n, p in zip(names, parts) for _ in (p.parts if isinstance(p, MixedNgramModel) else [p])]
+    mix.config = mixture_config(mix, sources)
+    mix.training = {"tuned_on": tune, "em_steps": tuning.steps, "tune_tokens": tuning.tokens,
+                    "tune_perplexity": tuning.perplexity} if tuning else {}
+    return mix

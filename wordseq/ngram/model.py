@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +11,13 @@ import numpy as np
 from wordseq.errors import WordseqError
 from wordseq.lm_interface import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
+from wordseq.ngram.evaluate import BlockScores, evaluate
 from wordseq.ngram.tables import NgramTables, find_keys
-from wordseq.perplexity import LineScore, PerplexityReport
+from wordseq.perplexity import LN10, LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
 
-LN10 = math.log(10.0)
 _MARKERS = frozenset({BOS, EOS, PAD})
-
-
-@dataclass
-class BlockScores:
-    """Scores of the predicted tokens of an ``IdBlock`` (every token but the ``<s>``)."""
-
-    log10: np.ndarray  # float32, as KenLM's; sum them in float64
-    oov: np.ndarray  # bool
-    ids: np.ndarray  # the predicted token ids
-    lengths: np.ndarray  # tokens per sequence of the block, <s> and </s> included
-    length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
-
-    @cached_property
-    def sequence(self) -> np.ndarray:
-        """Index of each token's sequence within the block (per-line scores need it)."""
-        return np.repeat(np.arange(len(self.lengths)), self.lengths - 1)
 
 
 class ContextWindow:
@@ -180,8 +161,6 @@ class NgramModel(ContextWindow, TextMethods):
         reports it: every line scored (a blank one as ``</s>`` alone); with ``per_line``
         also one ``LineScore`` per input line. ``preprocess`` overrides the model's own.
         """
-        from wordseq.ngram.evaluate import evaluate
-
         ev = evaluate(self, corpus, preprocess=preprocess, per_line=per_line, encoding_errors=encoding_errors)
         lines = list(ev.lines())
         return ev.finish(), lines
@@ -216,13 +195,3 @@ class NgramModel(ContextWindow, TextMethods):
 
     def next_logprobs(self, state: np.ndarray) -> np.ndarray:
         return self.next_log10(state) * LN10
-
-
-def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
-    report.tokens += len(s.log10)
-    report.logprob += float(np.sum(s.log10, dtype=np.float64)) * LN10
-    oov = int(s.oov.sum())
-    report.oov += oov
-    if oov:
-        report.oov_logprob += float(np.sum(s.log10[s.oov], dtype=np.float64)) * LN10
-    report.sentences += sequences

@@ -1,11 +1,8 @@
-"""Model directories of kind "ngram": the tables as .npy files, memory-mapped on load.
+"""Model directories of kind "ngram": loading, saving and importing models and mixtures.
 
-A directory holds ``vocab.tsv`` (``word<TAB>count`` in id order) and, per order n,
-``prob{n}.npy`` and ``backoff{n}.npy`` (float32 log10, as ARPA) and ``keys{n}.npy`` (the
-sorted int64 keys of ``tables.py``, n >= 2). Loading maps the arrays instead of reading
-them, so a model is ready in milliseconds whatever its size and only the pages a query
-touches are read. No ARPA text is kept: ``wordseq ngram export`` writes one. A mixture
-(``mix.py``) stores each part's files with a ``part{i}.`` prefix.
+The tables' files are ``table_files.py``'s (mapped on load, so a model is ready in
+milliseconds whatever its size). No ARPA text is kept: ``wordseq ngram export`` writes
+one. A mixture (``mix.py``) stores each part's files with a ``part{i}.`` prefix.
 
 A bare ARPA file (plain or compressed) loads too, and a directory written by an earlier
 wordseq (``model.npz``) still loads.
@@ -13,18 +10,20 @@ wordseq (``model.npz``) still loads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wordseq.errors import ModelError
+from wordseq.errors import InputError, ModelError
+from wordseq.ngram.mix import MixedNgramModel, TuningResult, read_mixture, stored_mixture, tune_weights, write_mixture
 from wordseq.ngram.model import NgramModel
-from wordseq.ngram.tables import UNSEEN_MODES, VALUE_DTYPE, NgramTables
+from wordseq.ngram.table_files import VOCAB_FILE, declared_sizes, read_tables, unseen_mode, write_tables
+from wordseq.ngram.tables import UNSEEN_MODES, NgramTables
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
-VOCAB_FILE = "vocab.tsv"
 LEGACY_ARRAYS = "model.npz"
 
 
@@ -45,23 +44,6 @@ def check_exportable(model: Any) -> None:
         )
 
 
-def write_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
-    """Write the tables' files into ``folder`` (names start with ``prefix``)."""
-    write_vocab(tables.vocab, folder / f"{prefix}{VOCAB_FILE}")
-    for n in range(1, tables.order + 1):
-        np.save(folder / f"{prefix}prob{n}.npy", np.asarray(tables.prob[n - 1], dtype=VALUE_DTYPE))
-        if n < tables.order:
-            np.save(folder / f"{prefix}backoff{n}.npy", np.asarray(tables.backoff[n - 1], dtype=VALUE_DTYPE))
-        if n >= 2:
-            np.save(folder / f"{prefix}keys{n}.npy", np.asarray(tables.keys[n - 1], dtype=np.int64))
-
-
-def write_vocab(vocab: Vocabulary, path: Path) -> None:
-    """``word<TAB>count`` lines in id order (``Vocabulary.save``'s format), in one write."""
-    text = "".join(map("{}\t{}\n".format, vocab.itos, vocab.counts))
-    path.write_text(text, encoding="utf-8", newline="\n")
-
-
 def write_payload(model: NgramModel, folder: Path) -> None:
     """The payload writer for ``store.save_model``: the tables, or the files that counting
     in partitions already wrote (copied, never read into memory)."""
@@ -73,123 +55,6 @@ def write_payload(model: NgramModel, folder: Path) -> None:
 
     for path in sorted(Path(staged).iterdir()):
         shutil.copyfile(path, folder / path.name)
-
-
-def read_vocab(path: Path) -> Vocabulary:
-    """``vocab.tsv`` in a few C calls (words never hold tabs or newlines)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"{path} cannot be read: {exc}") from None
-    fields = text.replace("\t", "\n").split("\n")
-    if fields and fields[-1] == "":
-        fields.pop()
-    if len(fields) % 2:
-        raise ModelError(f"{path} is damaged: expected 'word<TAB>count' lines")
-    try:
-        counts = list(map(int, fields[1::2]))
-        return Vocabulary(fields[0::2], counts)
-    except ValueError as exc:
-        raise ModelError(f"{path} is damaged: {exc}") from None
-
-
-def _array(path: Path, dtype: Any, length: int | None) -> np.ndarray:
-    from wordseq.store.payload import open_npy
-
-    return open_npy(path, dtype, (length,))
-
-
-def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declared: dict[str, Any] | None = None,
-                check: bool = True) -> NgramTables:
-    """Map a model's table files (written by ``write_tables``) and check them.
-
-    ``declared`` is meta.json's ``tables`` entry for them (vocabulary size and n-grams per
-    order; models saved before it existed have none): every file's size must be the one
-    declared, so nothing is read beyond what the metadata says. ``check=False`` is for
-    tables this process has just written (training in partitions): checking reads every
-    page, and a mapped page read stays in the process's memory.
-    """
-    vocab = read_vocab(folder / f"{prefix}{VOCAB_FILE}")
-    sizes = _sizes_of(folder / f"{prefix}{VOCAB_FILE}", declared, order, len(vocab))
-    prob, backoff, keys = [], [], [np.zeros(0, dtype=np.int64)]
-    for n in range(1, order + 1):
-        size = len(vocab) if n == 1 else sizes[n - 1]
-        if n >= 2:
-            keys.append(_array(folder / f"{prefix}keys{n}.npy", np.int64, size))
-            size = len(keys[-1])
-        prob.append(_array(folder / f"{prefix}prob{n}.npy", VALUE_DTYPE, size))
-        if n < order:
-            backoff.append(_array(folder / f"{prefix}backoff{n}.npy", VALUE_DTYPE, size))
-        else:
-            backoff.append(np.zeros(size or 0, dtype=VALUE_DTYPE))
-    tables = NgramTables(vocab, order, prob, backoff, keys, unseen)
-    if check:
-        check_tables(tables, folder, prefix)
-    return tables
-
-
-def _sizes_of(where: Path, declared: dict[str, Any] | None, order: int, vocab: int) -> list[int | None]:
-    """Entries per order as meta.json declares them (None where it does not)."""
-    if not declared:
-        return [None] * order
-    sizes = declared.get("sizes")
-    if declared.get("vocab") != vocab:
-        raise ModelError(f"{where} is damaged: {vocab:,} entries where meta.json declares {declared.get('vocab')!r}")
-    if (not isinstance(sizes, list) or len(sizes) != order
-            or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in sizes)):
-        raise ModelError(f"{where.parent}/meta.json: the n-gram table sizes are damaged")
-    if sizes[0] != vocab - 1:  # the header's unigram count leaves out <pad>
-        raise ModelError(f"{where} is damaged: {vocab - 1:,} words where meta.json declares {sizes[0]:,}")
-    return list(sizes)
-
-
-def _first_bad(mask: np.ndarray) -> int | None:
-    return int(np.argmax(mask)) if mask.any() else None
-
-
-def _table_fault(tables: NgramTables, n: int) -> str | None:
-    """What is wrong with the order-n arrays (None if nothing): cheap vectorised checks
-    of what every lookup relies on."""
-    prob, backoff = np.asarray(tables.prob[n - 1]), np.asarray(tables.backoff[n - 1])
-    i = _first_bad(np.isnan(prob) | (prob > 0))
-    if i is not None:
-        return f"prob{n}.npy: entry {i} is {prob[i]}, not a log10 probability (<= 0)"
-    i = _first_bad(np.isnan(backoff) | (backoff == np.inf))
-    if i is not None:
-        return f"backoff{n}.npy: entry {i} is {backoff[i]}"
-    if n >= 2:
-        keys = np.asarray(tables.keys[n - 1])
-        bound = len(tables.prob[n - 2]) * tables.vocab_size
-        i = _first_bad(keys[1:] <= keys[:-1])
-        if i is not None:
-            return f"keys{n}.npy: entries {i} and {i + 1} are not in increasing order"
-        if len(keys) and (keys[0] < 0 or keys[-1] >= bound):
-            return f"keys{n}.npy: a key is outside [0, {bound:,})"
-    return None
-
-
-def check_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
-    """Refuse tables whose values or keys would give wrong scores silently (a NaN
-    probability, keys out of order or range). Each file is checked once: a large one
-    keeps the store's verified stamp while it stays unchanged."""
-    from wordseq.store.meta import checked_before, remember_check
-
-    for n in range(1, tables.order + 1):
-        names = [f"{prefix}prob{n}.npy"] + ([f"{prefix}backoff{n}.npy"] if n < tables.order else [])
-        names += [f"{prefix}keys{n}.npy"] if n >= 2 else []
-        tag = f"ngram-table:{tables.vocab_size}:{len(tables.prob[n - 2]) if n >= 2 else 0}"
-        paths = [folder / name for name in names]
-        if all(checked_before(path, tag) for path in paths):
-            continue
-        fault = _table_fault(tables, n)
-        if fault is not None:
-            raise ModelError(f"{folder}/{prefix}{fault}; the model is damaged (train or import it again)")
-        for path in paths:
-            remember_check(path, tag)
-
-
-def unseen_mode(config: dict[str, Any]) -> str:
-    return "absolute" if config.get("smoothing") == "add-k" else "backoff"
 
 
 def _read_legacy(path: Path) -> NgramTables:
@@ -209,17 +74,6 @@ def _read_legacy(path: Path) -> NgramTables:
         raise ModelError(f"{path} is damaged: {exc}") from None
 
 
-def declared_sizes(meta: dict[str, Any], prefix: str) -> dict[str, Any] | None:
-    """meta.json's sizes of the tables whose files start with ``prefix``."""
-    tables = meta.get("tables")
-    if tables is None:
-        return None
-    entry = tables.get(prefix or "model") if isinstance(tables, dict) else None
-    if not isinstance(entry, dict):
-        raise ModelError("meta.json: the n-gram table sizes are damaged")
-    return entry
-
-
 def model_config(meta: dict[str, Any]) -> dict[str, Any]:
     """The model's config (``hyper_parameters`` in directories of earlier versions)."""
     return dict(meta.get("config") or meta.get("hyper_parameters") or {})
@@ -236,8 +90,6 @@ def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
     preprocess = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
     config = model_config(meta)
     if config.get("mixture"):
-        from wordseq.ngram.mix import read_mixture
-
         model: Any = read_mixture(path, config, preprocess, meta)
     elif (path / VOCAB_FILE).is_file():
         if "order" not in config:
@@ -306,22 +158,9 @@ def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[s
 def write_any(model: Any, folder: Path) -> None:
     """The payload of a model or a mixture."""
     if getattr(model, "is_mixture", False):
-        from wordseq.ngram.mix import write_mixture
-
         write_mixture(model, folder)
     else:
         write_payload(model, folder)
-
-
-def save_ngram(model: Any, output: str | Path, corpus: list[dict[str, Any]] | None = None) -> Path:
-    """Save a model (or mixture) as NAME or at PATH; returns where it went."""
-    from wordseq.store import writing
-
-    with writing(output, "ngram") as writer:
-        assert writer is not None
-        target = writer.commit(ngram_meta(model, corpus), lambda folder: write_any(model, folder))
-    model.path = target
-    return target
 
 
 def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig) -> tuple[Path, NgramModel]:
@@ -358,3 +197,27 @@ def _regular_file_size(name: str) -> int:
 
 def size_line(sizes: list[int]) -> str:
     return " ".join(f"{n}-grams={c:,}" for n, c in enumerate(sizes, 1))
+
+
+def mix_to_store(
+    names: Sequence[str], output: str | None, weights: Sequence[float] | None, tune: str | None, *,
+    encoding_errors: str = "strict",
+) -> tuple[Path, MixedNgramModel, TuningResult | None]:
+    """Load models (NAMEs, PATHs or ARPA files), mix them and save the mixture
+    (``wordseq ngram mix``): ``weights`` as given, or fitted on the ``tune`` file."""
+    from wordseq.store import DEFAULT_NAME, writing
+    from wordseq.text.reader import CorpusReader
+
+    if (weights is None) == (tune is None):
+        raise InputError("give either --weights or --tune FILE (to fit the weights on held-out text)")
+    with writing(output or DEFAULT_NAME, "ngram") as writer:
+        assert writer is not None
+        parts = [open_ngram(n) for n in names]
+        if len(parts) < 2:
+            raise InputError("a mixture needs at least two models")
+        tuning = None
+        if tune is not None:
+            tuning = tune_weights(parts, CorpusReader([tune], encoding_errors), encoding_errors=encoding_errors)
+        mix = stored_mixture(names, parts, weights, tuning, tune)
+        target = writer.commit(ngram_meta(mix), lambda folder: write_any(mix, folder))
+    return target, mix, tuning

@@ -188,7 +188,7 @@ def _estimate_in_memory(counts: NgramCounts, config: NgramConfig, preprocess: Pr
 def _staged_model(staging: Path, vocab: Vocabulary, config: NgramConfig, preprocess: PreprocessConfig,
                   report: SmoothingReport, sizes: list[int]) -> tuple[NgramModel, TrainingFigures]:
     """The model over the tables the partitions wrote into ``staging`` (mapped, not read)."""
-    from wordseq.ngram.storage import read_tables, unseen_mode, write_vocab
+    from wordseq.ngram.table_files import read_tables, unseen_mode, write_vocab
 
     write_vocab(vocab, staging / "vocab.tsv")
     tables = read_tables(staging, config.order, unseen_mode(config.to_dict()), check=False)
