@@ -3,18 +3,22 @@ temporary folder (``LocalExecutor``), or a Dask cluster (``cluster.DaskExecutor`
 
 A step is a plain function of arrays; ``submit`` runs it on the results of earlier steps
 (handles, also inside lists) and gives back a handle to its own result. The local
-executor keeps nothing in memory between steps: each result is written to a file as soon
-as it is made and read back only by the steps that take it, so the memory of a run is
-that of its largest step.
+executor keeps nothing in memory between steps: each result is written to a folder as
+soon as it is made (its arrays as ``.npy`` files, the rest as JSON: never a pickle) and
+mapped back only by the steps that take it, so the memory of a run is that of its
+largest step, and a step reads only the pages of the arrays it uses.
 """
 
 from __future__ import annotations
 
-import pickle
-from collections import OrderedDict
+import dataclasses
+import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
 
 
 class Executor(Protocol):
@@ -29,40 +33,83 @@ class Executor(Protocol):
     def release(self, handles: Any) -> None: ...
 
 
+C = TypeVar("C", bound=type)
+SPILLABLE: dict[str, type] = {}  # the dataclasses a step may return, by name
+
+
+def spillable(cls: C) -> C:
+    """Mark a dataclass as one the local executor may write to disk and read back."""
+    SPILLABLE[cls.__name__] = cls
+    return cls
+
+
 class LocalHandle:
-    """A result on disk, or (``data``) a small one kept pickled in memory."""
+    """A result in a folder on disk, or (``value``) a small one kept in memory as it is."""
 
-    __slots__ = ("path", "data")
+    __slots__ = ("path", "value", "small")
 
-    def __init__(self, path: Path, data: bytes | None = None) -> None:
+    def __init__(self, path: Path, value: Any = None, small: bool = False) -> None:
         self.path = path
-        self.data = data
+        self.value = value
+        self.small = small
 
 
-SMALL = 1 << 16  # results this small stay in memory (a partition's requests to another, say)
+SMALL = 1 << 16  # results whose arrays hold fewer bytes stay in memory (a partition's requests to another)
+MAP_FROM = 1 << 20  # arrays from this size are mapped, smaller ones read
+
+
+def _encode(value: Any, arrays: list[np.ndarray]) -> Any:
+    """``value`` as JSON, its arrays appended to ``arrays`` and named by their index."""
+    if isinstance(value, np.ndarray):
+        arrays.append(value)
+        return {"a": len(arrays) - 1}
+    if isinstance(value, (list, tuple)):
+        return {"t" if isinstance(value, tuple) else "l": [_encode(v, arrays) for v in value]}
+    if isinstance(value, dict):
+        return {"d": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and type(value).__name__ in SPILLABLE:
+        return {"c": type(value).__name__,
+                "f": {f.name: _encode(getattr(value, f.name), arrays) for f in dataclasses.fields(value)}}
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"a step's result cannot hold a {type(value).__name__}")
+
+
+def _decode(tree: Any, arrays: Callable[[int], np.ndarray]) -> Any:
+    if not isinstance(tree, dict):
+        return tree
+    if "a" in tree:
+        return arrays(tree["a"])
+    if "l" in tree:
+        return [_decode(v, arrays) for v in tree["l"]]
+    if "t" in tree:
+        return tuple(_decode(v, arrays) for v in tree["t"])
+    if "d" in tree:
+        return {_decode(k, arrays): _decode(v, arrays) for k, v in tree["d"]}
+    cls = SPILLABLE[tree["c"]]
+    return cls(**{name: _decode(v, arrays) for name, v in tree["f"].items()})
 
 
 class LocalExecutor:
-    """Runs each step at once, in this process, and spills its result to ``folder``.
+    """Runs each step at once, in this process, and spills its result to ``folder``."""
 
-    The results read most recently stay in memory up to ``cache_bytes`` (a partition's
-    counts are read by a dozen steps in a row)."""
-
-    def __init__(self, folder: Path, cache_bytes: int = 0) -> None:
+    def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._next = 0
-        self.cache_bytes = cache_bytes
-        self._cache: OrderedDict[Path, tuple[Any, int]] = OrderedDict()
-        self._cached = 0
 
     def _save(self, value: Any) -> LocalHandle:
         self._next += 1
-        path = self.folder / f"r{self._next}.pkl"
-        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        if len(data) <= SMALL:
-            return LocalHandle(path, data)
-        with open(path, "wb") as fh:
-            fh.write(data)
+        path = self.folder / f"r{self._next}"
+        arrays: list[np.ndarray] = []
+        tree = _encode(value, arrays)
+        if sum(a.nbytes for a in arrays) < SMALL:
+            return LocalHandle(path, value, small=True)
+        path.mkdir()
+        for i, a in enumerate(arrays):
+            np.save(path / f"{i}.npy", a, allow_pickle=False)
+        (path / "tree.json").write_text(json.dumps(tree), encoding="utf-8")
         return LocalHandle(path)
 
     def _resolve(self, value: Any) -> Any:
@@ -87,33 +134,22 @@ class LocalExecutor:
         return self._save(value)
 
     def fetch(self, handle: LocalHandle) -> Any:
-        if handle.data is not None:
-            return pickle.loads(handle.data)
-        hit = self._cache.get(handle.path)
-        if hit is not None:
-            self._cache.move_to_end(handle.path)
-            return hit[0]
+        if handle.small:
+            return handle.value
         # our own files in our own temporary folder (mode 0700), never a user's
-        with open(handle.path, "rb") as fh:
-            value = pickle.load(fh)
-        size = handle.path.stat().st_size
-        if size <= self.cache_bytes // 2:
-            self._cache[handle.path] = (value, size)
-            self._cached += size
-            while self._cached > self.cache_bytes:
-                _, (_, dropped) = self._cache.popitem(last=False)
-                self._cached -= dropped
-        return value
+
+        def array(i: int) -> np.ndarray:
+            path = handle.path / f"{i}.npy"
+            mapped = path.stat().st_size >= MAP_FROM
+            return np.load(path, mmap_mode="r" if mapped else None, allow_pickle=False)
+
+        return _decode(json.loads((handle.path / "tree.json").read_text(encoding="utf-8")), array)
 
     def release(self, handles: Any) -> None:
         if isinstance(handles, LocalHandle):
-            if handles.data is not None:
-                handles.data = None
-                return
-            hit = self._cache.pop(handles.path, None)
-            if hit is not None:
-                self._cached -= hit[1]
-            handles.path.unlink(missing_ok=True)
+            handles.value = None
+            if not handles.small:
+                shutil.rmtree(handles.path, ignore_errors=True)
         elif isinstance(handles, (list, tuple)):
             for h in handles:
                 self.release(h)

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from wordseq.ngram.executors import spillable
 from wordseq.ngram.tables import sort_with_order
 
 ROW_DTYPE = np.int32
@@ -105,6 +106,7 @@ def concat_rows(parts: list[tuple[np.ndarray, np.ndarray | None]], order: int) -
 # -- rows → a partition's counts ------------------------------------------------------------------
 
 
+@spillable
 @dataclass
 class PartitionCounts:
     """The n-grams of orders 2..N whose bigram key ``w1 * V + w2`` is in ``[lo, hi)``.
@@ -112,7 +114,7 @@ class PartitionCounts:
     ``keys[n-1]`` are sorted: for n = 2 the global key ``w1 * V + w2``; for n >= 3
     ``local * V + w`` with ``local`` the index of the first n-1 words in this partition's
     order n-1 table. ``adjusted[n-1]``: Kneser-Ney's count (raw at order N and for
-    n-grams that start with ``<s>``). ``suffix_words[n-1]`` (n >= 3): ``w2 .. wn``.
+    n-grams that start with ``<s>``).
     ``cont1``: over the whole vocabulary, how many of this partition's bigrams end in each
     word (order 1's adjusted counts are their sum over partitions). Bigram contexts (first
     words) run from ``first_word`` to ``last_word``; the ones the partition *owns* (whose
@@ -126,7 +128,6 @@ class PartitionCounts:
     keys: list[np.ndarray] = field(default_factory=list)
     raw: list[np.ndarray] = field(default_factory=list)
     adjusted: list[np.ndarray] = field(default_factory=list)
-    suffix_words: list[np.ndarray] = field(default_factory=list)
     cont1: np.ndarray | None = None
 
     @property
@@ -155,6 +156,18 @@ class PartitionCounts:
         ctx = self.keys[n - 1] // self.vocab_size
         return ctx - self.first_word if n == 2 else ctx
 
+    def suffix(self, n: int) -> np.ndarray:
+        """The words ``w2 .. wn`` of each order-n entry (n >= 3), read back through the
+        keys' chain of contexts (each sorted, so every gather runs forward)."""
+        V = self.vocab_size
+        key = self.keys[n - 1]
+        words = []
+        for m in range(n, 2, -1):
+            words.append(key % V)
+            key = self.keys[m - 2][key // V]
+        words.append(key % V)
+        return np.stack(words[::-1], axis=1).astype(ROW_DTYPE)
+
     def context_count(self, n: int) -> int:
         return self.last_word - self.first_word + 1 if n == 2 else len(self.keys[n - 2])
 
@@ -169,6 +182,7 @@ def edge_entries(pc: PartitionCounts) -> dict[int, tuple[np.ndarray, np.ndarray]
     return out
 
 
+@spillable
 @dataclass
 class ContextTotals:
     """A split first word's sums over all its bigrams (as one partition would make them)."""
@@ -207,7 +221,7 @@ def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: in
     """The counts of the partition's n-grams from its rows (any order, any shards)."""
     V = vocab_size
     out = PartitionCounts(lo, hi, order, V, [np.zeros(0, np.int64)], [np.zeros(0, np.int64)],
-                          [np.zeros(0, np.int64)], [np.zeros((0, 0), ROW_DTYPE)] * 2, np.zeros(V, np.int64))
+                          [np.zeros(0, np.int64)], np.zeros(V, np.int64))
     cols = np.asfortranarray(rows)  # one column at a time below: contiguous columns
     left = cols[:, 0].astype(np.int64) + 1
     idx = cols[:, 1].astype(np.int64)
@@ -222,15 +236,18 @@ def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: in
         raw = np.bincount(rank, minlength=len(keys)).astype(np.int64) if weights is None else \
             np.bincount(rank, weights=weights, minlength=len(keys)).astype(np.int64)
         if n < order:
-            pairs, _, _ = _ranks(rank * (V + 1) + left)
-            cont = np.bincount(pairs // (V + 1), minlength=len(keys)).astype(np.int64)
+            # distinct (n-gram, word before it) pairs: only the values are needed
+            pairs = rank * (V + 1) + left
+            pairs.sort()
+            distinct = np.empty(len(pairs), dtype=bool)
+            distinct[:1] = True
+            np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+            cont = np.bincount(pairs[distinct] // (V + 1), minlength=len(keys)).astype(np.int64)
             adjusted = np.where(cols[kept[rep], 1] == bos, raw, cont)
         else:
             adjusted = raw
         if n == 2:
             out.cont1 = np.bincount(keys % V, minlength=V).astype(np.int64)
-        else:
-            out.suffix_words.append(np.ascontiguousarray(cols[kept[rep], 2 : n + 1]))
         out.keys.append(keys)
         out.raw.append(raw)
         out.adjusted.append(adjusted)
@@ -246,6 +263,7 @@ def counts_of_counts(values: np.ndarray) -> np.ndarray:
 # -- estimation -----------------------------------------------------------------------------------
 
 
+@spillable
 @dataclass
 class PartitionParts:
     """Per order n >= 2: each entry's own mass and each context's weight on the lower
@@ -308,7 +326,7 @@ def _fix(sums: np.ndarray, fixed: dict[int, ContextTotals], name: str) -> np.nda
 def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.ndarray]:
     """The suffixes ``w2 .. wn`` of the partition's order-n entries, per partition that
     holds them (in entry order within each)."""
-    words = pc.suffix_words[n - 1]
+    words = pc.suffix(n)
     order, ends = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
     return [words[order[a:b]] for a, b in zip([0, *ends[:-1]], ends)]
 

@@ -96,7 +96,7 @@ def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.nd
     elif n == 2:
         values = interpolate(parts, pc, 2, lower[pc.keys[1] % pc.vocab_size])
     else:
-        words = pc.suffix_words[n - 1]
+        words = pc.suffix(n)
         grouping, _ = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
         at_suffix = np.empty(len(grouping), dtype=np.float64)
         at_suffix[grouping] = np.concatenate(lower) if lower else np.zeros(0)

@@ -35,7 +35,7 @@ BYTES_PER_POSITION = 160
 # (README: 72 bytes per distinct n-gram, at most one new n-gram per token and order).
 IN_MEMORY_BASE = 100 << 20
 PROCESS_BASE = 150 << 20  # python, numpy, the vocabulary: there before counting starts
-CACHE_SHARE = 0.15  # of the budget, for results read again soon (executors.LocalExecutor)
+CACHE_SHARE = 0.15  # of the budget, for the mapped pages of results a step reads (executors.LocalExecutor)
 # Every partition sends requests to every other, order by order: past a few hundred
 # partitions that bookkeeping outweighs the counting (partitions then grow instead).
 MAX_PARTITIONS = 256  # (and a partition number fits 16 bits)
@@ -151,7 +151,7 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human_size(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
-    ex = LocalExecutor(work, cache_bytes=int(budget * CACHE_SHARE))
+    ex = LocalExecutor(work)
     blocks: list[list[object]] = [[] for _ in bounds]
     done = 0
     for t, p, lo, hi in token_blocks(folder, length, remap, step, order):
