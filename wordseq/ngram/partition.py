@@ -19,7 +19,8 @@ shares the first two words:
 The one thing that does not is interpolation with the lower order, which needs
 ``p(w2 .. wn)``: that lives in the partition of ``w2``. It is asked for by words and
 answered by the partition that holds it (``suffix_requests`` and the pipeline's
-``answer_step``), order by order — the second shuffle, keyed by each n-gram's suffix.
+``answer_step``), order by order — the second shuffle, keyed by each n-gram's suffix. The
+answer also says where the suffix was found, so the next order's request is one lookup.
 
 A row is ``(left, t_j, .., t_{j+N-1})`` for a position ``j`` that starts an n-gram of
 order >= 2 (-1 past the sentence's end; ``left`` -1 at ``<s>``). Rows with weights are the
@@ -155,18 +156,6 @@ class PartitionCounts:
         """Each order-n entry's context as an index into this partition's contexts."""
         ctx = self.keys[n - 1] // self.vocab_size
         return ctx - self.first_word if n == 2 else ctx
-
-    def suffix(self, n: int) -> np.ndarray:
-        """The words ``w2 .. wn`` of each order-n entry (n >= 3), read back through the
-        keys' chain of contexts (each sorted, so every gather runs forward)."""
-        V = self.vocab_size
-        key = self.keys[n - 1]
-        words = []
-        for m in range(n, 2, -1):
-            words.append(key % V)
-            key = self.keys[m - 2][key // V]
-        words.append(key % V)
-        return np.stack(words[::-1], axis=1).astype(ROW_DTYPE)
 
     def context_count(self, n: int) -> int:
         return self.last_word - self.first_word + 1 if n == 2 else len(self.keys[n - 2])
@@ -323,12 +312,25 @@ def _fix(sums: np.ndarray, fixed: dict[int, ContextTotals], name: str) -> np.nda
 # -- interpolation across partitions --------------------------------------------------------------
 
 
-def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray) -> list[np.ndarray]:
-    """The suffixes ``w2 .. wn`` of the partition's order-n entries, per partition that
-    holds them (in entry order within each)."""
-    words = pc.suffix(n)
-    order, ends = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
-    return [words[order[a:b]] for a, b in zip([0, *ends[:-1]], ends)]
+def suffix_requests(pc: PartitionCounts, n: int, bounds: np.ndarray, route: np.ndarray | None,
+                    found: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """The keys of the suffixes ``w2 .. wn`` of the partition's order-n entries (n >= 3),
+    per partition that holds them (in entry order within each), and that partition for
+    every entry. ``route`` and ``found``: where the suffix of each order n-1 entry was
+    found (partition, index in its order n-2 table) — the suffix of an entry is its
+    context's suffix followed by its last word, so it is one lookup, not n - 2."""
+    V = pc.vocab_size
+    ctx, last = np.divmod(pc.keys[n - 1], V)
+    if n == 3:  # the suffix is a bigram: its key is global, its partition by the bounds
+        key = pc.keys[1][ctx] % V * V + last
+        part = (np.searchsorted(bounds, key, side="right") - 1).astype(np.int16)
+    else:
+        assert route is not None and found is not None
+        part = route[ctx]
+        key = found[ctx] * V + last
+    order = np.argsort(part, kind="stable")  # a radix sort for 16-bit keys
+    ends = np.cumsum(np.bincount(part, minlength=len(bounds))).tolist()
+    return [key[order[a:b]] for a, b in zip([0, *ends[:-1]], ends)], part
 
 
 def group_by_partition(w1: np.ndarray, w2: np.ndarray, bounds: np.ndarray, vocab_size: int) -> tuple[np.ndarray, list[int]]:

@@ -20,7 +20,6 @@ import numpy as np
 
 from wordseq.ngram.executors import Executor
 from wordseq.ngram.partition import (
-    ROW_DTYPE,
     ContextTotals,
     PartitionCounts,
     PartitionParts,
@@ -30,7 +29,6 @@ from wordseq.ngram.partition import (
     counts_of_counts,
     edge_entries,
     global_keys,
-    group_by_partition,
     interpolate,
     partition_parts,
     suffix_requests,
@@ -74,39 +72,46 @@ def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray],
     return partition_parts(pc, smoothing, discounts, k, predictable, totals)
 
 
-def answer_step(keys: list[np.ndarray], vocab_size: int, lower: np.ndarray, requests: list[np.ndarray]) -> list[np.ndarray]:
-    """Lower-order values at the suffixes each partition asked this one for."""
+def answer_step(keys: list[np.ndarray], n: int, lower: np.ndarray,
+                requests: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(lower-order values, their index in this partition's order-n table) at the order-n
+    keys each partition asked this one for."""
     out = []
     for req in requests:
-        idx = req[:, 0].astype(np.int64)
-        for m in range(2, req.shape[1] + 1):
-            idx = find_keys(keys[m - 1], idx * vocab_size + req[:, m - 1])
+        idx = find_keys(keys[n - 1], req)
         if len(idx) and (idx < 0).any():
             raise AssertionError("a suffix of a counted n-gram is missing from its partition")
-        out.append(lower[idx])
+        out.append((lower[idx], idx))
     return out
 
 
-def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.ndarray, lower: Any, offset: int,
-               scores_only: bool) -> list[Any]:
+def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.ndarray, lower: Any,
+               route: np.ndarray | None, offset: int, scores_only: bool) -> list[Any]:
     """Order n of one partition: its values (None for scores), its slice of the order's
-    files, and its requests for order n + 1's suffixes, one per partition."""
+    files, which partition holds each order n + 1 suffix, and its requests for them, one
+    per partition. ``lower``: order 1's probabilities (n = 2), else the answers to its
+    order-n requests; ``route``: the partitions they went to."""
+    found = None
     if scores_only:
         values = None
     elif n == 2:
         values = interpolate(parts, pc, 2, lower[pc.keys[1] % pc.vocab_size])
     else:
-        words = pc.suffix(n)
-        grouping, _ = group_by_partition(words[:, 0], words[:, 1], bounds, pc.vocab_size)
-        at_suffix = np.empty(len(grouping), dtype=np.float64)
-        at_suffix[grouping] = np.concatenate(lower) if lower else np.zeros(0)
+        assert route is not None
+        grouping = np.argsort(route, kind="stable")
+        at_suffix, found = np.empty(len(grouping), np.float64), np.empty(len(grouping), np.int64)
+        if lower:
+            at_suffix[grouping] = np.concatenate([v for v, _ in lower])
+            found[grouping] = np.concatenate([i for _, i in lower])
         values = interpolate(parts, pc, n, at_suffix)
     p = parts.own[n - 2] if values is None else values
     backoff = _log10(parts.gamma[n - 1]).astype(VALUE_DTYPE) if n < pc.order else None
     piece = (global_keys(pc, n, offset), _log10(p).astype(VALUE_DTYPE), backoff)
-    wanted = n < pc.order and not scores_only
-    requests = suffix_requests(pc, n + 1, bounds) if wanted else [np.zeros((0, n), ROW_DTYPE)] * len(bounds)
-    return [values, piece, *requests]
+    if n < pc.order and not scores_only:
+        requests, next_route = suffix_requests(pc, n + 1, bounds, route, found)
+    else:
+        requests, next_route = [np.zeros(0, np.int64)] * len(bounds), np.zeros(0, np.int16)
+    return [values, piece, next_route, *requests]
 
 
 def word_backoff_step(pc: PartitionCounts, parts: PartitionParts) -> np.ndarray:
@@ -246,12 +251,14 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
     scores_only = est.smoothing in ("stupid-backoff", "add-k")
     shared = ex.put(p1)
     lower: list[Any] = [shared] * P
+    routes: list[Any] = [None] * P
     for n in range(2, N + 1):
         writers = _order_writers(out, n, N, int(sizes[:, n - 2].sum()))
         offsets = np.concatenate([[0], np.cumsum(sizes[:, n - 3])[:-1]]) if n >= 3 else np.zeros(P, np.int64)
-        got = [ex.submit_split(order_step, 2 + P, pcs[p], parts[p], n, bounds, lower[p], int(offsets[p]), scores_only)
-               for p in range(P)]
-        values, requests = [g[0] for g in got], [g[2:] for g in got]
+        got = [ex.submit_split(order_step, 3 + P, pcs[p], parts[p], n, bounds, lower[p], routes[p], int(offsets[p]),
+                               scores_only) for p in range(P)]
+        ex.release(routes)
+        values, routes, requests = [g[0] for g in got], [g[2] for g in got], [g[3:] for g in got]
         for g in got:  # appended in partition order: the order of the tables
             for w, piece in zip(writers, ex.fetch(g[1])):
                 if w is not None and piece is not None:
@@ -263,13 +270,14 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
         ex.release(lower if n > 2 else shared)
         lower = [None] * P
         if n < N and not scores_only:
-            answers = [ex.submit_split(answer_step, P, keys[q], len(p1), values[q], [requests[p][q] for p in range(P)])
+            answers = [ex.submit_split(answer_step, P, keys[q], n, values[q], [requests[p][q] for p in range(P)])
                        for q in range(P)]
             lower = [[answers[q][p] for q in range(P)] for p in range(P)]
         ex.release(requests)
         ex.release(values)
         tick(f"order {n} estimated", n - 1, N - 1)
     ex.release(lower)
+    ex.release(routes)
 
 
 def _order_writers(out: Path, n: int, order: int, total: int) -> list[NpyWriter | None]:
