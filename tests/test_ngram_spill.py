@@ -64,13 +64,15 @@ def test_spilled_tables_equal_the_in_memory_ones(tmp_path: Path, corpus: list[li
     assert os.listdir(tmp_path) == []  # temporary files gone
 
 
-def test_real_text_many_partitions_and_arpa_byte_identical(tmp_path: Path) -> None:
+@pytest.mark.parametrize("threads", [1, 3])
+def test_real_text_many_partitions_and_arpa_byte_identical(tmp_path: Path, threads: int) -> None:
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:150]
     pre = PreprocessConfig()
     work = tmp_path / "work"
     work.mkdir()
     plain = train_ngram(lines, order=5, preprocess=pre)
-    spilled = train_ngram(lines, order=5, preprocess=pre, resources=Resources(memory=TINY, temp_dir=str(work), partition_rows=2500))
+    spilled = train_ngram(lines, order=5, preprocess=pre,
+                          resources=Resources(memory=TINY, temp_dir=str(work), partition_rows=2500, threads=threads))
     _tables_equal(plain, spilled)
     import io
 
@@ -118,6 +120,31 @@ def test_refuses_at_once_when_the_disk_is_too_small(tmp_path: Path, monkeypatch:
 def test_pruning_is_refused_with_spilling() -> None:
     with pytest.raises(InputError, match="--prune, --vocab and --max-vocab are not available"):
         train_ngram(["a b c"] * 20, order=3, prune=(0, 1), discount_fallback=True, resources=Resources(memory=TINY))
+
+
+def test_threaded_executor_keeps_a_released_input_until_its_readers_finish(tmp_path: Path) -> None:
+    import threading
+
+    import numpy as np
+
+    from wordseq.ngram.executors import LocalExecutor
+
+    gate = threading.Event()
+    ex = LocalExecutor(tmp_path, threads=2)
+    try:
+        data = ex.put(np.arange(100_000))  # big enough to be a file
+        assert data.path.is_dir()
+        total = ex.submit(lambda x: (gate.wait(5), int(x.sum()))[1], data)
+        ex.release(data)  # a step still reads it: the files stay
+        assert data.path.is_dir()
+        gate.set()
+        assert ex.fetch(total) == sum(range(100_000))
+        assert not data.path.exists()
+        failing = ex.submit(lambda x: 1 // 0, 5)
+        with pytest.raises(ZeroDivisionError):
+            ex.fetch(failing)
+    finally:
+        ex.close()
 
 
 @pytest.mark.parametrize("text, expected", [("2G", 2 << 30), ("500M", 500 << 20), ("1.5g", 3 << 29), ("64MB", 64 << 20)])

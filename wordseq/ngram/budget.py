@@ -78,6 +78,9 @@ def check_space(folder: Path, needed: int, what: str) -> None:
                          f"{human_size(free)} is free: give --temp-dir on a larger disk (or a larger --memory)")
 
 
+MAX_THREADS = 4  # past that, partitions (the budget split between threads) get too small
+
+
 @dataclass(frozen=True)
 class Resources:
     """Where and within what n-gram counting runs (not stored with the model).
@@ -95,12 +98,16 @@ class Resources:
         processes started here); None counts in this process.
     partition_rows
         Rows (n-gram starts) per partition; None: derived from ``memory``.
+    threads
+        Partitions counted and estimated at once in this process (they share
+        ``memory``); None: the CPUs this process may use, at most 4.
     """
 
     memory: int | str | None = None
     temp_dir: str | None = None
     cluster: str | None = None
     partition_rows: int | None = None
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.memory is not None:
@@ -109,12 +116,19 @@ class Resources:
             raise OptionError("--temp-dir", f"{self.temp_dir} is not a folder")
         if self.cluster is not None:
             check_cluster_address(self.cluster)
+        if self.threads is not None and self.threads < 1:
+            raise OptionError("threads", f"must be at least 1, got {self.threads}")
         if self.partition_rows is not None and self.partition_rows < 1:
             raise OptionError("partition_rows", f"must be at least 1, got {self.partition_rows}")
 
     @property
     def budget(self) -> int:
         return int(self.memory) if self.memory is not None else default_budget()
+
+    @property
+    def workers(self) -> int:
+        """Threads for counting in partitions."""
+        return self.threads or max(1, min(MAX_THREADS, len(os.sched_getaffinity(0))))
 
 
 def check_cluster_address(address: str) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -44,14 +46,18 @@ def spillable(cls: C) -> C:
 
 
 class LocalHandle:
-    """A result in a folder on disk, or (``value``) a small one kept in memory as it is."""
+    """A result in a folder on disk, or (``value``) a small one kept in memory as it is;
+    ``future`` while the step that makes it may still be running."""
 
-    __slots__ = ("path", "value", "small")
+    __slots__ = ("path", "value", "small", "future", "users", "released")
 
-    def __init__(self, path: Path, value: Any = None, small: bool = False) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.value = value
-        self.small = small
+        self.value: Any = None
+        self.small = False
+        self.future: Future[None] | None = None
+        self.users = 0  # steps submitted that read it and have not finished
+        self.released = False
 
 
 SMALL = 1 << 16  # results whose arrays hold fewer bytes stay in memory (a partition's requests to another)
@@ -92,25 +98,43 @@ def _decode(tree: Any, arrays: Callable[[int], np.ndarray]) -> Any:
     return cls(**{name: _decode(v, arrays) for name, v in tree["f"].items()})
 
 
-class LocalExecutor:
-    """Runs each step at once, in this process, and spills its result to ``folder``."""
+def _handles(value: Any) -> list[LocalHandle]:
+    if isinstance(value, LocalHandle):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [h for v in value for h in _handles(v)]
+    return []
 
-    def __init__(self, folder: Path) -> None:
+
+class LocalExecutor:
+    """Runs the steps in this process, ``threads`` at a time (numpy's sorts, gathers and
+    arithmetic release the GIL), and spills each result to ``folder``.
+
+    Steps start in the order they were submitted, and a step's inputs were submitted
+    before it, so a step that waits for an input never waits for one not yet started. A
+    released result is deleted once no step still to finish reads it."""
+
+    def __init__(self, folder: Path, threads: int = 1) -> None:
         self.folder = folder
         self._next = 0
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="ngram") if threads > 1 else None
 
-    def _save(self, value: Any) -> LocalHandle:
-        self._next += 1
-        path = self.folder / f"r{self._next}"
+    def _handle(self) -> LocalHandle:
+        with self._lock:
+            self._next += 1
+            return LocalHandle(self.folder / f"r{self._next}")
+
+    def _store(self, handle: LocalHandle, value: Any) -> None:
         arrays: list[np.ndarray] = []
         tree = _encode(value, arrays)
         if sum(a.nbytes for a in arrays) < SMALL:
-            return LocalHandle(path, value, small=True)
-        path.mkdir()
+            handle.value, handle.small = value, True
+            return
+        handle.path.mkdir()
         for i, a in enumerate(arrays):
-            np.save(path / f"{i}.npy", a, allow_pickle=False)
-        (path / "tree.json").write_text(json.dumps(tree), encoding="utf-8")
-        return LocalHandle(path)
+            np.save(handle.path / f"{i}.npy", a, allow_pickle=False)
+        (handle.path / "tree.json").write_text(json.dumps(tree), encoding="utf-8")
 
     def _resolve(self, value: Any) -> Any:
         if isinstance(value, LocalHandle):
@@ -121,19 +145,53 @@ class LocalExecutor:
             return tuple(self._resolve(v) for v in value)
         return value
 
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], outputs: list[LocalHandle], split: bool) -> None:
+        inputs = _handles(args)
+        with self._lock:
+            for h in inputs:
+                h.users += 1
+
+        def step() -> None:
+            try:
+                value = fn(*[self._resolve(a) for a in args])
+                values = value if split else [value]
+                if len(values) != len(outputs):
+                    raise AssertionError(f"{fn.__name__} gave {len(values)} parts, not {len(outputs)}")
+                for h, v in zip(outputs, values):
+                    self._store(h, v)
+            finally:
+                for h in inputs:
+                    self._done_with(h)
+
+        if self._pool is None:
+            step()
+            return
+        future = self._pool.submit(step)
+        for h in outputs:
+            h.future = future
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> LocalHandle:
-        return self._save(fn(*[self._resolve(a) for a in args]))
+        handle = self._handle()
+        self._run(fn, args, [handle], split=False)
+        return handle
 
     def submit_split(self, fn: Callable[..., Any], parts: int, *args: Any) -> list[LocalHandle]:
-        values = fn(*[self._resolve(a) for a in args])
-        if len(values) != parts:
-            raise AssertionError(f"{fn.__name__} gave {len(values)} parts, not {parts}")
-        return [self._save(v) for v in values]
+        handles = [self._handle() for _ in range(parts)]
+        self._run(fn, args, handles, split=True)
+        return handles
 
     def put(self, value: Any) -> LocalHandle:
-        return self._save(value)
+        handle = self._handle()
+        self._store(handle, value)
+        return handle
+
+    def wait(self, handle: LocalHandle) -> None:
+        """Until the step that makes ``handle`` has finished (its error raised here)."""
+        if handle.future is not None:
+            handle.future.result()
 
     def fetch(self, handle: LocalHandle) -> Any:
+        self.wait(handle)
         if handle.small:
             return handle.value
         # our own files in our own temporary folder (mode 0700), never a user's
@@ -146,10 +204,28 @@ class LocalExecutor:
         return _decode(json.loads((handle.path / "tree.json").read_text(encoding="utf-8")), array)
 
     def release(self, handles: Any) -> None:
-        if isinstance(handles, LocalHandle):
-            handles.value = None
-            if not handles.small:
-                shutil.rmtree(handles.path, ignore_errors=True)
-        elif isinstance(handles, (list, tuple)):
-            for h in handles:
-                self.release(h)
+        for h in _handles(handles):
+            with self._lock:
+                h.released = True
+                gone = h.users == 0
+            if gone:
+                self._delete(h)
+
+    def _done_with(self, handle: LocalHandle) -> None:
+        with self._lock:
+            handle.users -= 1
+            gone = handle.released and handle.users == 0
+        if gone:
+            self._delete(handle)
+
+    def _delete(self, handle: LocalHandle) -> None:
+        if handle.future is not None and not handle.future.done():
+            handle.future.add_done_callback(lambda _: self._delete(handle))
+            return
+        handle.value = None
+        shutil.rmtree(handle.path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Stop: steps not started are dropped, running ones finish."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

@@ -13,13 +13,14 @@ that counts its bigrams.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from wordseq.ngram.budget import check_space
-from wordseq.ngram.executors import LocalExecutor
+from wordseq.ngram.executors import LocalExecutor, LocalHandle
 from wordseq.ngram.partition import split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, Progress, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
@@ -42,11 +43,11 @@ MAX_PARTITIONS = 256  # (and a partition number fits 16 bits)
 IN_MEMORY_PER_TOKEN_ORDER = 72
 
 
-def partition_target(budget: int) -> int:
-    """Rows per partition: one partition's step, the cache of recent results and the
-    process itself (its vocabulary, numpy) within ``budget``."""
+def partition_target(budget: int, threads: int = 1) -> int:
+    """Rows per partition: ``threads`` partitions' steps at once, the mapped pages of their
+    inputs and the process itself (its vocabulary, numpy) within ``budget``."""
     room = max(int(budget * (1 - CACHE_SHARE)) - PROCESS_BASE, budget // 4)
-    return max(1, room // BYTES_PER_ROW)
+    return max(1, room // (BYTES_PER_ROW * threads))
 
 
 def fits_in_memory(positions: int, order: int, budget: int) -> bool:
@@ -131,35 +132,61 @@ def token_blocks(folder: Path, length: int, remap: np.ndarray, block: int, order
             yield t, p, a - start, min(a + block, length) - start
 
 
+def split_step(t: np.ndarray, p: np.ndarray, lo: int, hi: int, order: int, bounds: np.ndarray,
+               vocab_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """One block of text as rows, per partition."""
+    return split_rows(window_rows(t, p, lo, hi, order), None, bounds, vocab_size)
+
+
 def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabulary, est: Estimation, budget: int,
-                   out: Path, partition_rows: int | None = None,
-                   progress: Progress | None = None) -> tuple[SmoothingReport, list[int], int]:
-    """The model's tables written into ``out`` from ``first_pass``'s files in ``folder``;
-    the report, the entries per order and the partitions used."""
+                   out: Path, partition_rows: int | None = None, progress: Progress | None = None,
+                   threads: int = 1) -> tuple[SmoothingReport, list[int], int]:
+    """The model's tables written into ``out`` from ``first_pass``'s files in ``folder``,
+    ``threads`` steps at a time; the report, the entries per order and the partitions used."""
     order = est.order
     weights = rows_per_word(vocab)
-    step = max(1 << 12, budget // BYTES_PER_POSITION)
+    step = max(1 << 12, budget // (BYTES_PER_POSITION * threads))
 
     def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # overlapping blocks: a bigram across a block's end is counted in the block before
         return bigram_counts(((t[lo : hi + 1], p[lo : hi + 1]) for t, p, lo, hi in
                               token_blocks(folder, length, remap, step, 2)), heavy)
 
-    bounds = plan_partitions(weights, partition_rows or partition_target(budget), heavy_bigrams)
+    bounds = plan_partitions(weights, partition_rows or partition_target(budget, threads), heavy_bigrams)
     # rows on disk, then each partition's counts and the model's own files
     needed = int(weights.sum()) * ((order + 1) * 4 + 16 * order) + length * order * 16
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human_size(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
-    ex = LocalExecutor(work)
-    blocks: list[list[object]] = [[] for _ in bounds]
+    ex = LocalExecutor(work, threads)
+    try:
+        blocks = _split(ex, folder, length, remap, step, order, bounds, len(vocab), threads, progress)
+        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, progress)
+    finally:
+        ex.close()
+    return report, sizes, len(bounds)
+
+
+def _split(ex: LocalExecutor, folder: Path, length: int, remap: np.ndarray, step: int, order: int, bounds: np.ndarray,
+           vocab_size: int, threads: int, progress: Progress | None) -> list[list[LocalHandle]]:
+    """Each partition's blocks of rows, on disk; ``threads`` blocks of text in memory at most."""
+    blocks: list[list[LocalHandle]] = [[] for _ in bounds]
+    pending: deque[tuple[LocalHandle, int]] = deque()
     done = 0
     for t, p, lo, hi in token_blocks(folder, length, remap, step, order):
-        for part, (rows, weights_p) in enumerate(split_rows(window_rows(t, p, lo, hi, order), None, bounds, len(vocab))):
-            if len(rows):
-                blocks[part].append(ex.put((rows, weights_p)))
-        done += hi - lo
-        if progress is not None:
-            progress("split", done, length)
-    report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, progress)
-    return report, sizes, len(bounds)
+        handles = ex.submit_split(split_step, len(bounds), t, p, lo, hi, order, bounds, vocab_size)
+        for part, h in enumerate(handles):
+            blocks[part].append(h)
+        pending.append((handles[0], hi - lo))
+        if len(pending) > threads:
+            done = _wait_for(ex, pending.popleft(), done, length, progress)
+    while pending:
+        done = _wait_for(ex, pending.popleft(), done, length, progress)
+    return blocks
+
+
+def _wait_for(ex: LocalExecutor, block: tuple[LocalHandle, int], done: int, length: int, progress: Progress | None) -> int:
+    ex.wait(block[0])
+    if progress is not None:
+        progress("split", done + block[1], length)
+    return done + block[1]

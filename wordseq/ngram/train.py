@@ -155,7 +155,7 @@ def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, en
         staging.mkdir()
         with reporter.task("partitions", unit="steps") as task:
             report, sizes, _ = spill_estimate(folder, length, remap, vocab, _estimation(config), resources.budget,
-                                              staging, resources.partition_rows, _phase_progress(task))
+                                              staging, resources.partition_rows, _phase_progress(task), resources.workers)
         model, figures = _staged_model(staging, vocab, config, preprocess, report, sizes)
         figures.sentences = first.sentences
         figures.tokens = int(unigram_counts(vocab).sum()) - first.sentences
