@@ -35,7 +35,6 @@ from wordseq.ngram.tables import find_keys, sort_with_order
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 20  # positions per chunk: what one step holds, whatever the corpus's length
-_MERGE_EVERY = 2  # chunk tables held before merging them into the running table (more: memory grows with the corpus)
 
 
 @dataclass
@@ -104,14 +103,25 @@ def _write_tokens(blocks: Iterable[IdBlock], out: _TokenFile, words: list[str]) 
     return result
 
 
-def _merge(keys: list[np.ndarray], counts: list[np.ndarray], suffix: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if len(keys) == 1:
-        return keys[0], counts[0], suffix[0]
-    k, order = sort_with_order(np.concatenate(keys))
-    c = np.concatenate(counts)[order]
-    sfx = np.concatenate(suffix)[order]
-    starts = np.flatnonzero(np.concatenate([[True], k[1:] != k[:-1]]))
-    return k[starts], np.add.reduceat(c, starts), sfx[starts]
+def _merge(table: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+           chunk: tuple[np.ndarray, np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A chunk's sorted (keys, counts, suffixes) merged into the running table's: counts
+    of keys already there added in place, new keys inserted where they sort. Neither is
+    sorted again, so memory is the table and the chunk, not several copies of both
+    (text that repeats itself adds nothing at all)."""
+    if table is None:
+        return chunk
+    tk, tc, ts = table
+    k, c, sfx = chunk
+    pos = np.searchsorted(tk, k)
+    found = pos < len(tk)
+    found[found] = tk[pos[found]] == k[found]
+    tc[pos[found]] += c[found]
+    new = ~found
+    if not new.any():
+        return tk, tc, ts
+    at = pos[new]
+    return np.insert(tk, at, k[new]), np.insert(tc, at, c[new]), np.insert(ts, at, sfx[new])
 
 
 def _unique(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
@@ -288,31 +298,32 @@ def _count_order(
     """The order-n table (keys, counts, suffix indexes); with ``index``, each position's
     chunk-local entry is written there and each chunk's unique keys are saved (their
     paths returned)."""
-    held_k: list[np.ndarray] = []
-    held_c: list[np.ndarray] = []
-    held_s: list[np.ndarray] = []
+    table: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     local_tables: list[Path] = []
     for a in range(0, len(tokens), CHUNK):
-        key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
-        k, inv, c, where = _unique(key, inverse=index is not None)
-        if index is not None and inv is not None:
-            local = np.full(len(valid), -1, dtype=np.int64)
-            local[valid] = inv
-            index[a : a + len(valid)] = local
-            path = folder / f"local{n}-{a // CHUNK}.npy"
-            np.save(path, k)
-            local_tables.append(path)
-        held_k.append(k)
-        held_c.append(c.astype(np.int64))
-        held_s.append(suffix[where].astype(np.int32))
-        if len(held_k) >= _MERGE_EVERY:
-            merged = _merge(held_k, held_c, held_s)
-            held_k, held_c, held_s = [merged[0]], [merged[1]], [merged[2]]
-    if not held_k:
+        table = _merge(table, _count_chunk(folder, n, a, prev_index, tokens, positions, V, index, local_tables))
+    if table is None:
         empty = np.zeros(0, np.int64)
         return empty, empty, empty, local_tables
-    table_k, table_c, table_s = _merge(held_k, held_c, held_s)
+    table_k, table_c, table_s = table
     return table_k, table_c, table_s, local_tables
+
+
+def _count_chunk(folder: Path, n: int, a: int, prev_index: Any, tokens: Any, positions: Any, V: int, index: Any,
+                 local_tables: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted (keys, counts, suffixes) of the chunk at ``a``; a function of its own so
+    that its temporaries are gone before the next chunk's are made (a loop's variables
+    would hold the last chunk's while the next one is counted)."""
+    key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
+    k, inv, c, where = _unique(key, inverse=index is not None)
+    if index is not None and inv is not None:
+        local = np.full(len(valid), -1, dtype=np.int64)
+        local[valid] = inv
+        index[a : a + len(valid)] = local
+        path = folder / f"local{n}-{a // CHUNK}.npy"
+        np.save(path, k)
+        local_tables.append(path)
+    return k, c.astype(np.int64), suffix[where].astype(np.int32)
 
 
 def _localize(index: Any, local_tables: list[Path], table: np.ndarray, positions: Any, n: int) -> None:
