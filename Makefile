@@ -6,7 +6,7 @@ WS := $(VENV)/bin/wordseq
 OUT ?= out
 export WORDSEQ_HOME ?= $(abspath $(OUT))/home
 
-.PHONY: install demo readme test test-slow lint bench clean
+.PHONY: install demo readme test test-docs test-slow lint bench clean
 
 install: $(VENV)/.installed
 
@@ -26,9 +26,14 @@ demo: install
 readme: install
 	$(PY) scripts/tour.py --readme --out $(OUT)
 
-# two processes (CI has 2 cores); tests set one torch thread each
+# the fast suite: two processes (CI has 2 cores); tests set one torch thread each
 test: install
 	$(PY) -m pytest -q -n 2
+
+# the documentation run as a user runs it: the README's Python blocks and pipelines, the
+# reduced Tour, examples/quickstart.py and the end-to-end CLI pipeline (a few minutes)
+test-docs: install
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m docs
 
 test-slow: install
 	$(PY) -m pytest -q -m slow

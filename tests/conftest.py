@@ -1,3 +1,11 @@
+"""Fixtures and helpers for every test.
+
+Golden files: `assert_golden(name, text)` compares a command's data output exactly with
+tests/data/golden/NAME. After a deliberate change of output, rewrite them with
+`WORDSEQ_UPDATE_GOLDEN=1 make test` (or the same variable on one pytest run) and read
+`git diff tests/data/golden` before committing it.
+"""
+
 from __future__ import annotations
 
 import os
@@ -14,6 +22,19 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 CORPUS = DATA / "lee_background.txt"
 HELDOUT = DATA / "lee_test.txt"
+GOLDEN = Path(__file__).resolve().parent / "data" / "golden"
+
+
+def assert_golden(name: str, text: str) -> None:
+    """TEXT equals the golden file tests/data/golden/NAME, byte for byte; with
+    WORDSEQ_UPDATE_GOLDEN=1 in the environment the file is written instead."""
+    path = GOLDEN / name
+    if os.environ.get("WORDSEQ_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+        return
+    assert path.is_file(), f"no golden file {path}: run the test once with WORDSEQ_UPDATE_GOLDEN=1"
+    assert text == path.read_bytes().decode("utf-8"), f"output differs from {path}"
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +85,21 @@ def save_vectors_model(name_or_path: str, words: list[str], vectors: object, **p
     wv = WordVectors(list(words), np.asarray(vectors, dtype=np.float32))
     meta = new_meta("embeddings", preprocessing=PreprocessConfig(**preprocess).to_dict())  # type: ignore[arg-type]
     return save_model(model_dir(name_or_path, "embeddings"), meta, wv.save)
+
+
+# The README's examples, each run once a session (`docs` tests only: make test-docs puts
+# the tests that share them in one xdist group (--dist loadgroup), so one worker runs each once).
+@pytest.fixture(scope="session")
+def readme_python_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.readme_runs import run_python_blocks
+
+    folder = tmp_path_factory.mktemp("readme_python")
+    return run_python_blocks(folder / "repo", folder / "home")
+
+
+@pytest.fixture(scope="session")
+def readme_pipelines_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from tests.readme_runs import run_pipelines
+
+    folder = tmp_path_factory.mktemp("readme_pipelines")
+    return run_pipelines(folder / "repo", folder / "home")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import CORPUS, HELDOUT, invoke
+from tests.conftest import CORPUS, HELDOUT, assert_golden, invoke
 
 
 @pytest.fixture
@@ -21,20 +21,26 @@ def trained(runner, tmp_path):  # type: ignore[no-untyped-def]
 def test_train_eval_plain_and_json(runner, trained) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--encoding-errors", "replace"])
     assert result.exit_code == 0
+    assert_golden("ngram_eval_heldout.tsv", result.stdout)
     fields = dict(line.split("\t") for line in result.stdout.strip().splitlines())
     assert float(fields["perplexity"]) > float(fields["perplexity_excl_oov"]) > 1
     assert int(fields["sentences"]) == 50
-    doc = json.loads(invoke(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--json", "--encoding-errors", "replace"]).stdout)
+    as_json = invoke(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--json", "--encoding-errors", "replace"]).stdout
+    assert_golden("ngram_eval_heldout.json", as_json)
+    doc = json.loads(as_json)
     assert doc["tokens"] == int(fields["tokens"]) and doc["oov"] > 0
     assert doc["logprob_ln"] == pytest.approx(doc["logprob_log10"] * 2.302585093, rel=1e-6)
 
 
 def test_per_line_scores_sum_to_the_total(runner, trained) -> None:  # type: ignore[no-untyped-def]
-    doc = json.loads(invoke(runner, ["ngram", "eval", str(trained), "-m", "tri", "--per-line", "--json"]).stdout)
+    as_json = invoke(runner, ["ngram", "eval", str(trained), "-m", "tri", "--per-line", "--json"]).stdout
+    assert_golden("ngram_eval_per_line.json", as_json.replace(str(trained), "TRAIN"))
+    doc = json.loads(as_json)
     assert len(doc["per_line"]) == doc["sentences"] == 80
     assert sum(s["logprob_log10"] for s in doc["per_line"]) == pytest.approx(doc["logprob_log10"])
-    plain = invoke(runner, ["-q", "ngram", "eval", str(trained), "-m", "tri", "--per-line"]).stdout.splitlines()
-    assert len(plain) == 80 and len(plain[0].split("\t")) == 4
+    plain = invoke(runner, ["-q", "ngram", "eval", str(trained), "-m", "tri", "--per-line"]).stdout
+    assert_golden("ngram_eval_per_line.tsv", plain)
+    assert len(plain.splitlines()) == 80 and len(plain.splitlines()[0].split("\t")) == 4
 
 
 def test_export_import_and_arpa_as_model(runner, trained, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -55,6 +61,7 @@ def test_export_import_and_arpa_as_model(runner, trained, tmp_path) -> None:  # 
 def test_generate_from_ngram_model(runner, trained, mode) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["generate", "-m", "tri", "--prompt", "the", "--max-tokens", "12", "--json", *mode])
     assert result.exit_code == 0, result.output
+    assert_golden(f"ngram_generate{''.join(mode)}.json", result.stdout)
     doc = json.loads(result.stdout)
     assert doc["results"] and all(r["tokens"] for r in doc["results"])
     assert all(r["prompt_tokens"] == ["the"] for r in doc["results"])
@@ -67,6 +74,7 @@ def test_generate_with_seed_is_reproducible_on_arpa_file(runner, trained, tmp_pa
     a = invoke(runner, ["generate", "-m", str(arpa), "--seed", "3", "--num", "2"]).stdout
     b = invoke(runner, ["generate", "-m", str(arpa), "--seed", "3", "--num", "2"]).stdout
     assert a == b and len(a.splitlines()) == 2
+    assert_golden("ngram_generate_arpa--seed3--num2.txt", a)
 
 
 def test_char_level_model(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +82,9 @@ def test_char_level_model(runner, tmp_path) -> None:  # type: ignore[no-untyped-
     names.write_text("anna\nhannah\nhanna\nanne\n", encoding="utf-8")
     assert invoke(runner, ["ngram", "train", str(names), "--level", "char", "--order", "4",
                            "--smoothing", "witten-bell", "-o", "chars"]).exit_code == 0
-    doc = json.loads(invoke(runner, ["ngram", "eval", str(names), "-m", "chars", "--json"]).stdout)
+    as_json = invoke(runner, ["ngram", "eval", str(names), "-m", "chars", "--json"]).stdout
+    assert_golden("ngram_eval_char_witten_bell.json", as_json)
+    doc = json.loads(as_json)
     assert doc["oov"] == 0 and doc["tokens"] == 4 + 6 + 5 + 4 + 4
 
 
@@ -174,6 +184,7 @@ def test_generate_reads_one_prompt_per_line_and_answers_each_in_order(runner, tr
     from_file = invoke(runner, [*common, str(prompts), "--batch-size", "2"])
     assert from_file.exit_code == 0, from_file.output
     assert from_file.stdout.splitlines() == one_by_one
+    assert_golden(f"ngram_generate_lines{''.join(mode)}.txt", from_file.stdout)
     from_stdin = invoke(runner, [*common, "-"], input="\n".join(PROMPTS) + "\n")
     assert from_stdin.stdout == from_file.stdout
 
@@ -182,12 +193,14 @@ def test_generate_nl_gives_one_json_object_per_prompt_line(runner, trained) -> N
     result = invoke(runner, ["generate", "-m", "tri", "--greedy", "--max-tokens", "5", "--nl", "-"],
                     input="the\n\nzzzqx police\n")
     assert result.exit_code == 0, result.output
+    assert_golden("ngram_generate_lines.jsonl", result.stdout)
     docs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [d["line"] for d in docs] == [1, 2, 3] and [d["prompt"] for d in docs] == ["the", "", "zzzqx police"]
     assert all(len(d["results"]) == 1 and d["results"][0]["tokens"] for d in docs)
     assert "read as <unk>: zzzqx" in result.stderr
-    whole = json.loads(invoke(runner, ["generate", "-m", "tri", "--greedy", "--max-tokens", "5", "--json", "-"],
-                              input="the\n\n").stdout)
+    as_json = invoke(runner, ["generate", "-m", "tri", "--greedy", "--max-tokens", "5", "--json", "-"], input="the\n\n").stdout
+    assert_golden("ngram_generate_lines.json", as_json)
+    whole = json.loads(as_json)
     assert [d["prompt"] for d in whole["prompts"]] == ["the", ""]
 
 

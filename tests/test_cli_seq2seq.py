@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import DATA, invoke, plant_model
+from tests.conftest import DATA, assert_golden, invoke, plant_model
 from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401
 from wordseq.progress import SilentReporter
 
@@ -257,6 +257,9 @@ def test_convert_cmudict_prints_the_parts_it_wrote(tmp_path: Path, runner: CliRu
         1 for _ in open(tmp_path / "g2p" / "dev.tsv")) + sum(1 for _ in open(tmp_path / "g2p" / "test.tsv"))
     first = (tmp_path / "g2p" / "train.tsv").read_text().splitlines()[0]
     assert first == "a\tAH"
+    assert_golden("cmudict400_parts.tsv", result.stdout.replace(str(tmp_path), "OUT"))
+    for part in ("train", "dev", "test"):
+        assert_golden(f"cmudict400_{part}.tsv", (tmp_path / "g2p" / f"{part}.tsv").read_text())
 
 
 def test_python_api_trains_from_memory_and_loads_by_name(pairs_dir: Path) -> None:

@@ -1,13 +1,18 @@
-"""The whole pipeline on the shipped corpus, as a user runs it, through the CLI."""
+"""The whole pipeline on the shipped corpus, as a user runs it, through the CLI. The
+trigram and the LSTM are the README's (`lee3` of its pipelines, trained by `wordseq ngram
+train`, and `news-lstm` of its Python blocks), trained once a session for both."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from tests.conftest import CORPUS, HELDOUT, invoke
+from tests.readme_runs import Run
 
 
 def ok(runner: CliRunner, args: list[str], input: str | None = None) -> str:
@@ -16,10 +21,10 @@ def ok(runner: CliRunner, args: list[str], input: str | None = None) -> str:
     return result.stdout
 
 
-def test_text_to_vectors_ngrams_neural_lm_and_generation(runner: CliRunner, tmp_path: Path) -> None:
-    # the whole shipped corpus for the fast steps; a third of it for the neural LM
-    part = tmp_path / "part.txt"
-    part.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:100]) + "\n", encoding="utf-8")
+@pytest.mark.docs
+@pytest.mark.xdist_group("readme")
+def test_text_to_vectors_ngrams_neural_lm_and_generation(runner: CliRunner, tmp_path: Path, wordseq_home: Path,
+                                                         readme_python_run: Run, readme_pipelines_run: Run) -> None:
     tokens = tmp_path / "tokens.txt"
     ok(runner, ["tokenize", str(CORPUS), "--lemmatize", "-o", str(tokens)])
     assert len(tokens.read_text().splitlines()) == len(CORPUS.read_text().splitlines())
@@ -39,11 +44,13 @@ def test_text_to_vectors_ngrams_neural_lm_and_generation(runner: CliRunner, tmp_
     assert len(words) == 3 and not {"king", "woman", "man"} & set(words) and scores == sorted(scores, reverse=True)
     assert ok(runner, ["similar", "Governments", "--topn", "3"]).count("\n") == 3
 
-    ok(runner, ["ngram", "train", str(CORPUS), "--order", "3", "-o", "tri"])
+    # `wordseq ngram train data/lee_background.txt --order 3 -o lee3` and the README's
+    # train_lm(..., "news-lstm", ...), copied into this test's store under its own names
+    shutil.copytree(readme_pipelines_run.home / "ngram" / "lee3", wordseq_home / "ngram" / "tri")
+    shutil.copytree(readme_python_run.home / "lm" / "news-lstm", wordseq_home / "lm" / "default")
     ngram_eval = json.loads(ok(runner, ["ngram", "eval", str(HELDOUT), "-m", "tri", "--json"]))
-    assert 50 < ngram_eval["perplexity"] < 2000 and ngram_eval["oov"] > 0
+    assert ngram_eval["perplexity"] == pytest.approx(689.3326, rel=1e-6) and ngram_eval["oov"] == 598  # deterministic
 
-    ok(runner, ["lm", "train", str(part), "--layers", "1", "--emb", "16", "--hidden", "16", "--epochs", "1", "--bptt", "20"])
     lm_eval = json.loads(ok(runner, ["lm", "eval", str(HELDOUT), "--json"]))
     assert lm_eval["perplexity"] > 1 and lm_eval["tokens"] == ngram_eval["tokens"]  # the same tokens scored
 

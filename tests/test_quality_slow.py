@@ -63,7 +63,11 @@ def test_embeddings_from_a_million_words_answer_analogies_far_above_chance(runne
     ok(runner, ["train-embeddings", str(corpus), "--pretokenized", "--epochs", "5", "--workers", "2"])
     add = run_json(runner, ["eval", "analogies", "--restrict", "30000"])
     mul = run_json(runner, ["eval", "analogies", "--restrict", "30000", "--method", "mul"])
-    # chance is about 1 in 30,000; a million words give a few per cent
-    assert add["total"]["accuracy"] > 0.01 and mul["total"]["accuracy"] > 0.01
+    # chance is about 1 in 30,000; a million words give a few per cent: measured 3.39 % (add)
+    # and 3.19 % (mul) of 6,304 questions, Spearman 0.237 on WordSim-353 (two workers, so
+    # figures move a little between runs)
+    assert add["total"]["attempted"] == mul["total"]["attempted"] == 6304
+    assert add["total"]["accuracy"] == pytest.approx(0.034, abs=0.008)
+    assert mul["total"]["accuracy"] == pytest.approx(0.032, abs=0.008)
     similarity = run_json(runner, ["eval", "similarity"])
-    assert similarity["spearman"] > 0.2
+    assert similarity["used"] == 274 and similarity["spearman"] == pytest.approx(0.237, abs=0.04)

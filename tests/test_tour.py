@@ -10,10 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "tour.py"
 
 
+@pytest.mark.docs
 def test_the_reduced_tour_runs_every_step_and_writes_its_markdown(tmp_path: Path) -> None:
     out = tmp_path / "tour"
     env = {**os.environ, "WORDSEQ_HOME": str(tmp_path / "unused")}
