@@ -1,15 +1,50 @@
-"""Checks every config dataclass applies to its values, once, where they are made.
+"""The base of every config dataclass, and the checks each applies to its values once,
+where they are made.
 
-Each raises ``OptionError`` naming the option, so the CLI reports a usage error (exit 2)
-and the Python API a ``WordseqError``; NaN and infinities never get past them.
+``Config`` gives a frozen dataclass ``to_dict`` / ``from_dict``, the form meta.json and
+checkpoints store it in; ``Record`` gives a result's dataclass ``to_dict`` (``--json``,
+meta.json's history). The checks raise ``OptionError`` naming the option, so the CLI
+reports a usage error (exit 2) and the Python API a ``WordseqError``; NaN and infinities
+never get past them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from wordseq.errors import OptionError
+
+C = TypeVar("C", bound="Config")
+
+
+class Record:
+    """A dataclass written as a JSON object of its fields (tuples as lists)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``json.dumps`` writes them."""
+        fields = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
+
+
+class Config(Record):
+    """A config dataclass: ``to_dict`` is what meta.json stores, ``from_dict`` reads it back."""
+
+    @classmethod
+    def from_dict(cls: type[C], d: Mapping[str, Any]) -> C:
+        """The config ``d`` (a ``to_dict``) describes: keys that are no field (written by
+        another version) are left out, a missing one takes its default (a field without
+        one is a TypeError), and every value is checked again."""
+        return cls(**cls.known_fields(d))
+
+    @classmethod
+    def known_fields(cls, d: Mapping[str, Any]) -> dict[str, Any]:
+        """The items of ``d`` that are fields of this config, JSON lists back as tuples."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names}
+
 
 # every command's --seed default (gensim's): the same seed, whichever model is trained
 DEFAULT_SEED = 1

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, count, within
 from wordseq.errors import OptionError
 
 
@@ -18,7 +18,7 @@ MAX_SAMPLE = 1e12
 
 
 @dataclass(frozen=True)
-class Word2VecConfig:
+class Word2VecConfig(Config):
     dim: int = 100
     window: int = 5
     negative: int = 5
@@ -78,10 +78,3 @@ class Word2VecConfig:
             "workers": self.workers,
             "seed": self.seed,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Word2VecConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

@@ -13,10 +13,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
 from wordseq.embeddings.probe_loss import ProbeLoss
 from wordseq.errors import InputError
@@ -32,25 +33,19 @@ _PROBE_SEQUENCES = 500
 
 
 @dataclass
-class CorpusStats:
+class CorpusStats(Record):
     lines: int = 0
     sequences: int = 0
     tokens: int = 0
     split_sequences: int = 0  # sequences cut into pieces of MAX_SEQUENCE_TOKENS
 
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
 
 @dataclass
-class EpochReport:
+class EpochReport(Record):
     epoch: int
     seconds: float
     words_per_second: float
     probe_loss: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, Record, at_least, count, within
 from wordseq.errors import OptionError, WordseqError
 from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
@@ -54,7 +54,7 @@ ANNEAL = 4.0
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     epochs: int = 10
     optimizer: str = "sgd"
     lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
@@ -94,13 +94,8 @@ class TrainConfig:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["lr"] = self.learning_rate
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        """The fields, ``lr`` as the rate used (the optimizer's default when None)."""
+        return {**super().to_dict(), "lr": self.learning_rate}
 
 
 class TrainingDiverged(WordseqError):
@@ -108,7 +103,7 @@ class TrainingDiverged(WordseqError):
 
 
 @dataclass
-class CheckRecord:
+class CheckRecord(Record):
     """One validation check: the figures since the previous one."""
 
     epoch: int
@@ -122,9 +117,6 @@ class CheckRecord:
     seconds: float
     best: bool
     averaged: bool = False  # NT-ASGD: scored with the averaged weights
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 EpochRecord = CheckRecord  # the name of earlier versions

@@ -17,14 +17,14 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from wordseq.config_checks import unchanged_on_resume
+from wordseq.config_checks import Record, unchanged_on_resume
 from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
 from wordseq.neural.interrupt import stop_on_interrupt
@@ -59,7 +59,7 @@ def epoch_line(rec: EpochRecord) -> str:
 
 
 @dataclass
-class EpochRecord:
+class EpochRecord(Record):
     epoch: int
     # names as ``wordseq models plot`` reads them; "valid" is the dev pairs
     train_loss: float  # mean cross-entropy per target token (</s> included)
@@ -70,9 +70,6 @@ class EpochRecord:
     tokens_per_s: float
     seconds: float
     best: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
