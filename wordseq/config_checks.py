@@ -51,6 +51,7 @@ DEFAULT_SEED = 1
 
 
 def finite(option: str, value: float) -> float:
+    """``value`` as a float; anything but a finite number is an OptionError naming ``option``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptionError(option, f"expected a number, got {value!r}")
     if not math.isfinite(value):
@@ -59,16 +60,19 @@ def finite(option: str, value: float) -> float:
 
 
 def at_least(option: str, value: float, low: float) -> None:
+    """A finite ``value`` >= ``low``, or an OptionError naming ``option``."""
     if finite(option, value) < low:
         raise OptionError(option, f"must be at least {low:g}, got {value:g}")
 
 
 def above(option: str, value: float, low: float) -> None:
+    """A finite ``value`` > ``low``, or an OptionError naming ``option``."""
     if finite(option, value) <= low:
         raise OptionError(option, f"must be greater than {low:g}, got {value:g}")
 
 
 def within(option: str, value: float, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> None:
+    """A finite ``value`` in [low, high] (each end open on request), or an OptionError naming ``option``."""
     v = finite(option, value)
     if (v <= low if low_open else v < low) or (v >= high if high_open else v > high):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
@@ -76,6 +80,7 @@ def within(option: str, value: float, low: float, high: float, *, low_open: bool
 
 
 def count(option: str, value: int, low: int = 1, high: int | None = None) -> None:
+    """A whole number (not a bool) in [low, high], or an OptionError naming ``option``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(option, f"expected a whole number, got {value!r}")
     if value < low or (high is not None and value > high):

@@ -11,6 +11,7 @@ from wordseq.errors import OptionError
 
 
 def default_workers() -> int:
+    """Training threads when none are given: one per core, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))
 
 
@@ -19,6 +20,19 @@ MAX_SAMPLE = 1e12
 
 @dataclass(frozen=True)
 class Word2VecConfig(Config):
+    """Word2Vec hyper-parameters (stored in meta.json as ``config``), named as the options.
+
+    Parameters
+    ----------
+    dim, window, negative, min_count, epochs, sample, alpha, min_alpha
+        As gensim's ``vector_size``, ``window``, ``negative``, ``min_count``, ``epochs``,
+        ``sample``, ``alpha`` and ``min_alpha``.
+    cbow, hs
+        CBOW instead of skip-gram; hierarchical softmax (with or instead of negative sampling).
+    workers, seed
+        Training threads; the seed (one thread and one seed give the same vectors).
+    """
+
     dim: int = 100
     window: int = 5
     negative: int = 5

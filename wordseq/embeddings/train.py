@@ -34,6 +34,8 @@ _PROBE_SEQUENCES = 500
 
 @dataclass
 class CorpusStats(Record):
+    """What reading the corpus found (meta.json ``training.corpus``)."""
+
     lines: int = 0
     sequences: int = 0
     tokens: int = 0
@@ -42,6 +44,8 @@ class CorpusStats(Record):
 
 @dataclass
 class EpochReport(Record):
+    """Speed and probe loss of one training epoch."""
+
     epoch: int
     seconds: float
     words_per_second: float
@@ -50,6 +54,8 @@ class EpochReport(Record):
 
 @dataclass
 class TrainResult:
+    """The trained gensim vectors and the figures of the run."""
+
     keyed_vectors: Any
     corpus: CorpusStats
     vocab_size: int

@@ -40,6 +40,27 @@ def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class LMConfig(Config):
+    """The hyper-parameters that rebuild a neural language model (meta.json ``config``).
+
+    Parameters
+    ----------
+    vocab_size
+        Rows of the embedding and output layers (specials included).
+    cell, layers, emb, hidden
+        ``lstm``, ``gru``, ``rnn`` or ``transformer``; stacked layers; embedding size;
+        recurrent state size (a transformer block's feed-forward size).
+    dropout, dropout_input, dropout_between, dropout_embedding, weight_drop
+        AWD-LSTM's regularisers (see the module docstring); None for ``dropout_input`` or
+        ``dropout_between``: as ``dropout``.
+    tie
+        Share the embedding matrix with the output layer.
+    heads, context
+        Transformer: attention heads; positions attended over (0: 35).
+    softmax, cutoffs
+        ``full`` or ``adaptive``; the adaptive softmax's cluster boundaries (empty: chosen
+        for ``vocab_size``).
+    """
+
     vocab_size: int
     cell: str = "lstm"
     layers: int = 2

@@ -55,6 +55,23 @@ ANNEAL = 4.0
 
 @dataclass(frozen=True)
 class TrainConfig(Config):
+    """How a neural language model is trained (meta.json ``config.train``), named as the options.
+
+    Parameters
+    ----------
+    epochs, optimizer, lr
+        Passes over the corpus; ``sgd``, ``adam`` or ``nt-asgd``; the learning rate (None:
+        20 for SGD and NT-ASGD, 0.001 for Adam).
+    clip, bptt, batch_size
+        Gradient-norm clipping (0: off); the truncated-BPTT window; batch columns in all.
+    patience, anneal_after, final_anneal
+        Checks without improvement before stopping (None: never) and before the rate is
+        divided by 4; divide it at every check of the run's last quarter.
+    seed, precision, valid_every, nonmono, weight_decay
+        The seed; ``fp32``, ``bf16`` or ``fp16``; batches between checks (0: each epoch's
+        end); NT-ASGD's window; L2 weight decay.
+    """
+
     epochs: int = 10
     optimizer: str = "sgd"
     lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
@@ -177,6 +194,8 @@ class WeightAverage:
 
 
 class Trainer:
+    """The training loop of a neural LM: truncated BPTT, validation checks, learning-rate annealing, best weights kept (see the module docstring)."""
+
     def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
                  device: torch.device, dist: Distributed | None = None) -> None:
         self.model = model

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 
 
 class Executor(Protocol):
+    """Where partitioned training runs its steps: one process spilling results to disk, or a Dask cluster."""
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any: ...
 
     def submit_split(self, fn: Callable[..., Any], parts: int, *args: Any) -> list[Any]: ...

@@ -197,6 +197,8 @@ def _union(parts: Sequence[NgramModel]) -> Vocabulary:
 
 @dataclass
 class TuningResult:
+    """Mixture weights tuned by EM on a held-out text, and its perplexity under them."""
+
     weights: list[float]
     steps: int
     tokens: int
@@ -244,6 +246,7 @@ def _em(lp: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def mixture_config(mix: MixedNgramModel, names: Sequence[str]) -> dict[str, Any]:
+    """The ``config`` of a saved mixture: weights and each part's source and table prefix."""
     return {
         "mixture": True,
         "order": mix.order,
@@ -256,6 +259,7 @@ def mixture_config(mix: MixedNgramModel, names: Sequence[str]) -> dict[str, Any]
 
 
 def write_mixture(mix: MixedNgramModel, folder: Path) -> None:
+    """Write each part's tables into ``folder`` under its own prefix."""
     from wordseq.ngram.storage import write_tables
 
     for i, part in enumerate(mix.parts, 1):
@@ -264,6 +268,7 @@ def write_mixture(mix: MixedNgramModel, folder: Path) -> None:
 
 def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfig,
                  meta: dict[str, Any] | None = None) -> MixedNgramModel:
+    """A saved mixture back from its folder and meta.json ``config``."""
     from wordseq.ngram.storage import declared_sizes, read_tables, unseen_mode
 
     parts_meta = config.get("parts") or []

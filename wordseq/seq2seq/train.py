@@ -60,6 +60,8 @@ def epoch_line(rec: EpochRecord) -> str:
 
 @dataclass
 class EpochRecord(Record):
+    """The figures of one seq2seq epoch (meta.json ``training.history``)."""
+
     epoch: int
     # names as ``wordseq models plot`` reads them; "valid" is the dev pairs
     train_loss: float  # mean cross-entropy per target token (</s> included)
