@@ -57,7 +57,7 @@ def test_a_stored_config_reads_back_the_same(config: Config) -> None:
 
 
 def test_meta_json_bytes_are_those_written_before_the_base() -> None:
-    first = {}
+    first: dict[str, Config] = {}
     for config in CONFIGS:
         first.setdefault(type(config).__name__, config)
     for name, text in STORED.items():

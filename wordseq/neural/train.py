@@ -267,6 +267,11 @@ class Trainer:
     def finished(self) -> bool:
         return self.stopped_early or self.epoch > self.config.epochs
 
+    @property
+    def tokens_since_check(self) -> int:
+        """Tokens trained on (over all ranks) since the last validation check."""
+        return self._tokens
+
     def train_step(self) -> float:
         """One BPTT window at the current position; returns its mean loss (over all ranks)."""
         self.net.train()
