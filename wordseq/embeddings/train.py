@@ -232,6 +232,7 @@ def train_embeddings(
     corpus: Any = None,
     output: str | Path | None = None,
     *,
+    model: Word2VecConfig | None = None,
     preprocess: PreprocessConfig | None = None,
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
@@ -246,12 +247,14 @@ def train_embeddings(
     output
         A model NAME (saved in ``$WORDSEQ_HOME/embeddings/``) or PATH; None keeps the model
         in memory only.
+    model
+        The hyper-parameters (a ``Word2VecConfig``); None: its defaults.
     preprocess
         The [preprocessing] settings (default: NLTK words, lowercased).
     **options
-        ``Word2VecConfig`` fields, named as the command's options: ``dim``, ``window``,
-        ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``, ``alpha``,
-        ``workers``, ``seed``.
+        Single ``Word2VecConfig`` fields, named as the command's options (``dim``,
+        ``window``, ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``,
+        ``alpha``, ``workers``, ``seed``); they override ``model``.
 
     Returns
     -------
@@ -260,13 +263,14 @@ def train_embeddings(
 
     Examples
     --------
-    >>> model = train_embeddings("corpus.txt", "news", dim=50, epochs=5)  # doctest: +SKIP
+    >>> model = train_embeddings("corpus.txt", "news", model=Word2VecConfig(dim=50, epochs=5))  # doctest: +SKIP
     >>> model.most_similar("government", topn=3)  # doctest: +SKIP
     """
     from wordseq.embeddings.vectors import KIND, EmbeddingModel, WordVectors
     from wordseq.store import new_meta, writing
     from wordseq.text.reader import open_corpus
 
+    options = {**(model.to_dict() if model else {}), **options}
     if options.get("negative") is None:
         options["negative"] = 0 if options.get("hs") else 5
     config = Word2VecConfig(**options)

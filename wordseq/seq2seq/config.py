@@ -8,7 +8,7 @@ once, here, with a message that names the option.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
@@ -187,8 +187,10 @@ class Seq2SeqTrainConfig(Config):
         return {**super().to_dict(), "lr": self.learning_rate}
 
 
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields).
+def split_options(options: dict[str, Any], model: Seq2SeqConfig | None = None,
+                  training: Seq2SeqTrainConfig | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields), on top of the
+    fields of ``model`` and ``training`` when given (every field of a config is given).
 
     An option that belongs to neither is a TypeError naming it (as an unexpected keyword
     argument would be), so a typo in a Python call does not pass unnoticed.
@@ -198,6 +200,6 @@ def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     unknown = sorted(set(options) - model_keys - train_keys)
     if unknown:
         raise TypeError(f"unknown option(s) for train_seq2seq: {', '.join(unknown)}")
-    model = {k: v for k, v in options.items() if k in model_keys}
-    train = {k: v for k, v in options.items() if k in train_keys}
-    return model, train
+    model_given = {**(asdict(model) if model else {}), **{k: v for k, v in options.items() if k in model_keys}}
+    train_given = {**(asdict(training) if training else {}), **{k: v for k, v in options.items() if k in train_keys}}
+    return model_given, train_given

@@ -347,6 +347,8 @@ def train_seq2seq(
     *,
     output: str | Path | None = None,
     resume: bool = False,
+    model: Seq2SeqConfig | None = None,
+    training: Seq2SeqTrainConfig | None = None,
     device: str = "auto",
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
@@ -369,14 +371,17 @@ def train_seq2seq(
     resume
         Continue the run saved at ``output`` (its unfinished checkpoint, else the model):
         network, tokenization and vocabularies from it, training options from here.
+    model, training
+        The network and tokenization (``Seq2SeqConfig``), and how it is trained
+        (``Seq2SeqTrainConfig``); None: their defaults. With ``resume`` leave ``model``
+        out: the network is the saved one.
     device
         ``auto``, ``cpu`` or ``cuda``.
     reporter
         Where progress goes (the library prints nothing; the CLI passes its console).
     **options
-        Fields of ``Seq2SeqConfig`` (network, levels) and ``Seq2SeqTrainConfig``
-        (epochs, batch_size, optimizer, lr, lr_schedule, clip, teacher_forcing,
-        patience, seed, min_count, dev_percent), named as the command's options.
+        Single fields of either config, named as the command's options (``hidden=128``,
+        ``epochs=5``); they override ``model`` and ``training``.
 
     Returns
     -------
@@ -391,11 +396,12 @@ def train_seq2seq(
     Examples
     --------
     >>> pairs = [("abc", "c b a"), ("hello", "o l l e h")] * 50              # doctest: +SKIP
-    >>> model = train_seq2seq(pairs, pairs, epochs=5, hidden=64)            # doctest: +SKIP
+    >>> model = train_seq2seq(pairs, pairs, model=Seq2SeqConfig(hidden=64),   # doctest: +SKIP
+    ...                       training=Seq2SeqTrainConfig(epochs=5))
     >>> model.transduce(["abc"])[0].text                                      # doctest: +SKIP
     'c b a'
     """
-    model_options, train_options = split_options(options)
+    model_options, train_options = split_options(options, model, training)
     train_cfg = Seq2SeqTrainConfig(**train_options)
     config = Seq2SeqConfig(**model_options)  # checked now, before any reading
     dev_ = resolve_device(device)
