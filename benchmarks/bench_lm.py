@@ -30,8 +30,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -98,7 +100,7 @@ class ExamplePositionalEncoding(nn.Module):
         self.register_buffer("pe", pe.unsqueeze(0).transpose(0, 1))
 
     def forward(self, x):  # type: ignore[no-untyped-def]
-        return self.dropout(x + self.pe[: x.size(0), :])
+        return self.dropout(x + self.pe[: x.size(0), :])  # type: ignore[index]
 
 
 class ExampleTransformerModel(nn.Module):
@@ -169,7 +171,7 @@ class ExampleLoop:
         self.size, self.device = size, device
         self.train_data = example_batchify(torch.as_tensor(ids), size.batch).to(device)
         if size.cell == "transformer":
-            self.model: nn.Module = ExampleTransformerModel(ntokens, size.emb, size.heads, size.hidden, size.layers, 0.2).to(device)
+            self.model: ExampleTransformerModel | ExampleRNNModel = ExampleTransformerModel(ntokens, size.emb, size.heads, size.hidden, size.layers, 0.2).to(device)
         else:
             self.model = ExampleRNNModel(ntokens, size.emb, size.hidden, size.layers, 0.2, size.tie).to(device)
         self.criterion = nn.NLLLoss()
@@ -207,7 +209,7 @@ class ExampleLoop:
 
 class WordseqLoop:
     def __init__(self, data, size: Size, device: torch.device, softmax: str = "full", regularised: bool = True) -> None:  # type: ignore[no-untyped-def]
-        regs = ({"dropout": 0.2, "dropout_input": 0.2, "dropout_between": 0.2, "dropout_embedding": 0.05,
+        regs: dict[str, Any] = ({"dropout": 0.2, "dropout_input": 0.2, "dropout_between": 0.2, "dropout_embedding": 0.05,
                  "weight_drop": 0.2 if size.cell != "transformer" else 0.0} if regularised else {"dropout": 0.2})
         config = LMConfig(vocab_size=len(data.vocab), cell=size.cell, layers=size.layers, emb=size.emb, hidden=size.hidden,
                           heads=size.heads, tie=size.tie, context=size.bptt, softmax=softmax, **regs)
@@ -219,9 +221,9 @@ class WordseqLoop:
         t = self.trainer
         if t.position >= len(t.train_data) - 1:
             t.position, t.hidden = 0, self.model.init_hidden(t.local_batch)
-        before = t._tokens
+        before = t.tokens_since_check
         t.train_step()
-        return t._tokens - before
+        return t.tokens_since_check - before
 
 
 def sync(device: torch.device) -> None:
@@ -229,20 +231,20 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def interleaved(loops: dict[str, object], device: torch.device, batches: int, rounds: int = 4) -> dict[str, float]:
+def interleaved(loops: Mapping[str, ExampleLoop | WordseqLoop], device: torch.device, batches: int, rounds: int = 4) -> dict[str, float]:
     """tokens/s of each loop, timed in alternating rounds after a warm-up."""
     for loop in loops.values():
         for _ in range(3):
-            loop.step()  # type: ignore[attr-defined]
+            loop.step()
     tokens = {k: 0 for k in loops}
     seconds = {k: 0.0 for k in loops}
     per_round = max(1, batches // rounds)
     for r in range(rounds):
-        for name in (list(loops) if r % 2 == 0 else list(reversed(loops))):
+        for name in (list(loops) if r % 2 == 0 else list(loops)[::-1]):
             sync(device)
             start = time.perf_counter()
             for _ in range(per_round):
-                tokens[name] += loops[name].step()  # type: ignore[attr-defined]
+                tokens[name] += loops[name].step()
             sync(device)
             seconds[name] += time.perf_counter() - start
     return {k: tokens[k] / seconds[k] for k in loops}
@@ -254,7 +256,7 @@ def speed_rows(data, device: torch.device, sizes: list[Size], batches: int) -> N
     print("|---|---|---|---|---|")
     for size in sizes:
         torch.manual_seed(0)
-        loops = {"example": ExampleLoop(data.train.ids, len(data.vocab), size, device), "wordseq": WordseqLoop(data, size, device)}
+        loops: dict[str, ExampleLoop | WordseqLoop] = {"example": ExampleLoop(data.train.ids, len(data.vocab), size, device), "wordseq": WordseqLoop(data, size, device)}
         speed = interleaved(loops, device, batches)
         print(f"| {size.name} | {size.precision} | {speed['example']:,.0f} | {speed['wordseq']:,.0f} | "
               f"{speed['wordseq'] / speed['example']:.2f} |", flush=True)
@@ -297,10 +299,11 @@ def bench_beam(data, device: torch.device, n_prompts: int, max_tokens: int = 30)
     prompts = [rng.integers(4, len(data.vocab), size=3).tolist() for _ in range(n_prompts)]
     seconds, results = {}, {}
     for name, m in (("batched", lm), ("per-beam", PerBeamLM(lm))):
-        decoding.beam_search(m, prompts[0], beam=5, max_tokens=3)  # warm-up
+        # NeuralLM.next_logprobs gives a torch.Tensor where LanguageModel says np.ndarray (the searches take both)
+        decoding.beam_search(m, prompts[0], beam=5, max_tokens=3)  # type: ignore[arg-type]  # warm-up
         sync(device)
         start = time.perf_counter()
-        results[name] = [decoding.beam_search(m, p, beam=5, max_tokens=max_tokens, ban=[1])[0].token_ids for p in prompts]
+        results[name] = [decoding.beam_search(m, p, beam=5, max_tokens=max_tokens, ban=[1])[0].token_ids for p in prompts]  # type: ignore[arg-type]
         sync(device)
         seconds[name] = time.perf_counter() - start
     print(f"\n== beam search, beam 5, LSTM 2×200 ==\none forward per beam: {seconds['per-beam']:.3f}s   batched beams: "

@@ -6,6 +6,7 @@ import hashlib
 import json
 import pathlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -42,7 +43,7 @@ def test_every_pooling_learns_a_small_task_beyond_the_majority_class(encoder: st
 
 def test_bidirectional_rnn_reads_the_first_word_at_the_last_step_where_one_way_cannot() -> None:
     train, test = first_word_pairs(300, seed=3), first_word_pairs(100, seed=4)
-    settings = dict(pool="last", epochs=5, patience=0, lr=0.01, emb=8, hidden=8, batch_size=16, threads=1)
+    settings: dict[str, Any] = dict(pool="last", epochs=5, patience=0, lr=0.01, emb=8, hidden=8, batch_size=16, threads=1)
     both_ways = train_classifier(train, encoder="bilstm", **settings)
     one_way = train_classifier(train, encoder="lstm", **settings)
     assert accuracy(both_ways, test) >= 0.95

@@ -37,6 +37,7 @@ def test_saliency_names_the_word_that_decides(encoder: str, split) -> None:  # t
     model = train_classifier(train, encoder=encoder)
     for text, label, word in (("a dull film", "neg", "dull"), ("a gorgeous film", "pos", "gorgeous")):
         (pred,) = model.predict([text], explain=True)
+        assert pred.explanation is not None
         weights = dict(zip(pred.explanation.tokens, pred.explanation.weights))
         assert pred.label == label
         assert max(weights, key=lambda w: abs(weights[w])) == word and weights[word] > 0

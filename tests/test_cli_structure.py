@@ -36,11 +36,12 @@ def test_the_cli_does_no_numpy_or_torch_maths() -> None:
     offenders = []
     for path in sorted(CLI.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = []
+            names: list[str] = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 names = [node.module or ""]
             if any(n.split(".")[0] in ("numpy", "torch", "scipy") for n in names):
+                assert isinstance(node, (ast.Import, ast.ImportFrom))
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders

@@ -35,7 +35,7 @@ def test_bf16_runs_on_cpu_and_its_matrix_products_are_bf16(cell: str) -> None:
             module.register_forward_hook(lambda m, i, o: dtypes.append(
                 (type(m).__name__, (o[0] if isinstance(o, tuple) else o).dtype)))
     with autocast(CPU, "bf16"):
-        model.features(torch.randint(4, len(d.vocab), (6, 2)), model.init_hidden(2))
+        model.features(torch.randint(4, len(d.vocab), (6, 2)), model.init_hidden(2))  # type: ignore[arg-type]  # each its own
     # a processor without bf16 kernels (oneDNN cannot build a bf16 LSTM there) runs the
     # recurrent layers in float32 instead of failing; the matrix products stay bf16
     lstm = torch.bfloat16 if cpu_bf16_rnn_supported() else torch.float32

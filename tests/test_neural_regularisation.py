@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 
 torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine
 
-OFF = {"dropout": 0.0, "dropout_input": 0.0, "dropout_between": 0.0, "dropout_embedding": 0.0, "weight_drop": 0.0}
+OFF: dict[str, Any] = {"dropout": 0.0, "dropout_input": 0.0, "dropout_between": 0.0, "dropout_embedding": 0.0, "weight_drop": 0.0}
 REGULARISERS = ["dropout", "dropout_input", "dropout_between", "dropout_embedding", "weight_drop"]
 CPU = torch.device("cpu")
 
@@ -62,6 +63,7 @@ def test_each_regulariser_changes_training(name: str, cell: str) -> None:
     # and the gradient it gives differs too (it is the training signal that changes)
     loss_plain.backward()
     loss_reg.backward()
+    assert plain.encoder.weight.grad is not None and regularised.encoder.weight.grad is not None
     assert not torch.allclose(plain.encoder.weight.grad, regularised.encoder.weight.grad)
 
 
@@ -69,6 +71,7 @@ def test_weight_drop_trains_the_parameter_through_the_fused_module() -> None:
     _, model = twin_models("weight_drop")
     x, y = batch()
     weight = model.rnns[0].weight_hh_l0
+    assert isinstance(weight, torch.Tensor)
     before = weight.detach().clone()
     loss, _ = model(x, model.init_hidden(3), y)
     loss.backward()
@@ -105,7 +108,7 @@ def test_regulariser_values_are_checked_once_in_the_config(name: str) -> None:
     key = name[2:].replace("-", "_")
     for bad in (1.0, -0.1, math.nan, math.inf):
         with pytest.raises(OptionError, match=name):
-            LMConfig(vocab_size=10, **{key: bad})
+            LMConfig(vocab_size=10, **{key: bad})  # type: ignore[arg-type]
 
 
 def test_dropout_input_and_between_default_to_dropout_and_are_stored() -> None:
@@ -161,7 +164,8 @@ def test_nt_asgd_is_resumable_with_its_average() -> None:
     model.load_state_dict(trainer.model.state_dict())
     resumed = Trainer(model, data.train, data.valid, train_cfg, CPU)
     resumed.load_state_dict(state)
-    assert resumed.average is not None and resumed.average.count == trainer.average.count
+    assert resumed.average is not None and trainer.average is not None
+    assert resumed.average.count == trainer.average.count
     trainer.train_step()
     resumed.train_step()
     for k in trainer.average.mean:

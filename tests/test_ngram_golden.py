@@ -28,6 +28,7 @@ from tests.conftest import invoke
 from tests.ngram_toy import all_context_states
 from wordseq.ngram import NgramConfig, train_ngram
 from wordseq.ngram.arpa import write_arpa
+from wordseq.ngram.model import NgramModel
 from wordseq.text.preprocess import PreprocessConfig
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "kenlm"
@@ -64,7 +65,7 @@ def parse(text: str) -> tuple[list[int], dict[tuple[str, ...], tuple[float, floa
     return sizes, entries
 
 
-def wordseq_arpa(text: str, **config: object) -> tuple[str, object]:
+def wordseq_arpa(text: str, **config: object) -> tuple[str, NgramModel]:
     model = train_ngram(GOLDEN / text, config=NgramConfig(**config), preprocess=AS_IS)  # type: ignore[arg-type]
     out = io.StringIO()
     write_arpa(model.tables, out)
@@ -98,7 +99,7 @@ def test_vocabulary_limit_matches_lmplz_limit_vocab_file(golden: str, text: str,
     assert my_sizes == their_sizes
     assert_same_entries(mine, theirs)
     assert model.vocab.itos[4:] == [w for w in model.vocab.itos[4:] if w in (GOLDEN / "vocab.txt").read_text().split()]
-    totals = np.exp(model.next_logprobs(all_context_states(model))).sum(axis=1)  # type: ignore[attr-defined]
+    totals = np.exp(model.next_logprobs(all_context_states(model))).sum(axis=1)
     assert np.allclose(totals, 1.0, atol=1e-5)
 
 

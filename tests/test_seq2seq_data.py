@@ -98,7 +98,7 @@ def test_pairs_can_come_from_memory_and_bad_ones_are_numbered() -> None:
     data = tokenize_pairs([("ab", "A B"), ("c", "C")], SRC, TGT)
     assert [p.target for p in data.pairs] == [["A", "B"], ["C"]]
     with pytest.raises(InputError, match="pair 2: expected a \\(source, target\\) pair"):
-        tokenize_pairs([("ab", "A B"), ("c",)], SRC, TGT)  # type: ignore[list-item]
+        tokenize_pairs([("ab", "A B"), ("c",)], SRC, TGT)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="pair 1: the source"):
         tokenize_pairs([("", "A")], SRC, TGT)
 

@@ -57,7 +57,7 @@ def test_attention_sums_to_one_over_real_positions_and_ignores_padding(attention
         alone = bound(net, [source])
         s = alone.advance(alone.start([]), np.array([4 + i]))
         assert torch.allclose(s.logprobs[0], state.logprobs[i], atol=1e-5)
-        assert torch.allclose(s.attention[0], weights[i, : len(source)], atol=1e-6)
+        assert s.attention is not None and torch.allclose(s.attention[0], weights[i, : len(source)], atol=1e-6)
 
 
 def test_padding_symbols_in_the_batch_do_not_change_the_encoding() -> None:

@@ -315,7 +315,12 @@ def test_large_payloads_are_hashed_once_then_trusted_until_they_change(monkeypat
     path = _save("big", content="payload")
     hashed: list[Path] = []
     real = meta_module.sha256_file
-    monkeypatch.setattr(meta_module, "sha256_file", lambda p: hashed.append(p) or real(p))
+
+    def counted(p: Path) -> str:
+        hashed.append(p)
+        return real(p)
+
+    monkeypatch.setattr(meta_module, "sha256_file", counted)
     store.find_model("big", "ngram")
     store.find_model("big", "ngram")
     assert len(hashed) == 1  # the second load trusted the stamp

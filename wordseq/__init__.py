@@ -18,7 +18,8 @@ The Python API mirrors the commands; every name is imported on first use, so
     clf = wordseq.train_classifier({"pos": "pos.txt", "neg": "neg.txt"}, output="mr")
     clf.predict(["not good, but I liked it"])[0].label
 
-    g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p")
+    g2p = wordseq.train_seq2seq("g2p/train.tsv", "g2p/dev.tsv", output="g2p",
+                                training=wordseq.Seq2SeqTrainConfig(epochs=8))
     g2p.transduce(["phoneme"], beam=5)[0].text
 
     model = wordseq.load("news")          # any kind, by NAME, kind/NAME or PATH
@@ -42,11 +43,15 @@ _API = {
     "build_vocabulary": ("wordseq.vocab", "build_vocabulary"),
     "PreprocessConfig": ("wordseq.text.preprocess", "PreprocessConfig"),
     "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
+    "Word2VecConfig": ("wordseq.embeddings.config", "Word2VecConfig"),
     "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
     "train_ngram": ("wordseq.ngram.train", "train_ngram"),
+    "NgramConfig": ("wordseq.ngram.config", "NgramConfig"),
     "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),
     "train_seq2seq": ("wordseq.seq2seq.train", "train_seq2seq"),
+    "Seq2SeqConfig": ("wordseq.seq2seq.config", "Seq2SeqConfig"),
+    "Seq2SeqTrainConfig": ("wordseq.seq2seq.config", "Seq2SeqTrainConfig"),
     "load_seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "train_classifier": ("wordseq.classify.train", "train_classifier"),

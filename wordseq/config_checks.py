@@ -1,21 +1,57 @@
-"""Checks every config dataclass applies to its values, once, where they are made.
+"""The base of every config dataclass, and the checks each applies to its values once,
+where they are made.
 
-Each raises ``OptionError`` naming the option, so the CLI reports a usage error (exit 2)
-and the Python API a ``WordseqError``; NaN and infinities never get past them.
+``Config`` gives a frozen dataclass ``to_dict`` / ``from_dict``, the form meta.json and
+checkpoints store it in; ``Record`` gives a result's dataclass ``to_dict`` (``--json``,
+meta.json's history). The checks raise ``OptionError`` naming the option, so the CLI
+reports a usage error (exit 2) and the Python API a ``WordseqError``; NaN and infinities
+never get past them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from wordseq.errors import OptionError
+
+C = TypeVar("C", bound="Config")
+
+
+class Record:
+    """A dataclass written as a JSON object of its fields (tuples as lists)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields by name, as ``json.dumps`` writes them."""
+        fields = dataclasses.asdict(self)  # type: ignore[call-overload]
+        return {name: list(v) if isinstance(v, tuple) else v for name, v in fields.items()}
+
+
+class Config(Record):
+    """A config dataclass: ``to_dict`` is what meta.json stores, ``from_dict`` reads it back."""
+
+    @classmethod
+    def from_dict(cls: type[C], d: Mapping[str, Any]) -> C:
+        """The config ``d`` (a ``to_dict``) describes: keys that are no field (written by
+        another version) are left out, a missing one takes its default (a field without
+        one is a TypeError), and every value is checked again."""
+        return cls(**cls.known_fields(d))
+
+    @classmethod
+    def known_fields(cls, d: Mapping[str, Any]) -> dict[str, Any]:
+        """The items of ``d`` that are fields of this config, JSON lists back as tuples."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in names}
+
 
 # every command's --seed default (gensim's): the same seed, whichever model is trained
 DEFAULT_SEED = 1
 
 
 def finite(option: str, value: float) -> float:
+    """``value`` as a float; anything but a finite number is an OptionError naming ``option``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise OptionError(option, f"expected a number, got {value!r}")
     if not math.isfinite(value):
@@ -24,16 +60,19 @@ def finite(option: str, value: float) -> float:
 
 
 def at_least(option: str, value: float, low: float) -> None:
+    """A finite ``value`` >= ``low``, or an OptionError naming ``option``."""
     if finite(option, value) < low:
         raise OptionError(option, f"must be at least {low:g}, got {value:g}")
 
 
 def above(option: str, value: float, low: float) -> None:
+    """A finite ``value`` > ``low``, or an OptionError naming ``option``."""
     if finite(option, value) <= low:
         raise OptionError(option, f"must be greater than {low:g}, got {value:g}")
 
 
 def within(option: str, value: float, low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> None:
+    """A finite ``value`` in [low, high] (each end open on request), or an OptionError naming ``option``."""
     v = finite(option, value)
     if (v <= low if low_open else v < low) or (v >= high if high_open else v > high):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
@@ -41,6 +80,7 @@ def within(option: str, value: float, low: float, high: float, *, low_open: bool
 
 
 def count(option: str, value: int, low: int = 1, high: int | None = None) -> None:
+    """A whole number (not a bool) in [low, high], or an OptionError naming ``option``."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise OptionError(option, f"expected a whole number, got {value!r}")
     if value < low or (high is not None and value > high):

@@ -16,6 +16,8 @@ LN2 = math.log(2.0)
 
 @dataclass
 class PerplexityReport:
+    """Log-probability totals of a text and the figures derived from them (perplexity, OOV rate, bits per token)."""
+
     sentences: int = 0
     tokens: int = 0  # predicted tokens, </s> included
     oov: int = 0

@@ -31,6 +31,8 @@ class Task(Protocol):
 
 
 class Reporter(Protocol):
+    """Where a long run reports: progress bars for phases, and log lines."""
+
     def task(self, description: str, total: float | None = None, unit: str = "") -> AbstractContextManager[Task]:
         """A bar for one phase; it ends when the ``with`` block does."""
         ...

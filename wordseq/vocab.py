@@ -26,6 +26,8 @@ SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 
 @dataclass
 class Coverage:
+    """How many tokens of a text the vocabulary covers."""
+
     tokens: int
     covered: int
 

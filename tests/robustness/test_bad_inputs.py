@@ -11,11 +11,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from tests.robustness.conftest import SMALL_CLASSIFIER, SMALL_LM, SMALL_S2S, TEXT, snapshot
 
-BAD_FILES = {
+BAD_FILES: dict[str, bytes | str | None] = {
     "missing": None,
     "directory": "dir",
     "empty": b"",
@@ -64,12 +64,12 @@ def _make(tmp_path: Path, kind: str) -> Path:
     content = BAD_FILES[kind]
     if content == "dir":
         path.mkdir()
-    elif content is not None:
+    elif isinstance(content, bytes):
         path.write_bytes(content)
     return path
 
 
-def _run(args: list[str], models: dict[str, Path], f: Path | str = "") -> object:
+def _run(args: list[str], models: dict[str, Path], f: Path | str = "") -> Result:
     from wordseq.cli import cli
 
     filled = [a.format(f=f, corpus=models["corpus"], ngram=models["ngram"], lm=models["lm"], emb=models["embeddings"],

@@ -18,7 +18,7 @@ from wordseq.errors import ModelError
 from wordseq.store.meta import META_FILE, sha256_file
 
 
-def _doctor(models: dict[str, Path], kind: str, tmp_path: Path, change: Callable[[Path], None]) -> Path:
+def _doctor(models: dict[str, Path], kind: str, tmp_path: Path, change: Callable[[Path], object]) -> Path:
     folder = Path(shutil.copytree(models[kind], tmp_path / kind))
     change(folder)
     meta = json.loads((folder / META_FILE).read_text())
@@ -43,7 +43,7 @@ def _set(i: int, value: float) -> Callable[[np.ndarray], np.ndarray]:
     return how
 
 
-def _write(name: str, data: bytes) -> Callable[[Path], None]:
+def _write(name: str, data: bytes) -> Callable[[Path], object]:
     return lambda folder: (folder / name).write_bytes(data)
 
 
@@ -57,7 +57,7 @@ def _npz(name: str) -> Callable[[Path], None]:
 
 
 NGRAM_FILES = ["prob1.npy", "backoff1.npy", "prob2.npy", "backoff2.npy", "keys2.npy", "prob3.npy", "keys3.npy"]
-NGRAM_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+NGRAM_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
     "keys-reversed": (_edit("keys2.npy", lambda a: a[::-1].copy()), "keys2.npy: entries 0 and 1 are not in increasing order"),
     "key-out-of-range": (_edit("keys3.npy", _set(-1, 1 << 40)), "keys3.npy: a key is outside"),
     "key-negative": (_edit("keys2.npy", _set(0, -5)), "keys2.npy"),
@@ -89,7 +89,7 @@ def _torch_zip(folder: Path) -> None:
     torch.save({"vectors": torch.zeros(3, 3)}, folder / "vectors.npy")
 
 
-EMBEDDING_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+EMBEDDING_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
     "empty": (_write("vectors.npy", b""), "vectors.npy is empty"),
     "npz": (_npz("vectors.npy"), "vectors.npy is a zip archive"),
     "torch-save": (_torch_zip, "vectors.npy is a zip archive"),

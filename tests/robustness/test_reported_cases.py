@@ -6,16 +6,17 @@ from __future__ import annotations
 import gzip
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from tests.robustness.conftest import SMALL_LM, TEXT, snapshot
 
 
-def run(args: list[str], input: str | None = None):  # type: ignore[no-untyped-def]
+def run(args: Sequence[str | Path], input: str | None = None) -> Result:
     from wordseq.cli import cli
 
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
@@ -96,9 +97,10 @@ def test_an_empty_test_file_is_refused_before_training(tmp_path: Path, models: d
 def test_text_the_model_cannot_read_is_an_error_for_every_model_kind(tmp_path: Path, models: dict[str, Path]) -> None:
     cjk = tmp_path / "cjk.txt"
     cjk.write_text("日本語の文章です\n中文句子\n")
-    for kind, args in (("lm", ["lm", "eval", cjk, "-m", models["char"]]),
-                       ("lm-word", ["lm", "eval", cjk, "-m", models["lm"]]),
-                       ("ngram", ["ngram", "eval", cjk, "-m", models["ngram"]])):
+    cases: list[tuple[str, list[str | Path]]] = [("lm", ["lm", "eval", cjk, "-m", models["char"]]),
+                                                 ("lm-word", ["lm", "eval", cjk, "-m", models["lm"]]),
+                                                 ("ngram", ["ngram", "eval", cjk, "-m", models["ngram"]])]
+    for kind, args in cases:
         result = run(args)
         assert result.exit_code == 1 and "is in the model's vocabulary" in result.stderr, (kind, result.output)
 

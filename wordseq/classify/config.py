@@ -6,10 +6,9 @@ trained (``TrainingConfig``). Both are validated once here, stored in meta.json,
 from __future__ import annotations
 
 import warnings
-from dataclasses import InitVar, asdict, dataclass
-from typing import Any
+from dataclasses import InitVar, dataclass
 
-from wordseq.config_checks import DEFAULT_SEED, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, count, within
 from wordseq.errors import ModelError, OptionError, WordseqDeprecation
 
 # bi*: one RNN reading left to right and one right to left, their outputs side by side.
@@ -26,7 +25,7 @@ MAX_LAYERS = 100
 
 
 @dataclass(frozen=True)
-class EncoderOptions:
+class EncoderOptions(Config):
     """The network's shape as a user chooses it, before the data is read.
 
     Parameters
@@ -75,7 +74,7 @@ class EncoderOptions:
 
 
 @dataclass(frozen=True)
-class ClassifierConfig:
+class ClassifierConfig(Config):
     """Everything that rebuilds a classifier network (stored in meta.json's ``config``).
 
     Parameters
@@ -127,15 +126,6 @@ class ClassifierConfig:
         """The recurrent cell (``lstm``, ``gru``, ``rnn``), or None for ``bow``."""
         return None if self.encoder == "bow" else self.encoder.removeprefix("bi")
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["labels"] = list(self.labels)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ClassifierConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-
     def describe(self) -> str:
         if self.encoder == "bow":
             grams = " + bigrams" if self.bigram_vocab_size else ""
@@ -145,7 +135,7 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
+class TrainingConfig(Config):
     """How a classifier is trained (stored in meta.json under ``training``).
 
     Parameters
@@ -231,6 +221,3 @@ class TrainingConfig:
 
     def learning_rate(self, encoder: str) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR.get(encoder, DEFAULT_LR["rnn"])
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,14 +35,14 @@ from wordseq.classify.train import (
     _split_settings,
     _torch_threads,
 )
-from wordseq.config_checks import count
+from wordseq.config_checks import Record, count
 from wordseq.errors import WordseqError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
 
 
 @dataclass
-class FoldResult:
+class FoldResult(Record):
     """One cross-validation fold: trained on the rest, scored on this part."""
 
     fold: int
@@ -55,9 +55,6 @@ class FoldResult:
     epochs: int
     seconds: float
     cpu_seconds: float = 0.0  # of the process that trained the fold, all its threads
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -176,7 +173,7 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     for task, outcome in zip(tasks, outcomes):
         predicted[task.test_rows] = outcome.predicted
     pooled = Evaluation.from_predictions(prep.labels, prep.y, predicted)
-    settings_doc = {"encoder": asdict(enc), "training": cfg.to_dict(), "preprocessing": preprocess.to_dict(),
+    settings_doc = {"encoder": enc.to_dict(), "training": cfg.to_dict(), "preprocessing": preprocess.to_dict(),
                     "examples": len(prep.y), "device": dev.type, "workers": workers}
     return CrossValidation(k, outcomes[0].description, [o.result for o in outcomes], pooled,
                            time.perf_counter() - start, settings_doc)

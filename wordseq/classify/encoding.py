@@ -25,6 +25,7 @@ BIGRAM_JOIN = " "
 
 
 def bigram_keys(tokens: Sequence[str]) -> list[str]:
+    """The keys of a text's adjacent word pairs, as the bigram table stores them."""
     return [f"{a}{BIGRAM_JOIN}{b}" for a, b in zip(tokens, tokens[1:])]
 
 

@@ -13,6 +13,8 @@ import numpy as np
 
 @dataclass
 class ClassFigures:
+    """Precision, recall and F1 of one class, and its number of true examples."""
+
     label: str
     precision: float
     recall: float

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, count, within
 from wordseq.errors import OptionError
 
 
 def default_workers() -> int:
+    """Training threads when none are given: one per core, at most 8."""
     return max(1, min(os.cpu_count() or 1, 8))
 
 
@@ -18,7 +19,20 @@ MAX_SAMPLE = 1e12
 
 
 @dataclass(frozen=True)
-class Word2VecConfig:
+class Word2VecConfig(Config):
+    """Word2Vec hyper-parameters (stored in meta.json as ``config``), named as the options.
+
+    Parameters
+    ----------
+    dim, window, negative, min_count, epochs, sample, alpha, min_alpha
+        As gensim's ``vector_size``, ``window``, ``negative``, ``min_count``, ``epochs``,
+        ``sample``, ``alpha`` and ``min_alpha``.
+    cbow, hs
+        CBOW instead of skip-gram; hierarchical softmax (with or instead of negative sampling).
+    workers, seed
+        Training threads; the seed (one thread and one seed give the same vectors).
+    """
+
     dim: int = 100
     window: int = 5
     negative: int = 5
@@ -78,10 +92,3 @@ class Word2VecConfig:
             "workers": self.workers,
             "seed": self.seed,
         }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Word2VecConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

@@ -51,6 +51,8 @@ def dataset_path(name_or_path: str | None, builtins: dict[str, str]) -> Path:
 
 @dataclass
 class Malformed:
+    """A line of an evaluation file that was skipped, and why."""
+
     line: int
     text: str
     reason: str
@@ -58,6 +60,8 @@ class Malformed:
 
 @dataclass
 class AnalogySection:
+    """One ``:`` section of an analogy file: its questions and how many were answered right."""
+
     name: str
     questions: list[tuple[int, list[str]]] = field(default_factory=list)
     correct: int = 0
@@ -75,6 +79,8 @@ class AnalogySection:
 
 @dataclass
 class AnalogyReport:
+    """Analogy accuracy per section and in total (``wordseq eval --analogies``)."""
+
     file: str
     method: str
     restrict: int
@@ -112,6 +118,7 @@ class AnalogyReport:
 
 
 def read_analogy_file(path: Path) -> tuple[list[AnalogySection], list[Malformed]]:
+    """The sections of a word2vec-format analogy file (``: name`` lines, then ``a b c d``) and its malformed lines."""
     sections: list[AnalogySection] = []
     malformed: list[Malformed] = []
     for lineno, raw in enumerate(CorpusReader([str(path)]), start=1):
@@ -173,6 +180,8 @@ def evaluate_analogies(model: EmbeddingModel, path: Path, restrict: int | None =
 
 @dataclass
 class SimilarityReport:
+    """Spearman and Pearson correlation of cosine similarities with human scores."""
+
     file: str
     spearman: float
     pearson: float

@@ -22,6 +22,8 @@ def _log_sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class ProbeLoss:
+    """The training objective's loss on a fixed sample of (center, context) pairs, computed between epochs (gensim's running loss cannot be trusted)."""
+
     def __init__(self, model: Any, sequences: Sequence[Sequence[str]], max_pairs: int = 5000, seed: int = 1) -> None:
         rng = np.random.default_rng(seed)
         index = model.wv.key_to_index

@@ -13,10 +13,11 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
 from wordseq.embeddings.probe_loss import ProbeLoss
 from wordseq.errors import InputError
@@ -32,29 +33,29 @@ _PROBE_SEQUENCES = 500
 
 
 @dataclass
-class CorpusStats:
+class CorpusStats(Record):
+    """What reading the corpus found (meta.json ``training.corpus``)."""
+
     lines: int = 0
     sequences: int = 0
     tokens: int = 0
     split_sequences: int = 0  # sequences cut into pieces of MAX_SEQUENCE_TOKENS
 
-    def to_dict(self) -> dict[str, int]:
-        return asdict(self)
-
 
 @dataclass
-class EpochReport:
+class EpochReport(Record):
+    """Speed and probe loss of one training epoch."""
+
     epoch: int
     seconds: float
     words_per_second: float
     probe_loss: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 @dataclass
 class TrainResult:
+    """The trained gensim vectors and the figures of the run."""
+
     keyed_vectors: Any
     corpus: CorpusStats
     vocab_size: int
@@ -231,6 +232,7 @@ def train_embeddings(
     corpus: Any = None,
     output: str | Path | None = None,
     *,
+    model: Word2VecConfig | None = None,
     preprocess: PreprocessConfig | None = None,
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
@@ -245,12 +247,14 @@ def train_embeddings(
     output
         A model NAME (saved in ``$WORDSEQ_HOME/embeddings/``) or PATH; None keeps the model
         in memory only.
+    model
+        The hyper-parameters (a ``Word2VecConfig``); None: its defaults.
     preprocess
         The [preprocessing] settings (default: NLTK words, lowercased).
     **options
-        ``Word2VecConfig`` fields, named as the command's options: ``dim``, ``window``,
-        ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``, ``alpha``,
-        ``workers``, ``seed``.
+        Single ``Word2VecConfig`` fields, named as the command's options (``dim``,
+        ``window``, ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``,
+        ``alpha``, ``workers``, ``seed``); they override ``model``.
 
     Returns
     -------
@@ -259,13 +263,14 @@ def train_embeddings(
 
     Examples
     --------
-    >>> model = train_embeddings("corpus.txt", "news", dim=50, epochs=5)  # doctest: +SKIP
+    >>> model = train_embeddings("corpus.txt", "news", model=Word2VecConfig(dim=50, epochs=5))  # doctest: +SKIP
     >>> model.most_similar("government", topn=3)  # doctest: +SKIP
     """
     from wordseq.embeddings.vectors import KIND, EmbeddingModel, WordVectors
     from wordseq.store import new_meta, writing
     from wordseq.text.reader import open_corpus
 
+    options = {**(model.to_dict() if model else {}), **options}
     if options.get("negative") is None:
         options["negative"] = 0 if options.get("hs") else 5
     config = Word2VecConfig(**options)

@@ -31,6 +31,8 @@ VOCAB_FILE = "vocab.tsv"
 
 @dataclass
 class Checkpoint:
+    """What a checkpoint file holds: config, vocabulary, weights, and the trainer's state to resume."""
+
     config: LMConfig
     vocab: Vocabulary
     model_state: dict[str, torch.Tensor]
@@ -38,6 +40,7 @@ class Checkpoint:
 
 
 def save_checkpoint(path: Path, ckpt: Checkpoint) -> None:
+    """Write ``ckpt`` to ``path`` (tensors and plain values only, so it loads with ``weights_only=True``)."""
     data: dict[str, Any] = {
         "format": MAGIC,
         "version": VERSION,
@@ -51,6 +54,7 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> None:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Read a checkpoint; a missing, foreign or damaged file is a ModelError."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"no checkpoint at {path}")

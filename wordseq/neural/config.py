@@ -12,10 +12,9 @@ layer's output, and ``weight_drop`` is DropConnect on the hidden-to-hidden matri
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
-from wordseq.config_checks import count, within
+from wordseq.config_checks import Config, count, within
 from wordseq.errors import OptionError
 
 RNN_CELLS = ("rnn", "lstm", "gru")
@@ -40,7 +39,28 @@ def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
-class LMConfig:
+class LMConfig(Config):
+    """The hyper-parameters that rebuild a neural language model (meta.json ``config``).
+
+    Parameters
+    ----------
+    vocab_size
+        Rows of the embedding and output layers (specials included).
+    cell, layers, emb, hidden
+        ``lstm``, ``gru``, ``rnn`` or ``transformer``; stacked layers; embedding size;
+        recurrent state size (a transformer block's feed-forward size).
+    dropout, dropout_input, dropout_between, dropout_embedding, weight_drop
+        AWD-LSTM's regularisers (see the module docstring); None for ``dropout_input`` or
+        ``dropout_between``: as ``dropout``.
+    tie
+        Share the embedding matrix with the output layer.
+    heads, context
+        Transformer: attention heads; positions attended over (0: 35).
+    softmax, cutoffs
+        ``full`` or ``adaptive``; the adaptive softmax's cluster boundaries (empty: chosen
+        for ``vocab_size``).
+    """
+
     vocab_size: int
     cell: str = "lstm"
     layers: int = 2
@@ -118,18 +138,6 @@ class LMConfig:
             n_out = self.output_dim if i == self.layers - 1 else self.hidden
             sizes.append((n_in, n_out))
         return sizes
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["cutoffs"] = list(self.cutoffs)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> LMConfig:
-        kwargs = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        if "cutoffs" in kwargs:
-            kwargs["cutoffs"] = tuple(kwargs["cutoffs"])
-        return cls(**kwargs)
 
     def describe(self) -> str:
         tie = ", tied" if self.tie else ""

@@ -43,6 +43,8 @@ class TokenStream:
 
 @dataclass
 class TrainingData:
+    """The vocabulary and the training and validation texts as token streams."""
+
     vocab: Vocabulary
     train: TokenStream
     valid: TokenStream

@@ -25,6 +25,8 @@ CHECK_TOKENS = 250_000  # training tokens between validation checks on large cor
 
 @dataclass(frozen=True)
 class Recommendation:
+    """The model and training settings chosen for a corpus's size, and the size tier's name."""
+
     model: dict[str, Any]
     train: dict[str, Any]
     tier: str

@@ -9,6 +9,7 @@ from wordseq.neural.config import DEVICES
 
 
 def resolve_device(name: str) -> torch.device:
+    """The torch device ``auto``, ``cpu`` or ``cuda`` names; ``cuda`` without a usable GPU is an InputError."""
     if name not in DEVICES:
         raise InputError(f"unknown device {name!r}; choose auto, cpu or cuda")
     if name == "auto":

@@ -19,6 +19,8 @@ from wordseq.vocab import Vocabulary
 
 @dataclass
 class StreamScores:
+    """Perplexity figures of a token stream, and each token's log-probability when asked for."""
+
     report: PerplexityReport
     token_logprobs: np.ndarray | None = None  # natural log, one per predicted token
 

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 
 class Stoppable(Protocol):
+    """Something a first Ctrl-C asks to stop (it sets ``stop_requested``)."""
+
     stop_requested: bool
 
 

@@ -32,6 +32,8 @@ from wordseq.vocab import Vocabulary
 
 @dataclass
 class NeuralState:
+    """A batch of search states: the network's state and the next token's log-probabilities."""
+
     model_state: Any  # RNN: per-layer hidden tensors (.., B, ..); transformer: KVCache of B rows
     logprobs: torch.Tensor  # (B, V) next-token log-probabilities, float32, on the model's device
 

@@ -30,6 +30,8 @@ Hidden = list[tuple[torch.Tensor, ...]]
 
 
 class RNNModel(nn.Module):
+    """An LSTM, GRU or RNN language model with AWD-LSTM's regularisers."""
+
     def __init__(self, config: LMConfig) -> None:
         super().__init__()
         self.config = config
@@ -121,6 +123,7 @@ def detach_hidden(hidden: Hidden | None) -> Hidden | None:
 
 
 def select_hidden(hidden: Hidden, rows: torch.Tensor) -> Hidden:
+    """The rows ``rows`` of every layer's hidden state (beams kept after a search step)."""
     return [tuple(t.index_select(1, rows) for t in layer) for layer in hidden]
 
 

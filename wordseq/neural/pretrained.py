@@ -19,6 +19,8 @@ from wordseq.vocab import SPECIALS, Vocabulary
 
 @dataclass
 class EmbeddingInit:
+    """How many vocabulary words got a pre-trained vector, and from where."""
+
     found: int  # vocabulary words that got a pretrained vector
     words: int  # vocabulary words (specials aside)
     dim: int
@@ -26,6 +28,7 @@ class EmbeddingInit:
 
 
 def pretrained_vectors(name_or_path: str) -> tuple[WordVectors, Path]:
+    """The vectors of a saved embeddings model (NAME or PATH), and its folder."""
     model = load_embeddings(name_or_path)
     assert model.path is not None  # loaded from the store
     return model.vectors, model.path

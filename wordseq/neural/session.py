@@ -72,6 +72,8 @@ class _PreviousRun:
 
 @dataclass
 class DataOptions:
+    """How the vocabulary is cut: ``min_count`` and ``max_size`` as the options."""
+
     min_count: int = 1
     max_size: int | None = None
 

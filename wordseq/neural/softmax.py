@@ -24,6 +24,8 @@ NEVER_PREDICTED = (Vocabulary.pad_id, Vocabulary.bos_id)
 
 
 class OutputLayer(nn.Module):
+    """The output layer: a full softmax, or an adaptive one (Grave et al. 2017) with ``cutoffs``."""
+
     never_predicted: torch.Tensor
 
     def __init__(self, dim: int, vocab_size: int, cutoffs: tuple[int, ...] = ()) -> None:

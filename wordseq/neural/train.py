@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, Record, at_least, count, within
 from wordseq.errors import OptionError, WordseqError
 from wordseq.neural.config import OPTIMIZERS, PRECISIONS
 from wordseq.neural.data import TokenStream, batchify, get_batch
@@ -54,7 +54,24 @@ ANNEAL = 4.0
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
+    """How a neural language model is trained (meta.json ``config.train``), named as the options.
+
+    Parameters
+    ----------
+    epochs, optimizer, lr
+        Passes over the corpus; ``sgd``, ``adam`` or ``nt-asgd``; the learning rate (None:
+        20 for SGD and NT-ASGD, 0.001 for Adam).
+    clip, bptt, batch_size
+        Gradient-norm clipping (0: off); the truncated-BPTT window; batch columns in all.
+    patience, anneal_after, final_anneal
+        Checks without improvement before stopping (None: never) and before the rate is
+        divided by 4; divide it at every check of the run's last quarter.
+    seed, precision, valid_every, nonmono, weight_decay
+        The seed; ``fp32``, ``bf16`` or ``fp16``; batches between checks (0: each epoch's
+        end); NT-ASGD's window; L2 weight decay.
+    """
+
     epochs: int = 10
     optimizer: str = "sgd"
     lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
@@ -94,13 +111,8 @@ class TrainConfig:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["lr"] = self.learning_rate
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        """The fields, ``lr`` as the rate used (the optimizer's default when None)."""
+        return {**super().to_dict(), "lr": self.learning_rate}
 
 
 class TrainingDiverged(WordseqError):
@@ -108,7 +120,7 @@ class TrainingDiverged(WordseqError):
 
 
 @dataclass
-class CheckRecord:
+class CheckRecord(Record):
     """One validation check: the figures since the previous one."""
 
     epoch: int
@@ -122,9 +134,6 @@ class CheckRecord:
     seconds: float
     best: bool
     averaged: bool = False  # NT-ASGD: scored with the averaged weights
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 EpochRecord = CheckRecord  # the name of earlier versions
@@ -185,6 +194,8 @@ class WeightAverage:
 
 
 class Trainer:
+    """The training loop of a neural LM: truncated BPTT, validation checks, learning-rate annealing, best weights kept (see the module docstring)."""
+
     def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
                  device: torch.device, dist: Distributed | None = None) -> None:
         self.model = model
@@ -255,6 +266,11 @@ class Trainer:
     @property
     def finished(self) -> bool:
         return self.stopped_early or self.epoch > self.config.epochs
+
+    @property
+    def tokens_since_check(self) -> int:
+        """Tokens trained on (over all ranks) since the last validation check."""
+        return self._tokens
 
     def train_step(self) -> float:
         """One BPTT window at the current position; returns its mean loss (over all ranks)."""

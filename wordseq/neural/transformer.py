@@ -67,6 +67,8 @@ class KVCache:
 
 
 class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention that sees only earlier positions (and the cached ones when generating)."""
+
     def __init__(self, dim: int, heads: int, dropout: float) -> None:
         super().__init__()
         self.heads = heads
@@ -97,6 +99,8 @@ class CausalSelfAttention(nn.Module):
 
 
 class Block(nn.Module):
+    """A pre-norm transformer block: causal self-attention, then a feed-forward layer."""
+
     def __init__(self, dim: int, heads: int, ff: int, dropout: float) -> None:
         super().__init__()
         self.ln1 = nn.LayerNorm(dim)
@@ -115,6 +119,8 @@ class Block(nn.Module):
 
 
 class TransformerModel(nn.Module):
+    """A decoder-only (GPT-style) transformer language model with sinusoidal positions."""
+
     def __init__(self, config: LMConfig) -> None:
         super().__init__()
         self.config = config

@@ -67,6 +67,7 @@ def parse_size(text: str | int | None, option: str = "--memory") -> int | None:
 
 
 def default_budget() -> int:
+    """The counting memory when ``--memory`` is not given: half the memory available now, at least 16 MiB."""
     return max(MIN_BUDGET, int(available_memory() * DEFAULT_SHARE))
 
 

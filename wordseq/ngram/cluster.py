@@ -45,6 +45,8 @@ EXTRA = "pip install 'wordseq[cluster]'"
 
 @dataclass
 class ClusterResult:
+    """What a partitioned (cluster) run built: vocabulary, smoothing figures, table sizes."""
+
     vocab: Vocabulary
     report: SmoothingReport
     sizes: list[int]

@@ -5,10 +5,9 @@ Dependency-free (no numpy), so the CLI takes its choice lists from here and star
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from wordseq.config_checks import above, count, within
+from wordseq.config_checks import Config, above, count, within
 from wordseq.errors import OptionError
 
 SMOOTHINGS = ("modified-kneser-ney", "kneser-ney", "witten-bell", "add-k", "mle", "stupid-backoff")
@@ -17,7 +16,7 @@ MAX_ORDER = 9
 
 
 @dataclass(frozen=True)
-class NgramConfig:
+class NgramConfig(Config):
     """Hyper-parameters of an n-gram model (stored in meta.json as ``config``).
 
     Parameters
@@ -67,7 +66,7 @@ class NgramConfig:
         if self.discount is not None:
             within("--discount", self.discount, 0, 1, low_open=True, high_open=True)
         count("--min-count", self.min_count, 1)
-        object.__setattr__(self, "prune", tuple(self.prune))
+        object.__setattr__(self, "prune", tuple(self.prune or ()))
         _check_prune(self.prune, self.order)
         if self.max_vocab is not None:
             count("--max-vocab", self.max_vocab, 1)
@@ -82,17 +81,6 @@ class NgramConfig:
         if not any(self.prune):
             return None
         return self.prune + (self.prune[-1],) * (self.order - len(self.prune))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["prune"] = list(self.prune)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> NgramConfig:
-        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        known["prune"] = tuple(known.get("prune") or ())
-        return cls(**known)
 
 
 def _check_prune(prune: tuple[int, ...], order: int) -> None:

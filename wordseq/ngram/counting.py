@@ -56,6 +56,7 @@ class NgramCounts:
 
 
 def check_order(order: int) -> None:
+    """An n-gram order from 1 to ``MAX_ORDER``, or an OptionError."""
     from wordseq.config_checks import count
 
     count("--order", order, 1, MAX_ORDER)
@@ -83,6 +84,8 @@ class _TokenFile:
 
 @dataclass
 class FirstPass:
+    """The words and counts of a first pass over the corpus."""
+
     words: list[str]
     counts: np.ndarray  # by provisional id
     sentences: int = 0

@@ -41,6 +41,7 @@ class BlockScores:
 
 
 def add_to_report(report: PerplexityReport, s: BlockScores, sequences: int) -> None:
+    """Add the scores of one block of sequences to ``report``."""
     report.tokens += len(s.log10)
     report.logprob += float(np.sum(s.log10, dtype=np.float64)) * LN10
     oov = int(s.oov.sum())

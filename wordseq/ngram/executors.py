@@ -24,6 +24,8 @@ import numpy as np
 
 
 class Executor(Protocol):
+    """Where partitioned training runs its steps: one process spilling results to disk, or a Dask cluster."""
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any: ...
 
     def submit_split(self, fn: Callable[..., Any], parts: int, *args: Any) -> list[Any]: ...

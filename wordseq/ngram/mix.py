@@ -200,6 +200,8 @@ def _union(parts: Sequence[NgramModel]) -> Vocabulary:
 
 @dataclass
 class TuningResult:
+    """Mixture weights tuned by EM on a held-out text, and its perplexity under them."""
+
     weights: list[float]
     steps: int
     tokens: int
@@ -247,6 +249,7 @@ def _em(lp: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def mixture_config(mix: MixedNgramModel, names: Sequence[str]) -> dict[str, Any]:
+    """The ``config`` of a saved mixture: weights and each part's source and table prefix."""
     return {
         "mixture": True,
         "order": mix.order,
@@ -259,12 +262,14 @@ def mixture_config(mix: MixedNgramModel, names: Sequence[str]) -> dict[str, Any]
 
 
 def write_mixture(mix: MixedNgramModel, folder: Path) -> None:
+    """Write each part's tables into ``folder`` under its own prefix."""
     for i, part in enumerate(mix.parts, 1):
         write_tables(part.tables, folder, prefix=f"part{i}.")
 
 
 def read_mixture(path: Path, config: dict[str, Any], preprocess: PreprocessConfig,
                  meta: dict[str, Any] | None = None) -> MixedNgramModel:
+    """A saved mixture back from its folder and meta.json ``config``."""
     parts_meta = config.get("parts") or []
     if len(parts_meta) < 2:
         raise WordseqError(f"{path}/meta.json: a mixture lists fewer than two parts")

@@ -69,6 +69,7 @@ def count_step(blocks: list[tuple[np.ndarray, np.ndarray | None]], vocab_size: i
 
 def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float, predictable: float,
                totals: dict[int, ContextTotals]) -> PartitionParts:
+    """One partition's smoothed tables (a step a cluster worker runs)."""
     return partition_parts(pc, smoothing, discounts, k, predictable, totals)
 
 

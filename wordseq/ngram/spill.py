@@ -114,6 +114,7 @@ def bigram_counts(blocks: Iterator[tuple[np.ndarray, np.ndarray]], heavy: np.nda
 
 
 def merge_counts(keys: list[np.ndarray], counts: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """One table of distinct keys and summed counts from several."""
     k, inverse = np.unique(np.concatenate(keys), return_inverse=True)
     return [k], [np.bincount(inverse.ravel(), weights=np.concatenate(counts), minlength=len(k)).astype(np.int64)]
 

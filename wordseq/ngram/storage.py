@@ -136,6 +136,7 @@ def open_ngram(name_or_path: str | None) -> Any:
 
 
 def summary_of(model: Any) -> str:
+    """One line about a model (``models show``)."""
     if getattr(model, "is_mixture", False):
         weights = " ".join(f"{w:.3g}" for w in model.weights)
         return f"mixture of {len(model.parts)} models (weights {weights}), {model.vocab.num_words:,} words"
@@ -196,6 +197,7 @@ def _regular_file_size(name: str) -> int:
 
 
 def size_line(sizes: list[int]) -> str:
+    """``1-grams=N 2-grams=M ...``: the entries per order."""
     return " ".join(f"{n}-grams={c:,}" for n, c in enumerate(sizes, 1))
 
 

@@ -150,6 +150,7 @@ def check_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
 
 
 def unseen_mode(config: dict[str, Any]) -> str:
+    """How a saved model scores an unseen word: ``absolute`` (add-k) or ``backoff``."""
     return "absolute" if config.get("smoothing") == "add-k" else "backoff"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from wordseq.config_checks import Record
 from wordseq.errors import InputError
 from wordseq.ngram.budget import Resources
 from wordseq.ngram.config import NgramConfig
@@ -31,7 +32,7 @@ __all__ = ["NgramConfig", "Resources", "TrainingFigures", "train_ngram"]
 
 
 @dataclass
-class TrainingFigures:
+class TrainingFigures(Record):
     """What training saw and found (meta.json ``training``)."""
 
     sentences: int = 0
@@ -45,9 +46,6 @@ class TrainingFigures:
     skipped_markers: int = 0
     replaced_bytes: int = 0
     seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
     def log_lines(self) -> list[str]:
         """Counts and discounts per order, in lmplz's layout (``n count D1= D2= D3+=``)."""

@@ -102,6 +102,7 @@ def parse_line(line: str, where: str) -> Entry | None:
 
 
 def read_entries(lines: Iterable[str], label: str = "cmudict") -> Iterator[Entry]:
+    """The entries of CMUdict lines (comments and blank lines skipped)."""
     for lineno, line in enumerate(lines, 1):
         entry = parse_line(line, f"{label}: line {lineno}")
         if entry is not None:

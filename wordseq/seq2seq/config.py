@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
@@ -30,7 +30,7 @@ def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
 
 
 @dataclass(frozen=True)
-class Seq2SeqConfig:
+class Seq2SeqConfig(Config):
     """Network shape and the tokenization of each side.
 
     Parameters
@@ -117,16 +117,9 @@ class Seq2SeqConfig:
         return (f"{self.encoder.upper()} {self.encoder_layers}×{self.hidden} → {self.decoder.upper()} "
                 f"{self.decoder_layers}×{self.hidden}, {att}{feed}")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-
 
 @dataclass(frozen=True)
-class Seq2SeqTrainConfig:
+class Seq2SeqTrainConfig(Config):
     """How the network is trained.
 
     Parameters
@@ -190,17 +183,14 @@ class Seq2SeqTrainConfig:
         return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["lr"] = self.learning_rate
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Seq2SeqTrainConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        """The fields, ``lr`` as the rate used (the optimizer's default when None)."""
+        return {**super().to_dict(), "lr": self.learning_rate}
 
 
-def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields).
+def split_options(options: dict[str, Any], model: Seq2SeqConfig | None = None,
+                  training: Seq2SeqTrainConfig | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Keyword options → (Seq2SeqConfig fields, Seq2SeqTrainConfig fields), on top of the
+    fields of ``model`` and ``training`` when given (every field of a config is given).
 
     An option that belongs to neither is a TypeError naming it (as an unexpected keyword
     argument would be), so a typo in a Python call does not pass unnoticed.
@@ -210,6 +200,6 @@ def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, An
     unknown = sorted(set(options) - model_keys - train_keys)
     if unknown:
         raise TypeError(f"unknown option(s) for train_seq2seq: {', '.join(unknown)}")
-    model = {k: v for k, v in options.items() if k in model_keys}
-    train = {k: v for k, v in options.items() if k in train_keys}
-    return model, train
+    model_given = {**(asdict(model) if model else {}), **{k: v for k, v in options.items() if k in model_keys}}
+    train_given = {**(asdict(training) if training else {}), **{k: v for k, v in options.items() if k in train_keys}}
+    return model_given, train_given

@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+
+from wordseq.config_checks import Record
 
 
 def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
@@ -75,7 +77,7 @@ def corpus_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequen
 
 
 @dataclass
-class Evaluation:
+class Evaluation(Record):
     """Scores of one evaluation run; ``bleu`` is None for character-level targets."""
 
     sources: int
@@ -87,9 +89,6 @@ class Evaluation:
     reference_tokens: int
     bleu: float | None = None
     beam: int = 1
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
 
     def lines(self) -> list[str]:
         """``name<TAB>value`` lines for the terminal (cut / awk read them)."""

@@ -49,6 +49,8 @@ class Encoded:
 
 
 class Encoder(nn.Module):
+    """The recurrent encoder (one direction or both) over the source tokens."""
+
     def __init__(self, config: Seq2SeqConfig, vocab_size: int) -> None:
         super().__init__()
         self.config = config
@@ -100,6 +102,8 @@ class Attention(nn.Module):
 
 
 class Decoder(nn.Module):
+    """The recurrent decoder, attending over the encoder's outputs (unless ``attention`` is ``none``)."""
+
     def __init__(self, config: Seq2SeqConfig, vocab_size: int) -> None:
         super().__init__()
         self.config = config

@@ -17,14 +17,14 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from wordseq.config_checks import unchanged_on_resume
+from wordseq.config_checks import Record, unchanged_on_resume
 from wordseq.errors import InputError, ModelError
 from wordseq.neural.device import resolve_device
 from wordseq.neural.interrupt import stop_on_interrupt
@@ -59,7 +59,9 @@ def epoch_line(rec: EpochRecord) -> str:
 
 
 @dataclass
-class EpochRecord:
+class EpochRecord(Record):
+    """The figures of one seq2seq epoch (meta.json ``training.history``)."""
+
     epoch: int
     # names as ``wordseq models plot`` reads them; "valid" is the dev pairs
     train_loss: float  # mean cross-entropy per target token (</s> included)
@@ -70,9 +72,6 @@ class EpochRecord:
     tokens_per_s: float
     seconds: float
     best: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -348,6 +347,8 @@ def train_seq2seq(
     *,
     output: str | Path | None = None,
     resume: bool = False,
+    model: Seq2SeqConfig | None = None,
+    training: Seq2SeqTrainConfig | None = None,
     device: str = "auto",
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
@@ -370,14 +371,17 @@ def train_seq2seq(
     resume
         Continue the run saved at ``output`` (its unfinished checkpoint, else the model):
         network, tokenization and vocabularies from it, training options from here.
+    model, training
+        The network and tokenization (``Seq2SeqConfig``), and how it is trained
+        (``Seq2SeqTrainConfig``); None: their defaults. With ``resume`` leave ``model``
+        out: the network is the saved one.
     device
         ``auto``, ``cpu`` or ``cuda``.
     reporter
         Where progress goes (the library prints nothing; the CLI passes its console).
     **options
-        Fields of ``Seq2SeqConfig`` (network, levels) and ``Seq2SeqTrainConfig``
-        (epochs, batch_size, optimizer, lr, lr_schedule, clip, teacher_forcing,
-        patience, seed, min_count, dev_percent), named as the command's options.
+        Single fields of either config, named as the command's options (``hidden=128``,
+        ``epochs=5``); they override ``model`` and ``training``.
 
     Returns
     -------
@@ -392,11 +396,12 @@ def train_seq2seq(
     Examples
     --------
     >>> pairs = [("abc", "c b a"), ("hello", "o l l e h")] * 50              # doctest: +SKIP
-    >>> model = train_seq2seq(pairs, pairs, epochs=5, hidden=64)            # doctest: +SKIP
+    >>> model = train_seq2seq(pairs, pairs, model=Seq2SeqConfig(hidden=64),   # doctest: +SKIP
+    ...                       training=Seq2SeqTrainConfig(epochs=5))
     >>> model.transduce(["abc"])[0].text                                      # doctest: +SKIP
     'c b a'
     """
-    model_options, train_options = split_options(options)
+    model_options, train_options = split_options(options, model, training)
     train_cfg = Seq2SeqTrainConfig(**train_options)
     config = Seq2SeqConfig(**model_options)  # checked now, before any reading
     dev_ = resolve_device(device)

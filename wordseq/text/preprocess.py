@@ -9,10 +9,11 @@ distinct string, so the cost grows with the number of word types, not tokens.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wordseq.config_checks import Config
 from wordseq.errors import ModelError, OptionError
 from wordseq.text.sentences import split_sentences
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
@@ -35,7 +36,7 @@ _TYPE_WORDS = {bool: "true or false", str: "a string"}
 
 
 @dataclass(frozen=True)
-class PreprocessConfig:
+class PreprocessConfig(Config):
     """Settings of the shared ``[preprocessing]`` option group; stored in meta.json."""
 
     lower: bool = True
@@ -70,13 +71,14 @@ class PreprocessConfig:
             object.__setattr__(self, "stopword_list", tuple(load_stopwords(self.stopwords)))
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        """The settings as meta.json stores them."""
+        d = super().to_dict()
         # A named list is rebuilt from its name; a file's words travel with the model.
         d["stopword_list"] = list(self.stopword_list) if self.stopwords not in NAMED_STOPWORDS else None
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> PreprocessConfig:
+    def from_dict(cls, d: Mapping[str, Any]) -> PreprocessConfig:
         """The settings a model's meta.json stores; a value of the wrong type or out of
         range means the model is damaged (ModelError), not that an option was wrong."""
         if not isinstance(d, dict):

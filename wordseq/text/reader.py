@@ -48,6 +48,7 @@ class SourceStats:
 
 
 def label_of(name: str) -> str:
+    """How messages name an input: ``<stdin>`` for ``-``."""
     return "<stdin>" if name == "-" else name
 
 

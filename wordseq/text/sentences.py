@@ -22,6 +22,7 @@ _WORD_BEFORE = re.compile(r"(\S+)$")
 
 
 def split_sentences(text: str) -> list[str]:
+    """The sentences of a text (split after '.', '!' or '?' before a capital, digit or quote, unless the period ends an abbreviation)."""
     sentences: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(text):

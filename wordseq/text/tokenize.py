@@ -17,6 +17,8 @@ from wordseq.text.reader import Corpus, CorpusReader, TextLines, open_corpus
 
 @dataclass
 class TokenizeStats:
+    """Figures of a ``wordseq tokenize`` run."""
+
     lines: int
     tokens: int
     seconds: float

@@ -1,0 +1,41 @@
+"""The training functions take their settings as typed configs (``model=``, ``training=``),
+so an IDE or mypy can tell what they accept; single keyword options still override them."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+import wordseq
+from tests.conftest import CORPUS
+from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs  # noqa: F401  (autouse fixture)
+from wordseq.embeddings.config import Word2VecConfig
+from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig
+
+
+def test_the_signatures_name_the_configs() -> None:
+    assert inspect.signature(wordseq.train_embeddings).parameters["model"].annotation == "Word2VecConfig | None"
+    seq2seq = inspect.signature(wordseq.train_seq2seq).parameters
+    assert seq2seq["model"].annotation == "Seq2SeqConfig | None"
+    assert seq2seq["training"].annotation == "Seq2SeqTrainConfig | None"
+    assert inspect.signature(wordseq.train_ngram).parameters["config"].annotation == "NgramConfig | None"
+
+
+def test_embeddings_from_a_config_are_those_of_the_same_keywords() -> None:
+    typed = wordseq.train_embeddings(CORPUS, model=Word2VecConfig(dim=8, epochs=1, min_count=3, workers=1))
+    keywords = wordseq.train_embeddings(CORPUS, dim=8, epochs=1, min_count=3, workers=1)
+    overridden = wordseq.train_embeddings(CORPUS, model=Word2VecConfig(dim=8, epochs=1, min_count=3), dim=6, workers=1)
+    assert typed.meta["config"] == keywords.meta["config"]
+    assert np.array_equal(typed.vector("police"), keywords.vector("police"))
+    assert overridden.meta["config"]["dim"] == 6 and overridden.meta["config"]["epochs"] == 1
+
+
+def test_seq2seq_from_configs_is_the_model_of_the_same_keywords() -> None:
+    pairs = reverse_pairs(random_strings(40, 2, 4, seed=5, alphabet="abc"))
+    typed = wordseq.train_seq2seq(pairs, pairs[:8], model=Seq2SeqConfig(emb=8, hidden=16),
+                                  training=Seq2SeqTrainConfig(epochs=1, batch_size=16))
+    keywords = wordseq.train_seq2seq(pairs, pairs[:8], epochs=1, emb=8, hidden=16, batch_size=16)
+    assert typed.config == keywords.config
+    assert [t.candidates[0].text for t in typed.transduce(["abc", "ba"])] == \
+           [t.candidates[0].text for t in keywords.transduce(["abc", "ba"])]
