@@ -96,14 +96,19 @@ class Sampling:
             count("--seed", self.seed, 0, MAX_SEED)
 
 
-def check_sizes(beam: int = 1, num: int = 1, max_tokens: int = 1, length_penalty: float = 0.0) -> None:
-    """The checks of the searches' own arguments, made by the searches and, up front, by
-    ``GenerateConfig``."""
-    count("--beam", beam, 1)
-    count("--num", num, 1)
-    count("--max-tokens", max_tokens, 1, MAX_TOKENS)
-    # the beam's early stop assumes a live beam's score can only fall as it grows
-    at_least("--length-penalty", length_penalty, 0.0)
+def check_sizes(*, beam: int | None = None, num: int | None = None, max_tokens: int | None = None,
+                length_penalty: float | None = None) -> None:
+    """The checks of the searches' own arguments (those given), made by the searches and,
+    up front, by ``GenerateConfig``."""
+    if beam is not None:
+        count("--beam", beam, 1)
+    if num is not None:
+        count("--num", num, 1)
+    if max_tokens is not None:
+        count("--max-tokens", max_tokens, 1, MAX_TOKENS)
+    if length_penalty is not None:
+        # the beam's early stop assumes a live beam's score can only fall as it grows
+        at_least("--length-penalty", length_penalty, 0.0)
 
 
 NO_REPETITION = Repetition()
@@ -524,23 +529,25 @@ def beam_search(
     rows = _start(model, prompts, ban)
     searches = [_Beams(int(limit)) for limit in _limits(max_tokens, rows.lp.shape[0])]
     num, eos, ops = min(num, beam), model.vocab.eos_id, rows.ops
-    owners = list(range(len(searches)))  # the search each batch row belongs to
+    groups = [(i, 1) for i in range(len(searches))]  # (search, its live beams) for the batch rows in order
     step = 0
-    while owners:
+    while groups:
         step += 1
         adjusted = _adjusted(ops, rows.lp, rows.banned, rows.history, repetition)
-        starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
         keep: list[int] = []
         toks: list[int] = []
-        new_owners: list[int] = []
-        for s, e in zip(starts.tolist(), np.r_[starts[1:], len(owners)].tolist()):
-            owner = owners[s]
-            kept, tokens = searches[owner].step(ops, rows.lp[s:e], adjusted[s:e], step, beam, num, length_penalty, eos)
+        live: list[tuple[int, int]] = []
+        s = 0
+        for owner, n in groups:
+            kept, tokens = searches[owner].step(ops, rows.lp[s : s + n], adjusted[s : s + n], step, beam, num,
+                                                length_penalty, eos)
             keep.extend(s + r for r in kept)
             toks.extend(tokens)
-            new_owners.extend([owner] * len(kept))
-        owners = new_owners
-        if owners:
+            if kept:
+                live.append((owner, len(kept)))
+            s += n
+        groups = live
+        if groups:
             rows.keep(np.array(keep))
             rows.advance(np.array(toks))
     return [b.best(num, length_penalty) for b in searches]

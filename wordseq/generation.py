@@ -57,7 +57,7 @@ class GenerateConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise OptionError("--mode", f"choose one of {', '.join(MODES)}, got {self.mode!r}")
-        decoding.check_sizes(self.beam, self.num, self.max_tokens, self.length_penalty)
+        decoding.check_sizes(beam=self.beam, num=self.num, max_tokens=self.max_tokens, length_penalty=self.length_penalty)
         object.__setattr__(self, "sampling", Sampling(self.temperature, self.top_k, self.top_p, self.seed))
         object.__setattr__(self, "repetition", Repetition(self.no_repeat_ngram, self.repetition_penalty))
 
