@@ -299,11 +299,10 @@ def bench_beam(data, device: torch.device, n_prompts: int, max_tokens: int = 30)
     prompts = [rng.integers(4, len(data.vocab), size=3).tolist() for _ in range(n_prompts)]
     seconds, results = {}, {}
     for name, m in (("batched", lm), ("per-beam", PerBeamLM(lm))):
-        # NeuralLM.next_logprobs gives a torch.Tensor where LanguageModel says np.ndarray (the searches take both)
-        decoding.beam_search(m, prompts[0], beam=5, max_tokens=3)  # type: ignore[arg-type]  # warm-up
+        decoding.beam_search(m, [prompts[0]], beam=5, max_tokens=3)  # warm-up
         sync(device)
         start = time.perf_counter()
-        results[name] = [decoding.beam_search(m, p, beam=5, max_tokens=max_tokens, ban=[1])[0].token_ids for p in prompts]  # type: ignore[arg-type]
+        results[name] = [decoding.beam_search(m, [p], beam=5, max_tokens=max_tokens, ban=[1])[0][0].token_ids for p in prompts]
         sync(device)
         seconds[name] = time.perf_counter() - start
     print(f"\n== beam search, beam 5, LSTM 2×200 ==\none forward per beam: {seconds['per-beam']:.3f}s   batched beams: "

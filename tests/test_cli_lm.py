@@ -113,7 +113,7 @@ def test_generate_errors(trained: Path, runner: CliRunner) -> None:
     unknown = invoke(runner, ["generate", "-m", m, "--prompt", "zebra giraffe"])
     assert unknown.exit_code == 1 and "no word of the prompt" in unknown.stderr
     beam0 = invoke(runner, ["generate", "-m", m, "--beam", "0"])
-    assert beam0.exit_code == 2 and "Invalid value for '--beam'" in beam0.stderr
+    assert beam0.exit_code == 2 and beam0.stderr.endswith("\nError: --beam: must be at least 1, got 0\n")
     partly = invoke(runner, ["generate", "-m", m, "--prompt", "the zebra", "--greedy"])
     assert partly.exit_code == 0 and "zebra" in partly.stderr
 
@@ -233,6 +233,36 @@ def test_generate_never_repeats_an_ngram_with_either_kind_of_model(trained: Path
                 assert len(pairs) == len(set(pairs)), words
     bad = invoke(runner, ["generate", "-m", str(trained), "--repetition-penalty", "0.5"])
     assert bad.exit_code == 2 and "--repetition-penalty" in bad.stderr
+
+
+@pytest.mark.parametrize("args,keywords", [
+    (["--seed", str(2**63)], {"seed": 2**63}),
+    (["--seed", "-1"], {"seed": -1}),
+    (["--beam", "0"], {"beam": 0}),
+    (["--num", "0"], {"num": 0}),
+    (["--max-tokens", "100001"], {"max_tokens": 100_001}),
+    (["--top-k", "-1"], {"top_k": -1}),
+    (["--temperature", "0"], {"temperature": 0.0}),
+    (["--no-repeat-ngram", "101"], {"no_repeat_ngram": 101}),
+    (["--repetition-penalty", "0.5"], {"repetition_penalty": 0.5}),
+    (["--repetition-penalty", "nan"], {"repetition_penalty": float("nan")}),
+])
+def test_generate_refuses_a_bad_setting_with_the_librarys_error(args: list[str], keywords: dict, trained: Path,
+                                                                runner: CliRunner) -> None:
+    import wordseq
+    from wordseq.errors import OptionError
+
+    with pytest.raises(OptionError) as error:
+        wordseq.load(str(trained)).generate("the", **keywords)
+    r = invoke(runner, ["generate", "-m", str(trained), "--prompt", "the", *args])
+    assert r.exit_code == 2 and r.stderr.endswith(f"\nError: {error.value}\n"), r.stderr
+
+
+def test_generate_takes_a_seed_up_to_2_63_minus_1(trained: Path, runner: CliRunner) -> None:
+    for seed in ("0", str(2**32), str(2**63 - 1)):
+        once = invoke(runner, ["generate", "-m", str(trained), "--num", "2", "--seed", seed])
+        assert once.exit_code == 0, once.stderr
+        assert invoke(runner, ["generate", "-m", str(trained), "--num", "2", "--seed", seed]).stdout == once.stdout
 
 
 def test_generate_answers_each_prompt_line_of_stdin(trained: Path, runner: CliRunner) -> None:

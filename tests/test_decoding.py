@@ -11,7 +11,7 @@ import torch
 
 from tests.toy_lm import small_lm
 from wordseq import decoding
-from wordseq.errors import WordseqError
+from wordseq.errors import OptionError, WordseqError
 from wordseq.lm_interface import LanguageModel
 from wordseq.neural.config import LMConfig
 from wordseq.neural.lm import NeuralLM
@@ -83,8 +83,8 @@ MODELS = [lambda s: BigramTable(random_table(s)), tiny_neural]
 @pytest.mark.parametrize("seed", range(4))
 def test_beam_1_equals_greedy(make, seed: int) -> None:  # type: ignore[no-untyped-def]
     model = make(seed)
-    g = decoding.greedy(model, [4], max_tokens=8, ban=[VOCAB.unk_id])
-    (b,) = decoding.beam_search(model, [4], beam=1, max_tokens=8, ban=[VOCAB.unk_id], length_penalty=0)
+    (g,) = decoding.greedy(model, [[4]], max_tokens=8, ban=[VOCAB.unk_id])
+    ((b,),) = decoding.beam_search(model, [[4]], beam=1, max_tokens=8, ban=[VOCAB.unk_id], length_penalty=0)
     assert b.token_ids == g.token_ids
     assert b.logprob == pytest.approx(g.logprob)
 
@@ -96,8 +96,8 @@ def test_wide_beam_finds_the_exact_n_best_of_all_sequences(make, alpha: float, s
     model = make(seed)
     max_tokens = 3
     truth = all_scored(model, [4], max_tokens, alpha)
-    hyps = decoding.beam_search(model, [4], beam=len(ALLOWED) ** max_tokens, max_tokens=max_tokens,
-                                length_penalty=alpha, num=3, ban=[VOCAB.unk_id])
+    (hyps,) = decoding.beam_search(model, [[4]], beam=len(ALLOWED) ** max_tokens, max_tokens=max_tokens,
+                                   length_penalty=alpha, num=3, ban=[VOCAB.unk_id])
     assert [tuple(h.token_ids) for h in hyps] == [seq for _, seq in truth[:3]]
     assert [h.score for h in hyps] == pytest.approx([s for s, _ in truth[:3]])
     assert hyps[0].finished == (hyps[0].token_ids[-1] == VOCAB.eos_id)
@@ -111,16 +111,15 @@ def test_beam_search_beats_greedy_when_the_first_step_misleads() -> None:
     table[6, 3] = 0.0
     table[3, 3] = 0.0
     model = BigramTable(table)
-    assert decoding.greedy(model, [4], max_tokens=2).token_ids[0] == 5
-    best = decoding.beam_search(model, [4], beam=2, max_tokens=2, length_penalty=0)[0]
+    assert decoding.greedy(model, [[4]], max_tokens=2)[0].token_ids[0] == 5
+    best = decoding.beam_search(model, [[4]], beam=2, max_tokens=2, length_penalty=0)[0][0]
     assert best.token_ids == [6, 3] and best.logprob == pytest.approx(np.log(0.4))
 
 
 def test_sampling_is_reproducible_with_a_seed_and_respects_bans() -> None:
     model = tiny_neural(0)
-    # NeuralLM.next_logprobs gives a torch.Tensor where LanguageModel says np.ndarray (the searches take both)
-    a = decoding.sample(model, [4], num=5, max_tokens=6, seed=3, ban=[VOCAB.unk_id])  # type: ignore[arg-type]
-    b = decoding.sample(model, [4], num=5, max_tokens=6, seed=3, ban=[VOCAB.unk_id])  # type: ignore[arg-type]
+    (a,) = decoding.sample(model, [[4]], num=5, max_tokens=6, sampling=decoding.Sampling(seed=3), ban=[VOCAB.unk_id])
+    (b,) = decoding.sample(model, [[4]], num=5, max_tokens=6, sampling=decoding.Sampling(seed=3), ban=[VOCAB.unk_id])
     assert [h.token_ids for h in a] == [h.token_ids for h in b]
     for h in a:
         assert not {VOCAB.pad_id, VOCAB.unk_id, VOCAB.bos_id} & set(h.token_ids)
@@ -130,7 +129,7 @@ def test_sampling_is_reproducible_with_a_seed_and_respects_bans() -> None:
 def test_sample_frequencies_follow_the_model() -> None:
     table = np.full((len(VOCAB), len(VOCAB)), -np.inf)
     table[4, [4, 5, 6]] = np.log([0.5, 0.3, 0.2])
-    hyps = decoding.sample(BigramTable(table), [4], num=4000, max_tokens=1, seed=0)
+    (hyps,) = decoding.sample(BigramTable(table), [[4]], num=4000, max_tokens=1, sampling=decoding.Sampling(seed=0))
     counts = np.bincount([h.token_ids[0] for h in hyps], minlength=7)[4:] / 4000
     assert counts == pytest.approx([0.5, 0.3, 0.2], abs=0.03)
 
@@ -147,7 +146,7 @@ def test_filtered_distribution_top_k_and_top_p() -> None:
 @pytest.mark.parametrize("kwargs", [{"beam": 0}, {"num": 0}, {"max_tokens": 0}])
 def test_beam_search_argument_errors(kwargs: dict) -> None:
     with pytest.raises(WordseqError):
-        decoding.beam_search(BigramTable(random_table(0)), [4], **kwargs)
+        decoding.beam_search(BigramTable(random_table(0)), [[4]], **kwargs)
 
 
 def test_neural_state_select_repeats_rows_and_advance_is_batched() -> None:
@@ -168,7 +167,7 @@ def test_neural_state_select_repeats_rows_and_advance_is_batched() -> None:
 
 def test_greedy_takes_the_argmax_each_step() -> None:
     lm = small_lm()
-    hyp = decoding.greedy(lm, [], max_tokens=10)
+    (hyp,) = decoding.greedy(lm, [[]], max_tokens=10)
     assert lm.vocab.decode(hyp.token_ids) == ["a", "b", "</s>"]
     assert hyp.finished
     assert hyp.logprob == pytest.approx(np.log(0.4) + np.log(0.3) + np.log(0.5))
@@ -176,7 +175,7 @@ def test_greedy_takes_the_argmax_each_step() -> None:
 
 def test_small_beam_returns_sorted_n_best() -> None:
     lm = small_lm()
-    hyps = decoding.beam_search(lm, [], beam=4, max_tokens=6, length_penalty=1.0, num=3)
+    (hyps,) = decoding.beam_search(lm, [[]], beam=4, max_tokens=6, length_penalty=1.0, num=3)
     scores = [h.score for h in hyps]
     assert scores == sorted(scores, reverse=True)
     for h in hyps:
@@ -185,17 +184,17 @@ def test_small_beam_returns_sorted_n_best() -> None:
 
 def test_beam_search_is_batched_one_model_call_per_step() -> None:
     lm = small_lm()
-    decoding.beam_search(lm, [], beam=5, max_tokens=4, length_penalty=0.0)
+    decoding.beam_search(lm, [[]], beam=5, max_tokens=4, length_penalty=0.0)
     assert lm.calls <= 4
 
 
 def test_banned_token_is_never_produced() -> None:
     lm = small_lm()
     a = lm.vocab.id("a")
-    for h in decoding.beam_search(lm, [], beam=3, max_tokens=6, num=3, ban=[a]):
+    for h in decoding.beam_search(lm, [[]], beam=3, max_tokens=6, num=3, ban=[a])[0]:
         assert a not in h.token_ids
-    assert a not in decoding.greedy(lm, [], ban=[a]).token_ids
-    for h in decoding.sample(lm, [], num=20, seed=0, ban=[a]):
+    assert a not in decoding.greedy(lm, [[]], ban=[a])[0].token_ids
+    for h in decoding.sample(lm, [[]], num=20, sampling=decoding.Sampling(seed=0), ban=[a])[0]:
         assert a not in h.token_ids
 
 
@@ -234,17 +233,19 @@ def ngrams(tokens: list[int], n: int) -> list[tuple[int, ...]]:
     return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
-def searches(model, prompt: list[int], **kw):  # type: ignore[no-untyped-def]
-    yield "greedy", [decoding.greedy(model, prompt, max_tokens=12, **kw)]
-    yield "beam", decoding.beam_search(model, prompt, beam=4, num=4, max_tokens=12, length_penalty=0, **kw)
-    yield "sample", decoding.sample(model, prompt, num=6, max_tokens=12, seed=1, **kw)
+def searches(model, prompt: list[int], no_repeat_ngram: int = 0, repetition_penalty: float = 1.0, **kw):  # type: ignore[no-untyped-def]
+    rep = decoding.Repetition(no_repeat_ngram, repetition_penalty)
+    yield "greedy", decoding.greedy(model, [prompt], max_tokens=12, repetition=rep, **kw)
+    yield "beam", decoding.beam_search(model, [prompt], beam=4, num=4, max_tokens=12, length_penalty=0, repetition=rep, **kw)[0]
+    yield "sample", decoding.sample(model, [prompt], num=6, max_tokens=12, sampling=decoding.Sampling(seed=1), repetition=rep,
+                                    **kw)[0]
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_no_repeat_ngram_forbids_any_repeated_ngram_in_every_search(n: int) -> None:
     model = BigramTable(looping_table())
     prompt = [4, 5]
-    looped = decoding.greedy(model, prompt, max_tokens=12)
+    (looped,) = decoding.greedy(model, [prompt], max_tokens=12)
     assert len(set(ngrams(prompt + looped.token_ids, n))) < len(ngrams(prompt + looped.token_ids, n))  # it loops
     for name, hyps in searches(model, prompt, no_repeat_ngram=n):
         for h in hyps:
@@ -260,12 +261,13 @@ def test_repetition_penalty_raises_a_seen_tokens_probability_to_the_power_p() ->
     table = np.full((len(VOCAB), len(VOCAB)), -np.inf)
     table[4, [4, 5, 6]] = np.log([0.5, 0.3, 0.2])  # after the prompt 'a': 'a' again is the favourite
     model = BigramTable(table)
-    assert decoding.greedy(model, [4], max_tokens=1).token_ids == [4]
-    assert decoding.greedy(model, [4], max_tokens=1, repetition_penalty=2.0).token_ids == [5]  # 0.25 < 0.3
-    hyps = decoding.sample(model, [4], num=6000, max_tokens=1, seed=0, repetition_penalty=2.0)
+    penalty = decoding.Repetition(penalty=2.0)
+    assert decoding.greedy(model, [[4]], max_tokens=1)[0].token_ids == [4]
+    assert decoding.greedy(model, [[4]], max_tokens=1, repetition=penalty)[0].token_ids == [5]  # 0.25 < 0.3
+    (hyps,) = decoding.sample(model, [[4]], num=6000, max_tokens=1, sampling=decoding.Sampling(seed=0), repetition=penalty)
     counts = np.bincount([h.token_ids[0] for h in hyps], minlength=7)[4:] / 6000
     assert counts == pytest.approx(np.array([0.25, 0.3, 0.2]) / 0.75, abs=0.03)
-    (best,) = decoding.beam_search(model, [4], beam=3, max_tokens=1, repetition_penalty=2.0, length_penalty=0)
+    ((best,),) = decoding.beam_search(model, [[4]], beam=3, max_tokens=1, repetition=penalty, length_penalty=0)
     assert best.token_ids == [5] and best.logprob == pytest.approx(np.log(0.3))
 
 
@@ -280,20 +282,21 @@ def test_repetition_settings_act_the_same_on_torch_tensors_and_numpy_arrays(kw: 
 
 
 def test_repetition_settings_are_checked() -> None:
-    model = BigramTable(looping_table())
-    with pytest.raises(WordseqError, match="--no-repeat-ngram"):
-        decoding.greedy(model, [4], no_repeat_ngram=-1)
-    with pytest.raises(WordseqError, match="--repetition-penalty"):
-        decoding.beam_search(model, [4], repetition_penalty=0.5)
-    with pytest.raises(WordseqError, match="--repetition-penalty"):
-        decoding.sample(model, [4], repetition_penalty=float("nan"))
+    with pytest.raises(OptionError, match="--no-repeat-ngram"):
+        decoding.Repetition(no_repeat_ngram=-1)
+    with pytest.raises(OptionError, match="--repetition-penalty"):
+        decoding.Repetition(penalty=0.5)
+    with pytest.raises(OptionError, match="--repetition-penalty"):
+        decoding.Repetition(penalty=float("nan"))
 
 
 def test_a_row_with_every_token_forbidden_ends_instead_of_producing_a_banned_token() -> None:
     model = BigramTable(looping_table())
     ban = [VOCAB.unk_id, VOCAB.eos_id]
-    for hyps in ([decoding.greedy(model, [4], max_tokens=10, ban=ban, no_repeat_ngram=1)],
-                 decoding.sample(model, [4], num=5, max_tokens=10, seed=0, ban=ban, no_repeat_ngram=1)):
+    once = decoding.Repetition(no_repeat_ngram=1)
+    for hyps in (decoding.greedy(model, [[4]], max_tokens=10, ban=ban, repetition=once),
+                 decoding.sample(model, [[4]], num=5, max_tokens=10, sampling=decoding.Sampling(seed=0), ban=ban,
+                                 repetition=once)[0]):
         for h in hyps:
             words = h.token_ids[:-1]
             assert sorted(words) == [5, 6] and h.token_ids[-1] == VOCAB.eos_id  # b, c, then nothing is left
@@ -303,19 +306,20 @@ def test_on_a_gpu_the_searches_look_for_the_end_only_every_few_steps_and_give_th
     """As on CUDA (where each look is a host sync): finished rows keep going on the device
     until the next look, and their tokens after </s> are dropped."""
     lm = tiny_neural(3)
-    expected = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))  # type: ignore[arg-type]
+    seed = decoding.Sampling(seed=2)
+    expected = (decoding.greedy(lm, [[4]], max_tokens=20), decoding.sample(lm, [[4]], num=4, max_tokens=20, sampling=seed)[0])
     looks = []
     make_ops = decoding._ops
 
     def gpu_like(lp):  # type: ignore[no-untyped-def]
         ops = make_ops(lp)
         ops.sync_every = decoding.SYNC_EVERY
-        any_false = ops.any_false
-        ops.any_false = lambda done: looks.append(1) or any_false(done)  # type: ignore[method-assign, func-returns-value]
+        finished = ops.finished
+        ops.finished = lambda done: looks.append(1) or finished(done)  # type: ignore[method-assign, func-returns-value]
         return ops
 
     monkeypatch.setattr(decoding, "_ops", gpu_like)
-    got = ([decoding.greedy(lm, [4], max_tokens=20)], decoding.sample(lm, [4], num=4, max_tokens=20, seed=2))  # type: ignore[arg-type]
+    got = (decoding.greedy(lm, [[4]], max_tokens=20), decoding.sample(lm, [[4]], num=4, max_tokens=20, sampling=seed)[0])
     for want, have in zip(expected, got):
         assert [h.token_ids for h in have] == [h.token_ids for h in want]
         assert [h.finished for h in have] == [h.finished for h in want]

@@ -98,16 +98,16 @@ def test_cached_generation_equals_uncached(search: str) -> None:
     prompt = [5, 6, 7]
     ban = [VOCAB.unk_id, VOCAB.eos_id]  # never stop early: run past the context window
     if search == "greedy":
-        # NeuralLM.next_logprobs gives a torch.Tensor where LanguageModel says np.ndarray (the searches take both)
-        a = [decoding.greedy(cached, prompt, max_tokens=15, ban=ban)]  # type: ignore[arg-type]
-        b = [decoding.greedy(uncached, prompt, max_tokens=15, ban=ban)]
+        a = decoding.greedy(cached, [prompt], max_tokens=15, ban=ban)
+        b = decoding.greedy(uncached, [prompt], max_tokens=15, ban=ban)
     elif search == "beam":
-        a = decoding.beam_search(cached, prompt, beam=3, num=3, max_tokens=12, ban=ban)  # type: ignore[arg-type]
-        b = decoding.beam_search(uncached, prompt, beam=3, num=3, max_tokens=12, ban=ban)
+        a = decoding.beam_search(cached, [prompt], beam=3, num=3, max_tokens=12, ban=ban)[0]
+        b = decoding.beam_search(uncached, [prompt], beam=3, num=3, max_tokens=12, ban=ban)[0]
     else:
         # the same uniforms on both sides: sample with a temperature so low it is greedy
-        a = decoding.sample(cached, prompt, num=2, max_tokens=15, temperature=1e-3, seed=0, ban=ban)  # type: ignore[arg-type]
-        b = decoding.sample(uncached, prompt, num=2, max_tokens=15, temperature=1e-3, seed=0, ban=ban)
+        cold = decoding.Sampling(temperature=1e-3, seed=0)
+        a = decoding.sample(cached, [prompt], num=2, max_tokens=15, sampling=cold, ban=ban)[0]
+        b = decoding.sample(uncached, [prompt], num=2, max_tokens=15, sampling=cold, ban=ban)[0]
     assert [h.token_ids for h in a] == [h.token_ids for h in b]
     assert len(a[0].token_ids) >= 12
     for x, y in zip(a, b):

@@ -77,9 +77,9 @@ def test_decoder_is_a_language_model_for_the_shared_searches() -> None:
     assert np.all(np.isneginf(lp[0, [0, 1, 2]]))  # <pad>, <unk>, <s> are never emitted
     assert np.isclose(np.logaddexp.reduce(lp[0]), 0.0, atol=1e-5)
     # greedy, beam and sampling from decoding.py run on it unchanged
-    assert decoding.greedy(lm, [], max_tokens=8).token_ids
-    assert len(decoding.beam_search(lm, [], beam=3, num=2, max_tokens=8)) == 2
-    assert len(decoding.sample(lm, [], num=3, max_tokens=8, seed=1)) == 3
+    assert decoding.greedy(lm, [[]], max_tokens=8)[0].token_ids
+    assert len(decoding.beam_search(lm, [[]], beam=3, num=2, max_tokens=8)[0]) == 2
+    assert len(decoding.sample(lm, [[]], num=3, max_tokens=8, sampling=decoding.Sampling(seed=1))[0]) == 3
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -87,12 +87,12 @@ def test_beam_of_one_equals_greedy(seed: int) -> None:
     net = tiny_net(seed)
     for source in SOURCES:
         lm = bound(net, [source])
-        g = decoding.greedy(lm, [], max_tokens=12)
-        b = decoding.beam_search(lm, [], beam=1, max_tokens=12)[0]
+        (g,) = decoding.greedy(lm, [[]], max_tokens=12)
+        b = decoding.beam_search(lm, [[]], beam=1, max_tokens=12)[0][0]
         assert b.token_ids == g.token_ids
     many = bound(net, SOURCES)
-    greedy_rows = decoding.greedy_batch(many, (), 12)
-    beam_rows = decoding.beam_search_batch(many, (), 1, 12)
+    greedy_rows = decoding.greedy(many, [[]], 12)
+    beam_rows = decoding.beam_search(many, [[]], 1, 12)
     assert [b[0].token_ids for b in beam_rows] == [g.token_ids for g in greedy_rows]
 
 
@@ -101,12 +101,12 @@ def test_batched_searches_give_each_source_what_it_gets_alone(seed: int) -> None
     net = tiny_net(seed, attention="additive", decoder="gru", encoder="gru", input_feeding=True)
     limits = [3, 12, 7, 12]
     many = bound(net, SOURCES)
-    greedy_rows = decoding.greedy_batch(many, (), limits)
-    beam_rows = decoding.beam_search_batch(many, (), 4, limits, num=3)
+    greedy_rows = decoding.greedy(many, [[]], limits)
+    beam_rows = decoding.beam_search(many, [[]], 4, limits, num=3)
     for source, limit, g, beams in zip(SOURCES, limits, greedy_rows, beam_rows):
         alone = bound(net, [source])
-        assert decoding.greedy(alone, [], max_tokens=limit).token_ids == g.token_ids
-        expected = decoding.beam_search(alone, [], beam=4, max_tokens=limit, num=3)
+        assert decoding.greedy(alone, [[]], max_tokens=limit)[0].token_ids == g.token_ids
+        (expected,) = decoding.beam_search(alone, [[]], beam=4, max_tokens=limit, num=3)
         assert [h.token_ids for h in beams] == [h.token_ids for h in expected]
         assert np.allclose([h.score for h in beams], [h.score for h in expected], atol=1e-5)
 

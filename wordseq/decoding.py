@@ -1,26 +1,32 @@
-"""Greedy search, beam search and sampling over any ``LanguageModel``.
+"""Greedy search, beam search and sampling over any ``LanguageModel``, each written once.
 
-Every step asks the model once for the log-probabilities of all rows (beams or samples)
-together, so a neural model runs one batched forward pass per step.
+Every search takes a batch of prompts (a single prompt is a batch of one) and returns one
+entry per row of ``model.start``: one row per prompt, joined by ``model.join_states``
+when there are several, or the rows one prompt gives (a seq2seq decoder bound to B
+sources gives B). Every step asks the model once for the log-probabilities of all rows
+(rows, beams and samples together), so a neural model runs one batched forward pass per
+step, and each row comes out as if it had been searched alone.
 
 The searches run on whatever array the model returns: numpy for the n-gram models, a
 torch tensor on the model's device for the neural ones. On a GPU the distributions stay
-there: greedy search and sampling copy nothing to the host until they end (they look for
-``</s>`` every ``SYNC_EVERY`` steps), and beam search copies only its best 2·beam
-candidates per step, which its bookkeeping needs.
+there: greedy search and sampling copy nothing to the host but the rows that are done,
+every ``SYNC_EVERY`` steps, and beam search copies only its best 2·beam candidates per
+step, which its bookkeeping needs.
 
-Two settings against repetition apply to all three searches, on the history of each row
-(the prompt and what was generated so far):
+Two settings against repetition (``Repetition``) apply to all three searches, on the
+history of each row (its prompt and what was generated so far):
 
 - ``no_repeat_ngram=N`` forbids any token that would complete an N-gram already in the
   history (as ``no_repeat_ngram_size`` in fairseq and transformers): no N-gram occurs
   twice in the output.
-- ``repetition_penalty=P`` multiplies the log-probability of every token already in the
-  history by P (CTRL, Keskar et al. 2019, applied to log-probabilities): its probability
-  p becomes p**P before normalising, so with P > 1 a repeat is less likely.
+- ``penalty=P`` multiplies the log-probability of every token already in the history by
+  P (CTRL, Keskar et al. 2019, applied to log-probabilities): its probability p becomes
+  p**P before normalising, so with P > 1 a repeat is less likely.
 
 Reported token log-probabilities are always the model's own; the searches rank and draw
-by the adjusted ones.
+by the adjusted ones. Every setting is checked once, by the config that holds it
+(``Repetition``, ``Sampling``) or by ``check_sizes``, with an ``OptionError`` naming the
+command-line option: ``GenerateConfig`` and the CLI raise the very same errors.
 """
 
 from __future__ import annotations
@@ -31,10 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import WordseqError
+from wordseq.config_checks import at_least, count, finite, within
+from wordseq.errors import OptionError, WordseqError
 from wordseq.lm_interface import LanguageModel
 
-SYNC_EVERY = 8  # steps between checks for </s> when the arrays live on a GPU
+SYNC_EVERY = 8  # steps between looks for finished rows when the arrays live on a GPU
+MAX_TOKENS = 100_000
+# torch's Generator.manual_seed takes seeds below 2**64 and numpy's default_rng any size;
+# the training configs already stop at 2**63 - 1, so every --seed in wordseq does.
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -59,25 +70,60 @@ class Repetition:
     penalty: float = 1.0  # 1: off
 
     def __post_init__(self) -> None:
-        if isinstance(self.no_repeat_ngram, bool) or not isinstance(self.no_repeat_ngram, int) or self.no_repeat_ngram < 0:
-            raise WordseqError(f"--no-repeat-ngram must be 0 (off) or a positive whole number, got {self.no_repeat_ngram!r}")
-        if not np.isfinite(self.penalty) or self.penalty < 1.0:
-            raise WordseqError(f"--repetition-penalty must be a finite number of at least 1, got {self.penalty!r}")
+        count("--no-repeat-ngram", self.no_repeat_ngram, 0, 100)
+        at_least("--repetition-penalty", self.penalty, 1.0)
 
     @property
     def active(self) -> bool:
         return self.no_repeat_ngram > 0 or self.penalty != 1.0
 
 
-def _banned_mask(model: LanguageModel, ban: Sequence[int]) -> np.ndarray:
-    mask = np.zeros(len(model.vocab), dtype=bool)
-    mask[list(ban)] = True
-    return mask
+@dataclass(frozen=True)
+class Sampling:
+    """How ``sample`` draws: temperature, then top-k and nucleus (top-p) filtering."""
+
+    temperature: float = 1.0
+    top_k: int = 0  # 0: off
+    top_p: float = 1.0  # 1: off
+    seed: int | None = None  # None: a fresh draw every time
+
+    def __post_init__(self) -> None:
+        if finite("--temperature", self.temperature) <= 0:
+            raise OptionError("--temperature", "must be greater than 0 (use --greedy for the most probable tokens)")
+        count("--top-k", self.top_k, 0)
+        within("--top-p", self.top_p, 0.0, 1.0, low_open=True)
+        if self.seed is not None:
+            count("--seed", self.seed, 0, MAX_SEED)
 
 
-def _check(max_tokens: int) -> None:
-    if max_tokens < 1:
-        raise WordseqError("--max-tokens must be at least 1")
+def check_sizes(*, beam: int | None = None, num: int | None = None, max_tokens: int | None = None,
+                length_penalty: float | None = None) -> None:
+    """The checks of the searches' own arguments (those given), made by the searches and,
+    up front, by ``GenerateConfig``."""
+    if beam is not None:
+        count("--beam", beam, 1)
+    if num is not None:
+        count("--num", num, 1)
+    if max_tokens is not None:
+        count("--max-tokens", max_tokens, 1, MAX_TOKENS)
+    if length_penalty is not None:
+        # the beam's early stop assumes a live beam's score can only fall as it grows
+        at_least("--length-penalty", length_penalty, 0.0)
+
+
+NO_REPETITION = Repetition()
+PLAIN_SAMPLING = Sampling()
+
+
+def _limits(max_tokens: int | Sequence[int], rows: int) -> np.ndarray:
+    """One length limit per row, from one for all or one each."""
+    each = [max_tokens] * rows if isinstance(max_tokens, (int, np.integer)) else list(max_tokens)
+    if len(each) != rows:
+        raise WordseqError(f"max_tokens gives {len(each)} limits for {rows} rows")
+    limits = [int(m) if isinstance(m, np.integer) else m for m in each]
+    for m in limits:
+        check_sizes(max_tokens=m)
+    return np.array(limits, dtype=np.int64)
 
 
 def _normalised(logprob: float | np.ndarray, length: int, alpha: float):  # type: ignore[no-untyped-def]
@@ -158,8 +204,8 @@ class _NumpyOps:
     def gather_flat(self, x: np.ndarray, flat_idx: np.ndarray) -> np.ndarray:
         return x.ravel()[flat_idx]
 
-    def any_false(self, done: np.ndarray) -> bool:
-        return not bool(np.all(done))
+    def finished(self, done: np.ndarray) -> np.ndarray:
+        return np.asarray(done)
 
     def stuck(self, lp: np.ndarray) -> np.ndarray:
         return ~np.isfinite(lp).any(axis=1)
@@ -272,8 +318,9 @@ class _TorchOps:
     def gather_flat(self, x: Any, flat_idx: np.ndarray) -> np.ndarray:
         return x.reshape(-1)[self.asarray(flat_idx)].double().cpu().numpy()
 
-    def any_false(self, done: Any) -> bool:
-        return not bool(done.all())
+    def finished(self, done: Any) -> np.ndarray:
+        """The rows done, on the host: the one copy a greedy or sampling step waits for."""
+        return done.cpu().numpy()
 
     def stuck(self, lp: Any) -> Any:
         return ~self.torch.isfinite(lp).any(dim=1)
@@ -289,195 +336,273 @@ def _ops(lp: Any) -> _NumpyOps | _TorchOps:
 
 
 def _adjusted(ops: Any, lp: Any, banned: Any, history: Any, rep: Repetition) -> Any:
-    """The log-probabilities a search ranks by: bans, then the repetition settings."""
+    """The log-probabilities a search ranks by: bans, then the repetition settings.
+
+    ``history`` is left-padded with ``len(vocab)`` (a column past the vocabulary, dropped
+    from every count), so rows with prompts of different lengths share one array: a pad
+    never matches a token, and the only windows a prefix with pads matches are all pads.
+    """
     lp = ops.where_banned(lp, banned)
     if not rep.active or history.shape[1] == 0:
         return lp
     vocab = lp.shape[1]
     n = rep.no_repeat_ngram
     if n == 1:
-        lp = ops.where_banned(lp, ops.counts(history, vocab) > 0)
+        lp = ops.where_banned(lp, ops.counts(history, vocab + 1)[:, :vocab] > 0)
     elif n > 1 and history.shape[1] >= n:
         grams = ops.windows(history, n)  # (B, W, n)
         prefix = history[:, history.shape[1] - (n - 1):]
         match = (grams[:, :, :-1] == prefix[:, None, :]).all(-1)
-        lp = ops.where_banned(lp, ops.counts(grams[:, :, -1], vocab, match) > 0)
+        lp = ops.where_banned(lp, ops.counts(grams[:, :, -1], vocab + 1, match)[:, :vocab] > 0)
     if rep.penalty != 1.0:
-        seen = ops.counts(history, vocab) > 0
+        seen = ops.counts(history, vocab + 1)[:, :vocab] > 0
         lp = lp * (1 + (rep.penalty - 1) * seen)  # -inf stays -inf
     return lp
 
 
+@dataclass
+class _Rows:
+    """The rows being searched: model state, next-token log-probs, each row's history."""
+
+    model: LanguageModel
+    ops: Any
+    state: Any
+    lp: Any
+    history: Any  # (rows, T) prompt and tokens so far, left-padded with len(vocab)
+    banned: Any  # (V,) tokens never produced
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Only these rows (repeats allowed) from now on."""
+        self.state = self.model.select(self.state, rows)
+        self.history = self.ops.rows(self.history, rows)
+
+    def advance(self, tokens: Any) -> None:
+        self.history = self.ops.concat_column(self.history, tokens)
+        self.state = self.model.advance(self.state, tokens)
+        self.lp = self.model.next_logprobs(self.state)
+
+
+def _start(model: LanguageModel, prompts: Sequence[Sequence[int]], ban: Sequence[int]) -> _Rows:
+    given = [list(p) for p in prompts]
+    if not given:
+        raise WordseqError("no prompt to continue (give [[]] for none)")
+    states = [model.start(p) for p in given]
+    state = states[0] if len(states) == 1 else model.join_states(states)  # type: ignore[attr-defined]
+    lp = model.next_logprobs(state)
+    rows = int(lp.shape[0])
+    if len(given) > 1 and len(given) != rows:
+        raise WordseqError(f"{len(given)} prompts gave {rows} rows: with several prompts each gives one row")
+    each = given if len(given) > 1 else given * rows
+    pad = len(model.vocab)
+    width = max(len(p) for p in each)
+    history = np.array([[pad] * (width - len(p)) + p for p in each], dtype=np.int64).reshape(rows, width)
+    banned = np.zeros(len(model.vocab), dtype=bool)
+    banned[list(ban)] = True
+    ops = _ops(lp)
+    return _Rows(model, ops, state, lp, ops.asarray(history), ops.mask(banned))
+
+
 def greedy(
-    model: LanguageModel, prompt_ids: Sequence[int], max_tokens: int = 50, ban: Sequence[int] = (),
-    no_repeat_ngram: int = 0, repetition_penalty: float = 1.0,
-) -> Hypothesis:
-    """Pick the most probable token at every step until ``</s>`` or ``max_tokens``."""
-    _check(max_tokens)
-    return _run_rows(model, prompt_ids, 1, max_tokens, ban, Repetition(no_repeat_ngram, repetition_penalty), None)[0]
+    model: LanguageModel, prompts: Sequence[Sequence[int]], max_tokens: int | Sequence[int] = 50,
+    ban: Sequence[int] = (), repetition: Repetition = NO_REPETITION,
+) -> list[Hypothesis]:
+    """The most probable token at every step until ``</s>`` or ``max_tokens`` (one limit
+    for all rows or one per row): one hypothesis per row."""
+    rows = _start(model, prompts, ban)
+    return _run_rows(rows, _limits(max_tokens, rows.lp.shape[0]), repetition, None)
 
 
 def sample(
     model: LanguageModel,
-    prompt_ids: Sequence[int],
+    prompts: Sequence[Sequence[int]],
     num: int = 1,
-    max_tokens: int = 50,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    top_p: float = 1.0,
-    seed: int | None = None,
+    max_tokens: int | Sequence[int] = 50,
+    sampling: Sampling = PLAIN_SAMPLING,
     ban: Sequence[int] = (),
-    no_repeat_ngram: int = 0,
-    repetition_penalty: float = 1.0,
-) -> list[Hypothesis]:
-    """Draw ``num`` continuations at once (one batched model call per step)."""
-    if temperature <= 0:
-        raise WordseqError("--temperature must be greater than 0 (use --greedy for argmax)")
-    if top_k < 0:
-        raise WordseqError("--top-k must be 0 (off) or positive")
-    if not 0 < top_p <= 1:
-        raise WordseqError("--top-p must be in (0, 1]")
-    if num < 1:
-        raise WordseqError("--num must be at least 1")
-    _check(max_tokens)
-    return _run_rows(model, prompt_ids, num, max_tokens, ban, Repetition(no_repeat_ngram, repetition_penalty),
-                     (temperature, top_k, top_p, seed))
-
-
-def _run_rows(model: LanguageModel, prompt_ids: Sequence[int], num: int, max_tokens: int, ban: Sequence[int],
-              rep: Repetition, sampling: tuple[float, int, float, int | None] | None) -> list[Hypothesis]:
-    """Greedy search (``sampling`` None) or sampling for ``num`` rows that stay in the
-    batch to the end (a finished row's later tokens are dropped), so nothing has to go to
-    the host at each step."""
-    eos = model.vocab.eos_id
-    state = model.start(prompt_ids)
+    repetition: Repetition = NO_REPETITION,
+) -> list[list[Hypothesis]]:
+    """``num`` drawn continuations per row, all drawn together (one model call a step)."""
+    check_sizes(num=num)
+    rows = _start(model, prompts, ban)
+    limits = _limits(max_tokens, rows.lp.shape[0])
     if num > 1:
-        state = model.select(state, np.zeros(num, dtype=np.int64))
-    lp = model.next_logprobs(state)
-    ops = _ops(lp)
-    banned = ops.mask(_banned_mask(model, ban))
-    history = ops.asarray(np.tile(np.asarray(list(prompt_ids), dtype=np.int64), (num, 1)).reshape(num, -1))
-    rng: Any = ops.generator(sampling[3]) if sampling is not None else None
-    done = ops.asarray(np.zeros(num, dtype=bool))
-    tokens, logprobs = [], []
-    for step in range(max_tokens):
-        # a finished row repeats </s> (its tokens after the first are dropped); a row whose
-        # every token is forbidden ends there too
-        adjusted = _adjusted(ops, lp, banned, history, rep)
+        rows.keep(np.repeat(np.arange(len(limits)), num))
+        rows.lp = model.next_logprobs(rows.state)
+    hyps = _run_rows(rows, np.repeat(limits, num), repetition, sampling)
+    return [hyps[i : i + num] for i in range(0, len(hyps), num)]
+
+
+def _run_rows(rows: _Rows, limits: np.ndarray, rep: Repetition, sampling: Sampling | None) -> list[Hypothesis]:
+    """Greedy search (``sampling`` None) or sampling, every row one token a step.
+
+    A row that is done (``</s>``, its limit, or every token forbidden) repeats ``</s>``
+    until the next look at the host (every step there, every ``SYNC_EVERY`` on a GPU).
+    Greedy search then drops the done rows from the batch; sampling keeps every row to
+    the end, so that no row's draws depend on when the others finish.
+    """
+    ops, eos = rows.ops, rows.model.vocab.eos_id
+    rng = ops.generator(sampling.seed) if sampling is not None else None
+    out = _Tokens(limits, eos)
+    live = np.arange(len(limits))  # the result row of each batch row
+    done = ops.asarray(np.zeros(len(live), dtype=bool))
+    for step in range(out.steps):
+        adjusted = _adjusted(ops, rows.lp, rows.banned, rows.history, rep)
         adjusted = ops.only(adjusted, done | ops.stuck(adjusted), eos)
         if sampling is None:
             toks = ops.argmax(adjusted)
         else:
-            temperature, top_k, top_p, _ = sampling
-            toks = ops.draw(ops.filtered(adjusted, temperature, top_k, top_p), rng)
-        tokens.append(toks)
-        logprobs.append(ops.take(lp, toks))
+            toks = ops.draw(ops.filtered(adjusted, sampling.temperature, sampling.top_k, sampling.top_p), rng)
+        out.add(toks, ops.take(rows.lp, toks))
         done = done | (toks == eos)
-        if step == max_tokens - 1 or ((step + 1) % ops.sync_every == 0 and not ops.any_false(done)):
+        if (limits[live] == step + 1).any():
+            done = done | ops.asarray(limits[live] == step + 1)
+        if step + 1 == out.steps:
             break
-        history = ops.concat_column(history, toks)
-        state = model.advance(state, toks)
-        lp = model.next_logprobs(state)
-    return _hypotheses(ops, tokens, logprobs, eos)
+        if (step + 1) % ops.sync_every == 0:
+            finished = ops.finished(done)
+            if finished.all():
+                break
+            if sampling is None and finished.any():
+                keep = np.flatnonzero(~finished)
+                out.flush(ops, live)
+                live, done, toks = live[keep], ops.rows(done, keep), ops.rows(toks, keep)
+                rows.keep(keep)
+        rows.advance(toks)
+    out.flush(ops, live)
+    return out.hypotheses()
 
 
-def _hypotheses(ops: Any, tokens: list[Any], logprobs: list[Any], eos: int) -> list[Hypothesis]:
-    toks = np.stack([ops.host(t) for t in tokens], axis=1).astype(np.int64)  # (rows, steps)
-    lps = np.stack([ops.host(x) for x in logprobs], axis=1).astype(np.float64)
-    hyps = []
-    for row_toks, row_lps in zip(toks, lps):
-        ends = np.flatnonzero(row_toks == eos)
-        n = int(ends[0]) + 1 if len(ends) else len(row_toks)
-        h = Hypothesis(row_toks[:n].tolist(), row_lps[:n].tolist(), finished=bool(len(ends)))
-        h.score = h.logprob
-        hyps.append(h)
-    return hyps
+class _Tokens:
+    """The tokens and log-probs of every row and step, gathered to the host at the end
+    (or when rows leave the batch)."""
+
+    def __init__(self, limits: np.ndarray, eos: int) -> None:
+        self.limits, self.eos, self.steps = limits, eos, int(limits.max())
+        self.tokens = np.full((len(limits), self.steps), eos, dtype=np.int64)
+        self.logprobs = np.zeros((len(limits), self.steps))
+        self.first = 0  # the step the pending ones start at
+        self.pending: list[tuple[Any, Any]] = []
+
+    def add(self, toks: Any, logprobs: Any) -> None:
+        self.pending.append((toks, logprobs))
+
+    def flush(self, ops: Any, live: np.ndarray) -> None:
+        if not self.pending:
+            return
+        end = self.first + len(self.pending)
+        self.tokens[live, self.first : end] = np.stack([ops.host(t) for t, _ in self.pending], axis=1)
+        self.logprobs[live, self.first : end] = np.stack([ops.host(x) for _, x in self.pending], axis=1)
+        self.first, self.pending = end, []
+
+    def hypotheses(self) -> list[Hypothesis]:
+        hyps = []
+        for row_toks, row_lps, limit in zip(self.tokens, self.logprobs, self.limits.tolist()):
+            ends = np.flatnonzero(row_toks[:limit] == self.eos)
+            n = int(ends[0]) + 1 if len(ends) else limit
+            h = Hypothesis(row_toks[:n].tolist(), row_lps[:n].tolist(), finished=bool(len(ends)))
+            h.score = h.logprob
+            hyps.append(h)
+        return hyps
 
 
 def beam_search(
     model: LanguageModel,
-    prompt_ids: Sequence[int],
+    prompts: Sequence[Sequence[int]],
     beam: int = 5,
-    max_tokens: int = 50,
+    max_tokens: int | Sequence[int] = 50,
     length_penalty: float = 1.0,
     num: int = 1,
     ban: Sequence[int] = (),
-    no_repeat_ngram: int = 0,
-    repetition_penalty: float = 1.0,
-) -> list[Hypothesis]:
-    """Beam search, batched over the live beams; returns the ``num`` best hypotheses.
+    repetition: Repetition = NO_REPETITION,
+) -> list[list[Hypothesis]]:
+    """Beam search for every row at once; the ``num`` best hypotheses of each.
 
-    At each step the ``beam`` best extensions of all live beams are kept; those that end
-    in ``</s>`` are finished and leave the beam (so with ``beam=1`` this is greedy search).
-    Hypotheses are ranked by ``score / length ** length_penalty``, where the score is the
-    sum of the (repetition-adjusted) log-probabilities. The search stops when no
-    finished-list entry can be overtaken: a live beam's score only falls as it grows, so
-    its best reachable score is ``score / max_tokens ** length_penalty``.
+    At each step the ``beam`` best extensions of a row's live beams are kept; those that
+    end in ``</s>`` are finished and leave the beam (so with ``beam=1`` this is greedy
+    search). Hypotheses are ranked by ``score / length ** length_penalty``, where the
+    score is the sum of the (repetition-adjusted) log-probabilities. A row's search stops
+    when no finished-list entry can be overtaken: a live beam's score only falls as it
+    grows, so its best reachable score is ``score / max_tokens ** length_penalty``. The
+    live beams of all rows go through the model together.
     """
-    if beam < 1:
-        raise WordseqError("--beam must be at least 1")
-    if num < 1:
-        raise WordseqError("--num must be at least 1")
-    _check(max_tokens)
-    rep = Repetition(no_repeat_ngram, repetition_penalty)
-    num = min(num, beam)
-    eos = model.vocab.eos_id
-    alpha = length_penalty
+    check_sizes(beam=beam, num=num, length_penalty=length_penalty)
+    rows = _start(model, prompts, ban)
+    searches = [_Beams(int(limit)) for limit in _limits(max_tokens, rows.lp.shape[0])]
+    num, eos, ops = min(num, beam), model.vocab.eos_id, rows.ops
+    groups = [(i, 1) for i in range(len(searches))]  # (search, its live beams) for the batch rows in order
+    step = 0
+    while groups:
+        step += 1
+        adjusted = _adjusted(ops, rows.lp, rows.banned, rows.history, repetition)
+        keep: list[int] = []
+        toks: list[int] = []
+        live: list[tuple[int, int]] = []
+        s = 0
+        for owner, n in groups:
+            kept, tokens = searches[owner].step(ops, rows.lp[s : s + n], adjusted[s : s + n], step, beam, num,
+                                                length_penalty, eos)
+            keep.extend(s + r for r in kept)
+            toks.extend(tokens)
+            if kept:
+                live.append((owner, len(kept)))
+            s += n
+        groups = live
+        if groups:
+            rows.keep(np.array(keep))
+            rows.advance(np.array(toks))
+    return [b.best(num, length_penalty) for b in searches]
 
-    state = model.start(prompt_ids)
-    lp = model.next_logprobs(state)
-    ops = _ops(lp)
-    banned = ops.mask(_banned_mask(model, ban))
-    history = ops.asarray(np.asarray(list(prompt_ids), dtype=np.int64).reshape(1, -1))
-    scores = np.zeros(1)  # adjusted log-prob of each live beam
-    histories: list[list[int]] = [[]]
-    token_lps: list[list[float]] = [[]]
-    finished: list[Hypothesis] = []
 
-    for step in range(1, max_tokens + 1):
-        adjusted = _adjusted(ops, lp, banned, history, rep)
-        total = ops.floats(scores[:, None]) + adjusted
+@dataclass
+class _Beams:
+    """The search of one row: its live beams and finished hypotheses."""
+
+    limit: int
+    scores: np.ndarray = field(default_factory=lambda: np.zeros(1))  # adjusted log-prob of each live beam
+    histories: list[list[int]] = field(default_factory=lambda: [[]])
+    token_lps: list[list[float]] = field(default_factory=lambda: [[]])
+    finished: list[Hypothesis] = field(default_factory=list)
+
+    def step(self, ops: Any, lp: Any, adjusted: Any, step: int, beam: int, num: int, alpha: float,
+             eos: int) -> tuple[list[int], list[int]]:
+        """One step: the live beams (rows of ``lp``) and tokens kept; none when done."""
+        total = ops.floats(self.scores[:, None]) + adjusted
         top = ops.beam_candidates(total, beam)
         if len(top) == 0:
-            break
-        top_total = ops.gather_flat(total, top)
-        top_lp = ops.gather_flat(lp, top)
+            return [], []
         rows, toks = np.divmod(top, lp.shape[1])
-
-        keep_rows, keep_toks, keep_scores = [], [], []
-        new_hist, new_lps = [], []
-        for r, t, tot, tok_lp in zip(rows.tolist(), toks.tolist(), top_total.tolist(), top_lp.tolist()):
-            hist = histories[r] + [t]
-            lps = token_lps[r] + [tok_lp]
+        keep_rows, keep_toks, scores, histories, token_lps = [], [], [], [], []
+        for r, t, tot, tok_lp in zip(rows.tolist(), toks.tolist(), ops.gather_flat(total, top).tolist(),
+                                     ops.gather_flat(lp, top).tolist()):
+            hist, lps = self.histories[r] + [t], self.token_lps[r] + [tok_lp]
             if t == eos:
-                finished.append(Hypothesis(hist, lps, True, float(_normalised(tot, step, alpha))))
+                self.finished.append(Hypothesis(hist, lps, True, float(_normalised(tot, step, alpha))))
             else:
                 keep_rows.append(r)
                 keep_toks.append(t)
-                keep_scores.append(tot)
-                new_hist.append(hist)
-                new_lps.append(lps)
-        histories, token_lps = new_hist, new_lps
-        if not keep_rows:
-            break  # every kept extension ended in </s>: no live beam is left
-        rows_arr = np.array(keep_rows)
-        scores = np.array(keep_scores)
-        if len(finished) >= num:
-            finished.sort(key=lambda h: -h.score)
-            best_live = float(_normalised(scores.max(), max_tokens, alpha))
-            if finished[num - 1].score >= best_live:
-                histories = []
-                break
-        if step < max_tokens:
-            toks_arr = np.array(keep_toks)
-            history = ops.concat_column(ops.rows(history, rows_arr), toks_arr)
-            state = model.advance(model.select(state, rows_arr), toks_arr)
-            lp = model.next_logprobs(state)
+                scores.append(tot)
+                histories.append(hist)
+                token_lps.append(lps)
+        self.scores, self.histories, self.token_lps = np.array(scores), histories, token_lps
+        if not keep_rows or self.settled(num, alpha) or step >= self.limit:
+            return [], []
+        return keep_rows, keep_toks
 
-    for hist, lps, raw in zip(histories, token_lps, scores.tolist() if histories else []):
-        finished.append(Hypothesis(hist, lps, False, float(_normalised(raw, len(hist), alpha))))
-    finished.sort(key=lambda h: -h.score)
-    return finished[:num]
+    def settled(self, num: int, alpha: float) -> bool:
+        """Whether no live beam can overtake the ``num``-th finished one (then they go)."""
+        if len(self.finished) < num:
+            return False
+        self.finished.sort(key=lambda h: -h.score)
+        if self.finished[num - 1].score < float(_normalised(self.scores.max(), self.limit, alpha)):
+            return False
+        self.histories = []
+        return True
+
+    def best(self, num: int, alpha: float) -> list[Hypothesis]:
+        for hist, lps, raw in zip(self.histories, self.token_lps, self.scores.tolist() if self.histories else []):
+            self.finished.append(Hypothesis(hist, lps, False, float(_normalised(raw, len(hist), alpha))))
+        self.finished.sort(key=lambda h: -h.score)
+        return self.finished[:num]
 
 
 def filtered_distribution(
@@ -502,168 +627,3 @@ def filtered_distribution(
         p = np.where(drop, 0.0, p)
         p /= p.sum(axis=1, keepdims=True)
     return p
-
-
-# -- many inputs at once ------------------------------------------------------------------
-# A model whose ``start`` gives several rows (a seq2seq decoder bound to B sources gives
-# one per source) is decoded here row by row, all rows in one model call per step. For a
-# model that gives one row these are exactly ``greedy`` and ``beam_search``.
-
-
-def _limits(max_tokens: int | Sequence[int], rows: int) -> list[int]:
-    limits = [int(max_tokens)] * rows if isinstance(max_tokens, (int, np.integer)) else [int(m) for m in max_tokens]
-    if len(limits) != rows:
-        raise WordseqError(f"max_tokens gives {len(limits)} limits for {rows} rows")
-    for m in limits:
-        _check(m)
-    return limits
-
-
-def greedy_batch(
-    model: LanguageModel,
-    prompt_ids: Sequence[int] = (),
-    max_tokens: int | Sequence[int] = 50,
-    ban: Sequence[int] = (),
-) -> list[Hypothesis]:
-    """``greedy`` for every row of ``model.start(prompt_ids)`` at once.
-
-    ``max_tokens`` is one limit for all rows or one per row. Finished rows leave the
-    batch, so each step costs only the rows still running.
-    """
-    banned = _banned_mask(model, ban)
-    eos = model.vocab.eos_id
-    state = model.start(prompt_ids)
-    first = model.next_logprobs(state)
-    limits = _limits(max_tokens, len(first))
-    hyps = [Hypothesis([]) for _ in limits]
-    live = np.arange(len(limits))
-    lp_all = first
-    for step in range(max(limits)):
-        lp = np.where(banned[None, :], -np.inf, lp_all)
-        toks = np.argmax(lp, axis=1)
-        still = []
-        for i, (row, tok) in enumerate(zip(live.tolist(), toks.tolist())):
-            hyps[row].token_ids.append(tok)
-            hyps[row].logprobs.append(float(lp[i, tok]))
-            if tok == eos:
-                hyps[row].finished = True
-            elif step + 1 < limits[row]:
-                still.append(i)
-        if not still:
-            break
-        keep = np.array(still)
-        live = live[keep]
-        state = model.advance(model.select(state, keep), toks[keep])
-        lp_all = model.next_logprobs(state)
-    for h in hyps:
-        h.score = h.logprob
-    return hyps
-
-
-@dataclass
-class _Beams:
-    """The search of one input: its live beams and finished hypotheses."""
-
-    limit: int
-    scores: np.ndarray = field(default_factory=lambda: np.zeros(1))
-    histories: list[list[int]] = field(default_factory=lambda: [[]])
-    token_lps: list[list[float]] = field(default_factory=lambda: [[]])
-    finished: list[Hypothesis] = field(default_factory=list)
-    done: bool = False
-
-
-def _beam_step(b: _Beams, lp: np.ndarray, step: int, beam: int, num: int, alpha: float, eos: int) -> tuple[list[int], list[int]]:
-    """One step of ``beam_search``'s logic for one input: the rows (local) and tokens kept."""
-    total = b.scores[:, None] + lp
-    flat = total.ravel()
-    k = min(beam, int(np.isfinite(flat).sum()))
-    if k == 0:
-        b.done = True
-        return [], []
-    kth = flat[np.argpartition(-flat, k - 1)[k - 1]]
-    top = np.flatnonzero(flat >= kth)
-    top = top[np.lexsort((top, -flat[top]))][:k]
-    rows, toks = np.divmod(top, lp.shape[1])
-    keep_rows, keep_toks, new_hist, new_lps = [], [], [], []
-    for r, t in zip(rows.tolist(), toks.tolist()):
-        hist = b.histories[r] + [t]
-        lps = b.token_lps[r] + [float(lp[r, t])]
-        if t == eos:
-            raw = b.scores[r] + lp[r, t]
-            b.finished.append(Hypothesis(hist, lps, True, float(_normalised(raw, step, alpha))))
-        else:
-            keep_rows.append(r)
-            keep_toks.append(t)
-            new_hist.append(hist)
-            new_lps.append(lps)
-    b.histories, b.token_lps = new_hist, new_lps
-    if not keep_rows:
-        b.done = True
-        return [], []
-    rows_arr = np.array(keep_rows)
-    b.scores = b.scores[rows_arr] + lp[rows_arr, np.array(keep_toks)]
-    if len(b.finished) >= num:
-        b.finished.sort(key=lambda h: -h.score)
-        best_live = float(_normalised(b.scores.max(), b.limit, alpha))
-        if b.finished[num - 1].score >= best_live:
-            b.histories = []
-            b.done = True
-            return [], []
-    if step >= b.limit:
-        b.done = True
-        return [], []
-    return keep_rows, keep_toks
-
-
-def beam_search_batch(
-    model: LanguageModel,
-    prompt_ids: Sequence[int] = (),
-    beam: int = 5,
-    max_tokens: int | Sequence[int] = 50,
-    length_penalty: float = 1.0,
-    num: int = 1,
-    ban: Sequence[int] = (),
-) -> list[list[Hypothesis]]:
-    """``beam_search`` for every row of ``model.start(prompt_ids)`` at once.
-
-    Each row keeps its own beams, finished list and stopping test (the same as
-    ``beam_search``, so results per row are the same); the live beams of all rows go
-    through the model together. ``max_tokens`` is one limit or one per row.
-    """
-    if beam < 1:
-        raise WordseqError("--beam must be at least 1")
-    if num < 1:
-        raise WordseqError("--num must be at least 1")
-    num = min(num, beam)
-    banned = _banned_mask(model, ban)
-    eos = model.vocab.eos_id
-    state = model.start(prompt_ids)
-    lp_all = model.next_logprobs(state)
-    searches = [_Beams(limit) for limit in _limits(max_tokens, len(lp_all))]
-    owners = list(range(len(searches)))  # the search each state row belongs to
-    step = 0
-    while owners:
-        step += 1
-        lp_all = np.where(banned[None, :], -np.inf, lp_all)
-        starts = np.flatnonzero(np.r_[True, np.diff(owners) != 0])
-        ends = np.r_[starts[1:], len(owners)]
-        keep: list[int] = []
-        toks: list[int] = []
-        new_owners: list[int] = []
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            owner = owners[s]
-            rows, tokens = _beam_step(searches[owner], lp_all[s:e], step, beam, num, length_penalty, eos)
-            keep.extend(s + r for r in rows)
-            toks.extend(tokens)
-            new_owners.extend([owner] * len(rows))
-        owners = new_owners
-        if owners:
-            state = model.advance(model.select(state, np.array(keep)), np.array(toks))
-            lp_all = model.next_logprobs(state)
-    results = []
-    for b in searches:
-        for hist, lps, raw in zip(b.histories, b.token_lps, b.scores.tolist() if b.histories else []):
-            b.finished.append(Hypothesis(hist, lps, False, float(_normalised(raw, len(hist), length_penalty))))
-        b.finished.sort(key=lambda h: -h.score)
-        results.append(b.finished[:num])
-    return results

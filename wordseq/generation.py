@@ -1,19 +1,28 @@
 """Text in, text out: a prompt through the model's preprocessing, decoded, detokenized.
 
-``generate`` works with every ``LanguageModel`` (n-gram or neural); the search itself is
-in ``decoding``. ``GenerateConfig`` checks every setting once, including a memory bound on
-``num`` and ``beam`` (each costs a row of vocabulary-sized arrays per step).
+``generate`` / ``generate_lines`` work with every ``LanguageModel`` (n-gram or neural), and
+``TextMethods`` gives every model class ``generate``, ``score`` and ``perplexity`` on raw
+text; the search itself is in ``decoding``. ``GenerateConfig`` checks every setting once,
+through the search's own checks, and adds a memory bound on ``num`` and ``beam`` (each
+costs a row of vocabulary-sized arrays per step).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from wordseq.config_checks import at_least, count, finite, within
+import numpy as np
+
+from wordseq import decoding
+from wordseq.config_checks import count
+from wordseq.decoding import Repetition, Sampling
 from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.lm_interface import LanguageModel
+from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.vocab import Vocabulary
 
 MODES = ("sample", "greedy", "beam")
 # Decoding keeps about four float64 (rows, vocabulary) arrays per step.
@@ -23,7 +32,12 @@ MEMORY_BUDGET = 2 << 30
 
 @dataclass(frozen=True)
 class GenerateConfig:
-    """How to decode; ``mode`` is sample (default), greedy or beam."""
+    """How to decode; ``mode`` is sample (default), greedy or beam.
+
+    The sampling and repetition settings are checked by ``decoding.Sampling`` and
+    ``decoding.Repetition`` (kept as ``sampling`` and ``repetition``), the rest by
+    ``decoding.check_sizes``: the same errors as the searches raise.
+    """
 
     mode: str = "sample"
     beam: int = 5
@@ -37,27 +51,15 @@ class GenerateConfig:
     allow_unk: bool = False
     no_repeat_ngram: int = 0  # forbid repeating any N-gram of the history (0: off)
     repetition_penalty: float = 1.0  # log-probs of tokens already in the history × P (1: off)
+    sampling: Sampling = field(init=False, repr=False, compare=False)
+    repetition: Repetition = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise OptionError("--mode", f"choose one of {', '.join(MODES)}, got {self.mode!r}")
-        count("--beam", self.beam, 1)
-        count("--num", self.num, 1)
-        count("--max-tokens", self.max_tokens, 1, 100_000)
-        count("--top-k", self.top_k, 0)
-        if finite("--temperature", self.temperature) <= 0:
-            raise OptionError("--temperature", "must be greater than 0 (use --greedy for the most probable tokens)")
-        within("--top-p", self.top_p, 0.0, 1.0, low_open=True)
-        # the beam's early stop assumes a live beam's score can only fall as it grows
-        at_least("--length-penalty", self.length_penalty, 0.0)
-        if self.seed is not None:
-            count("--seed", self.seed, 0, 2**32 - 1)
-        count("--no-repeat-ngram", self.no_repeat_ngram, 0, 100)
-        at_least("--repetition-penalty", self.repetition_penalty, 1.0)
-
-    @property
-    def repetition(self) -> dict[str, Any]:
-        return {"no_repeat_ngram": self.no_repeat_ngram, "repetition_penalty": self.repetition_penalty}
+        decoding.check_sizes(beam=self.beam, num=self.num, max_tokens=self.max_tokens, length_penalty=self.length_penalty)
+        object.__setattr__(self, "sampling", Sampling(self.temperature, self.top_k, self.top_p, self.seed))
+        object.__setattr__(self, "repetition", Repetition(self.no_repeat_ngram, self.repetition_penalty))
 
     def check_memory(self, vocab_size: int) -> None:
         rows = self.beam if self.mode == "beam" else self.num if self.mode == "sample" else 1
@@ -104,7 +106,7 @@ class _Prompt:
     unknown: list[str]
 
 
-def _prompt(lm: LanguageModel, pre: Any, prompt: str, where: str = "") -> _Prompt:
+def _prompt(lm: LanguageModel, pre: Preprocessor, prompt: str, where: str = "") -> _Prompt:
     vocab = lm.vocab
     tokens = pre.normalize_query(prompt) if prompt.strip() else []
     ids = vocab.encode(tokens)
@@ -115,7 +117,7 @@ def _prompt(lm: LanguageModel, pre: Any, prompt: str, where: str = "") -> _Promp
     return _Prompt(tokens, ids, unknown)
 
 
-def _result(lm: LanguageModel, pre: Any, prompt: _Prompt, hyps: list[Any]) -> GenerateResult:
+def _result(lm: LanguageModel, pre: Preprocessor, prompt: _Prompt, hyps: list[Any]) -> GenerateResult:
     vocab = lm.vocab
     if not hyps:
         raise WordseqError("the model produced nothing (every token was banned or impossible)")
@@ -128,6 +130,21 @@ def _result(lm: LanguageModel, pre: Any, prompt: _Prompt, hyps: list[Any]) -> Ge
     return GenerateResult(out, prompt.unknown)
 
 
+def _search(lm: LanguageModel, pre: Preprocessor, prompts: list[_Prompt], cfg: GenerateConfig) -> list[GenerateResult]:
+    """One search over these prompts together, one result each."""
+    ids = [p.ids for p in prompts]
+    ban = [] if cfg.allow_unk else [lm.vocab.unk_id]
+    if cfg.mode == "beam":
+        found = decoding.beam_search(lm, ids, beam=cfg.beam, max_tokens=cfg.max_tokens, length_penalty=cfg.length_penalty,
+                                     num=cfg.num, ban=ban, repetition=cfg.repetition)
+    elif cfg.mode == "greedy":
+        found = [[h] for h in decoding.greedy(lm, ids, max_tokens=cfg.max_tokens, ban=ban, repetition=cfg.repetition)]
+    else:
+        found = decoding.sample(lm, ids, num=cfg.num, max_tokens=cfg.max_tokens, sampling=cfg.sampling, ban=ban,
+                                repetition=cfg.repetition)
+    return [_result(lm, pre, p, hyps) for p, hyps in zip(prompts, found)]
+
+
 def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None = None) -> GenerateResult:
     """Continue ``prompt`` (raw text, preprocessed as the model's training text was).
 
@@ -135,23 +152,10 @@ def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None 
     --------
     >>> generate(model, "the government", GenerateConfig(mode="beam", beam=5))  # doctest: +SKIP
     """
-    from wordseq import decoding
-    from wordseq.text.preprocess import Preprocessor
-
     cfg = config or GenerateConfig()
     cfg.check_memory(len(lm.vocab))
     pre = Preprocessor(lm.preprocess)
-    p = _prompt(lm, pre, prompt)
-    ban = [] if cfg.allow_unk else [lm.vocab.unk_id]
-    if cfg.mode == "beam":
-        hyps = decoding.beam_search(lm, p.ids, beam=cfg.beam, max_tokens=cfg.max_tokens,
-                                    length_penalty=cfg.length_penalty, num=cfg.num, ban=ban, **cfg.repetition)
-    elif cfg.mode == "greedy":
-        hyps = [decoding.greedy(lm, p.ids, max_tokens=cfg.max_tokens, ban=ban, **cfg.repetition)]
-    else:
-        hyps = decoding.sample(lm, p.ids, num=cfg.num, max_tokens=cfg.max_tokens, temperature=cfg.temperature,
-                               top_k=cfg.top_k, top_p=cfg.top_p, seed=cfg.seed, ban=ban, **cfg.repetition)
-    return _result(lm, pre, p, hyps)
+    return _search(lm, pre, [_prompt(lm, pre, prompt)], cfg)[0]
 
 
 def generate_lines(lm: LanguageModel, prompts: Iterable[str], config: GenerateConfig | None = None,
@@ -159,16 +163,16 @@ def generate_lines(lm: LanguageModel, prompts: Iterable[str], config: GenerateCo
     """One result per prompt (a blank one continues nothing), as the prompts come.
 
     Greedy and beam search of an n-gram model (or a mixture) decode ``batch_size`` prompts
-    together, one model call per step for all of them (``decoding.greedy_batch`` /
-    ``beam_search_batch``), with the same results as one at a time; sampling, the
-    repetition options and neural models go prompt by prompt.
+    together, one model call per step for all of them, with the same results as one at a
+    time; sampling (each prompt drawn from ``seed`` afresh) and neural models go prompt
+    by prompt.
 
     Examples
     --------
     >>> [r.generations[0].text for r in generate_lines(model, ["the", "a"], GenerateConfig(mode="greedy"))]  # doctest: +SKIP
     """
     cfg = config or GenerateConfig()
-    count("batch_size", batch_size, 1)
+    count("--batch-size", batch_size, 1)
     cfg.check_memory(len(lm.vocab))
     batch: list[str] = []
     first = 1
@@ -182,50 +186,83 @@ def generate_lines(lm: LanguageModel, prompts: Iterable[str], config: GenerateCo
         yield from _generate_batch(lm, batch, cfg, first)
 
 
-class _Prompts:
-    """``lm`` whose ``start`` gives one row per prompt, for the batched decoders."""
-
-    def __init__(self, lm: Any, prompt_ids: list[list[int]]) -> None:
-        self.lm = lm
-        self.vocab = lm.vocab
-        self.preprocess = lm.preprocess
-        self._ids = prompt_ids
-
-    def start(self, prompt_ids: Sequence[int]) -> Any:
-        return self.lm.join_states([self.lm.start(ids) for ids in self._ids])
-
-    def next_logprobs(self, state: Any) -> Any:
-        return self.lm.next_logprobs(state)
-
-    def advance(self, state: Any, token_ids: Any) -> Any:
-        return self.lm.advance(state, token_ids)
-
-    def select(self, state: Any, rows: Any) -> Any:
-        return self.lm.select(state, rows)
-
-
 def _generate_batch(lm: LanguageModel, texts: list[str], cfg: GenerateConfig, first: int) -> list[GenerateResult]:
-    from wordseq import decoding
-    from wordseq.text.preprocess import Preprocessor
-
-    batched = (cfg.mode in ("greedy", "beam") and hasattr(lm, "join_states") and cfg.no_repeat_ngram == 0
-               and cfg.repetition_penalty == 1.0)
-    if not batched:
-        return [_one(lm, text, cfg, first + i) for i, text in enumerate(texts)]
     pre = Preprocessor(lm.preprocess)
     prompts = [_prompt(lm, pre, text, f"line {first + i}: ") for i, text in enumerate(texts)]
-    rows = _Prompts(lm, [p.ids for p in prompts])
-    ban = [] if cfg.allow_unk else [lm.vocab.unk_id]
-    if cfg.mode == "greedy":
-        found = [[h] for h in decoding.greedy_batch(rows, (), max_tokens=cfg.max_tokens, ban=ban)]
-    else:
-        found = decoding.beam_search_batch(rows, (), beam=cfg.beam, max_tokens=cfg.max_tokens,
-                                           length_penalty=cfg.length_penalty, num=cfg.num, ban=ban)
-    return [_result(lm, pre, p, hyps) for p, hyps in zip(prompts, found)]
+    together = cfg.mode != "sample" and hasattr(lm, "join_states")
+    groups = [prompts] if together else [[p] for p in prompts]
+    return [result for group in groups for result in _search(lm, pre, group, cfg)]
 
 
-def _one(lm: LanguageModel, text: str, cfg: GenerateConfig, line: int) -> GenerateResult:
-    try:
-        return generate(lm, text, cfg)
-    except InputError as error:
-        raise InputError(f"line {line}: {error}") from None
+class TextMethods:
+    """What every language model offers on raw text, built on its ``evaluate`` method and
+    the searches. A model class inherits it and provides ``vocab``, ``preprocess``
+    and ``evaluate(corpus, per_line=..., preprocess=...) -> (PerplexityReport, list[LineScore])``.
+
+    Texts given to these methods are text, not file names: a ``str`` is one text, a list
+    of ``str`` several (one per line); a ``pathlib.Path`` is a file.
+    """
+
+    vocab: Vocabulary
+    preprocess: PreprocessConfig
+
+    def evaluate(self, corpus: Any, *, preprocess: PreprocessConfig | None = None, per_line: bool = False,
+                 encoding_errors: str = "strict") -> tuple[Any, list[Any]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _texts(texts: Any) -> Any:
+        if isinstance(texts, Path):
+            return texts
+        if isinstance(texts, str):
+            return [texts]
+        if not isinstance(texts, Iterable):
+            raise InputError(f"texts are a str, an iterable of str or a pathlib.Path, got {type(texts).__name__}")
+        texts = list(texts)
+        for text in texts:
+            # a text is a str, or a list of tokens (already tokenized)
+            if not isinstance(text, str) and not (isinstance(text, list | tuple) and all(isinstance(t, str) for t in text)):
+                raise InputError(f"texts are str or lists of tokens, got {type(text).__name__}")
+        return texts
+
+    def score(self, text: str) -> float:
+        """log10 probability of one text between ``<s>`` and ``</s>`` (as ``kenlm.Model.score``).
+
+        Examples
+        --------
+        >>> model.score("the government said on monday")  # doctest: +SKIP
+        -14.61
+        """
+        _check_str("a text", text)
+        _, lines = self.evaluate([text], per_line=True)
+        return float(lines[0].logprob / np.log(10.0))
+
+    def perplexity(self, texts: Any) -> float:
+        """Perplexity of one or more texts (every token and ``</s>`` predicted, OOVs included);
+        for a file's, ``evaluate(path)`` gives the whole report (OOVs, per line ...)."""
+        return float(self.evaluate(self._texts(texts))[0].perplexity)
+
+    def generate(self, prompt: str = "", *, beam: int | None = None, greedy: bool = False, num: int = 1,
+                 max_tokens: int = 30, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                 length_penalty: float = 1.0, seed: int | None = None, allow_unk: bool = False,
+                 **options: Any) -> list[Generation]:
+        """Continue ``prompt``: sampling by default, ``greedy=True``, or ``beam=K``.
+
+        Returns ``Generation`` objects (``.text``, ``.tokens``, ``.logprobs``), best first
+        for beam search.
+
+        Examples
+        --------
+        >>> [g.text for g in lm.generate("the government", beam=5, num=2)]  # doctest: +SKIP
+        """
+        _check_str("a prompt", prompt)
+        mode = "beam" if beam is not None else "greedy" if greedy else "sample"
+        config = GenerateConfig(mode=mode, beam=5 if beam is None else beam, num=num, max_tokens=max_tokens, temperature=temperature,
+                                top_k=top_k, top_p=top_p, length_penalty=length_penalty, seed=seed,
+                                allow_unk=allow_unk, **options)
+        return list(generate(self, prompt, config).generations)  # type: ignore[arg-type]
+
+
+def _check_str(what: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise InputError(f"{what} is a str, got {type(value).__name__}")

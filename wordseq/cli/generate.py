@@ -18,19 +18,19 @@ from wordseq.text.reader import ENCODING_ERRORS
 @model_option("lm", "ngram")
 @click.option("--prompt", default="", help="Text to continue; it goes through the model's preprocessing. Or give FILES (or '-'): one prompt per line.")
 @click.option("--greedy", is_flag=True, help="Most probable token at each step.")
-@click.option("--beam", type=click.IntRange(min=1), default=None, help="Beam search with this many beams.")
+@click.option("--beam", type=int, default=None, help="Beam search with this many beams.")
 @click.option("--sample", is_flag=True, help="Sample (the default), shaped by --temperature / --top-k / --top-p.")
 @click.option("--temperature", type=float, default=1.0, show_default=True)
-@click.option("--top-k", type=click.IntRange(min=0), default=0, show_default=True, help="Sample only among the K most probable tokens (0: off).")
+@click.option("--top-k", type=int, default=0, show_default=True, help="Sample only among the K most probable tokens (0: off).")
 @click.option("--top-p", type=float, default=1.0, show_default=True, help="Nucleus sampling: smallest set of tokens with this much probability, in (0, 1].")
 @click.option("--length-penalty", type=float, default=1.0, show_default=True, help="Beam scores are logprob / length**P (0: raw log-prob; P ≥ 0).")
-@click.option("--max-tokens", type=click.IntRange(1, 100_000), default=30, show_default=True, help="Stop after this many tokens if </s> has not come.")
-@click.option("--num", type=click.IntRange(min=1), default=1, show_default=True, help="How many results (samples, or the n best beams).")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Make sampling reproducible.")
+@click.option("--max-tokens", type=int, default=30, show_default=True, help="Stop after this many tokens if </s> has not come (at most 100,000).")
+@click.option("--num", type=int, default=1, show_default=True, help="How many results (samples, or the n best beams).")
+@click.option("--seed", type=int, default=None, help="Make sampling reproducible (0 to 2**63 - 1).")
 @click.option("--allow-unk", is_flag=True, help="Let <unk> be generated (banned by default).")
-@click.option("--no-repeat-ngram", type=click.IntRange(0, 100), default=0, show_default=True, help="Never repeat an N-gram of the prompt and output (0: off).")
-@click.option("--repetition-penalty", type=click.FloatRange(min=1.0), default=1.0, show_default=True, help="Tokens already seen get probability p**P (1: off).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True, help="With FILES: prompts decoded together (n-gram greedy / beam search).")
+@click.option("--no-repeat-ngram", type=int, default=0, show_default=True, help="Never repeat an N-gram of the prompt and output (0: off; at most 100).")
+@click.option("--repetition-penalty", type=float, default=1.0, show_default=True, help="Tokens already seen get probability p**P (P ≥ 1; 1: off).")
+@click.option("--batch-size", type=int, default=64, show_default=True, help="With FILES: prompts decoded together (n-gram greedy / beam search).")
 @device_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document with tokens and log-probabilities.")
 @click.option("--nl", is_flag=True, help="With FILES: one JSON object per input line (with its line number).")
@@ -57,7 +57,7 @@ def generate(files: tuple[str, ...], model_name: str | None, prompt: str, greedy
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} are different searches; choose one")
     mode = "beam" if beam is not None else "greedy" if greedy else "sample"
-    config = GenerateConfig(mode=mode, beam=beam or 5, **options)  # type: ignore[arg-type]
+    config = GenerateConfig(mode=mode, beam=5 if beam is None else beam, **options)  # type: ignore[arg-type]
     if mode == "greedy" and config.num > 1:
         warn("--greedy gives one result; use --sample or --beam for more")
     if mode == "beam" and config.num > config.beam:
@@ -79,7 +79,6 @@ def generate(files: tuple[str, ...], model_name: str | None, prompt: str, greedy
         for g in result.generations:
             click.echo(g.text)
     log(f"{mode}: {len(result.generations)} result(s), {sum(len(g.tokens) for g in result.generations)} tokens")
-
 
 
 def _generate_lines(lm: Any, files: tuple[str, ...], config: Any, batch_size: int, encoding_errors: str,

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from wordseq.errors import InputError, ModelError
-from wordseq.lm_interface import TextMethods
+from wordseq.generation import TextMethods
 from wordseq.neural.checkpoint import MODEL_FILE, load_checkpoint
 from wordseq.neural.device import resolve_device
 from wordseq.neural.model import Network, build_model

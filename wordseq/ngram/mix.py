@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import InputError, ModelError, OptionError, WordseqError
-from wordseq.lm_interface import TextMethods
+from wordseq.generation import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
 from wordseq.ngram.evaluate import BlockScores
 from wordseq.ngram.model import ContextWindow, NgramModel

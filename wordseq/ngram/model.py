@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import WordseqError
-from wordseq.lm_interface import TextMethods
+from wordseq.generation import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.evaluate import BlockScores, evaluate
 from wordseq.ngram.tables import NgramTables, find_keys

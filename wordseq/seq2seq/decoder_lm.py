@@ -6,9 +6,8 @@ its encoded sources answers exactly that. Each row of a state carries its own co
 source's encoding (memory, attention keys, padding mask), so ``select`` — which beams and
 batched searches use to keep, repeat and reorder rows — keeps every row with its source.
 
-``start(prompt)`` gives one row per bound source: bound to one source, it is the batch of
-one that ``greedy`` / ``beam_search`` / ``sample`` expect; bound to many, the batched
-searches (``greedy_batch`` / ``beam_search_batch``) decode them all in one pass per step.
+``start(prompt)`` gives one row per bound source, and ``greedy`` / ``beam_search`` /
+``sample`` search every row as if alone, all of them in one pass per step.
 """
 
 from __future__ import annotations

@@ -100,9 +100,9 @@ def decode_ids(
         lm = SourceConditionedLM(net, vocab, preprocess, device, [sources[i] for i in rows])
         limits = [search.max_tokens or default_max_tokens(len(sources[i])) for i in rows]
         if search.beam == 1:
-            found = [[h] for h in decoding.greedy_batch(lm, (), limits)]
+            found = [[h] for h in decoding.greedy(lm, [[]], limits)]
         else:
-            found = decoding.beam_search_batch(lm, (), search.beam, limits, search.length_penalty, search.num)
+            found = decoding.beam_search(lm, [[]], search.beam, limits, search.length_penalty, search.num)
         for i, hyps in zip(rows, found):
             results[i] = hyps
     return results
@@ -220,7 +220,7 @@ class Seq2SeqModel:
 
     def decoder_lm(self, texts: str | Sequence[str]) -> SourceConditionedLM:
         """The decoder bound to these sources: a ``LanguageModel`` whose ``start`` gives
-        one row per source (for ``decoding.greedy`` / ``beam_search`` bind one)."""
+        one row per source, which ``decoding``'s searches decode together."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         ids = []
         for text in texts:
@@ -316,9 +316,9 @@ class Seq2SeqModel:
         lm = self.decoder_lm(text)
         limit = max_tokens or default_max_tokens(len(lm.sources[0]))
         if beam == 1:
-            best = decoding.greedy(lm, [], max_tokens=limit)
+            best = decoding.greedy(lm, [[]], max_tokens=limit)[0]
         else:
-            best = decoding.beam_search(lm, [], beam=beam, max_tokens=limit)[0]
+            best = decoding.beam_search(lm, [[]], beam=beam, max_tokens=limit)[0][0]
         # force the chosen output through the decoder and keep each step's weights
         state = lm.start([])
         rows = []
