@@ -42,7 +42,7 @@ _API = {
     "build_vocabulary": ("wordseq.vocab", "build_vocabulary"),
     "PreprocessConfig": ("wordseq.text.preprocess", "PreprocessConfig"),
     "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
-    "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
+    "import_embeddings": ("wordseq.embeddings.model", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
     "train_ngram": ("wordseq.ngram.train", "train_ngram"),
     "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),

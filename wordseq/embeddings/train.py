@@ -15,16 +15,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from wordseq.embeddings.config import Word2VecConfig
+from wordseq.embeddings.model import KIND, EmbeddingModel
 from wordseq.embeddings.probe_loss import ProbeLoss
+from wordseq.embeddings.vectors import WordVectors
 from wordseq.errors import InputError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
-
-if TYPE_CHECKING:
-    from wordseq.embeddings.vectors import EmbeddingModel
 
 # gensim truncates longer sentences without a word (MAX_WORDS_IN_BATCH): split them.
 MAX_SEQUENCE_TOKENS = 10_000
@@ -262,7 +261,6 @@ def train_embeddings(
     >>> model = train_embeddings("corpus.txt", "news", dim=50, epochs=5)  # doctest: +SKIP
     >>> model.most_similar("government", topn=3)  # doctest: +SKIP
     """
-    from wordseq.embeddings.vectors import KIND, EmbeddingModel, WordVectors
     from wordseq.store import new_meta, writing
     from wordseq.text.reader import open_corpus
 

@@ -22,7 +22,7 @@ DEFAULT_NAME = "default"
 # kind -> (module, function): function(path, meta, **options) returns the loaded model.
 # Imported only when a model of that kind is loaded, so the CLI starts fast.
 LOADERS: dict[str, tuple[str, str]] = {
-    "embeddings": ("wordseq.embeddings.vectors", "load_embedding_model"),
+    "embeddings": ("wordseq.embeddings.model", "load_embedding_model"),
     "ngram": ("wordseq.ngram.storage", "load_ngram_lm"),
     "lm": ("wordseq.neural.lm", "load_neural_lm"),
     "classifier": ("wordseq.classify.model", "load_classifier"),
