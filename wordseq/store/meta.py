@@ -27,14 +27,9 @@ from typing import Any
 
 from wordseq import __version__
 from wordseq.errors import ModelError
+from wordseq.store.paths import KINDS, MARKER_FILE, META_FILE, wordseq_home
 
-KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq")
 FORMAT_VERSION = 2
-META_FILE = "meta.json"
-# Written into every model directory wordseq creates; -o and models rm on a PATH act only
-# on directories that hold it.
-MARKER_FILE = ".wordseq-model"
-MARKER_TEXT = "This directory is a wordseq model; wordseq may replace or remove it.\n"
 _LIBRARIES = ("numpy", "torch", "gensim", "nltk")
 # Far beyond any meta.json wordseq writes (training histories included: tens of kB).
 MAX_META_BYTES = 1 << 20
@@ -204,8 +199,6 @@ def _stamp(path: Path) -> dict[str, int]:
 
 
 def _stamp_file(path: Path) -> Path:
-    from wordseq.store.names import wordseq_home
-
     key = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]
     return wordseq_home() / ".verified" / f"{key}.json"
 
