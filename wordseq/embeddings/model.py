@@ -90,22 +90,18 @@ class EmbeddingModel:
         """
         _check_topn(topn)
         row = self.lookup(word)
-        idx, best = top_k(nearest_scores(self.vectors.unit(), np.array([row])), topn)
-        return self._scored(idx[0], best[0])
+        return self._best(nearest_scores(self.vectors.unit(), np.array([row])), topn)
 
     def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add") -> list[tuple[str, float]]:
         """Words D with A − B + C ≈ D ("king", "man", "woman" → queen), query words excluded.
 
         ``method`` is ``add`` (3CosAdd) or ``mul`` (3CosMul, Levy & Goldberg 2014).
         """
-        _check_topn(topn)
-        if method not in METHODS:
-            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
+        _check_topn(topn, method)
         q = analogy_query((a, b, c))
         plus = [self.lookup(q.plus[0]), self.lookup(q.plus[1])]
         scores = analogy_scores(self.vectors.unit(), np.array([plus]), np.array([self.lookup(q.minus)]), method)
-        idx, best = top_k(scores, topn)
-        return self._scored(idx[0], best[0])
+        return self._best(scores, topn)
 
     def most_similar_to(self, positive: Sequence[str], negative: Sequence[str] = (), topn: int = 1,
                         method: str = "add") -> list[tuple[str, float]]:
@@ -118,18 +114,17 @@ class EmbeddingModel:
         >>> model.most_similar_to(positive=["king", "woman"], negative=["man"])  # doctest: +SKIP
         [('queen', 0.71)]
         """
-        _check_topn(topn)
-        if method not in METHODS:
-            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
+        _check_topn(topn, method)
         if isinstance(positive, str) or isinstance(negative, str) or not positive:
             raise OptionError("--positive", "give a list of one or more words (and --negative a list)")
         scores = combination_scores(self.vectors.unit(), [self.lookup(w) for w in positive],
                                     [self.lookup(w) for w in negative], method)
-        idx, best = top_k(scores, topn)
-        return self._scored(idx[0], best[0])
+        return self._best(scores, topn)
 
-    def _scored(self, idx: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
-        return [(self.vectors.words[i], float(s)) for i, s in zip(idx, scores) if np.isfinite(s)]
+    def _best(self, scores: np.ndarray, topn: int) -> list[tuple[str, float]]:
+        """The ``topn`` best words of one row of scores (query words score -inf)."""
+        idx, best = top_k(scores, topn)
+        return [(self.vectors.words[i], float(x)) for i, x in zip(idx[0], best[0]) if np.isfinite(x)]
 
     def evaluate_analogies(self, path: str | Path | None = None, restrict: int | None = 30_000,
                            method: str = "add") -> AnalogyReport:
@@ -165,9 +160,11 @@ class EmbeddingModel:
         return f"'{word}'{became} is not in the vocabulary of {len(self.vectors):,} words{hint}"
 
 
-def _check_topn(topn: int) -> None:
+def _check_topn(topn: int, method: str = "add") -> None:
     if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
         raise OptionError("--topn", f"must be a whole number of at least 1, got {topn!r}")
+    if method not in METHODS:
+        raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
 
 
 def load_embedding_model(path: Path, meta: dict[str, Any]) -> EmbeddingModel:
