@@ -300,17 +300,12 @@ def _probe_writable(folder: Path) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
+    for path in [*folder.iterdir(), folder]:  # the files, then the folder's entries
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_error(target: Path, exc: BaseException) -> ModelError:
