@@ -99,7 +99,7 @@ def vectors(tmp_path: Path) -> Path:
     the training texts never use, next to 'good'."""
     import numpy as np
 
-    from wordseq.embeddings.vectors import import_embeddings
+    from wordseq.embeddings.model import import_embeddings
 
     rng = np.random.default_rng(0)
     words = {"good": [1.0] * 8, "bad": [-1.0] * 8, "splendid": [0.9] * 8, "the": list(rng.normal(0, 0.1, 8))}

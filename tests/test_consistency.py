@@ -50,7 +50,7 @@ def test_positive_negative_matches_gensim_most_similar() -> None:
     kv = gensim.models.KeyedVectors(3)
     kv.add_vectors(WORDS, np.asarray(VECTORS, dtype=np.float32))
     path = save_vectors_model("toy2", WORDS, VECTORS)
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     model = load_embeddings(str(path))
     assert isinstance(model.vectors, WordVectors)

@@ -105,7 +105,7 @@ def test_eval_analogies_and_similarity_on_builtin_sets(runner: CliRunner, traine
     # attempted = the questions whose four words are all among the 30,000 most frequent
     # words, counted here independently of the evaluator
     from wordseq.embeddings.evaluation import ANALOGY_SETS, dataset_path
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     model = load_embeddings(str(trained))
     known = set(model.vectors.words[:30000])

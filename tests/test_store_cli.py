@@ -122,6 +122,23 @@ def test_models_rm_removes_a_damaged_model(runner: CliRunner, corpus: Path, word
     assert "broken" not in invoke(runner, ["models", "list"]).stdout
 
 
+def test_load_show_and_rm_resolve_a_name_alike(runner: CliRunner, wordseq_home: Path) -> None:
+    """One resolution of a name: an unknown or ambiguous one is the same error text from
+    the library's load and from `models show` and `models rm`."""
+    from wordseq.errors import ModelError
+    from wordseq.store import load
+
+    plant_model(wordseq_home / "lm" / "both", "lm", {"x.txt": b"1"})
+    plant_model(wordseq_home / "ngram" / "both", "ngram", {"x.txt": b"1"})
+    for name in ("nothing", "both"):
+        with pytest.raises(ModelError) as raised:
+            load(name)
+        for command in (["models", "show", name], ["models", "rm", name, "--yes"]):
+            result = invoke(runner, command)
+            assert result.exit_code == 1 and str(raised.value) in result.stderr, result.stderr
+    assert "several kinds (ngram/both, lm/both); say which, e.g. ngram/both" in str(raised.value)
+
+
 def test_generate_names_the_kinds_of_an_ambiguous_name(runner: CliRunner, corpus: Path) -> None:
     invoke(runner, ["ngram", "train", str(corpus), "--discount-fallback", "-o", "both"])
     invoke(runner, ["lm", "train", str(corpus), "-o", "both", *SMALL_LM, "--epochs", "1"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 
 import pytest
@@ -19,22 +18,21 @@ def test_blocks_come_back_in_input_order() -> None:
     assert out.splitlines() == lines
 
 
-@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the children must inherit the patch")
-def test_a_fault_in_a_block_the_parent_took_waits_for_an_earlier_one_at_a_child(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the workers must inherit the patch")
+def test_a_fault_in_a_later_block_waits_for_an_earlier_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Reported (a flaky test): `tokenize --workers 2` on a file with bad bytes on lines
-    25679 and 28001 sometimes named line 28001: the parent decoded a later block itself
-    and raised at once, while the block with the earlier fault was still at the child."""
-    parent = os.getpid()
+    25679 and 28001 sometimes named line 28001: a later block failed first while the
+    block with the earlier fault was still being tokenized."""
     lines_of = parallel._lines_of
 
-    def slow_child_faulty_blocks(block, errors):  # type: ignore[no-untyped-def]
-        if os.getpid() != parent:
-            time.sleep(0.3)  # the child is busy: the parent takes the third block
+    def faulty_blocks_the_first_slow(block, errors):  # type: ignore[no-untyped-def]
+        if block == "BAD first":
+            time.sleep(0.5)  # the later fault happens first
         if isinstance(block, str) and block.startswith("BAD"):
             raise InputError(f"fault in {block}")
         return lines_of(block, errors)
 
-    monkeypatch.setattr(parallel, "_lines_of", slow_child_faulty_blocks)
+    monkeypatch.setattr(parallel, "_lines_of", faulty_blocks_the_first_slow)
     lines = ["BAD first", "fine", "BAD third", "fine", "fine"]
     with pytest.raises(InputError, match="fault in BAD first"):
         list(parallel.tokenize_lines(lines, PreprocessConfig(), workers=2, block_lines=1))

@@ -44,7 +44,7 @@ _API = {
     "PreprocessConfig": ("wordseq.text.preprocess", "PreprocessConfig"),
     "train_embeddings": ("wordseq.embeddings.train", "train_embeddings"),
     "Word2VecConfig": ("wordseq.embeddings.config", "Word2VecConfig"),
-    "import_embeddings": ("wordseq.embeddings.vectors", "import_embeddings"),
+    "import_embeddings": ("wordseq.embeddings.model", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
     "train_ngram": ("wordseq.ngram.train", "train_ngram"),
     "NgramConfig": ("wordseq.ngram.config", "NgramConfig"),

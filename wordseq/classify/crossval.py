@@ -23,7 +23,6 @@ from wordseq.classify.data import TableFormat
 from wordseq.classify.folds import split_validation, stratified_folds
 from wordseq.classify.metrics import Evaluation
 from wordseq.classify.model import class_probabilities
-from wordseq.classify.pretrained import PretrainedVectors
 from wordseq.classify.train import (
     EpochCallback,
     EpochRecord,
@@ -37,6 +36,7 @@ from wordseq.classify.train import (
 )
 from wordseq.config_checks import Record, count
 from wordseq.errors import WordseqError
+from wordseq.pretrained import PretrainedVectors
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
 

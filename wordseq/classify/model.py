@@ -19,6 +19,7 @@ import torch
 from wordseq.classify.config import ClassifierConfig
 from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data, iter_texts
 from wordseq.classify.encoding import EncodedTexts, encode, make_batch, scoring_batches
+from wordseq.classify.explain import Explanation, explain_batch
 from wordseq.classify.metrics import Evaluation
 from wordseq.classify.network import ClassifierNetwork
 from wordseq.config_checks import count
@@ -34,25 +35,6 @@ MODEL_FILE = "model.pt"
 VOCAB_FILE = "vocab.tsv"
 BIGRAMS_FILE = "bigrams.tsv"
 BATCH_SIZE = 256
-
-
-@dataclass
-class Explanation:
-    """Per-token weights behind one prediction.
-
-    ``method`` is ``attention`` (the pooling weights: non-negative, summing to 1) or
-    ``gradient*input`` (the gradient of the predicted class's score, its logit minus the
-    mean logit, times the token's embedding, summed: positive pushes towards the
-    predicted label, negative away from it; for ``bow`` the weights add up to the score
-    less the output bias).
-    """
-
-    tokens: list[str]
-    weights: list[float]
-    method: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "tokens": self.tokens, "weights": self.weights}
 
 
 @dataclass
@@ -190,8 +172,6 @@ class TextClassifier:
         encoded = self.encode(tokens)
         explanations: list[Explanation | None] = [None] * len(texts)
         if explain:
-            from wordseq.classify.explain import explain_batch
-
             probs, found = explain_batch(self.network, encoded, tokens)
             explanations = list(found)
         else:

@@ -27,8 +27,8 @@ from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, 
 from wordseq.classify.folds import split_validation
 from wordseq.classify.model import KIND, TextClassifier, class_probabilities
 from wordseq.classify.network import ClassifierNetwork
-from wordseq.classify.pretrained import PretrainedVectors, copy_vectors, extend_vocabulary, load_pretrained
 from wordseq.errors import OptionError
+from wordseq.pretrained import PretrainedVectors, copy_vectors, extend_vocabulary, load_pretrained
 from wordseq.progress import SILENT, Reporter, track
 from wordseq.store import writing
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from typing import Any
 
 import click
 
 from wordseq.progress import DEFAULT_LOG_INTERVAL, ConsoleReporter, Reporter
 
-__all__ = ["ConsoleReporter", "reporter", "log", "warn", "echo_json", "Stopwatch", "quiet"]
+__all__ = ["ConsoleReporter", "reporter", "log", "warn", "echo_json", "quiet"]
 
 
 def _root_obj() -> dict[str, Any]:
@@ -67,11 +66,3 @@ def echo_json(data: Any, indent: int | None = 2) -> None:
 
     click.echo(json.dumps(json_safe(data), ensure_ascii=False, indent=indent, allow_nan=False))
 
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start

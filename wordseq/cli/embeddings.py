@@ -78,7 +78,7 @@ def analogy(words: tuple[str, ...], model_name: str | None, positive: tuple[str,
     wordseq analogy king man woman -m news --topn 3
     wordseq analogy -p king -p woman -n man -m news --topn 3
     """
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     if words and (positive or negative):
         raise click.UsageError("give either A B C or --positive / --negative words, not both")
@@ -109,7 +109,7 @@ def similar(word: str, model_name: str | None, topn: int, as_json: bool) -> None
     \b
     wordseq similar government -m news --topn 5
     """
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     model = load_embeddings(model_name)
     results = model.most_similar(word, topn=topn)
@@ -152,7 +152,7 @@ def eval_analogies(file: str | None, model_name: str | None, restrict: int, meth
     \b
     wordseq eval analogies -m news --method mul
     """
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     report = load_embeddings(model_name).evaluate_analogies(file, restrict=restrict or None, method=method)
     _report_malformed(report.malformed, report.file)
@@ -181,7 +181,7 @@ def eval_similarity(file: str | None, model_name: str | None, as_json: bool) -> 
     \b
     wordseq eval similarity simlex999 -m news
     """
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     report = load_embeddings(model_name).evaluate_similarity(file)
     _report_malformed(report.malformed, report.file)
@@ -213,7 +213,7 @@ def export(model_name: str, out: str, fmt: str) -> None:
     wordseq embeddings export news - | gzip > news.vec.gz
     """
     from wordseq.embeddings.formats import export_vectors
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
 
     model = load_embeddings(model_name)
     export_vectors(model.vectors, out, fmt)
@@ -236,7 +236,7 @@ def import_(file: str, output: str | None, fmt: str, limit: int | None, encoding
     \b
     wordseq embeddings import GoogleNews-vectors-negative300.bin.gz -o google --limit 500000
     """
-    from wordseq.embeddings.vectors import import_embeddings
+    from wordseq.embeddings.model import import_embeddings
     from wordseq.store import DEFAULT_NAME
 
     model, report = import_embeddings(file, output or DEFAULT_NAME, fmt=fmt, limit=limit, encoding_errors=encoding_errors)
@@ -262,7 +262,7 @@ def plot(model_name: str, words: tuple[str, ...], output: str, top: int, method:
     \b
     wordseq embeddings plot news film movie actor director -o map.png
     """
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.embeddings.model import load_embeddings
     from wordseq.plots import plot_embedding_map
 
     drawn = plot_embedding_map(load_embeddings(model_name), output, words, top, method, all_words)

@@ -64,8 +64,7 @@ def rm(name: str, yes: bool) -> None:
     wordseq models rm lm/news --yes
     """
     from wordseq.errors import ModelError
-    from wordseq.store import KINDS, remove_model
-    from wordseq.store.listing import removal_target
+    from wordseq.store import KINDS, removal_target, remove_model
 
     kind, path = removal_target(name, KINDS)
     if not yes:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
-from wordseq.embeddings.vectors import EmbeddingModel
+from wordseq.embeddings.vectors import WordVectors
 from wordseq.errors import InputError
 from wordseq.text.reader import CorpusReader, check_readable
 
@@ -26,6 +26,15 @@ _BLOCK_CELLS = 1 << 24
 
 ANALOGY_SETS = {"google": "questions-words.txt"}
 SIMILARITY_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
+
+
+class Queryable(Protocol):
+    """What an evaluation needs of a model (an ``EmbeddingModel``): its vectors, and its
+    query words normalized as its training words were."""
+
+    vectors: WordVectors
+
+    def normalize(self, word: str) -> str | None: ...
 
 
 def dataset_path(name_or_path: str | None, builtins: dict[str, str]) -> Path:
@@ -142,7 +151,7 @@ def read_analogy_file(path: Path) -> tuple[list[AnalogySection], list[Malformed]
     return sections, malformed
 
 
-def evaluate_analogies(model: EmbeddingModel, path: Path, restrict: int | None = DEFAULT_RESTRICT,
+def evaluate_analogies(model: Queryable, path: Path, restrict: int | None = DEFAULT_RESTRICT,
                        method: str = "add") -> AnalogyReport:
     """Accuracy per section: a question counts as right when its best answer (query words
     excluded, answers among the ``restrict`` most frequent words) is the expected word."""
@@ -219,7 +228,7 @@ def read_similarity_file(path: Path) -> tuple[list[tuple[int, str, str, float]],
     return pairs, malformed
 
 
-def evaluate_similarity(model: EmbeddingModel, path: Path) -> SimilarityReport:
+def evaluate_similarity(model: Queryable, path: Path) -> SimilarityReport:
     """Spearman (and Pearson) correlation between human scores and cosine similarities."""
     from scipy import stats
 

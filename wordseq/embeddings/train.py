@@ -15,17 +15,17 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
+from wordseq.embeddings.model import KIND, EmbeddingModel
 from wordseq.embeddings.probe_loss import ProbeLoss
+from wordseq.embeddings.vectors import WordVectors
 from wordseq.errors import InputError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
-
-if TYPE_CHECKING:
-    from wordseq.embeddings.vectors import EmbeddingModel
+from wordseq.text.reader import CorpusReader, TextLines, open_corpus
 
 # gensim truncates longer sentences without a word (MAX_WORDS_IN_BATCH): split them.
 MAX_SEQUENCE_TOKENS = 10_000
@@ -165,11 +165,10 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
                    on_progress: Callable[[int, float], None] | None = None) -> TrainResult:
     """Tokenize ``lines`` and train skip-gram / CBOW vectors on them."""
     from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="wordseq-w2v-", dir=tmp_dir) as tmp:
-        corpus_file = Path(tmp) / "tokens.txt"
+        corpus_file = str(Path(tmp) / "tokens.txt")
         probe_sequences: list[list[str]] = []
         with open(corpus_file, "w", encoding="utf-8", newline="\n") as out:
             stats = write_token_file(lines, preprocess, out, config.workers, probe_sequences, config.seed, on_lines)
@@ -177,55 +176,42 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
             raise InputError(f"{label}: input is empty")
         if stats.tokens == 0:
             raise InputError(f"{label}: {stats.lines:,} lines but no tokens after preprocessing ({preprocess.describe()})")
-
         model = Word2Vec(**config.gensim_kwargs())
-        model.build_vocab(corpus_file=str(corpus_file))
+        model.build_vocab(corpus_file=corpus_file)
         if len(model.wv) == 0:
             raise InputError(
                 f"{label}: no word occurs --min-count {config.min_count} times or more "
                 f"({stats.tokens:,} tokens); give a bigger corpus or a lower --min-count"
             )
-        probe = ProbeLoss(model, probe_sequences, seed=config.seed)
-        prepared = time.perf_counter()
-
         epochs: list[EpochReport] = []
-
-        class EpochWatch(CallbackAny2Vec):  # type: ignore[misc]
-            def on_epoch_begin(self, model: Any) -> None:
-                self.began = time.perf_counter()
-
-            def on_epoch_end(self, model: Any) -> None:
-                seconds = time.perf_counter() - self.began
-                report = EpochReport(
-                    epoch=len(epochs) + 1,
-                    seconds=round(seconds, 4),
-                    words_per_second=round(model.corpus_total_words / seconds, 1) if seconds > 0 else 0.0,
-                    probe_loss=probe(model),
-                )
-                epochs.append(report)
-                if on_epoch is not None:
-                    on_epoch(report)
-
+        watch = _epoch_watch(ProbeLoss(model, probe_sequences, seed=config.seed), epochs, on_epoch)
+        prepared = time.perf_counter()
         with _progress_records(on_progress):
-            effective, raw = model.train(
-                corpus_file=str(corpus_file),
-                total_words=model.corpus_total_words,
-                epochs=config.epochs,
-                callbacks=[EpochWatch()],
-            )
+            effective, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words,
+                                         epochs=config.epochs, callbacks=[watch])
         trained = time.perf_counter()
-    # The probe is evaluated inside the callbacks, so it is in train_seconds: it costs
-    # milliseconds per epoch, and leaving it out would flatter the words/s figure.
-    return TrainResult(
-        keyed_vectors=model.wv,
-        corpus=stats,
-        vocab_size=len(model.wv),
-        prepare_seconds=prepared - start,
-        train_seconds=trained - prepared,
-        raw_words=int(raw),
-        effective_words=int(effective),
-        epochs=epochs,
-    )
+    return TrainResult(keyed_vectors=model.wv, corpus=stats, vocab_size=len(model.wv), prepare_seconds=prepared - start,
+                       train_seconds=trained - prepared, raw_words=int(raw), effective_words=int(effective), epochs=epochs)
+
+
+def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable[[EpochReport], None] | None) -> Any:
+    """A gensim callback that appends each epoch's report to ``epochs``. The probe is
+    evaluated inside it, so it is in train_seconds: it costs milliseconds per epoch, and
+    leaving it out would flatter the words/s figure."""
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    class EpochWatch(CallbackAny2Vec):  # type: ignore[misc]
+        def on_epoch_begin(self, model: Any) -> None:
+            self.began = time.perf_counter()
+
+        def on_epoch_end(self, model: Any) -> None:
+            seconds = time.perf_counter() - self.began
+            speed = round(model.corpus_total_words / seconds, 1) if seconds > 0 else 0.0
+            epochs.append(EpochReport(len(epochs) + 1, round(seconds, 4), speed, probe(model)))
+            if on_epoch is not None:
+                on_epoch(epochs[-1])
+
+    return EpochWatch()
 
 
 def train_embeddings(
@@ -266,9 +252,7 @@ def train_embeddings(
     >>> model = train_embeddings("corpus.txt", "news", model=Word2VecConfig(dim=50, epochs=5))  # doctest: +SKIP
     >>> model.most_similar("government", topn=3)  # doctest: +SKIP
     """
-    from wordseq.embeddings.vectors import KIND, EmbeddingModel, WordVectors
     from wordseq.store import new_meta, writing
-    from wordseq.text.reader import open_corpus
 
     options = {**(model.to_dict() if model else {}), **options}
     if options.get("negative") is None:
@@ -279,18 +263,7 @@ def train_embeddings(
     # the writer holds the name from the start: a second run to it fails at once, and a
     # place that cannot be written is found before the training, not after
     with writing(output, KIND) as w:
-        with reporter.task("tokenize", unit="lines") as read_bar, reporter.task("train", total=config.epochs) as bar:
-            def on_epoch(e: EpochReport) -> None:
-                loss = f", probe loss {e.probe_loss:.4f}" if e.probe_loss is not None else ""
-                bar.update(completed=e.epoch, info=f"{e.words_per_second:,.0f} words/s{loss}")
-                reporter.log(f"epoch {e.epoch}/{config.epochs}: {e.seconds:.2f} s, {e.words_per_second:,.0f} words/s{loss}")
-
-            def on_progress(epoch: int, fraction: float) -> None:
-                bar.update(completed=epoch + fraction)
-
-            result = train_word2vec(reader, preprocess, config, on_epoch=on_epoch, on_lines=read_bar.advance,
-                                    tmp_dir=str(w.scratch) if w is not None else None, label=reader.label,
-                                    on_progress=on_progress)
+        result = _train_reported(reader, preprocess, config, reporter, str(w.scratch) if w is not None else None)
         if reader.replaced:
             reporter.warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
         if result.corpus.split_sequences:
@@ -312,3 +285,19 @@ def train_embeddings(
                  f"(+{result.prepare_seconds:.1f} s tokenizing and vocabulary)"
                  + (f"; saved to {target}" if target is not None else ""))
     return EmbeddingModel(path=target, meta=meta, vectors=vectors, preprocess=preprocess)
+
+
+def _train_reported(reader: CorpusReader | TextLines, preprocess: PreprocessConfig, config: Word2VecConfig, reporter: Reporter,
+                    tmp_dir: str | None) -> TrainResult:
+    """``train_word2vec`` with its progress shown: lines read, then epochs."""
+    with reporter.task("tokenize", unit="lines") as read_bar, reporter.task("train", total=config.epochs) as bar:
+        def on_epoch(e: EpochReport) -> None:
+            loss = f", probe loss {e.probe_loss:.4f}" if e.probe_loss is not None else ""
+            bar.update(completed=e.epoch, info=f"{e.words_per_second:,.0f} words/s{loss}")
+            reporter.log(f"epoch {e.epoch}/{config.epochs}: {e.seconds:.2f} s, {e.words_per_second:,.0f} words/s{loss}")
+
+        def on_progress(epoch: int, fraction: float) -> None:
+            bar.update(completed=epoch + fraction)
+
+        return train_word2vec(reader, preprocess, config, on_epoch=on_epoch, on_lines=read_bar.advance,
+                              tmp_dir=tmp_dir, label=reader.label, on_progress=on_progress)

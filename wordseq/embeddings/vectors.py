@@ -4,28 +4,20 @@ Rows are in vocabulary order, most frequent word first (gensim sorts its vocabul
 imported files keep their own order, which for word2vec / fastText files is frequency),
 so "the N most frequent words" is simply the first N rows. The matrix is a plain float32
 ``.npy`` file, memory-mapped on load and read without pickle; the words are UTF-8 text,
-one per line. Queries never import gensim.
+one per line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wordseq.errors import InputError, ModelError, OptionError, UnknownWordError
-from wordseq.spelling import spelled_close
-from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer
+from wordseq.errors import ModelError
 
-KIND = "embeddings"
 VECTORS_FILE = "vectors.npy"
 WORDS_FILE = "words.txt"
-# difflib over millions of words would take seconds: spelling hints come from the most
-# frequent words only.
-_HINT_POOL = 200_000
 
 
 class WordVectors:
@@ -135,193 +127,3 @@ def load_vectors(folder: Path, meta: dict[str, Any] | None = None) -> WordVector
     result = WordVectors(names, vectors)
     _check_finite(matrix, vectors)
     return result
-
-
-@dataclass
-class EmbeddingModel:
-    """A loaded embeddings model: vectors plus the preprocessing its words went through."""
-
-    path: Path | None  # None: trained in memory, not saved
-    meta: dict[str, Any]
-    vectors: WordVectors
-    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
-    _pre: Preprocessor | None = field(default=None, repr=False)
-    _query_cache: dict[str, str | None] = field(default_factory=dict, repr=False)
-    _normalize_token: Callable[[str], str | None] | None = field(default=None, repr=False)
-
-    def normalize(self, word: str) -> str | None:
-        """A query word as the model saw its words; None if it becomes no single token."""
-        if not isinstance(word, str):
-            raise InputError(f"a word is a str, got {type(word).__name__}")
-        if word not in self._query_cache:
-            if word.isalnum():
-                # The tokenizer leaves a plain word whole: only the per-token steps apply,
-                # and the NLTK tokenizer need not even be imported.
-                self._query_cache[word] = self._token_normalizer()(word)
-            else:
-                tokens = self._preprocessor().normalize_query(word)
-                self._query_cache[word] = tokens[0] if len(tokens) == 1 else None
-        return self._query_cache[word]
-
-    def _token_normalizer(self) -> Callable[[str], str | None]:
-        if self._normalize_token is None:
-            cfg = self.preprocess
-            # pretokenized models get typed queries lowercased only (Preprocessor.normalize_query)
-            self._normalize_token = build_token_normalizer(PreprocessConfig(lower=cfg.lower) if cfg.pretokenized else cfg)
-        return self._normalize_token
-
-    def _preprocessor(self) -> Preprocessor:
-        if self._pre is None:
-            self._pre = Preprocessor(self.preprocess)
-        return self._pre
-
-    # -- queries ------------------------------------------------------------------------
-
-    def vector(self, word: str) -> np.ndarray:
-        """The vector of ``word`` (after the model's preprocessing), as a float32 copy."""
-        return np.array(self.vectors.vectors[self.lookup(word)], dtype=np.float32)
-
-    def most_similar(self, word: str, topn: int = 10) -> list[tuple[str, float]]:
-        """The ``topn`` words nearest to ``word`` by cosine similarity (itself excluded).
-
-        Examples
-        --------
-        >>> model.most_similar("film", topn=3)  # doctest: +SKIP
-        [('movie', 0.83), ('picture', 0.71), ('films', 0.69)]
-        """
-        from wordseq.embeddings.analogy import nearest_scores, top_k
-
-        _check_topn(topn)
-        row = self.lookup(word)
-        idx, best = top_k(nearest_scores(self.vectors.unit(), np.array([row])), topn)
-        return self._scored(idx[0], best[0])
-
-    def analogy(self, a: str, b: str, c: str, topn: int = 1, method: str = "add") -> list[tuple[str, float]]:
-        """Words D with A − B + C ≈ D ("king", "man", "woman" → queen), query words excluded.
-
-        ``method`` is ``add`` (3CosAdd) or ``mul`` (3CosMul, Levy & Goldberg 2014).
-        """
-        from wordseq.embeddings.analogy import METHODS, analogy_query, analogy_scores, top_k
-
-        _check_topn(topn)
-        if method not in METHODS:
-            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
-        q = analogy_query((a, b, c))
-        plus = [self.lookup(q.plus[0]), self.lookup(q.plus[1])]
-        scores = analogy_scores(self.vectors.unit(), np.array([plus]), np.array([self.lookup(q.minus)]), method)
-        idx, best = top_k(scores, topn)
-        return self._scored(idx[0], best[0])
-
-    def most_similar_to(self, positive: Sequence[str], negative: Sequence[str] = (), topn: int = 1,
-                        method: str = "add") -> list[tuple[str, float]]:
-        """Words nearest to the sum of ``positive`` less ``negative``, as gensim's
-        ``most_similar(positive=, negative=)`` (``method="mul"``: ``most_similar_cosmul``);
-        query words excluded. ``analogy(a, b, c)`` is ``positive=[a, c], negative=[b]``.
-
-        Examples
-        --------
-        >>> model.most_similar_to(positive=["king", "woman"], negative=["man"])  # doctest: +SKIP
-        [('queen', 0.71)]
-        """
-        from wordseq.embeddings.analogy import METHODS, combination_scores, top_k
-
-        _check_topn(topn)
-        if method not in METHODS:
-            raise OptionError("--method", f"choose {' or '.join(METHODS)}, got {method!r}")
-        if isinstance(positive, str) or isinstance(negative, str) or not positive:
-            raise OptionError("--positive", "give a list of one or more words (and --negative a list)")
-        scores = combination_scores(self.vectors.unit(), [self.lookup(w) for w in positive],
-                                    [self.lookup(w) for w in negative], method)
-        idx, best = top_k(scores, topn)
-        return self._scored(idx[0], best[0])
-
-    def _scored(self, idx: np.ndarray, scores: np.ndarray) -> list[tuple[str, float]]:
-        return [(self.vectors.words[i], float(s)) for i, s in zip(idx, scores) if np.isfinite(s)]
-
-    def evaluate_analogies(self, path: str | Path | None = None, restrict: int | None = 30_000,
-                           method: str = "add") -> Any:
-        """Accuracy on the Google analogy set (default) or a file of ``a b c d`` lines;
-        see ``wordseq.embeddings.evaluation.evaluate_analogies``."""
-        from wordseq.embeddings.evaluation import ANALOGY_SETS, dataset_path, evaluate_analogies
-
-        return evaluate_analogies(self, dataset_path(None if path is None else str(path), ANALOGY_SETS),
-                                  restrict=restrict, method=method)
-
-    def evaluate_similarity(self, path: str | Path | None = None) -> Any:
-        """Spearman correlation on WordSim-353 (default), SimLex-999 or a file."""
-        from wordseq.embeddings.evaluation import SIMILARITY_SETS, dataset_path, evaluate_similarity
-
-        return evaluate_similarity(self, dataset_path(None if path is None else str(path), SIMILARITY_SETS))
-
-    def to_gensim(self) -> Any:
-        """The vectors as gensim ``KeyedVectors`` (same words, same order, same values)."""
-        return self.vectors.to_gensim()
-
-    def lookup(self, word: str) -> int:
-        """Row of a query word, or an UnknownWordError that helps the user fix it."""
-        norm = self.normalize(word)
-        if norm is not None and norm in self.vectors.index:
-            return self.vectors.index[norm]
-        raise UnknownWordError(self._unknown_message(word, norm))
-
-    def _unknown_message(self, word: str, norm: str | None) -> str:
-        if norm is None:
-            tokens = self._preprocessor().normalize_query(word)
-            if not tokens:
-                return f"'{word}' becomes nothing after the model's preprocessing ({self.preprocess.describe()}); give another word"
-            return f"'{word}' becomes {len(tokens)} tokens after the model's preprocessing ({' '.join(tokens)}); give one word"
-        became = f" (after preprocessing: '{norm}')" if norm != word else ""
-        close = spelled_close(norm, self.vectors.words[:_HINT_POOL])
-        hint = f"; nearest by spelling: {', '.join(close)}" if close else "; no vocabulary word is spelled close to it"
-        return f"'{word}'{became} is not in the vocabulary of {len(self.vectors):,} words{hint}"
-
-
-def _check_topn(topn: int) -> None:
-    if isinstance(topn, bool) or not isinstance(topn, int) or topn < 1:
-        raise OptionError("--topn", f"must be a whole number of at least 1, got {topn!r}")
-
-
-def load_embedding_model(path: Path, meta: dict[str, Any]) -> EmbeddingModel:
-    """The store's loader for kind "embeddings" (meta already checked)."""
-    pre = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
-    return EmbeddingModel(path=path, meta=meta, vectors=load_vectors(path, meta), preprocess=pre)
-
-
-def load_embeddings(name_or_path: str | None) -> EmbeddingModel:
-    """An embeddings model by NAME, kind/NAME or PATH."""
-    from wordseq.store import load
-
-    model: EmbeddingModel = load(name_or_path, KIND)
-    return model
-
-
-def import_embeddings(path: str | Path, output: str | Path | None = None, *, fmt: str = "auto",
-                      limit: int | None = None, encoding_errors: str = "strict") -> tuple[EmbeddingModel, Any]:
-    """Read a word2vec-format file (see ``formats.import_vectors``) and, with ``output``,
-    save it as a model. Returns the model and the import report (duplicates, counts).
-
-    Examples
-    --------
-    >>> model, report = import_embeddings("glove.6B.100d.txt.gz", "glove")  # doctest: +SKIP
-    """
-    from wordseq.embeddings.formats import import_vectors
-    from wordseq.store import new_meta, writing
-    from wordseq.text.reader import SourceStats
-
-    with writing(output, KIND) as writer:
-        vectors, report = import_vectors(path, fmt, limit, encoding_errors)
-        lower = all(w == w.lower() for w in vectors.words)
-        preprocess = PreprocessConfig(lower=lower, pretokenized=True)
-        size = Path(path).stat().st_size if str(path) != "-" else 0
-        meta = new_meta(
-            KIND,
-            summary=f"imported from {Path(str(path)).name}, {vectors.dim}d, {len(vectors):,} words",
-            preprocessing=preprocess.to_dict(),
-            config={"dim": vectors.dim, "format": report.format, "limit": limit},
-            corpus=[SourceStats(name=str(path), bytes=size).to_dict()],
-            training={"words": len(vectors), "rows_read": report.rows, "duplicates": len(report.duplicates),
-                      "header_count": report.header_count},
-        )
-        if writer is not None:
-            writer.commit(meta, vectors.save)
-    return EmbeddingModel(path=writer.target if writer else None, meta=meta, vectors=vectors, preprocess=preprocess), report

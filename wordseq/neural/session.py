@@ -40,7 +40,7 @@ from wordseq.neural.model import build_model
 from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
-from wordseq.store.names import model_dir
+from wordseq.store.paths import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
 

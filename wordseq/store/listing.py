@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wordseq.errors import ModelError
-from wordseq.store.meta import KINDS, read_meta
-from wordseq.store.names import DEFAULT_NAME, candidates, is_path, made_by_wordseq, not_found
+from wordseq.store.meta import read_meta
 from wordseq.store.output import leftover_pid, pid_alive
-from wordseq.store.transaction import PARTIAL, partial_dir, remove_dir
+from wordseq.store.paths import KINDS, PARTIAL, wordseq_home
 
 # states a listed entry can be in
 COMPLETE, INTERRUPTED, DAMAGED, LEFTOVER, RUNNING = "complete", "interrupted", "damaged", "leftover", "in use"
@@ -68,8 +67,6 @@ def _leftover(kind: str, path: Path) -> ModelInfo | None:
 def list_models(home: Path | None = None, show_all: bool = False) -> list[ModelInfo]:
     """Models in the store, kind by kind, name by name; with ``show_all`` also the
     checkpoints of unfinished runs and the temporary folders of killed ones."""
-    from wordseq.store.names import wordseq_home
-
     home = wordseq_home() if home is None else home
     found = []
     for kind in KINDS:
@@ -87,42 +84,3 @@ def list_models(home: Path | None = None, show_all: bool = False) -> list[ModelI
                 found.append(_describe(kind, path.name, path))
     return found
 
-
-def removal_target(name_or_path: str | None, kinds: tuple[str, ...] = KINDS) -> tuple[str, Path]:
-    """(kind, directory) that ``models rm`` would remove: a model (damaged ones too) or,
-    when only that is left under a name, an unfinished run's checkpoint."""
-    from wordseq.store.meta import read_meta
-    from wordseq.store.names import model_dir
-
-    found = candidates(name_or_path, kinds)
-    if not found and name_or_path is not None and not is_path(name_or_path):
-        prefix = name_or_path.partition("/")[0]  # kind/NAME: only that kind's checkpoint
-        found = [(k, partial_dir(model_dir(name_or_path, k))) for k in kinds if prefix in (k, name_or_path)]
-        found = [(k, p) for k, p in found if p.is_dir()]
-    if not found:
-        raise not_found(name_or_path, kinds)
-    if len(found) > 1:
-        shown = DEFAULT_NAME if name_or_path is None else name_or_path
-        listed = ", ".join(f"{k}/{shown}" for k, _ in found)
-        raise ModelError(f"'{shown}' names models of several kinds ({listed}); say which, e.g. {found[0][0]}/{shown}")
-    kind, path = found[0]
-    if path.name.endswith(f".{PARTIAL}"):
-        return str(kind), path
-    if not made_by_wordseq(path):
-        raise ModelError(f"{path} is not a model directory wordseq made (no marker); refusing to remove it")
-    if kind is None:
-        try:
-            kind = read_meta(path)["kind"]
-        except ModelError:
-            kind = "damaged"
-    return str(kind), path
-
-
-def remove_model(name_or_path: str | None, kinds: tuple[str, ...] = KINDS) -> list[Path]:
-    """Remove a model (damaged ones too) and its unfinished-run checkpoint, each in one step.
-
-    A PATH must be a directory wordseq made; a NAME held by several kinds is an error.
-    """
-    _, path = removal_target(name_or_path, kinds)
-    remove_dir(path)
-    return [path]

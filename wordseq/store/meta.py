@@ -27,14 +27,9 @@ from typing import Any
 
 from wordseq import __version__
 from wordseq.errors import ModelError
+from wordseq.store.paths import KINDS, MARKER_FILE, META_FILE, wordseq_home
 
-KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq")
 FORMAT_VERSION = 2
-META_FILE = "meta.json"
-# Written into every model directory wordseq creates; -o and models rm on a PATH act only
-# on directories that hold it.
-MARKER_FILE = ".wordseq-model"
-MARKER_TEXT = "This directory is a wordseq model; wordseq may replace or remove it.\n"
 _LIBRARIES = ("numpy", "torch", "gensim", "nltk")
 # Far beyond any meta.json wordseq writes (training histories included: tens of kB).
 MAX_META_BYTES = 1 << 20
@@ -204,31 +199,8 @@ def _stamp(path: Path) -> dict[str, int]:
 
 
 def _stamp_file(path: Path) -> Path:
-    from wordseq.store.names import wordseq_home
-
     key = hashlib.sha256(os.fsencode(os.path.realpath(path))).hexdigest()[:32]
     return wordseq_home() / ".verified" / f"{key}.json"
-
-
-def _already_verified(path: Path, digest: str) -> bool:
-    try:
-        saved = _read_stamp(path)
-        return bool(saved.get("sha256") == digest and saved.get("stamp") == _stamp(path))
-    except OSError:
-        return False
-
-
-def _remember_verified(path: Path, digest: str) -> None:
-    try:
-        stamp = _stamp_file(path)
-        stamp.parent.mkdir(parents=True, exist_ok=True)
-        saved = {"sha256": digest, "stamp": _stamp(path)}
-        before = _read_stamp(path)
-        if before.get("stamp") == saved["stamp"] and "checks" in before:
-            saved["checks"] = before["checks"]  # checks passed on this same file stay
-        stamp.write_text(json.dumps(saved), encoding="utf-8")
-    except OSError:
-        pass  # a read-only home only costs the next load a re-hash
 
 
 def _read_stamp(path: Path) -> dict[str, Any]:
@@ -273,13 +245,11 @@ def verify_payload(folder: Path, meta: dict[str, Any]) -> None:
         path = folder / name
         if not path.is_file():
             raise ModelError(f"{path} is missing; the model is damaged (remove it with 'wordseq models rm')")
-        large = path.stat().st_size >= _STAMP_BYTES
-        if large and _already_verified(path, digest):
+        if path.stat().st_size >= _STAMP_BYTES and checked_before(path, f"sha256:{digest}"):
             continue
         if sha256_file(path) != digest:
             raise ModelError(
                 f"{path} does not match the checksum in {META_FILE}: the file was changed or damaged; "
                 "train or import the model again"
             )
-        if large:
-            _remember_verified(path, digest)
+        remember_check(path, f"sha256:{digest}")

@@ -27,18 +27,10 @@ from typing import Any
 
 from wordseq.errors import ModelError
 from wordseq.sizes import human_size
-from wordseq.store.meta import (
-    MARKER_FILE,
-    MARKER_TEXT,
-    META_FILE,
-    payload_digests,
-    read_meta,
-    write_meta,
-)
-from wordseq.store.names import made_by_wordseq
+from wordseq.store.meta import payload_digests, read_meta, write_meta
 from wordseq.store.output import current_umask, leftover_pid, pid_alive, remove_stale_siblings, temp_name
+from wordseq.store.paths import MARKER_FILE, MARKER_TEXT, META_FILE, made_by_wordseq, model_dir, partial_dir, wordseq_home
 
-PARTIAL = "partial"
 _LEFTOVER_TAGS = ("tmp", "old", "rm")
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -50,11 +42,6 @@ def fault(point: str) -> None:
     """Die here, as a SIGKILL would, when a test asks for it."""
     if os.environ.get(FAULT_ENV) == point:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def partial_dir(target: Path) -> Path:
-    """Where an unfinished run's checkpoints for ``target`` are kept."""
-    return target.with_name(f".{target.name}.{PARTIAL}")
 
 
 def _exchange(a: Path, b: Path) -> None:
@@ -118,8 +105,6 @@ class NameLock:
     path), so no file is left beside a model saved at a PATH."""
 
     def __init__(self, target: Path) -> None:
-        from wordseq.store.names import wordseq_home
-
         key = hashlib.sha256(os.fsencode(os.path.realpath(target))).hexdigest()[:32]
         self.path = wordseq_home() / ".locks" / f"{key}.lock"
         self.target = target
@@ -276,8 +261,6 @@ def writing(output: str | Path | None, kind: str) -> Iterator[ModelWriter | None
     if output is None:
         yield None
         return
-    from wordseq.store.names import model_dir
-
     with ModelWriter(model_dir(output, kind), kind) as writer:
         yield writer
 
@@ -317,17 +300,12 @@ def _probe_writable(folder: Path) -> None:
 
 
 def _fsync_tree(folder: Path) -> None:
-    for path in folder.iterdir():
+    for path in [*folder.iterdir(), folder]:  # the files, then the folder's entries
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_error(target: Path, exc: BaseException) -> ModelError:

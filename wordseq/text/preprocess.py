@@ -23,8 +23,6 @@ STEMMERS = ("porter", "snowball", "lancaster")
 LEVELS = ("word", "char")
 # Character-level sequences show a space as this token, so tokens stay space-separated.
 SPACE_TOKEN = "▁"
-# Chunk-cache entries handed between parallel tokenizers: ((chunk, is_final), tokens).
-CacheEntries = list[tuple[tuple[str, bool], list[str]]]
 # The only purely alphabetic words NLTK's tokenizer splits (its CONTRACTIONS2 rules).
 _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
 # The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
@@ -136,7 +134,6 @@ class Preprocessor:
     def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
         self._chunk_cache: dict[tuple[str, bool], list[str]] = {}
-        self._new_chunks: CacheEntries | None = None
         self._token_cache: dict[str, str | None] = {}
         self._word_tokenizer: Any = None
         self._normalize_token: Callable[[str], str | None] | None = None
@@ -198,24 +195,6 @@ class Preprocessor:
         workers share those pages instead of each loading its own copy)."""
         self.tokens("Warming up: the geese were running, weren't they?")
 
-    def record_new_entries(self) -> None:
-        """From now on, remember cache entries computed here (see ``take_new_entries``)."""
-        self._new_chunks = []
-
-    def take_new_entries(self) -> CacheEntries:
-        """Cache entries computed since the last call, for sharing with other workers."""
-        new, self._new_chunks = self._new_chunks or [], []
-        return new
-
-    def add_entries(self, entries: CacheEntries) -> None:
-        """Take cache entries computed by another worker with the same settings."""
-        self._chunk_cache.update(entries)
-        # an alphabetic chunk is one raw token: its result also serves the token cache
-        token_cache = self._token_cache
-        for (chunk, _), toks in entries:
-            if len(toks) <= 1 and chunk.isalpha() and chunk.lower() not in _ALPHA_SPLITS:
-                token_cache[chunk] = toks[0] if toks else None
-
     # -- internals ----------------------------------------------------------------------
 
     def _sentences_of(self, line: str) -> list[str]:
@@ -240,8 +219,6 @@ class Preprocessor:
             if toks is None:
                 toks = self._tokenize_chunk(chunk, i == last)
                 cache[key] = toks
-                if self._new_chunks is not None:
-                    self._new_chunks.append((key, toks))
             out.extend(toks)
         return out
 

@@ -1,4 +1,10 @@
-"""Word vectors from a wordseq embeddings model as the start of a classifier's embeddings."""
+"""Word vectors from an embeddings model as the start of a network's embedding table.
+
+The neural LM and the classifier both take ``--init-embeddings MODEL``. The vectors come
+through the store's loader (``load(name, "embeddings")``, the one every embeddings command
+uses: ``vectors.npy`` without pickle, checksums checked), so neither family imports the
+embeddings family, and the copy into the table is written once, here.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ class PretrainedVectors:
 
     words: list[str]
     vectors: np.ndarray
+    index: dict[str, int]  # word -> row
     source: str
     preprocessing: dict[str, Any]
 
@@ -27,18 +34,18 @@ class PretrainedVectors:
 
 def load_pretrained(name_or_path: str) -> PretrainedVectors:
     """The vectors of an embeddings model (trained by wordseq or imported)."""
-    from wordseq.embeddings.vectors import load_embeddings
+    from wordseq.store import load
 
-    model = load_embeddings(name_or_path)
+    model = load(name_or_path, "embeddings")
     vectors = model.vectors
-    return PretrainedVectors(list(vectors.words), np.asarray(vectors.vectors, dtype=np.float32), str(model.path),
-                             dict(model.meta.get("preprocessing") or {}))
+    return PretrainedVectors(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), vectors.index,
+                             str(model.path), dict(model.meta.get("preprocessing") or {}))
 
 
 def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) -> int:
     """Copy the vectors of the vocabulary words the model knows into ``weight`` (a
-    ``(len(vocab), dim)`` torch tensor); the other rows keep their start. Returns how
-    many words got a vector."""
+    ``(len(vocab), dim)`` torch tensor, rows in ``vocab`` order); the other rows keep
+    their start. Returns how many words got a vector."""
     import torch
 
     if pretrained.dim != weight.shape[1]:
@@ -46,10 +53,9 @@ def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) 
             f"the vectors of {pretrained.source} have {pretrained.dim} dimensions but --emb is "
             f"{weight.shape[1]}; leave --emb out or give --emb {pretrained.dim}"
         )
-    index = {w: i for i, w in enumerate(pretrained.words)}
     rows, sources = [], []
     for i, word in enumerate(vocab.itos[len(SPECIALS):], len(SPECIALS)):
-        j = index.get(word)
+        j = pretrained.index.get(word)
         if j is not None:
             rows.append(i)
             sources.append(j)
