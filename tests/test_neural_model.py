@@ -11,10 +11,10 @@ import torch
 
 from wordseq.errors import ModelError, OptionError
 from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
-from wordseq.neural.model import RNNModel
-from wordseq.neural.train import TrainConfig, Trainer
+from wordseq.neural.network import RNNModel
+from wordseq.neural.train import Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 

@@ -1,4 +1,5 @@
-"""LMConfig: the hyper-parameters that rebuild a neural language model.
+"""LMConfig: the hyper-parameters that rebuild a neural language model; TrainConfig: how it
+is trained.
 
 Saved in every checkpoint and in meta.json, so ``build_model(LMConfig(**saved))`` gives
 back the network the weights belong to. Kept free of torch so option lists stay cheap.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from wordseq.config_checks import count, within
+from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
 from wordseq.errors import OptionError
 
 RNN_CELLS = ("rnn", "lstm", "gru")
@@ -24,6 +25,7 @@ SOFTMAXES = ("full", "adaptive")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "nt-asgd")
+DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
 DEFAULT_CONTEXT = 35  # a transformer's window when none is given: the default --bptt
 
 
@@ -41,6 +43,8 @@ def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class LMConfig:
+    """The network of a neural LM: cell, sizes, regularisers, softmax."""
+
     vocab_size: int
     cell: str = "lstm"
     layers: int = 2
@@ -143,3 +147,55 @@ class LMConfig:
         return {"dropout": self.dropout, "dropout_input": float(self.dropout_input or 0.0),
                 "dropout_between": float(self.dropout_between or 0.0),
                 "dropout_embedding": self.dropout_embedding, "weight_drop": self.weight_drop}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a neural LM is trained (``neural/train.py``); saved in meta.json and resume.pt."""
+
+    epochs: int = 10
+    optimizer: str = "sgd"
+    lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
+    clip: float = 0.25  # 0: no clipping
+    bptt: int = 35
+    batch_size: int = 20  # columns in all; under torchrun each rank trains its share
+    patience: int | None = 3  # checks without improvement before stopping; None: never
+    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
+    final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
+    seed: int = DEFAULT_SEED
+    precision: str = "fp32"
+    valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
+    nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--bptt", self.bptt, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--seed", self.seed, 0, 2**63 - 1)
+        count("--valid-every", self.valid_every, 0)
+        count("--nonmono", self.nonmono, 1, 10_000)
+        count("--anneal-after", self.anneal_after, 1, 10_000)
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 1e4, low_open=True)
+        at_least("--clip", self.clip, 0.0)
+        within("--weight-decay", self.weight_decay, 0.0, 1.0)
+        if self.patience is not None:
+            count("--patience", self.patience, 1)
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["lr"] = self.learning_rate
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

@@ -29,15 +29,15 @@ import torch
 from wordseq.config_checks import unchanged_on_resume
 from wordseq.errors import InputError, ModelError, OptionError
 from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import TrainingData, build_training_data, encode_text
 from wordseq.neural.defaults import Recommendation, checks_every, recommend
 from wordseq.neural.device import resolve_device
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.lm import NeuralLM
-from wordseq.neural.model import build_model
-from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
+from wordseq.neural.network import build_model
+from wordseq.neural.train import CheckRecord, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
 from wordseq.store.names import model_dir

@@ -38,69 +38,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.config_checks import DEFAULT_SEED, at_least, count, within
-from wordseq.errors import OptionError, WordseqError
-from wordseq.neural.config import OPTIMIZERS, PRECISIONS
+from wordseq.errors import WordseqError
+from wordseq.neural.config import TrainConfig
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.interrupt import stop_on_interrupt
-from wordseq.neural.model import Network, detach_hidden
+from wordseq.neural.network import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
 
-DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
 FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
 ANNEAL = 4.0
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 10
-    optimizer: str = "sgd"
-    lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
-    clip: float = 0.25  # 0: no clipping
-    bptt: int = 35
-    batch_size: int = 20  # columns in all; under torchrun each rank trains its share
-    patience: int | None = 3  # checks without improvement before stopping; None: never
-    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
-    final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
-    seed: int = DEFAULT_SEED
-    precision: str = "fp32"
-    valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
-    nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging
-    weight_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.precision not in PRECISIONS:
-            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        count("--epochs", self.epochs, 1, 100_000)
-        count("--bptt", self.bptt, 1, 100_000)
-        count("--batch-size", self.batch_size, 1, 1_000_000)
-        count("--seed", self.seed, 0, 2**63 - 1)
-        count("--valid-every", self.valid_every, 0)
-        count("--nonmono", self.nonmono, 1, 10_000)
-        count("--anneal-after", self.anneal_after, 1, 10_000)
-        if self.lr is not None:
-            within("--lr", self.lr, 0.0, 1e4, low_open=True)
-        at_least("--clip", self.clip, 0.0)
-        within("--weight-decay", self.weight_decay, 0.0, 1.0)
-        if self.patience is not None:
-            count("--patience", self.patience, 1)
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["lr"] = self.learning_rate
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TrainConfig:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 class TrainingDiverged(WordseqError):
