@@ -41,6 +41,42 @@ def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
     return tuple(cutoffs)
 
 
+def check_network_options(given: dict[str, Any]) -> None:
+    """Check the network options in ``given``, each alone and against the others given.
+
+    ``LMConfig`` checks all of its fields; ``train_lm`` checks those a caller gave before
+    the corpus is read (the rest are chosen by its size, and checked once chosen)."""
+    def has(*names: str) -> bool:
+        return all(given.get(name) is not None for name in names)
+
+    transformer = given.get("cell") == "transformer"
+    if has("cell") and given["cell"] not in CELLS:
+        raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {given['cell']!r}")
+    for name, low, high in (("layers", 1, 100), ("emb", 1, 100_000), ("hidden", 1, 100_000), ("vocab_size", 5, None)):
+        if has(name):
+            count(name if name == "vocab_size" else "--" + name, given[name], low, high)
+    for name in ("dropout", "dropout_input", "dropout_between", "dropout_embedding", "weight_drop"):
+        if has(name):
+            within("--" + name.replace("_", "-"), given[name], 0.0, 1.0, high_open=True)
+    if has("weight_drop") and given["weight_drop"] and transformer:
+        raise OptionError("--weight-drop", "applies to recurrent cells (rnn, lstm, gru), not to the transformer")
+    if has("tie", "layers", "emb", "hidden") and given["tie"] and not transformer and given["layers"] == 1 \
+            and given["emb"] != given["hidden"]:
+        raise OptionError(
+            "--tie",
+            f"shares the embedding with the output layer, so with one layer --emb ({given['emb']}) must equal "
+            f"--hidden ({given['hidden']}); make them equal, use --layers 2 or more, or use --no-tie",
+        )
+    if transformer and has("heads"):
+        count("--heads", given["heads"], 1, 1024)
+        if has("emb") and given["emb"] % given["heads"]:
+            raise OptionError("--heads", f"must divide --emb ({given['emb']}), got {given['heads']}")
+    if transformer and has("context"):
+        count("context", given["context"], 1, 1_000_000)
+    if has("softmax") and given["softmax"] not in SOFTMAXES:
+        raise OptionError("--softmax", f"choose one of {', '.join(SOFTMAXES)}, got {given['softmax']!r}")
+
+
 @dataclass(frozen=True)
 class LMConfig:
     """The network of a neural LM: cell, sizes, regularisers, softmax."""
@@ -62,38 +98,13 @@ class LMConfig:
     cutoffs: tuple[int, ...] = field(default=())  # adaptive softmax cluster boundaries
 
     def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {self.cell!r}")
-        count("--layers", self.layers, 1, 100)
-        count("--emb", self.emb, 1, 100_000)
-        count("--hidden", self.hidden, 1, 100_000)
-        count("vocab_size", self.vocab_size, 5)
-        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
         # None means "as --dropout"; frozen, so the resolved value is set once here
         for name in ("dropout_input", "dropout_between"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, self.dropout)
-        within("--dropout-input", self.dropout_input, 0.0, 1.0, high_open=True)  # type: ignore[arg-type]
-        within("--dropout-between", self.dropout_between, 0.0, 1.0, high_open=True)  # type: ignore[arg-type]
-        within("--dropout-embedding", self.dropout_embedding, 0.0, 1.0, high_open=True)
-        within("--weight-drop", self.weight_drop, 0.0, 1.0, high_open=True)
-        if self.weight_drop and self.cell == "transformer":
-            raise OptionError("--weight-drop", "applies to recurrent cells (rnn, lstm, gru), not to the transformer")
-        if self.tie and self.cell != "transformer" and self.layers == 1 and self.emb != self.hidden:
-            raise OptionError(
-                "--tie",
-                f"shares the embedding with the output layer, so with one layer --emb ({self.emb}) must equal "
-                f"--hidden ({self.hidden}); make them equal, use --layers 2 or more, or use --no-tie",
-            )
-        if self.cell == "transformer":
-            count("--heads", self.heads, 1, 1024)
-            if self.emb % self.heads:
-                raise OptionError("--heads", f"must divide --emb ({self.emb}), got {self.heads}")
-            if self.context == 0:
-                object.__setattr__(self, "context", DEFAULT_CONTEXT)
-            count("context", self.context, 1, 1_000_000)
-        if self.softmax not in SOFTMAXES:
-            raise OptionError("--softmax", f"choose one of {', '.join(SOFTMAXES)}, got {self.softmax!r}")
+        if self.cell == "transformer" and self.context == 0:
+            object.__setattr__(self, "context", DEFAULT_CONTEXT)
+        check_network_options({f: getattr(self, f) for f in self.__dataclass_fields__})
         object.__setattr__(self, "cutoffs", tuple(int(c) for c in self.cutoffs))
         if self.softmax == "adaptive":
             if not self.cutoffs:

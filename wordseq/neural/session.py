@@ -29,7 +29,7 @@ import torch
 from wordseq.config_checks import unchanged_on_resume
 from wordseq.errors import InputError, ModelError, OptionError
 from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.config import LMConfig, TrainConfig
+from wordseq.neural.config import LMConfig, TrainConfig, check_network_options
 from wordseq.neural.data import TrainingData, build_training_data, encode_text
 from wordseq.neural.defaults import Recommendation, checks_every, recommend
 from wordseq.neural.device import resolve_device
@@ -76,10 +76,6 @@ class DataOptions:
     max_size: int | None = None
 
 
-def _option(field: str) -> str:
-    return "--" + field.replace("_", "-")
-
-
 def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The options the caller gave (None means "not given": chosen by corpus size)."""
     unknown = set(options) - MODEL_FIELDS - TRAIN_FIELDS
@@ -90,19 +86,6 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     if train.get("patience") == 0:
         train["patience"] = None  # 0: never stop early
     return model, train
-
-
-def _check_given(model_options: dict[str, Any], train_options: dict[str, Any], init_embeddings: str | None) -> None:
-    """Fail before reading the corpus on a bad value the caller gave; settings that are
-    chosen by corpus size are checked once they are known."""
-    TrainConfig(**train_options)
-    given = {_option(k) for k in model_options}
-    placeholder_emb = model_options.get("hidden", 200) if init_embeddings else 200
-    try:
-        LMConfig(vocab_size=1_000_000, **{"emb": placeholder_emb, **model_options})
-    except OptionError as exc:
-        if exc.option in given:
-            raise
 
 
 def _resume_source(target: Path) -> Path:
@@ -166,7 +149,8 @@ def train_lm(
     >>> lm = train_lm("corpus.txt", "news", cell="gru", emb=256, hidden=256, epochs=6)  # doctest: +SKIP
     """
     model_options, train_options = _split_options(options)
-    _check_given(model_options, train_options, init_embeddings)
+    TrainConfig(**train_options)  # fail on a bad value given before reading the corpus
+    check_network_options(model_options)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
     dev = resolve_device(device)
