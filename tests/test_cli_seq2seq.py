@@ -136,8 +136,8 @@ class CtrlCAfter(SilentReporter):
 
 def test_interrupted_training_keeps_its_state_and_resume_finishes_it(pairs_dir: Path, tmp_path: Path,
                                                                       runner: CliRunner) -> None:
-    from wordseq.neural.session import Interrupted
     from wordseq.seq2seq import train_seq2seq
+    from wordseq.training import Interrupted
 
     out = tmp_path / "interrupted"
     args = dict(epochs=2, emb=8, hidden=16, batch_size=16, seed=3)

@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,26 +37,15 @@ from wordseq.neural.lm import NeuralLM
 from wordseq.neural.network import build_model
 from wordseq.neural.train import CheckRecord, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
-from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
+from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.store.names import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
+from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, restoring, warn_if_other_data
 
 KIND = "lm"
-# A checkpoint is saved at the end of every epoch, and at a mid-epoch validation check
-# when the last one is older than this: a killed run loses at most this much of an epoch.
-CHECKPOINT_SECONDS = 600
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the training; ``saved`` says where its state was kept."""
-
-    def __init__(self, saved: Path, message: str) -> None:
-        super().__init__(message)
-        self.saved = saved
-        self.message = message
 
 
 @dataclass
@@ -86,14 +73,6 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     if train.get("patience") == 0:
         train["patience"] = None  # 0: never stop early
     return model, train
-
-
-def _resume_source(target: Path) -> Path:
-    """Where a --resume continues from: an unfinished run's checkpoint first, else the model."""
-    for folder in (partial_dir(target), target):
-        if (folder / RESUME_FILE).is_file():
-            return folder
-    raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
 
 
 def train_lm(
@@ -199,7 +178,6 @@ class _Session:
         self.valid_name = ""
         self.test_name: str | None = None
         self.test_stream: Any = None
-        self.saved_at = time.monotonic()
 
     # -- before training ---------------------------------------------------------------
 
@@ -233,9 +211,7 @@ class _Session:
 
     def _previous_run(self) -> _PreviousRun:
         assert self.target is not None
-        source = _resume_source(self.target)
-        meta = read_meta(source)
-        verify_payload(source, meta)
+        source, meta = previous_run(self.target, RESUME_FILE)
         previous = _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
         return previous
@@ -325,109 +301,42 @@ class _Session:
         where = previous.source / RESUME_FILE
         if previous.checkpoint.trainer_state is None:
             raise ModelError(f"{where} holds no trainer state; it cannot be resumed")
-        try:
+        with restoring(where):
             self.model.load_state_dict(previous.checkpoint.model_state)
             self.trainer.load_state_dict(previous.checkpoint.trainer_state, keep_lr=keep_lr)
-        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
-            raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); train without --resume") from None
-        old_sources = [c.get("sha256") for c in previous.meta["corpus"]]
-        if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
-            self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
+        warn_if_other_data(previous.meta, self.reader.sources, self.reporter,
+                           "the corpus differs from the one the checkpoint was trained on")
 
     # -- training ------------------------------------------------------------------------
 
     def run(self) -> NeuralLM:
-        trainer = self.trainer
-        with self.reporter.task(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
-            bar.update(completed=trainer.batches_done)
-            on_batch = self._batch_logger(bar)
-            said = {"averaged": False}
-            speed = {"seconds": 0.0, "tokens": 0.0}
-
-            def on_check(rec: CheckRecord) -> None:
-                if rec.averaged and not said["averaged"]:
-                    said["averaged"] = True
-                    self.reporter.log("NT-ASGD: from here on, validation scores the averaged weights")
-                self.reporter.log(check_line(rec))
-                speed["seconds"] += rec.seconds
-                speed["tokens"] += rec.seconds * rec.tokens_per_s
-                due = rec.end_of_epoch or time.monotonic() - self.saved_at >= CHECKPOINT_SECONDS
-                if self.dist.from_rank0(due):  # every rank must take part in the save
-                    self._save(partial=True)
-                if not trainer.finished and rec.end_of_epoch:
-                    bar.update(completed=0, description=f"epoch {trainer.epoch}")
-
-            done = trainer.run(on_batch=on_batch, on_check=on_check)
-        if not done:
-            stop = self._interrupted()
-            self.dist.barrier()  # the others wait while rank 0 saves
-            raise stop
-        if speed["seconds"] > 0:  # the speed the check lines leave out to fit 80 columns
-            self.reporter.log(f"{speed['seconds']:.0f}s of training, {speed['tokens'] / speed['seconds']:,.0f} tokens/s")
-        if trainer.stopped_early:
+        self.speed = [0.0, 0.0]  # seconds and tokens of training, for the closing line
+        self.said_averaged = False
+        saving = Saving(self.writer, self._meta, self._write_payload, "wordseq lm train CORPUS")
+        run = TrainingRun(self.trainer, self, self.reporter, saving, self.dist)
+        run.train()
+        seconds, tokens = self.speed
+        if seconds > 0:  # the speed the check lines leave out to fit 80 columns
+            self.reporter.log(f"{seconds:.0f}s of training, {tokens / seconds:,.0f} tokens/s")
+        if self.trainer.stopped_early:
             self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} checks")
-        self.model.load_state_dict(trainer.best_model_state())
-        test = self._score_test()
-        meta = self._meta(complete=True, test=test)
-        path = self._save(partial=False, meta=meta)
-        if path is not None:
-            self.reporter.log(f"saved {path}")
+        self.model.load_state_dict(self.trainer.best_model_state())
+        meta = self._meta(complete=True, test=self._score_test())
+        path = run.save(meta)
         return NeuralLM(self.model, self.data.vocab, self.preprocess, self.device, path=path, meta=meta,
                         precision=self.train_cfg.precision)
 
-    def _save(self, partial: bool, meta: dict[str, Any] | None = None) -> Path | None:
-        """Write the model (or the partial checkpoint beside it) on rank 0; every rank
-        takes part in gathering the trainer's state."""
-        state = self.trainer.state_dict()
-        self.saved_at = time.monotonic()
-        if self.writer is None:
-            return None
-        meta = meta or self._meta(complete=False)
+    def batch_line(self, window: BatchWindow) -> str:
+        t = self.trainer
+        return batch_line(t.epoch, t.batches_done, t.batches_per_epoch, t.lr, window.ms, window.mean)
 
-        def write(folder: Path) -> None:
-            self._write_payload(folder, state)
-
-        return self.writer.save_partial(meta, write) if partial else self.writer.commit(meta, write)
-
-    def _batch_logger(self, bar: Any) -> Callable[[int, int, float], None]:
-        trainer = self.trainer
-        window = {"start": time.perf_counter(), "batches": 0, "loss": 0.0}
-
-        def on_batch(done: int, total: int, loss: float) -> None:
-            bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:g}")
-            window["batches"] += 1
-            window["loss"] += loss
-            if self.reporter.every(done):
-                n = window["batches"]
-                ms = (time.perf_counter() - window["start"]) * 1000 / n
-                mean = window["loss"] / n
-                self.reporter.log(batch_line(trainer.epoch, done, total, trainer.lr, ms, mean))
-                window.update(start=time.perf_counter(), batches=0, loss=0.0)
-
-        return on_batch
-
-    def _interrupted(self) -> Interrupted:
-        """Keep the state of a run stopped by Ctrl-C: in the model's place if there was no
-        model under the name yet, else beside it (a finished model is never replaced)."""
-        state = self.trainer.state_dict()
-        if not self.dist.is_main:
-            return Interrupted(Path(), "")  # rank 0 says what it saved
-        if self.writer is None:
-            return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
-        target = self.writer.target
-        meta = self._meta(complete=False)
-
-        def write(folder: Path) -> None:
-            self._write_payload(folder, state)
-
-        if target.exists():
-            where = self.writer.save_partial(meta, write)
-            kept = f"the finished model at {target} is kept; this run's state is in {where.name}"
-        else:
-            where = self.writer.commit(meta, write)
-            kept = f"saved to {where} (marked interrupted)"
-        return Interrupted(where, f"interrupted in epoch {self.trainer.epoch}: {kept}; continue with "
-                                  f"'wordseq lm train CORPUS -o {target} --resume'")
+    def checked(self, rec: CheckRecord) -> None:
+        if rec.averaged and not self.said_averaged:
+            self.said_averaged = True
+            self.reporter.log("NT-ASGD: from here on, validation scores the averaged weights")
+        self.reporter.log(check_line(rec))
+        self.speed[0] += rec.seconds
+        self.speed[1] += rec.seconds * rec.tokens_per_s
 
     def _score_test(self) -> dict[str, Any] | None:
         if self.test_stream is None:

@@ -1,7 +1,7 @@
-"""The training loop: truncated BPTT over contiguous batches, as in word_language_model.
+"""The LM's trainer: truncated BPTT over contiguous batches, as in word_language_model.
 
-A plain loop you can read top to bottom: the hidden state is carried from one window to
-the next and detached, gradients are clipped by norm, and the model is scored on the
+``wordseq.training`` runs it (the loop is the same for every family); here are its step
+and its check. The hidden state is carried from one window to the next and detached, gradients are clipped by norm, and the model is scored on the
 validation text after every ``valid_every`` batches and at the end of each epoch. The
 best weights are kept. When ``anneal_after`` checks in a row bring no improvement the
 learning rate is divided by 4 (one check is the example's rule; with several checks an
@@ -19,9 +19,8 @@ and kept; the learning rate is left alone.
 
 ``precision`` runs the forward passes under autocast (with loss scaling for fp16). Under
 torchrun the model is wrapped in DistributedDataParallel and each rank trains its share of
-the batch columns; the loss that is reported and checked is the mean over all ranks. A
-first Ctrl-C asks the loop to stop after the current batch (on every rank), so the state
-it leaves is resumable.
+the batch columns; the loss that is reported and checked is the mean over all ranks, and
+a Ctrl-C on any rank stops every rank after the same step.
 """
 
 from __future__ import annotations
@@ -29,8 +28,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,21 +36,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.errors import WordseqError
 from wordseq.neural.config import TrainConfig
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
-from wordseq.neural.interrupt import stop_on_interrupt
 from wordseq.neural.network import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
+from wordseq.training import TrainingDiverged
 
 FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
 ANNEAL = 4.0
-
-
-class TrainingDiverged(WordseqError):
-    """The loss became NaN or infinite: the weights are garbage from here on."""
 
 
 @dataclass
@@ -162,8 +155,8 @@ class Trainer:
         # since the last check, so an interrupted run resumes with its figures
         self._loss_sum = 0.0
         self._window_batches = 0
-        self._tokens = 0
-        self._seconds = 0.0
+        self.tokens = 0
+        self.seconds = 0.0
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         if not self.dist.enabled:
@@ -195,6 +188,10 @@ class Trainer:
     def batches_done(self) -> int:
         """Batches trained so far in the epoch in progress."""
         return self._batches
+
+    @property
+    def epoch_over(self) -> bool:
+        return self.position >= len(self.train_data) - 1
 
     @property
     def epochs_done(self) -> int:
@@ -230,7 +227,7 @@ class Trainer:
         self._batches += 1
         self._loss_sum += value
         self._window_batches += 1
-        self._tokens += y.numel() * self.dist.world
+        self.tokens += y.numel() * self.dist.world
         return value
 
     def _agree(self, loss: torch.Tensor) -> float:
@@ -247,37 +244,9 @@ class Trainer:
         """A stop was asked for; under torchrun only once every rank knows it (after a step)."""
         return self._stop_agreed if self.dist.enabled else self.stop_requested
 
-    def run(self, on_batch: Callable[[int, int, float], None] | None = None,
-            on_check: Callable[[CheckRecord], None] | None = None) -> bool:
-        """Train until the last epoch, early stopping or a stop request; True if done."""
-        every = self.config.valid_every
-        with stop_on_interrupt(self, sigterm=self.dist.enabled):
-            while not self.finished:
-                start = time.perf_counter()
-                end = len(self.train_data) - 1
-                while self.position < end and not self.should_stop:
-                    loss = self.train_step()
-                    if on_batch is not None:
-                        on_batch(self._batches, self.batches_per_epoch, loss)
-                    if self._check_due(every):
-                        self._seconds += time.perf_counter() - start
-                        record = self.check(end_of_epoch=False)
-                        if on_check is not None:
-                            on_check(record)
-                        if self.stopped_early:
-                            return True
-                        start = time.perf_counter()
-                self._seconds += time.perf_counter() - start
-                if self.should_stop:
-                    return False
-                record = self.check(end_of_epoch=True)
-                if on_check is not None:
-                    on_check(record)
-        return True
-
-    def _check_due(self, every: int) -> bool:
-        """A mid-epoch check: every ``every`` batches, but not just before the epoch's own."""
-        left = self.batches_per_epoch - self._batches
+    def check_due(self) -> bool:
+        """A mid-epoch check: every ``valid_every`` batches, but not just before the epoch's own."""
+        every, left = self.config.valid_every, self.batches_per_epoch - self._batches
         return bool(every) and self._batches % every == 0 and 2 * left >= every and not self.should_stop
 
     def evaluate(self, stream: TokenStream) -> float:
@@ -316,11 +285,11 @@ class Trainer:
             epoch=self.epoch, batches=self._batches, end_of_epoch=end_of_epoch,
             at_epoch=round(self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1), 4),
             train_ppl=_ppl(self._loss_sum / max(self._window_batches, 1)), valid_ppl=_ppl(valid_loss), lr=lr,
-            tokens_per_s=self._tokens / self._seconds if self._seconds > 0 else 0.0, seconds=self._seconds,
+            tokens_per_s=self.tokens / self.seconds if self.seconds > 0 else 0.0, seconds=self.seconds,
             best=best, averaged=averaged,
         )
         self.history.append(record.to_dict())
-        self._loss_sum, self._window_batches, self._tokens, self._seconds = 0.0, 0, 0, 0.0
+        self._loss_sum, self._window_batches, self.tokens, self.seconds = 0.0, 0, 0, 0.0
         if end_of_epoch:
             self.epoch += 1
             self.position = 0
@@ -362,7 +331,7 @@ class Trainer:
             "bad_epochs": self.bad_checks,
             "stopped_early": self.stopped_early,
             "average": self.average.state_dict() if self.average is not None else None,
-            "partial_epoch": [self._loss_sum, self._window_batches, self._tokens, self._seconds],
+            "partial_epoch": [self._loss_sum, self._window_batches, self.tokens, self.seconds],
             "rng": torch.get_rng_state(),
         }
 
@@ -386,7 +355,7 @@ class Trainer:
         if state.get("average") is not None:
             self.average = WeightAverage(self.model, state["average"])
         loss_sum, batches, tokens, seconds = state["partial_epoch"]
-        self._loss_sum, self._window_batches, self._tokens, self._seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
+        self._loss_sum, self._window_batches, self.tokens, self.seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
         if self.dist.is_main:
             torch.set_rng_state(state["rng"])
 
