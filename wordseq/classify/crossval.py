@@ -145,7 +145,7 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     def done(outcome: _FoldOutcome, replay: bool) -> None:
         outcomes.append(outcome)
         for record in outcome.history if replay else ():
-            hooks.epoch(record)
+            hooks.checked(record)
         reporter.log(fold_line(outcome.result))
         if on_fold is not None:
             on_fold(outcome.result)
