@@ -217,11 +217,11 @@ class WordseqLoop:
 
     def step(self) -> int:
         t = self.trainer
-        if t.position >= len(t.train_data) - 1:
+        if t.epoch_over:  # go round the text again, as the loop's end-of-epoch check would
             t.position, t.hidden = 0, self.model.init_hidden(t.local_batch)
-        before = t._tokens
+        before = t.tokens
         t.train_step()
-        return t._tokens - before
+        return t.tokens - before
 
 
 def sync(device: torch.device) -> None:

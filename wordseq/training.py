@@ -299,6 +299,13 @@ def previous_run(target: Path, resume_file: str) -> tuple[Path, dict[str, Any]]:
     raise InputError(f"nothing to resume at {target} (no {resume_file}); train without --resume first")
 
 
+def reserve_space(writer: ModelWriter | None, model: Any, copies: int) -> None:
+    """Fail now, not after the first epoch, if the disk cannot hold ``copies`` float32
+    copies of the weights twice (the model and the partial checkpoint beside it)."""
+    if writer is not None:
+        writer.ensure_space(sum(p.numel() for p in model.parameters()) * 4 * 2 * copies)
+
+
 @contextmanager
 def restoring(where: Path) -> Iterator[None]:
     """Loading a saved run's weights and trainer state: a damaged file is a ModelError."""

@@ -41,7 +41,7 @@ from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.store.names import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
-from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, restoring, warn_if_other_data
+from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
 
 KIND = "lm"
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
@@ -58,9 +58,19 @@ class _PreviousRun:
 
 
 @dataclass
-class DataOptions:
-    min_count: int = 1
-    max_size: int | None = None
+class _Asked:
+    """What the caller of ``train_lm`` asked for, besides the corpus and the model's place."""
+
+    valid: str | Path | None
+    test: str | Path | None
+    preprocess: PreprocessConfig
+    encoding_errors: str
+    min_count: int
+    max_size: int | None
+    model: dict[str, Any]  # the network options given
+    train: dict[str, Any]  # the training options given
+    init_embeddings: str | None
+    resume: bool
 
 
 def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -75,22 +85,10 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return model, train
 
 
-def train_lm(
-    corpus: Any = None,
-    output: str | Path | None = None,
-    *,
-    valid: str | Path | None = None,
-    test: str | Path | None = None,
-    preprocess: PreprocessConfig | None = None,
-    encoding_errors: str = "strict",
-    min_count: int = 1,
-    max_size: int | None = None,
-    init_embeddings: str | None = None,
-    device: str = "auto",
-    resume: bool = False,
-    reporter: Reporter = SILENT,
-    **options: Any,
-) -> NeuralLM:
+def train_lm(corpus: Any = None, output: str | Path | None = None, *, valid: str | Path | None = None,
+             test: str | Path | None = None, preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict",
+             min_count: int = 1, max_size: int | None = None, init_embeddings: str | None = None,
+             device: str = "auto", resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
     """Train a neural language model (LSTM, GRU, RNN or Transformer) and (with ``output``) save it.
 
     Every option left out (or None) takes the value chosen for the corpus's size
@@ -132,21 +130,27 @@ def train_lm(
     check_network_options(model_options)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
+    asked = _Asked(valid, test, preprocess or PreprocessConfig(), encoding_errors, min_count, max_size, model_options,
+                   train_options, init_embeddings, resume)
+    return _train(corpus, output, asked, device, reporter)
+
+
+def _train(corpus: Any, output: str | Path | None, asked: _Asked, device: str, reporter: Reporter) -> NeuralLM:
+    """The session on this process; under torchrun every rank runs it, rank 0 holds the name."""
     dev = resolve_device(device)
     dist = Distributed.from_env(dev)
     try:
         dev = dist.device(dev)
         if not dist.is_main:
             reporter = MUTE  # rank 0 speaks for all
-        reader = open_corpus(corpus, encoding_errors)
+        reader = open_corpus(corpus, asked.encoding_errors)
         if dist.enabled and isinstance(reader, CorpusReader) and "-" in reader.paths:
             raise InputError("under torchrun every process reads the corpus itself: give it as files, not stdin")
         with writing(output if dist.is_main else None, KIND) as writer:
             dist.barrier()  # rank 0 holds the name (and tidied it) before the others read it
             target = writer.target if writer is not None else model_dir(str(output), KIND) if output is not None else None
             session = _Session(writer, target, reader, reporter, dev, dist)
-            session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors,
-                            DataOptions(min_count, max_size), model_options, train_options, init_embeddings, resume)
+            session.prepare(asked)
             lm = session.run()
             session.release()
         # rank 0 has put the model in place; no process ends the group under another
@@ -181,32 +185,27 @@ class _Session:
 
     # -- before training ---------------------------------------------------------------
 
-    def prepare(self, valid: str | Path | None, test: str | Path | None, preprocess: PreprocessConfig,
-                encoding_errors: str, data_options: DataOptions, model_options: dict[str, Any],
-                train_options: dict[str, Any], init_embeddings: str | None, resume: bool) -> None:
-        previous = self._previous_run() if resume else None
+    def prepare(self, asked: _Asked) -> None:
+        previous = self._previous_run() if asked.resume else None
+        self.preprocess, self.asked = asked.preprocess, asked
         if previous is not None:
-            unchanged_on_resume(model_options, previous.checkpoint.config)
-            preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
+            unchanged_on_resume(asked.model, previous.checkpoint.config)
+            self.preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
             self.init_info = previous.meta["config"].get("init_embeddings")
-        self.preprocess = preprocess
-        self._read(valid, test, encoding_errors, data_options, previous)
-        cell = previous.checkpoint.config.cell if previous else model_options.get("cell", "lstm")
+        self._read(asked, previous)
+        cell = previous.checkpoint.config.cell if previous else asked.model.get("cell", "lstm")
         advice = recommend(self.data.train.predicted, len(self.data.vocab), cell)
-        self.train_cfg = self._train_config(advice, train_options, previous.meta["config"].get("train", {}) if previous else None)
+        self.train_cfg = self._train_config(advice, asked.train, previous.meta["config"].get("train", {}) if previous else None)
         torch.manual_seed(self.train_cfg.seed)
-        self.config = previous.checkpoint.config if previous else self._model_config(advice, model_options, init_embeddings)
-        self._build(init_embeddings if previous is None else None)
+        self.config = previous.checkpoint.config if previous else self._model_config(advice, asked.model, asked.init_embeddings)
+        self._build(asked.init_embeddings if previous is None else None)
         if previous is not None:
-            self._restore(previous, keep_lr="lr" not in train_options)
+            self._restore(previous, keep_lr="lr" not in asked.train)
         if self.dist.rank:
             # every rank starts from rank 0's weights (DDP copies them); dropout differs per rank
             torch.manual_seed(self.train_cfg.seed + 1_000_003 * self.dist.rank + len(self.trainer.history))
-        if self.writer is not None:
-            params = sum(p.numel() for p in self.model.parameters())
-            optimizer_copies = 2 if self.train_cfg.optimizer == "adam" else 0
-            # model.pt (best), resume.pt (current + best + optimizer), a partial copy of both
-            self.writer.ensure_space(params * 4 * 2 * (3 + optimizer_copies))
+        # model.pt (best), resume.pt (current + best + Adam's two moments)
+        reserve_space(self.writer, self.model, 3 + (2 if self.train_cfg.optimizer == "adam" else 0))
         self._log_start()
 
     def _previous_run(self) -> _PreviousRun:
@@ -216,18 +215,15 @@ class _Session:
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
         return previous
 
-    def _read(self, valid: str | Path | None, test: str | Path | None, encoding_errors: str,
-              data_options: DataOptions, previous: _PreviousRun | None) -> None:
-        pre = Preprocessor(self.preprocess)
+    def _read(self, asked: _Asked, previous: _PreviousRun | None) -> None:
+        pre, valid, test, encoding_errors = Preprocessor(self.preprocess), asked.valid, asked.test, asked.encoding_errors
         valid_reader = CorpusReader([str(valid)], encoding_errors) if valid is not None else None
         self.valid_name = str(valid) if valid is not None else "held-out tail of the corpus (last 10% of sequences)"
         with self.reporter.task("reading", unit="lines"):
-            self.data = build_training_data(self.reader, pre, valid_reader, min_count=data_options.min_count,
-                                            max_size=data_options.max_size,
-                                            vocab=previous.checkpoint.vocab if previous else None)
-        self.data_options = data_options
+            self.data = build_training_data(self.reader, pre, valid_reader, min_count=asked.min_count,
+                                            max_size=asked.max_size, vocab=previous.checkpoint.vocab if previous else None)
         if self.data.vocab.num_words == 0:
-            raise InputError(f"{self.reader.label}: no word occurs --min-count {data_options.min_count} times or "
+            raise InputError(f"{self.reader.label}: no word occurs --min-count {asked.min_count} times or "
                              "more; lower --min-count")
         if self.data.valid.predicted == 0:
             raise InputError("the validation text is empty; give --valid FILE or a longer corpus")
@@ -365,7 +361,7 @@ class _Session:
             complete=complete,
             preprocessing=self.preprocess.to_dict(),
             config={"model": self.config.to_dict(), "train": self.train_cfg.to_dict(),
-                    "min_count": self.data_options.min_count, "max_size": self.data_options.max_size,
+                    "min_count": self.asked.min_count, "max_size": self.asked.max_size,
                     "init_embeddings": self.init_info, "defaults": self.defaults},
             corpus=[s.to_dict() for s in self.reader.sources],
             training=_figures(trainer, data, self.valid_name, self.device.type, best, test, self.dist.world),

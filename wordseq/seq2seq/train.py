@@ -35,7 +35,7 @@ from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, 
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
 from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.text.preprocess import Preprocessor
-from wordseq.training import BatchWindow, Saving, TrainingDiverged, TrainingRun, previous_run, restoring, warn_if_other_data
+from wordseq.training import BatchWindow, Saving, TrainingDiverged, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
 from wordseq.vocab import Vocabulary
 
 KIND = "seq2seq"
@@ -328,17 +328,9 @@ def _vocabularies(saved: Path | None, train_set: PairSet, min_count: int) -> tup
             Vocabulary.build(p.target for p in train_set.pairs))
 
 
-def train_seq2seq(
-    train: PairsInput,
-    dev: PairsInput | None = None,
-    *,
-    output: str | Path | None = None,
-    resume: bool = False,
-    device: str = "auto",
-    encoding_errors: str = "strict",
-    reporter: Reporter = SILENT,
-    **options: Any,
-) -> Seq2SeqModel:
+def train_seq2seq(train: PairsInput, dev: PairsInput | None = None, *, output: str | Path | None = None,
+                  resume: bool = False, device: str = "auto", encoding_errors: str = "strict",
+                  reporter: Reporter = SILENT, **options: Any) -> Seq2SeqModel:
     """Train an encoder-decoder with attention on (source, target) pairs.
 
     Parameters
@@ -433,10 +425,7 @@ class _Session:
                 self.trainer.load_state_dict(previous["trainer"], keep_lr=self.train_cfg.lr is None)
             warn_if_other_data(old_meta, self.train_set.sources, self.reporter,
                                "the training pairs differ from those the checkpoint was trained on")
-        if self.writer is not None:
-            params = sum(p.numel() for p in self.net.parameters())
-            # model.pt (best), resume.pt (current, best, Adam's two moments), a partial copy of both
-            self.writer.ensure_space(params * 4 * 2 * 5)
+        reserve_space(self.writer, self.net, 5)  # model.pt (best), resume.pt (current, best, Adam's moments)
         # one line each, so that each fits 80 columns
         self.reporter.log(f"{config.describe()} on {self.device.type}")
         self.reporter.log(f"{len(self.train_set):,} training pairs; vocabularies {self.source_vocab.num_words:,} "
