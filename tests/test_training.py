@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import ast
-import os
-import signal
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 import pytest
 from classify_toy import TINY, sentiment_pairs
 
 import wordseq
-from wordseq.progress import MuteReporter
+from tests.ctrl_c import CtrlCAfter
 from wordseq.training import Interrupted
 
 LIBRARY = Path(wordseq.__file__).parent
@@ -49,29 +45,9 @@ def test_seq2seq_and_classify_import_nothing_of_the_neural_lm_s_training() -> No
                 assert module not in text, (path, module)
 
 
-class _CtrlCAt(MuteReporter):
-    """A reporter that sends this process SIGINT (what Ctrl-C sends) at a batch of epoch 1."""
-
-    def __init__(self, batch: int) -> None:
-        self.batch = batch
-
-    def task(self, description: str, total: float | None = None, unit: str = "") -> Any:
-        reporter = self
-
-        class Bar:
-            def advance(self, n: float = 1) -> None:
-                pass
-
-            def update(self, *, completed: float | None = None, **fields: Any) -> None:
-                if description == "epoch 1" and completed == reporter.batch:
-                    os.kill(os.getpid(), signal.SIGINT)
-
-        return nullcontext(Bar())
-
-
 def test_ctrl_c_stops_a_classifier_after_the_batch_and_saves_nothing(wordseq_home: Path) -> None:
     from wordseq.classify.train import train_classifier
 
     with pytest.raises(Interrupted, match="interrupted in epoch 1; nothing saved"):
-        train_classifier(sentiment_pairs(120), output="stopped", epochs=3, reporter=_CtrlCAt(2), **TINY)
+        train_classifier(sentiment_pairs(120), output="stopped", epochs=3, reporter=CtrlCAfter(2), **TINY)
     assert not (wordseq_home / "classifier" / "stopped").exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,42 +49,61 @@ class TrainingDiverged(WordseqError):
     """The loss became NaN or infinite: the weights are garbage from here on."""
 
 
-class Steps(Protocol):
-    """A family's trainer, as the loop sees it."""
+class EpochTrainer(ABC):
+    """A family's trainer as the loop sees it: the family gives its step, its check and
+    its state; where it stands in the epoch and whether to stop are common."""
 
-    epoch: int  # the epoch in progress
-    stop_requested: bool  # set by Ctrl-C
-    seconds: float  # of training since the last check
-
-    @property
-    def finished(self) -> bool: ...  # the last epoch is done, or it stopped early
-
-    @property
-    def epoch_over(self) -> bool: ...  # every batch of the epoch is done
-
-    @property
-    def should_stop(self) -> bool: ...  # a stop was asked for (under torchrun: by any rank)
+    config: Any  # the family's training settings (``epochs`` at least)
+    optimizer: Any
+    epoch = 1  # the epoch in progress
+    position = 0  # the next batch of the epoch
+    stopped_early = False
+    stop_requested = False  # set by Ctrl-C
+    seconds = 0.0  # of training since the last check
 
     @property
-    def batches_done(self) -> int: ...  # in the epoch in progress
-
-    @property
+    @abstractmethod
     def batches_per_epoch(self) -> int: ...
 
+    @abstractmethod
+    def train_step(self) -> float:
+        """One batch; its mean loss."""
+
+    @abstractmethod
+    def check(self, end_of_epoch: bool) -> Any:
+        """Score the held-out data, keep the best weights, adjust the schedule; the record."""
+
+    @abstractmethod
+    def state_dict(self) -> dict[str, Any]:
+        """Everything to resume the run from."""
+
     @property
-    def lr(self) -> float: ...
+    def finished(self) -> bool:
+        return self.stopped_early or self.epoch > self.config.epochs
 
-    def train_step(self) -> float: ...  # one batch; its mean loss
+    @property
+    def epoch_over(self) -> bool:
+        return self.position >= self.batches_per_epoch
 
-    def check_due(self) -> bool: ...  # a mid-epoch check now
+    @property
+    def batches_done(self) -> int:
+        return self.position
 
-    def check(self, end_of_epoch: bool) -> Any: ...  # score, keep the best, adjust; the record
+    @property
+    def should_stop(self) -> bool:
+        return self.stop_requested
 
-    def state_dict(self) -> dict[str, Any]: ...  # everything to resume from
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def check_due(self) -> bool:
+        """A mid-epoch check now; by default the held-out data is scored at epoch ends only."""
+        return False
 
 
 @contextmanager
-def stop_on_interrupt(loop: Steps, *, sigterm: bool = False) -> Iterator[None]:
+def stop_on_interrupt(loop: EpochTrainer, *, sigterm: bool = False) -> Iterator[None]:
     """While inside, SIGINT (and SIGTERM with ``sigterm``) sets ``loop.stop_requested``.
 
     The handler restores the previous one at once, so a second signal acts as usual.
@@ -113,7 +133,7 @@ def _nothing(*args: Any) -> None:
     pass
 
 
-def train_loop(trainer: Steps, on_batch: Callable[[float], None] = _nothing,
+def train_loop(trainer: EpochTrainer, on_batch: Callable[[float], None] = _nothing,
                on_check: Callable[[Any, bool], None] = _nothing, *, sigterm: bool = False) -> bool:
     """Train until the last epoch, early stopping or a stop request; True if done.
 
@@ -201,7 +221,7 @@ class OneProcess:
 class TrainingRun:
     """One run of a trainer: a progress bar and lines, checkpoints, Ctrl-C, the final save."""
 
-    def __init__(self, trainer: Steps, job: Job, reporter: Reporter, saving: Saving | None = None,
+    def __init__(self, trainer: EpochTrainer, job: Job, reporter: Reporter, saving: Saving | None = None,
                  ranks: Ranks | None = None) -> None:
         self.trainer = trainer
         self.job = job
@@ -286,6 +306,19 @@ class TrainingRun:
             kept = f"saved to {where} (marked interrupted)"
         return Interrupted(where, f"interrupted in epoch {epoch}: {kept}; continue with "
                                   f"'{saving.command} -o {target} --resume'")
+
+
+def cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
+    """A CPU copy of a state dict in which tensors the model shares (tied input and
+    output embeddings) stay one tensor, so that torch.save writes them once."""
+    copies: dict[tuple[Any, ...], Any] = {}
+    result = {}
+    for name, tensor in state.items():
+        key = (tensor.device, tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype)
+        if key not in copies:
+            copies[key] = tensor.detach().to("cpu", copy=True)
+        result[name] = copies[key]
+    return result
 
 
 def previous_run(target: Path, resume_file: str) -> tuple[Path, dict[str, Any]]:

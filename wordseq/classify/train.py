@@ -32,7 +32,7 @@ from wordseq.errors import OptionError
 from wordseq.progress import SILENT, Reporter, track
 from wordseq.store import writing
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
-from wordseq.training import BatchWindow, TrainingRun
+from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy
 from wordseq.vocab import Vocabulary
 
 DEFAULT_EMB = 100
@@ -152,7 +152,7 @@ def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarra
     return loss, float(np.mean(probs.argmax(axis=1) == truth))
 
 
-class _Trainer:
+class _Trainer(EpochTrainer):
     """Adam over batches of texts of similar length; after each epoch the validation
     share is scored and the best weights kept (``wordseq.training`` runs it)."""
 
@@ -161,54 +161,34 @@ class _Trainer:
                  hooks: _Hooks) -> None:
         self.hooks = hooks
         self.network, self.texts, self.y, self.fit_rows, self.valid_rows = network, texts, y, fit_rows, valid_rows
-        self.cfg, self.device, self.fold = cfg, device, fold
+        self.config, self.device, self.fold = cfg, device, fold
         tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
                   if p is not None and p.requires_grad]
         self.params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
         # lazy Adam on the embedding tables (rows move only when their words are in a batch)
-        self.lr = cfg.learning_rate(network.config.encoder)
-        self.optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(self.params, lr=self.lr)]
+        lr = cfg.learning_rate(network.config.encoder)
+        self.optimizer = torch.optim.Adam(self.params, lr=lr)
+        self.optimizers: list[torch.optim.Optimizer] = [self.optimizer]
         if tables:
-            self.optimizers.append(torch.optim.SparseAdam(tables, lr=self.lr))
+            self.optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
         self.rng = np.random.default_rng(cfg.seed)
         self.targets = torch.from_numpy(y)
         self.history: list[EpochRecord] = []
         self.best_key: tuple[float, float] | None = None
-        self.best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
+        self.best_state = cpu_copy(network.state_dict())
         self.bad = 0
-        self.epoch, self.position, self.seconds = 1, 0, 0.0
-        self.stop_requested = self.stopped_early = False
         self.loss_sum = self.correct = self.seen = 0.0
         self.batches = training_batches(texts.lengths, fit_rows, cfg.batch_size, self.rng)
-
-    @property
-    def finished(self) -> bool:
-        return self.stopped_early or self.epoch > self.cfg.epochs
-
-    @property
-    def epoch_over(self) -> bool:
-        return self.position >= len(self.batches)
-
-    @property
-    def should_stop(self) -> bool:
-        return self.stop_requested
-
-    @property
-    def batches_done(self) -> int:
-        return self.position
 
     @property
     def batches_per_epoch(self) -> int:
         return len(self.batches)
 
-    def check_due(self) -> bool:
-        return False  # the validation share is scored at the end of each epoch only
-
     def train_step(self) -> float:
         rows = self.batches[self.position]
         self.network.train()
         loss, right = _train_step(self.network, self.optimizers, self.params, self.texts, self.targets, rows,
-                                  self.cfg.clip, self.device)
+                                  self.config.clip, self.device)
         self.position += 1
         self.loss_sum += loss * len(rows)
         self.correct += right
@@ -222,18 +202,18 @@ class _Trainer:
         is_best = self.best_key is None or key > self.best_key
         if is_best:
             self.best_key, self.bad = key, 0
-            self.best_state = {k: v.detach().cpu().clone() for k, v in self.network.state_dict().items()}
+            self.best_state = cpu_copy(self.network.state_dict())
         else:
             self.bad += 1
         seen, seconds = max(self.seen, 1), self.seconds
         record = EpochRecord(self.epoch, self.loss_sum / seen, self.correct / seen, valid_loss, valid_acc,
                              round(seconds, 3), self.seen / seconds if seconds > 0 else 0.0, is_best, self.fold)
         self.history.append(record)
-        self.stopped_early = bool(self.cfg.patience) and self.bad >= self.cfg.patience
+        self.stopped_early = bool(self.config.patience) and self.bad >= self.config.patience
         self.epoch, self.position, self.seconds = self.epoch + 1, 0, 0.0
         self.loss_sum = self.correct = self.seen = 0.0
         if not self.finished:
-            self.batches = training_batches(self.texts.lengths, self.fit_rows, self.cfg.batch_size, self.rng)
+            self.batches = training_batches(self.texts.lengths, self.fit_rows, self.config.batch_size, self.rng)
         return record
 
     def state_dict(self) -> dict[str, Any]:

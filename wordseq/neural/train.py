@@ -42,7 +42,7 @@ from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.network import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
-from wordseq.training import TrainingDiverged
+from wordseq.training import EpochTrainer, TrainingDiverged, cpu_copy
 
 FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
 ANNEAL = 4.0
@@ -68,24 +68,8 @@ class CheckRecord:
         return asdict(self)
 
 
-EpochRecord = CheckRecord  # the name of earlier versions
-
-
 def _ppl(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
-
-
-def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A CPU copy of a state dict in which tensors the model shares (tied input and
-    output embeddings) stay one tensor, so that torch.save writes them once."""
-    copies: dict[tuple[Any, ...], torch.Tensor] = {}
-    result = {}
-    for name, tensor in state.items():
-        key = (tensor.device, tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype)
-        if key not in copies:
-            copies[key] = tensor.detach().to("cpu", copy=True)
-        result[name] = copies[key]
-    return result
 
 
 class WeightAverage:
@@ -122,10 +106,10 @@ class WeightAverage:
                     p.copy_(own[name])
 
     def state_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "mean": _cpu_copy(self.mean)}
+        return {"count": self.count, "mean": cpu_copy(self.mean)}
 
 
-class Trainer:
+class Trainer(EpochTrainer):
     def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
                  device: torch.device, dist: Distributed | None = None) -> None:
         self.model = model
@@ -148,8 +132,6 @@ class Trainer:
         self.best_valid_loss = math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
         self.bad_checks = 0
-        self.stopped_early = False
-        self.stop_requested = False  # set by Ctrl-C (or a caller) on this process
         self._stop_agreed = False  # under torchrun: some rank asked, all stop after this step
         self._batches = 0  # in the epoch in progress
         # since the last check, so an interrupted run resumes with its figures
@@ -177,10 +159,6 @@ class Trainer:
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
 
     @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    @property
     def batches_per_epoch(self) -> int:
         return math.ceil((len(self.train_data) - 1) / self.config.bptt)
 
@@ -196,10 +174,6 @@ class Trainer:
     @property
     def epochs_done(self) -> int:
         return self.epoch - 1
-
-    @property
-    def finished(self) -> bool:
-        return self.stopped_early or self.epoch > self.config.epochs
 
     def train_step(self) -> float:
         """One BPTT window at the current position; returns its mean loss (over all ranks)."""
@@ -265,7 +239,7 @@ class Trainer:
         if best:
             self.best_valid_loss = valid_loss
             with self.average.applied(self.model) if self.average is not None else nullcontext():
-                self.best_state = _cpu_copy(self.model.state_dict())
+                self.best_state = cpu_copy(self.model.state_dict())
             self.bad_checks = 0
         elif self.config.optimizer == "nt-asgd" and self.average is None:
             if self._nonmonotone(valid_loss):
@@ -306,7 +280,7 @@ class Trainer:
         """The weights with the best validation loss so far (current ones before any)."""
         if self.best_state is not None:
             return self.best_state
-        return _cpu_copy(self.model.state_dict())
+        return cpu_copy(self.model.state_dict())
 
     # -- resuming -------------------------------------------------------------------------
 

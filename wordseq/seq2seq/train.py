@@ -35,7 +35,18 @@ from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, 
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
 from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.text.preprocess import Preprocessor
-from wordseq.training import BatchWindow, Saving, TrainingDiverged, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
+from wordseq.training import (
+    BatchWindow,
+    EpochTrainer,
+    Saving,
+    TrainingDiverged,
+    TrainingRun,
+    cpu_copy,
+    previous_run,
+    reserve_space,
+    restoring,
+    warn_if_other_data,
+)
 from wordseq.vocab import Vocabulary
 
 KIND = "seq2seq"
@@ -109,7 +120,7 @@ def epoch_batches(source_lengths: np.ndarray, batch_size: int, seed: int, epoch:
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-class Seq2SeqTrainer:
+class Seq2SeqTrainer(EpochTrainer):
     """The loop's state: model, optimizer, position, history, best weights."""
 
     def __init__(
@@ -141,31 +152,8 @@ class Seq2SeqTrainer:
         self._batches = epoch_batches(self.source_lengths, config.batch_size, config.seed, self.epoch)
 
     @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    @property
     def batches_per_epoch(self) -> int:
         return len(self._batches)
-
-    @property
-    def batches_done(self) -> int:
-        return self.position
-
-    @property
-    def finished(self) -> bool:
-        return self.stopped_early or self.epoch > self.config.epochs
-
-    @property
-    def epoch_over(self) -> bool:
-        return self.position >= len(self._batches)
-
-    @property
-    def should_stop(self) -> bool:
-        return self.stop_requested
-
-    def check_due(self) -> bool:
-        return False  # the dev pairs are scored at the end of each epoch only
 
     def _tensors(self, rows: np.ndarray, data: EncodedPairs) -> tuple[torch.Tensor, ...]:
         v = self.target_vocab
@@ -232,7 +220,7 @@ class Seq2SeqTrainer:
         best = (dev_wer, dev_loss) < self.best
         if best:
             self.best = (dev_wer, dev_loss)
-            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+            self.best_state = cpu_copy(self.net.state_dict())
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
@@ -257,7 +245,7 @@ class Seq2SeqTrainer:
         return self.current_state()
 
     def current_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+        return cpu_copy(self.net.state_dict())
 
     # -- resuming ---------------------------------------------------------------------
 
