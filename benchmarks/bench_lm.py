@@ -46,12 +46,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from corpora import Split, brown_split, brown_zip, lee_split  # noqa: E402
 
 from wordseq import decoding  # noqa: E402
-from wordseq.neural.config import LMConfig  # noqa: E402
+from wordseq.neural.config import LMConfig, TrainConfig  # noqa: E402
 from wordseq.neural.data import build_training_data  # noqa: E402
 from wordseq.neural.lm import NeuralLM  # noqa: E402
-from wordseq.neural.model import build_model  # noqa: E402
+from wordseq.neural.network import build_model  # noqa: E402
 from wordseq.neural.precision import autocast, cpu_bf16_rnn_supported, grad_scaler  # noqa: E402
-from wordseq.neural.train import TrainConfig, Trainer  # noqa: E402
+from wordseq.neural.train import Trainer  # noqa: E402
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor  # noqa: E402
 from wordseq.text.reader import CorpusReader  # noqa: E402
 
@@ -219,11 +219,11 @@ class WordseqLoop:
 
     def step(self) -> int:
         t = self.trainer
-        if t.position >= len(t.train_data) - 1:
+        if t.epoch_over:  # go round the text again, as the loop's end-of-epoch check would
             t.position, t.hidden = 0, self.model.init_hidden(t.local_batch)
-        before = t.tokens_since_check
+        before = t.tokens
         t.train_step()
-        return t.tokens_since_check - before
+        return t.tokens - before
 
 
 def sync(device: torch.device) -> None:

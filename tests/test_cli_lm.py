@@ -272,3 +272,16 @@ def test_generate_answers_each_prompt_line_of_stdin(trained: Path, runner: CliRu
     lines = invoke(runner, ["generate", "-m", m, "--beam", "3", "--max-tokens", "4", "-"], input="the\n\na\n")
     assert lines.exit_code == 0, lines.output
     assert lines.stdout == "".join(single)
+
+
+def test_heads_given_without_emb_are_checked_against_the_emb_chosen(corpus: Path, runner: CliRunner,
+                                                                     wordseq_home: Path) -> None:
+    """Reported: given options were checked against a placeholder --emb 200 before the
+    corpus was read, so --heads 16 was refused although the transformer's chosen --emb
+    (128 on a small corpus) takes it."""
+    r = invoke(runner, ["lm", "train", str(corpus), "-o", "h16", "--cell", "transformer", "--heads", "16",
+                        "--layers", "1", "--hidden", "32", "--bptt", "8", "--batch-size", "4", "--epochs", "1"])
+    assert r.exit_code == 0, r.stderr
+    assert json.loads((wordseq_home / "lm" / "h16" / "meta.json").read_text())["config"]["model"]["emb"] == 128
+    r = invoke(runner, ["lm", "train", str(corpus), "--cell", "transformer", "--heads", "16", "--emb", "200"])
+    assert r.exit_code == 2 and "--heads" in r.stderr and "epoch 1" not in r.stderr

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import signal
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import DATA, assert_golden, invoke, plant_model
+from tests.ctrl_c import CtrlCAfter
 from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401
-from wordseq.progress import SilentReporter
 
 TINY = ["--emb", "8", "--hidden", "16", "--batch-size", "16", "--dropout", "0", "--seed", "3"]
 
@@ -114,30 +111,10 @@ def test_bad_pairs_give_one_error_line_with_file_and_line(content: str, message:
         assert result.stderr == f"Error: {bad}: {message}\n"
 
 
-class CtrlCAfter(SilentReporter):
-    """Sends the process a SIGINT (what Ctrl-C sends) when training reaches a batch."""
-
-    def __init__(self, batch: int) -> None:
-        self.batch = batch
-
-    def task(self, description: str, total: float | None = None, unit: str = "") -> Any:
-        reporter = self
-
-        class Bar:
-            def advance(self, n: float = 1) -> None:
-                pass
-
-            def update(self, *, completed: float | None = None, **fields: Any) -> None:
-                if description.startswith("epoch") and completed == reporter.batch:
-                    os.kill(os.getpid(), signal.SIGINT)
-
-        return nullcontext(Bar())
-
-
 def test_interrupted_training_keeps_its_state_and_resume_finishes_it(pairs_dir: Path, tmp_path: Path,
                                                                       runner: CliRunner) -> None:
-    from wordseq.neural.session import Interrupted
     from wordseq.seq2seq import train_seq2seq
+    from wordseq.training import Interrupted
 
     out = tmp_path / "interrupted"
     args = dict(epochs=2, emb=8, hidden=16, batch_size=16, seed=3)

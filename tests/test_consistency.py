@@ -104,7 +104,7 @@ def test_one_default_seed_across_commands() -> None:
     from wordseq.classify.config import TrainingConfig
     from wordseq.config_checks import DEFAULT_SEED
     from wordseq.embeddings.config import Word2VecConfig
-    from wordseq.neural.train import TrainConfig
+    from wordseq.neural.config import TrainConfig
     from wordseq.seq2seq.config import Seq2SeqTrainConfig
 
     assert {TrainConfig().seed, Seq2SeqTrainConfig().seed, TrainingConfig().seed, Word2VecConfig().seed} == {DEFAULT_SEED}

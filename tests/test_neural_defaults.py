@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wordseq.neural.config import LMConfig, default_cutoffs
+from wordseq.neural.config import LMConfig, TrainConfig, default_cutoffs
 from wordseq.neural.defaults import ADAPTIVE_FROM, checks_every, recommend
-from wordseq.neural.train import TrainConfig
 
 
 @pytest.mark.parametrize("tokens", [5_000, 1_100_000, 20_000_000])

@@ -11,11 +11,12 @@ import torch
 
 from wordseq.errors import ModelError, OptionError
 from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
-from wordseq.neural.model import RNNModel
-from wordseq.neural.train import TrainConfig, Trainer
+from wordseq.neural.network import RNNModel
+from wordseq.neural.train import Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.training import train_loop
 from wordseq.vocab import Vocabulary
 
 PRE = Preprocessor(PreprocessConfig(pretokenized=True))
@@ -110,7 +111,7 @@ def test_training_with_a_seed_is_deterministic_on_cpu() -> None:
         data = tiny_data(10)
         model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
         trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=2, bptt=5, batch_size=2), CPU)
-        trainer.run()
+        train_loop(trainer)
         return [{k: v for k, v in h.items() if k not in ("tokens_per_s", "seconds")} for h in trainer.history]
 
     assert run() == run()
@@ -123,7 +124,7 @@ def test_lr_is_divided_by_4_on_plateau_and_patience_stops_training() -> None:
     # lr so large that validation cannot improve after the first epoch's weights are kept
     trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=10, lr=1000.0, clip=0, patience=2, bptt=5, batch_size=2), CPU)
     trainer.best_valid_loss = -1.0  # nothing can beat it: every epoch is a plateau
-    assert trainer.run()
+    assert train_loop(trainer)
     assert trainer.stopped_early and len(trainer.history) == 2
     assert [h["lr"] for h in trainer.history] == [1000.0, 250.0]
     assert [h["end_of_epoch"] for h in trainer.history] == [True, True]
@@ -162,14 +163,14 @@ def test_stop_request_leaves_a_resumable_mid_epoch_state() -> None:
     model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
     trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=2, bptt=4, batch_size=2), CPU)
 
-    def stop_after_three(done: int, total: int, loss: float) -> None:
-        if done == 3:
+    def stop_after_three(loss: float) -> None:
+        if trainer.batches_done == 3:
             trainer.stop_requested = True
 
-    assert trainer.run(on_batch=stop_after_three) is False
+    assert train_loop(trainer, stop_after_three) is False
     assert trainer.epoch == 1 and trainer.position == 12 and trainer.history == []
     trainer.stop_requested = False
-    assert trainer.run() is True
+    assert train_loop(trainer) is True
     assert len(trainer.history) == 2
 
 
@@ -218,7 +219,7 @@ def _final_anneal_run(epochs: int) -> list[dict]:  # type: ignore[type-arg]
     trainer = Trainer(model, data.train, data.valid, config, CPU)
     trainer.best_valid_loss = -1.0  # no check improves: only the final rule can move the rate...
     trainer.config = TrainConfig(**{**config.to_dict(), "anneal_after": 1000})  # ...not the plateau rule
-    assert trainer.run()
+    assert train_loop(trainer)
     return trainer.history
 
 

@@ -8,12 +8,13 @@ import pytest
 import torch
 
 from wordseq.errors import OptionError
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
-from wordseq.neural.model import build_model
+from wordseq.neural.network import build_model
 from wordseq.neural.precision import autocast, cpu_bf16_rnn_supported
-from wordseq.neural.train import TrainConfig, Trainer
+from wordseq.neural.train import Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.training import train_loop
 
 torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine
 CPU = torch.device("cpu")
@@ -42,7 +43,7 @@ def test_bf16_runs_on_cpu_and_its_matrix_products_are_bf16(cell: str) -> None:
     assert dtypes and all(t == (lstm if name == "LSTM" else torch.bfloat16) for name, t in dtypes)
     trainer = Trainer(model, d.train, d.valid, TrainConfig(epochs=2, optimizer="adam", lr=0.01, bptt=6, batch_size=2,
                                                            precision="bf16"), CPU)
-    assert trainer.run()
+    assert train_loop(trainer)
     valid = [h["valid_ppl"] for h in trainer.history]
     assert all(math.isfinite(v) for v in valid) and valid[-1] < len(d.vocab)
     assert all(p.dtype == torch.float32 for p in model.parameters())  # weights stay float32

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from wordseq.errors import OptionError
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
-from wordseq.neural.model import RNNModel
+from wordseq.neural.network import RNNModel
 from wordseq.neural.regularisation import embedding_dropout, locked_dropout
-from wordseq.neural.train import TrainConfig, Trainer
+from wordseq.neural.train import Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 
 torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine

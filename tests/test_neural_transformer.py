@@ -10,12 +10,13 @@ import pytest
 import torch
 
 from wordseq import decoding
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
 from wordseq.neural.lm import NeuralLM
-from wordseq.neural.train import TrainConfig, Trainer
+from wordseq.neural.train import Trainer
 from wordseq.neural.transformer import TransformerModel, decoding_window
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.training import train_loop
 from wordseq.vocab import SPECIALS, Vocabulary
 
 torch.set_num_threads(1)  # tiny models: threads only wait on each other on a busy machine
@@ -122,6 +123,6 @@ def test_transformer_trains_in_the_same_loop_and_learns() -> None:
                       context=8, dropout=0.0)
     trainer = Trainer(TransformerModel(config), data.train, data.valid,
                       TrainConfig(epochs=6, optimizer="adam", lr=0.01, bptt=8, batch_size=4), torch.device("cpu"))
-    assert trainer.run()
+    assert train_loop(trainer)
     ppl = [h["valid_ppl"] for h in trainer.history]
     assert ppl[-1] < ppl[0] and ppl[-1] < 2.0  # a repeated sentence becomes nearly certain

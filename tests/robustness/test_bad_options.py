@@ -136,8 +136,7 @@ def _accepts(make: object) -> bool:
 @settings(max_examples=200, deadline=None)
 @given(lr=finite_or_not, clip=finite_or_not, dropout=finite_or_not)
 def test_lm_configs_accept_exactly_finite_in_range_values(lr: float, clip: float, dropout: float) -> None:
-    from wordseq.neural.config import LMConfig
-    from wordseq.neural.train import TrainConfig
+    from wordseq.neural.config import LMConfig, TrainConfig
 
     ok = _accepts(lambda: TrainConfig(lr=lr, clip=clip))
     assert ok == (math.isfinite(lr) and 0 < lr <= 1e4 and math.isfinite(clip) and clip >= 0)

@@ -140,7 +140,7 @@ def test_a_diverging_training_saves_nothing(tmp_path: Path, models: dict[str, Pa
     # before: NaN weights were saved as the model, and generate --beam then failed
     import torch
 
-    from wordseq.neural.model import RNNModel
+    from wordseq.neural.network import RNNModel
 
     forward = RNNModel.forward
 

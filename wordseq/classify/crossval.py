@@ -102,7 +102,6 @@ def fold_line(fold: FoldResult) -> str:
             f"{fold.test_examples:,} texts, best epoch {fold.best_epoch}, {fold.seconds:.0f}s")
 
 
-
 def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 10,
                    preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
                    training: TrainingConfig | None = None, table: TableFormat | None = None,
@@ -142,32 +141,16 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     def done(outcome: _FoldOutcome, replay: bool) -> None:
         outcomes.append(outcome)
         for record in outcome.history if replay else ():
-            hooks.epoch(record)
+            hooks.checked(record)
         reporter.log(fold_line(outcome.result))
         if on_fold is not None:
             on_fold(outcome.result)
 
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
-            done(_run_fold(task, hooks), replay=False)
+            done(_run_fold(task, hooks), False)
     else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from concurrent.futures.process import BrokenProcessPool
-
-        reporter.log(f"{len(tasks)} folds, {min(workers, len(tasks))} at a time, {cfg.threads} thread(s) each")
-        # spawn, not fork: a forked child of a process that has started torch's thread
-        # pools can hang
-        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            try:
-                for future in as_completed([pool.submit(_run_fold, task) for task in tasks]):
-                    done(future.result(), replay=True)
-            except BrokenProcessPool:
-                raise WordseqError(
-                    "a cross-validation worker ended abruptly (killed, or out of memory); from a Python script, "
-                    "call with workers > 1 only under 'if __name__ == \"__main__\":' (workers start by spawning)"
-                ) from None
+        _in_workers(tasks, workers, done, reporter)
     outcomes.sort(key=lambda o: o.result.fold)
     predicted = np.zeros(len(prep.y), dtype=np.int64)
     for task, outcome in zip(tasks, outcomes):
@@ -177,6 +160,28 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
                     "examples": len(prep.y), "device": dev.type, "workers": workers}
     return CrossValidation(k, outcomes[0].description, [o.result for o in outcomes], pooled,
                            time.perf_counter() - start, settings_doc)
+
+
+def _in_workers(tasks: list[_FoldTask], workers: int, done: Callable[[_FoldOutcome, bool], None],
+                reporter: Reporter) -> None:
+    """Train the folds in ``workers`` processes at a time; ``done`` as each one ends."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    workers = min(workers, len(tasks))
+    reporter.log(f"{len(tasks)} folds, {workers} at a time, {tasks[0].cfg.threads} thread(s) each")
+    # spawn, not fork: a forked child of a process that has started torch's thread pools can hang
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        try:
+            for future in as_completed([pool.submit(_run_fold, task) for task in tasks]):
+                done(future.result(), True)
+        except BrokenProcessPool:
+            raise WordseqError(
+                "a cross-validation worker ended abruptly (killed, or out of memory); from a Python script, "
+                "call with workers > 1 only under 'if __name__ == \"__main__\":' (workers start by spawning)"
+            ) from None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from wordseq.pretrained import PretrainedVectors, copy_vectors, extend_vocabular
 from wordseq.progress import SILENT, Reporter, track
 from wordseq.store import writing
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy
 from wordseq.vocab import Vocabulary
 
 DEFAULT_EMB = 100
@@ -68,7 +69,7 @@ class _Hooks:
     reporter: Reporter = SILENT
     on_epoch: EpochCallback | None = None
 
-    def epoch(self, record: EpochRecord) -> None:
+    def checked(self, record: EpochRecord) -> None:
         self.reporter.log(epoch_line(record))
         if self.on_epoch is not None:
             self.on_epoch(record)
@@ -151,56 +152,79 @@ def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarra
     return loss, float(np.mean(probs.argmax(axis=1) == truth))
 
 
-def _train_loop(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, fit_rows: np.ndarray,
-                valid_rows: np.ndarray, cfg: TrainingConfig, device: torch.device, fold: int | None,
-                hooks: _Hooks) -> tuple[list[EpochRecord], dict[str, torch.Tensor]]:
-    tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
-              if p is not None and p.requires_grad]
-    params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
-    # lazy Adam on the embedding tables (rows move only when their words are in a batch)
-    lr = cfg.learning_rate(network.config.encoder)
-    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(params, lr=lr)]
-    if tables:
-        optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
-    rng = np.random.default_rng(cfg.seed)
-    lengths = texts.lengths
-    targets = torch.from_numpy(y)
-    history: list[EpochRecord] = []
-    best_key: tuple[float, float] | None = None
-    best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
-    bad = 0
-    for epoch in range(1, cfg.epochs + 1):
-        network.train()
-        start = time.perf_counter()
-        batches = training_batches(lengths, fit_rows, cfg.batch_size, rng)
-        loss_sum = correct = seen = 0.0
-        with hooks.reporter.task(f"epoch {epoch}", total=len(batches), unit="batches") as task:
-            for done, rows in enumerate(batches, 1):
-                loss, right = _train_step(network, optimizers, params, texts, targets, rows, cfg.clip, device)
-                loss_sum += loss * len(rows)
-                correct += right
-                seen += len(rows)
-                task.update(completed=done, info=f"loss {loss:.3f}")
-                if hooks.reporter.every(done):
-                    hooks.reporter.log(batch_line(epoch, done, len(batches), loss_sum / seen))
-        seconds = time.perf_counter() - start
-        valid_loss, valid_acc = _evaluate_rows(network, texts, y, valid_rows, device)
+class _Trainer(EpochTrainer):
+    """Adam over batches of texts of similar length; after each epoch the validation
+    share is scored and the best weights kept (``wordseq.training`` runs it)."""
+
+    def __init__(self, network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, fit_rows: np.ndarray,
+                 valid_rows: np.ndarray, cfg: TrainingConfig, device: torch.device, fold: int | None,
+                 hooks: _Hooks) -> None:
+        self.hooks = hooks
+        self.network, self.texts, self.y, self.fit_rows, self.valid_rows = network, texts, y, fit_rows, valid_rows
+        self.config, self.device, self.fold = cfg, device, fold
+        tables = [p for p in (network.embedding.weight, getattr(network.bigram_embedding, "weight", None))
+                  if p is not None and p.requires_grad]
+        self.params = [p for p in network.parameters() if p.requires_grad and all(p is not t for t in tables)]
+        # lazy Adam on the embedding tables (rows move only when their words are in a batch)
+        lr = cfg.learning_rate(network.config.encoder)
+        self.optimizer = torch.optim.Adam(self.params, lr=lr)
+        self.optimizers: list[torch.optim.Optimizer] = [self.optimizer]
+        if tables:
+            self.optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
+        self.rng = np.random.default_rng(cfg.seed)
+        self.targets = torch.from_numpy(y)
+        self.history: list[EpochRecord] = []
+        self.best_key: tuple[float, float] | None = None
+        self.best_state = cpu_copy(network.state_dict())
+        self.bad = 0
+        self.loss_sum = self.correct = self.seen = 0.0
+        self.batches = training_batches(texts.lengths, fit_rows, cfg.batch_size, self.rng)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_step(self) -> float:
+        rows = self.batches[self.position]
+        self.network.train()
+        loss, right = _train_step(self.network, self.optimizers, self.params, self.texts, self.targets, rows,
+                                  self.config.clip, self.device)
+        self.position += 1
+        self.loss_sum += loss * len(rows)
+        self.correct += right
+        self.seen += len(rows)
+        return loss
+
+    def check(self, end_of_epoch: bool = True) -> EpochRecord:
+        valid_loss, valid_acc = _evaluate_rows(self.network, self.texts, self.y, self.valid_rows, self.device)
         # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
         key = (valid_acc, -valid_loss)
-        is_best = best_key is None or key > best_key
+        is_best = self.best_key is None or key > self.best_key
         if is_best:
-            best_key = key
-            best_state = {k: v.detach().cpu().clone() for k, v in network.state_dict().items()}
-            bad = 0
+            self.best_key, self.bad = key, 0
+            self.best_state = cpu_copy(self.network.state_dict())
         else:
-            bad += 1
-        record = EpochRecord(epoch, loss_sum / max(seen, 1), correct / max(seen, 1), valid_loss, valid_acc,
-                             round(seconds, 3), seen / seconds if seconds > 0 else 0.0, is_best, fold)
-        history.append(record)
-        hooks.epoch(record)
-        if cfg.patience and bad >= cfg.patience:
-            break
-    return history, best_state
+            self.bad += 1
+        seen, seconds = max(self.seen, 1), self.seconds
+        record = EpochRecord(self.epoch, self.loss_sum / seen, self.correct / seen, valid_loss, valid_acc,
+                             round(seconds, 3), self.seen / seconds if seconds > 0 else 0.0, is_best, self.fold)
+        self.history.append(record)
+        self.stopped_early = bool(self.config.patience) and self.bad >= self.config.patience
+        self.epoch, self.position, self.seconds = self.epoch + 1, 0, 0.0
+        self.loss_sum = self.correct = self.seen = 0.0
+        if not self.finished:
+            self.batches = training_batches(self.texts.lengths, self.fit_rows, self.config.batch_size, self.rng)
+        return record
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}  # a classifier run is not resumed: nothing of it is saved before the model
+
+    # its lines: the batch line's loss is the epoch's running mean
+    def batch_line(self, window: BatchWindow) -> str:
+        return batch_line(self.epoch, self.position, len(self.batches), self.loss_sum / max(self.seen, 1))
+
+    def checked(self, record: EpochRecord) -> None:
+        self.hooks.checked(record)
 
 
 def _train_step(network: ClassifierNetwork, optimizers: list[torch.optim.Optimizer], params: list[torch.nn.Parameter],
@@ -259,8 +283,10 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
             hooks.reporter.log(f"{config.describe()} on {device.type}: {vocab.num_words:,} words"
                                + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else ""))
             hooks.reporter.log(f"{len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
-        history, best_state = _train_loop(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
-        network.load_state_dict(best_state)
+        trainer = _Trainer(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
+        TrainingRun(trainer, trainer, hooks.reporter).train()
+        history = trainer.history
+        network.load_state_dict(trainer.best_state)
         network.eval()
     best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
     counts = np.bincount(prep.y[fit_rows], minlength=len(prep.labels))
@@ -270,12 +296,8 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
                      "train_per_class": {lab: int(c) for lab, c in zip(prep.labels, counts)}},
         "vocab": {"words": vocab.num_words, "training_words": trained_words, "coverage": vocab.coverage().ratio,
                   "bigrams": bigram_vocab.num_words if bigram_vocab is not None else 0},
-        "init_embeddings": init_info,
-        "device": device.type,
-        "epochs_done": len(history),
-        "best_epoch": best.epoch,
-        "best_valid_accuracy": best.valid_accuracy,
-        "best_valid_loss": best.valid_loss,
+        "init_embeddings": init_info, "device": device.type, "epochs_done": len(history), "best_epoch": best.epoch,
+        "best_valid_accuracy": best.valid_accuracy, "best_valid_loss": best.valid_loss,
         "stopped_early": len(history) < cfg.epochs,
         "seconds": round(time.perf_counter() - start, 2),
         "history": [r.to_dict() for r in history],

@@ -105,9 +105,10 @@ def train(corpus: tuple[str, ...], output: str | None, log_interval: int, prepro
     wordseq lm train corpus.txt -o news --resume --epochs 10
     torchrun --nproc_per_node 4 -m wordseq lm train corpus.txt -o news
     """
-    from wordseq.neural.session import Interrupted, train_lm
+    from wordseq.neural.session import train_lm
     from wordseq.store import DEFAULT_NAME
     from wordseq.text.reader import CorpusReader
+    from wordseq.training import Interrupted
 
     try:
         lm_ = train_lm(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, preprocess=preprocess,

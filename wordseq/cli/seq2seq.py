@@ -107,9 +107,9 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     wordseq seq2seq train pairs.tsv --source-level word --target-level word --attention additive
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p --resume --epochs 20
     """
-    from wordseq.neural.session import Interrupted
     from wordseq.seq2seq.train import train_seq2seq
     from wordseq.store import DEFAULT_NAME
+    from wordseq.training import Interrupted
 
     # only the options given: the library's defaults are the same values, and with --resume
     # a network option given (not a default) that differs from the saved run is refused

@@ -17,7 +17,7 @@ import torch
 
 from wordseq.errors import ModelError
 from wordseq.neural.config import LMConfig
-from wordseq.neural.model import upgrade_state_dict
+from wordseq.neural.network import upgrade_state_dict
 from wordseq.store.payload import check_finite_tensors
 from wordseq.vocab import Vocabulary
 

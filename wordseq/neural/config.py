@@ -1,4 +1,5 @@
-"""LMConfig: the hyper-parameters that rebuild a neural language model.
+"""LMConfig: the hyper-parameters that rebuild a neural language model; TrainConfig: how it
+is trained.
 
 Saved in every checkpoint and in meta.json, so ``build_model(LMConfig(**saved))`` gives
 back the network the weights belong to. Kept free of torch so option lists stay cheap.
@@ -13,8 +14,9 @@ layer's output, and ``weight_drop`` is DropConnect on the hidden-to-hidden matri
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from wordseq.config_checks import Config, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
 from wordseq.errors import OptionError
 
 RNN_CELLS = ("rnn", "lstm", "gru")
@@ -23,6 +25,7 @@ SOFTMAXES = ("full", "adaptive")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "nt-asgd")
+DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
 DEFAULT_CONTEXT = 35  # a transformer's window when none is given: the default --bptt
 
 
@@ -36,6 +39,42 @@ def default_cutoffs(vocab_size: int) -> tuple[int, ...]:
         cutoffs.append(edge)
         edge *= 5
     return tuple(cutoffs)
+
+
+def check_network_options(given: dict[str, Any]) -> None:
+    """Check the network options in ``given``, each alone and against the others given.
+
+    ``LMConfig`` checks all of its fields; ``train_lm`` checks those a caller gave before
+    the corpus is read (the rest are chosen by its size, and checked once chosen)."""
+    def has(*names: str) -> bool:
+        return all(given.get(name) is not None for name in names)
+
+    transformer = given.get("cell") == "transformer"
+    if has("cell") and given["cell"] not in CELLS:
+        raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {given['cell']!r}")
+    for name, low, high in (("layers", 1, 100), ("emb", 1, 100_000), ("hidden", 1, 100_000), ("vocab_size", 5, None)):
+        if has(name):
+            count(name if name == "vocab_size" else "--" + name, given[name], low, high)
+    for name in ("dropout", "dropout_input", "dropout_between", "dropout_embedding", "weight_drop"):
+        if has(name):
+            within("--" + name.replace("_", "-"), given[name], 0.0, 1.0, high_open=True)
+    if has("weight_drop") and given["weight_drop"] and transformer:
+        raise OptionError("--weight-drop", "applies to recurrent cells (rnn, lstm, gru), not to the transformer")
+    if has("tie", "layers", "emb", "hidden") and given["tie"] and not transformer and given["layers"] == 1 \
+            and given["emb"] != given["hidden"]:
+        raise OptionError(
+            "--tie",
+            f"shares the embedding with the output layer, so with one layer --emb ({given['emb']}) must equal "
+            f"--hidden ({given['hidden']}); make them equal, use --layers 2 or more, or use --no-tie",
+        )
+    if transformer and has("heads"):
+        count("--heads", given["heads"], 1, 1024)
+        if has("emb") and given["emb"] % given["heads"]:
+            raise OptionError("--heads", f"must divide --emb ({given['emb']}), got {given['heads']}")
+    if transformer and has("context"):
+        count("context", given["context"], 1, 1_000_000)
+    if has("softmax") and given["softmax"] not in SOFTMAXES:
+        raise OptionError("--softmax", f"choose one of {', '.join(SOFTMAXES)}, got {given['softmax']!r}")
 
 
 @dataclass(frozen=True)
@@ -78,38 +117,13 @@ class LMConfig(Config):
     cutoffs: tuple[int, ...] = field(default=())  # adaptive softmax cluster boundaries
 
     def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {self.cell!r}")
-        count("--layers", self.layers, 1, 100)
-        count("--emb", self.emb, 1, 100_000)
-        count("--hidden", self.hidden, 1, 100_000)
-        count("vocab_size", self.vocab_size, 5)
-        within("--dropout", self.dropout, 0.0, 1.0, high_open=True)
         # None means "as --dropout"; frozen, so the resolved value is set once here
         for name in ("dropout_input", "dropout_between"):
             if getattr(self, name) is None:
                 object.__setattr__(self, name, self.dropout)
-        within("--dropout-input", self.dropout_input, 0.0, 1.0, high_open=True)  # type: ignore[arg-type]
-        within("--dropout-between", self.dropout_between, 0.0, 1.0, high_open=True)  # type: ignore[arg-type]
-        within("--dropout-embedding", self.dropout_embedding, 0.0, 1.0, high_open=True)
-        within("--weight-drop", self.weight_drop, 0.0, 1.0, high_open=True)
-        if self.weight_drop and self.cell == "transformer":
-            raise OptionError("--weight-drop", "applies to recurrent cells (rnn, lstm, gru), not to the transformer")
-        if self.tie and self.cell != "transformer" and self.layers == 1 and self.emb != self.hidden:
-            raise OptionError(
-                "--tie",
-                f"shares the embedding with the output layer, so with one layer --emb ({self.emb}) must equal "
-                f"--hidden ({self.hidden}); make them equal, use --layers 2 or more, or use --no-tie",
-            )
-        if self.cell == "transformer":
-            count("--heads", self.heads, 1, 1024)
-            if self.emb % self.heads:
-                raise OptionError("--heads", f"must divide --emb ({self.emb}), got {self.heads}")
-            if self.context == 0:
-                object.__setattr__(self, "context", DEFAULT_CONTEXT)
-            count("context", self.context, 1, 1_000_000)
-        if self.softmax not in SOFTMAXES:
-            raise OptionError("--softmax", f"choose one of {', '.join(SOFTMAXES)}, got {self.softmax!r}")
+        if self.cell == "transformer" and self.context == 0:
+            object.__setattr__(self, "context", DEFAULT_CONTEXT)
+        check_network_options({f: getattr(self, f) for f in self.__dataclass_fields__})
         object.__setattr__(self, "cutoffs", tuple(int(c) for c in self.cutoffs))
         if self.softmax == "adaptive":
             if not self.cutoffs:
@@ -151,3 +165,65 @@ class LMConfig(Config):
         return {"dropout": self.dropout, "dropout_input": float(self.dropout_input or 0.0),
                 "dropout_between": float(self.dropout_between or 0.0),
                 "dropout_embedding": self.dropout_embedding, "weight_drop": self.weight_drop}
+
+
+@dataclass(frozen=True)
+class TrainConfig(Config):
+    """How a neural language model is trained (meta.json ``config.train``), named as the options.
+
+    Parameters
+    ----------
+    epochs, optimizer, lr
+        Passes over the corpus; ``sgd``, ``adam`` or ``nt-asgd``; the learning rate (None:
+        20 for SGD and NT-ASGD, 0.001 for Adam).
+    clip, bptt, batch_size
+        Gradient-norm clipping (0: off); the truncated-BPTT window; batch columns in all.
+    patience, anneal_after, final_anneal
+        Checks without improvement before stopping (None: never) and before the rate is
+        divided by 4; divide it at every check of the run's last quarter.
+    seed, precision, valid_every, nonmono, weight_decay
+        The seed; ``fp32``, ``bf16`` or ``fp16``; batches between checks (0: each epoch's
+        end); NT-ASGD's window; L2 weight decay.
+    """
+
+    epochs: int = 10
+    optimizer: str = "sgd"
+    lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
+    clip: float = 0.25  # 0: no clipping
+    bptt: int = 35
+    batch_size: int = 20  # columns in all; under torchrun each rank trains its share
+    patience: int | None = 3  # checks without improvement before stopping; None: never
+    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
+    final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
+    seed: int = DEFAULT_SEED
+    precision: str = "fp32"
+    valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
+    nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in OPTIMIZERS:
+            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.precision not in PRECISIONS:
+            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        count("--epochs", self.epochs, 1, 100_000)
+        count("--bptt", self.bptt, 1, 100_000)
+        count("--batch-size", self.batch_size, 1, 1_000_000)
+        count("--seed", self.seed, 0, 2**63 - 1)
+        count("--valid-every", self.valid_every, 0)
+        count("--nonmono", self.nonmono, 1, 10_000)
+        count("--anneal-after", self.anneal_after, 1, 10_000)
+        if self.lr is not None:
+            within("--lr", self.lr, 0.0, 1e4, low_open=True)
+        at_least("--clip", self.clip, 0.0)
+        within("--weight-decay", self.weight_decay, 0.0, 1.0)
+        if self.patience is not None:
+            count("--patience", self.patience, 1)
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields, ``lr`` as the rate used (the optimizer's default when None)."""
+        return {**super().to_dict(), "lr": self.learning_rate}

@@ -11,7 +11,7 @@ import torch
 
 from wordseq.neural.data import TokenStream
 from wordseq.neural.distributed import Distributed
-from wordseq.neural.model import Network
+from wordseq.neural.network import Network
 from wordseq.neural.precision import autocast
 from wordseq.perplexity import LineScore, PerplexityReport
 from wordseq.vocab import Vocabulary

@@ -21,7 +21,7 @@ from wordseq.errors import InputError, ModelError
 from wordseq.generation import TextMethods
 from wordseq.neural.checkpoint import MODEL_FILE, load_checkpoint
 from wordseq.neural.device import resolve_device
-from wordseq.neural.model import Network, build_model
+from wordseq.neural.network import Network, build_model
 from wordseq.neural.precision import autocast
 from wordseq.neural.transformer import TransformerModel
 from wordseq.perplexity import LineScore, PerplexityReport, checked_report

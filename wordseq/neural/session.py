@@ -18,8 +18,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,36 +27,25 @@ import torch
 from wordseq.config_checks import unchanged_on_resume
 from wordseq.errors import InputError, ModelError, OptionError
 from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.config import LMConfig
+from wordseq.neural.config import LMConfig, TrainConfig, check_network_options
 from wordseq.neural.data import TrainingData, build_training_data, encode_text
 from wordseq.neural.defaults import Recommendation, checks_every, recommend
 from wordseq.neural.device import resolve_device
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.lm import NeuralLM
-from wordseq.neural.model import build_model
-from wordseq.neural.train import CheckRecord, TrainConfig, Trainer
+from wordseq.neural.network import build_model
+from wordseq.neural.train import CheckRecord, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
-from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
+from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.store.paths import model_dir
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
+from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
 
 KIND = "lm"
-# A checkpoint is saved at the end of every epoch, and at a mid-epoch validation check
-# when the last one is older than this: a killed run loses at most this much of an epoch.
-CHECKPOINT_SECONDS = 600
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
 TRAIN_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the training; ``saved`` says where its state was kept."""
-
-    def __init__(self, saved: Path, message: str) -> None:
-        super().__init__(message)
-        self.saved = saved
-        self.message = message
 
 
 @dataclass
@@ -71,15 +58,19 @@ class _PreviousRun:
 
 
 @dataclass
-class DataOptions:
-    """How the vocabulary is cut: ``min_count`` and ``max_size`` as the options."""
+class _Asked:
+    """What the caller of ``train_lm`` asked for, besides the corpus and the model's place."""
 
-    min_count: int = 1
-    max_size: int | None = None
-
-
-def _option(field: str) -> str:
-    return "--" + field.replace("_", "-")
+    valid: str | Path | None
+    test: str | Path | None
+    preprocess: PreprocessConfig
+    encoding_errors: str
+    min_count: int
+    max_size: int | None
+    model: dict[str, Any]  # the network options given
+    train: dict[str, Any]  # the training options given
+    init_embeddings: str | None
+    resume: bool
 
 
 def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -94,43 +85,10 @@ def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, A
     return model, train
 
 
-def _check_given(model_options: dict[str, Any], train_options: dict[str, Any], init_embeddings: str | None) -> None:
-    """Fail before reading the corpus on a bad value the caller gave; settings that are
-    chosen by corpus size are checked once they are known."""
-    TrainConfig(**train_options)
-    given = {_option(k) for k in model_options}
-    placeholder_emb = model_options.get("hidden", 200) if init_embeddings else 200
-    try:
-        LMConfig(vocab_size=1_000_000, **{"emb": placeholder_emb, **model_options})
-    except OptionError as exc:
-        if exc.option in given:
-            raise
-
-
-def _resume_source(target: Path) -> Path:
-    """Where a --resume continues from: an unfinished run's checkpoint first, else the model."""
-    for folder in (partial_dir(target), target):
-        if (folder / RESUME_FILE).is_file():
-            return folder
-    raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
-
-
-def train_lm(
-    corpus: Any = None,
-    output: str | Path | None = None,
-    *,
-    valid: str | Path | None = None,
-    test: str | Path | None = None,
-    preprocess: PreprocessConfig | None = None,
-    encoding_errors: str = "strict",
-    min_count: int = 1,
-    max_size: int | None = None,
-    init_embeddings: str | None = None,
-    device: str = "auto",
-    resume: bool = False,
-    reporter: Reporter = SILENT,
-    **options: Any,
-) -> NeuralLM:
+def train_lm(corpus: Any = None, output: str | Path | None = None, *, valid: str | Path | None = None,
+             test: str | Path | None = None, preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict",
+             min_count: int = 1, max_size: int | None = None, init_embeddings: str | None = None,
+             device: str = "auto", resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
     """Train a neural language model (LSTM, GRU, RNN or Transformer) and (with ``output``) save it.
 
     Every option left out (or None) takes the value chosen for the corpus's size
@@ -168,24 +126,31 @@ def train_lm(
     >>> lm = train_lm("corpus.txt", "news", cell="gru", emb=256, hidden=256, epochs=6)  # doctest: +SKIP
     """
     model_options, train_options = _split_options(options)
-    _check_given(model_options, train_options, init_embeddings)
+    TrainConfig(**train_options)  # fail on a bad value given before reading the corpus
+    check_network_options(model_options)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
+    asked = _Asked(valid, test, preprocess or PreprocessConfig(), encoding_errors, min_count, max_size, model_options,
+                   train_options, init_embeddings, resume)
+    return _train(corpus, output, asked, device, reporter)
+
+
+def _train(corpus: Any, output: str | Path | None, asked: _Asked, device: str, reporter: Reporter) -> NeuralLM:
+    """The session on this process; under torchrun every rank runs it, rank 0 holds the name."""
     dev = resolve_device(device)
     dist = Distributed.from_env(dev)
     try:
         dev = dist.device(dev)
         if not dist.is_main:
             reporter = MUTE  # rank 0 speaks for all
-        reader = open_corpus(corpus, encoding_errors)
+        reader = open_corpus(corpus, asked.encoding_errors)
         if dist.enabled and isinstance(reader, CorpusReader) and "-" in reader.paths:
             raise InputError("under torchrun every process reads the corpus itself: give it as files, not stdin")
         with writing(output if dist.is_main else None, KIND) as writer:
             dist.barrier()  # rank 0 holds the name (and tidied it) before the others read it
             target = writer.target if writer is not None else model_dir(str(output), KIND) if output is not None else None
             session = _Session(writer, target, reader, reporter, dev, dist)
-            session.prepare(valid, test, preprocess or PreprocessConfig(), encoding_errors,
-                            DataOptions(min_count, max_size), model_options, train_options, init_embeddings, resume)
+            session.prepare(asked)
             lm = session.run()
             session.release()
         # rank 0 has put the model in place; no process ends the group under another
@@ -217,59 +182,48 @@ class _Session:
         self.valid_name = ""
         self.test_name: str | None = None
         self.test_stream: Any = None
-        self.saved_at = time.monotonic()
 
     # -- before training ---------------------------------------------------------------
 
-    def prepare(self, valid: str | Path | None, test: str | Path | None, preprocess: PreprocessConfig,
-                encoding_errors: str, data_options: DataOptions, model_options: dict[str, Any],
-                train_options: dict[str, Any], init_embeddings: str | None, resume: bool) -> None:
-        previous = self._previous_run() if resume else None
+    def prepare(self, asked: _Asked) -> None:
+        previous = self._previous_run() if asked.resume else None
+        self.preprocess, self.asked = asked.preprocess, asked
         if previous is not None:
-            unchanged_on_resume(model_options, previous.checkpoint.config)
-            preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
+            unchanged_on_resume(asked.model, previous.checkpoint.config)
+            self.preprocess = PreprocessConfig.from_dict(previous.meta["preprocessing"])
             self.init_info = previous.meta["config"].get("init_embeddings")
-        self.preprocess = preprocess
-        self._read(valid, test, encoding_errors, data_options, previous)
-        cell = previous.checkpoint.config.cell if previous else model_options.get("cell", "lstm")
+        self._read(asked, previous)
+        cell = previous.checkpoint.config.cell if previous else asked.model.get("cell", "lstm")
         advice = recommend(self.data.train.predicted, len(self.data.vocab), cell)
-        self.train_cfg = self._train_config(advice, train_options, previous.meta["config"].get("train", {}) if previous else None)
+        self.train_cfg = self._train_config(advice, asked.train, previous.meta["config"].get("train", {}) if previous else None)
         torch.manual_seed(self.train_cfg.seed)
-        self.config = previous.checkpoint.config if previous else self._model_config(advice, model_options, init_embeddings)
-        self._build(init_embeddings if previous is None else None)
+        self.config = previous.checkpoint.config if previous else self._model_config(advice, asked.model, asked.init_embeddings)
+        self._build(asked.init_embeddings if previous is None else None)
         if previous is not None:
-            self._restore(previous, keep_lr="lr" not in train_options)
+            self._restore(previous, keep_lr="lr" not in asked.train)
         if self.dist.rank:
             # every rank starts from rank 0's weights (DDP copies them); dropout differs per rank
             torch.manual_seed(self.train_cfg.seed + 1_000_003 * self.dist.rank + len(self.trainer.history))
-        if self.writer is not None:
-            params = sum(p.numel() for p in self.model.parameters())
-            optimizer_copies = 2 if self.train_cfg.optimizer == "adam" else 0
-            # model.pt (best), resume.pt (current + best + optimizer), a partial copy of both
-            self.writer.ensure_space(params * 4 * 2 * (3 + optimizer_copies))
+        # model.pt (best), resume.pt (current + best + Adam's two moments)
+        reserve_space(self.writer, self.model, 3 + (2 if self.train_cfg.optimizer == "adam" else 0))
         self._log_start()
 
     def _previous_run(self) -> _PreviousRun:
         assert self.target is not None
-        source = _resume_source(self.target)
-        meta = read_meta(source)
-        verify_payload(source, meta)
+        source, meta = previous_run(self.target, RESUME_FILE)
         previous = _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
         return previous
 
-    def _read(self, valid: str | Path | None, test: str | Path | None, encoding_errors: str,
-              data_options: DataOptions, previous: _PreviousRun | None) -> None:
-        pre = Preprocessor(self.preprocess)
+    def _read(self, asked: _Asked, previous: _PreviousRun | None) -> None:
+        pre, valid, test, encoding_errors = Preprocessor(self.preprocess), asked.valid, asked.test, asked.encoding_errors
         valid_reader = CorpusReader([str(valid)], encoding_errors) if valid is not None else None
         self.valid_name = str(valid) if valid is not None else "held-out tail of the corpus (last 10% of sequences)"
         with self.reporter.task("reading", unit="lines"):
-            self.data = build_training_data(self.reader, pre, valid_reader, min_count=data_options.min_count,
-                                            max_size=data_options.max_size,
-                                            vocab=previous.checkpoint.vocab if previous else None)
-        self.data_options = data_options
+            self.data = build_training_data(self.reader, pre, valid_reader, min_count=asked.min_count,
+                                            max_size=asked.max_size, vocab=previous.checkpoint.vocab if previous else None)
         if self.data.vocab.num_words == 0:
-            raise InputError(f"{self.reader.label}: no word occurs --min-count {data_options.min_count} times or "
+            raise InputError(f"{self.reader.label}: no word occurs --min-count {asked.min_count} times or "
                              "more; lower --min-count")
         if self.data.valid.predicted == 0:
             raise InputError("the validation text is empty; give --valid FILE or a longer corpus")
@@ -343,109 +297,42 @@ class _Session:
         where = previous.source / RESUME_FILE
         if previous.checkpoint.trainer_state is None:
             raise ModelError(f"{where} holds no trainer state; it cannot be resumed")
-        try:
+        with restoring(where):
             self.model.load_state_dict(previous.checkpoint.model_state)
             self.trainer.load_state_dict(previous.checkpoint.trainer_state, keep_lr=keep_lr)
-        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
-            raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); train without --resume") from None
-        old_sources = [c.get("sha256") for c in previous.meta["corpus"]]
-        if old_sources and old_sources != [s.sha256 for s in self.reader.sources]:
-            self.reporter.warn("the corpus differs from the one the checkpoint was trained on")
+        warn_if_other_data(previous.meta, self.reader.sources, self.reporter,
+                           "the corpus differs from the one the checkpoint was trained on")
 
     # -- training ------------------------------------------------------------------------
 
     def run(self) -> NeuralLM:
-        trainer = self.trainer
-        with self.reporter.task(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
-            bar.update(completed=trainer.batches_done)
-            on_batch = self._batch_logger(bar)
-            said = {"averaged": False}
-            speed = {"seconds": 0.0, "tokens": 0.0}
-
-            def on_check(rec: CheckRecord) -> None:
-                if rec.averaged and not said["averaged"]:
-                    said["averaged"] = True
-                    self.reporter.log("NT-ASGD: from here on, validation scores the averaged weights")
-                self.reporter.log(check_line(rec))
-                speed["seconds"] += rec.seconds
-                speed["tokens"] += rec.seconds * rec.tokens_per_s
-                due = rec.end_of_epoch or time.monotonic() - self.saved_at >= CHECKPOINT_SECONDS
-                if self.dist.from_rank0(due):  # every rank must take part in the save
-                    self._save(partial=True)
-                if not trainer.finished and rec.end_of_epoch:
-                    bar.update(completed=0, description=f"epoch {trainer.epoch}")
-
-            done = trainer.run(on_batch=on_batch, on_check=on_check)
-        if not done:
-            stop = self._interrupted()
-            self.dist.barrier()  # the others wait while rank 0 saves
-            raise stop
-        if speed["seconds"] > 0:  # the speed the check lines leave out to fit 80 columns
-            self.reporter.log(f"{speed['seconds']:.0f}s of training, {speed['tokens'] / speed['seconds']:,.0f} tokens/s")
-        if trainer.stopped_early:
+        self.speed = [0.0, 0.0]  # seconds and tokens of training, for the closing line
+        self.said_averaged = False
+        saving = Saving(self.writer, self._meta, self._write_payload, "wordseq lm train CORPUS")
+        run = TrainingRun(self.trainer, self, self.reporter, saving, self.dist)
+        run.train()
+        seconds, tokens = self.speed
+        if seconds > 0:  # the speed the check lines leave out to fit 80 columns
+            self.reporter.log(f"{seconds:.0f}s of training, {tokens / seconds:,.0f} tokens/s")
+        if self.trainer.stopped_early:
             self.reporter.log(f"stopped early: no better validation perplexity for {self.train_cfg.patience} checks")
-        self.model.load_state_dict(trainer.best_model_state())
-        test = self._score_test()
-        meta = self._meta(complete=True, test=test)
-        path = self._save(partial=False, meta=meta)
-        if path is not None:
-            self.reporter.log(f"saved {path}")
+        self.model.load_state_dict(self.trainer.best_model_state())
+        meta = self._meta(complete=True, test=self._score_test())
+        path = run.save(meta)
         return NeuralLM(self.model, self.data.vocab, self.preprocess, self.device, path=path, meta=meta,
                         precision=self.train_cfg.precision)
 
-    def _save(self, partial: bool, meta: dict[str, Any] | None = None) -> Path | None:
-        """Write the model (or the partial checkpoint beside it) on rank 0; every rank
-        takes part in gathering the trainer's state."""
-        state = self.trainer.state_dict()
-        self.saved_at = time.monotonic()
-        if self.writer is None:
-            return None
-        meta = meta or self._meta(complete=False)
+    def batch_line(self, window: BatchWindow) -> str:
+        t = self.trainer
+        return batch_line(t.epoch, t.batches_done, t.batches_per_epoch, t.lr, window.ms, window.mean)
 
-        def write(folder: Path) -> None:
-            self._write_payload(folder, state)
-
-        return self.writer.save_partial(meta, write) if partial else self.writer.commit(meta, write)
-
-    def _batch_logger(self, bar: Any) -> Callable[[int, int, float], None]:
-        trainer = self.trainer
-        window = {"start": time.perf_counter(), "batches": 0, "loss": 0.0}
-
-        def on_batch(done: int, total: int, loss: float) -> None:
-            bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:g}")
-            window["batches"] += 1
-            window["loss"] += loss
-            if self.reporter.every(done):
-                n = window["batches"]
-                ms = (time.perf_counter() - window["start"]) * 1000 / n
-                mean = window["loss"] / n
-                self.reporter.log(batch_line(trainer.epoch, done, total, trainer.lr, ms, mean))
-                window.update(start=time.perf_counter(), batches=0, loss=0.0)
-
-        return on_batch
-
-    def _interrupted(self) -> Interrupted:
-        """Keep the state of a run stopped by Ctrl-C: in the model's place if there was no
-        model under the name yet, else beside it (a finished model is never replaced)."""
-        state = self.trainer.state_dict()
-        if not self.dist.is_main:
-            return Interrupted(Path(), "")  # rank 0 says what it saved
-        if self.writer is None:
-            return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
-        target = self.writer.target
-        meta = self._meta(complete=False)
-
-        def write(folder: Path) -> None:
-            self._write_payload(folder, state)
-
-        if target.exists():
-            where = self.writer.save_partial(meta, write)
-            kept = f"the finished model at {target} is kept; this run's state is in {where.name}"
-        else:
-            where = self.writer.commit(meta, write)
-            kept = f"saved to {where} (marked interrupted)"
-        return Interrupted(where, f"interrupted in epoch {self.trainer.epoch}: {kept}; continue with "
-                                  f"'wordseq lm train CORPUS -o {target} --resume'")
+    def checked(self, rec: CheckRecord) -> None:
+        if rec.averaged and not self.said_averaged:
+            self.said_averaged = True
+            self.reporter.log("NT-ASGD: from here on, validation scores the averaged weights")
+        self.reporter.log(check_line(rec))
+        self.speed[0] += rec.seconds
+        self.speed[1] += rec.seconds * rec.tokens_per_s
 
     def _score_test(self) -> dict[str, Any] | None:
         if self.test_stream is None:
@@ -474,7 +361,7 @@ class _Session:
             complete=complete,
             preprocessing=self.preprocess.to_dict(),
             config={"model": self.config.to_dict(), "train": self.train_cfg.to_dict(),
-                    "min_count": self.data_options.min_count, "max_size": self.data_options.max_size,
+                    "min_count": self.asked.min_count, "max_size": self.asked.max_size,
                     "init_embeddings": self.init_info, "defaults": self.defaults},
             corpus=[s.to_dict() for s in self.reader.sources],
             training=_figures(trainer, data, self.valid_name, self.device.type, best, test, self.dist.world),

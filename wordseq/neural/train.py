@@ -1,7 +1,7 @@
-"""The training loop: truncated BPTT over contiguous batches, as in word_language_model.
+"""The LM's trainer: truncated BPTT over contiguous batches, as in word_language_model.
 
-A plain loop you can read top to bottom: the hidden state is carried from one window to
-the next and detached, gradients are clipped by norm, and the model is scored on the
+``wordseq.training`` runs it (the loop is the same for every family); here are its step
+and its check. The hidden state is carried from one window to the next and detached, gradients are clipped by norm, and the model is scored on the
 validation text after every ``valid_every`` batches and at the end of each epoch. The
 best weights are kept. When ``anneal_after`` checks in a row bring no improvement the
 learning rate is divided by 4 (one check is the example's rule; with several checks an
@@ -19,9 +19,8 @@ and kept; the learning rate is left alone.
 
 ``precision`` runs the forward passes under autocast (with loss scaling for fp16). Under
 torchrun the model is wrapped in DistributedDataParallel and each rank trains its share of
-the batch columns; the loss that is reported and checked is the mean over all ranks. A
-first Ctrl-C asks the loop to stop after the current batch (on every rank), so the state
-it leaves is resumable.
+the batch columns; the loss that is reported and checked is the mean over all ranks, and
+a Ctrl-C on any rank stops every rank after the same step.
 """
 
 from __future__ import annotations
@@ -29,8 +28,7 @@ from __future__ import annotations
 import copy
 import inspect
 import math
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,85 +36,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from wordseq.config_checks import DEFAULT_SEED, Config, Record, at_least, count, within
-from wordseq.errors import OptionError, WordseqError
-from wordseq.neural.config import OPTIMIZERS, PRECISIONS
+from wordseq.config_checks import Record
+from wordseq.neural.config import TrainConfig
 from wordseq.neural.data import TokenStream, batchify, get_batch
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
-from wordseq.neural.interrupt import stop_on_interrupt
-from wordseq.neural.model import Network, detach_hidden
+from wordseq.neural.network import Network, detach_hidden
 from wordseq.neural.precision import autocast, grad_scaler
+from wordseq.training import EpochTrainer, TrainingDiverged, cpu_copy
 
-DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
 FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
 ANNEAL = 4.0
-
-
-@dataclass(frozen=True)
-class TrainConfig(Config):
-    """How a neural language model is trained (meta.json ``config.train``), named as the options.
-
-    Parameters
-    ----------
-    epochs, optimizer, lr
-        Passes over the corpus; ``sgd``, ``adam`` or ``nt-asgd``; the learning rate (None:
-        20 for SGD and NT-ASGD, 0.001 for Adam).
-    clip, bptt, batch_size
-        Gradient-norm clipping (0: off); the truncated-BPTT window; batch columns in all.
-    patience, anneal_after, final_anneal
-        Checks without improvement before stopping (None: never) and before the rate is
-        divided by 4; divide it at every check of the run's last quarter.
-    seed, precision, valid_every, nonmono, weight_decay
-        The seed; ``fp32``, ``bf16`` or ``fp16``; batches between checks (0: each epoch's
-        end); NT-ASGD's window; L2 weight decay.
-    """
-
-    epochs: int = 10
-    optimizer: str = "sgd"
-    lr: float | None = None  # None: 20 for SGD and NT-ASGD, 1e-3 for Adam
-    clip: float = 0.25  # 0: no clipping
-    bptt: int = 35
-    batch_size: int = 20  # columns in all; under torchrun each rank trains its share
-    patience: int | None = 3  # checks without improvement before stopping; None: never
-    anneal_after: int = 1  # checks without improvement before the learning rate is divided by 4
-    final_anneal: bool = False  # divide the learning rate by 4 at every check of the run's last quarter
-    seed: int = DEFAULT_SEED
-    precision: str = "fp32"
-    valid_every: int = 0  # batches between validation checks; 0: at the end of each epoch
-    nonmono: int = 5  # NT-ASGD: checks a new one is compared against before averaging
-    weight_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.precision not in PRECISIONS:
-            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        count("--epochs", self.epochs, 1, 100_000)
-        count("--bptt", self.bptt, 1, 100_000)
-        count("--batch-size", self.batch_size, 1, 1_000_000)
-        count("--seed", self.seed, 0, 2**63 - 1)
-        count("--valid-every", self.valid_every, 0)
-        count("--nonmono", self.nonmono, 1, 10_000)
-        count("--anneal-after", self.anneal_after, 1, 10_000)
-        if self.lr is not None:
-            within("--lr", self.lr, 0.0, 1e4, low_open=True)
-        at_least("--clip", self.clip, 0.0)
-        within("--weight-decay", self.weight_decay, 0.0, 1.0)
-        if self.patience is not None:
-            count("--patience", self.patience, 1)
-
-    @property
-    def learning_rate(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields, ``lr`` as the rate used (the optimizer's default when None)."""
-        return {**super().to_dict(), "lr": self.learning_rate}
-
-
-class TrainingDiverged(WordseqError):
-    """The loss became NaN or infinite: the weights are garbage from here on."""
 
 
 @dataclass
@@ -136,24 +66,8 @@ class CheckRecord(Record):
     averaged: bool = False  # NT-ASGD: scored with the averaged weights
 
 
-EpochRecord = CheckRecord  # the name of earlier versions
-
-
 def _ppl(loss: float) -> float:
     return math.exp(loss) if loss < 700 else math.inf
-
-
-def _cpu_copy(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A CPU copy of a state dict in which tensors the model shares (tied input and
-    output embeddings) stay one tensor, so that torch.save writes them once."""
-    copies: dict[tuple[Any, ...], torch.Tensor] = {}
-    result = {}
-    for name, tensor in state.items():
-        key = (tensor.device, tensor.data_ptr(), tensor.shape, tensor.stride(), tensor.dtype)
-        if key not in copies:
-            copies[key] = tensor.detach().to("cpu", copy=True)
-        result[name] = copies[key]
-    return result
 
 
 class WeightAverage:
@@ -190,10 +104,10 @@ class WeightAverage:
                     p.copy_(own[name])
 
     def state_dict(self) -> dict[str, Any]:
-        return {"count": self.count, "mean": _cpu_copy(self.mean)}
+        return {"count": self.count, "mean": cpu_copy(self.mean)}
 
 
-class Trainer:
+class Trainer(EpochTrainer):
     """The training loop of a neural LM: truncated BPTT, validation checks, learning-rate annealing, best weights kept (see the module docstring)."""
 
     def __init__(self, model: Network, train: TokenStream, valid: TokenStream, config: TrainConfig,
@@ -218,15 +132,13 @@ class Trainer:
         self.best_valid_loss = math.inf
         self.best_state: dict[str, torch.Tensor] | None = None
         self.bad_checks = 0
-        self.stopped_early = False
-        self.stop_requested = False  # set by Ctrl-C (or a caller) on this process
         self._stop_agreed = False  # under torchrun: some rank asked, all stop after this step
         self._batches = 0  # in the epoch in progress
         # since the last check, so an interrupted run resumes with its figures
         self._loss_sum = 0.0
         self._window_batches = 0
-        self._tokens = 0
-        self._seconds = 0.0
+        self.tokens = 0
+        self.seconds = 0.0
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         if not self.dist.enabled:
@@ -247,10 +159,6 @@ class Trainer:
         return torch.optim.SGD(params, lr=lr, weight_decay=wd)
 
     @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
-
-    @property
     def batches_per_epoch(self) -> int:
         return math.ceil((len(self.train_data) - 1) / self.config.bptt)
 
@@ -260,17 +168,12 @@ class Trainer:
         return self._batches
 
     @property
+    def epoch_over(self) -> bool:
+        return self.position >= len(self.train_data) - 1
+
+    @property
     def epochs_done(self) -> int:
         return self.epoch - 1
-
-    @property
-    def finished(self) -> bool:
-        return self.stopped_early or self.epoch > self.config.epochs
-
-    @property
-    def tokens_since_check(self) -> int:
-        """Tokens trained on (over all ranks) since the last validation check."""
-        return self._tokens
 
     def train_step(self) -> float:
         """One BPTT window at the current position; returns its mean loss (over all ranks)."""
@@ -298,7 +201,7 @@ class Trainer:
         self._batches += 1
         self._loss_sum += value
         self._window_batches += 1
-        self._tokens += y.numel() * self.dist.world
+        self.tokens += y.numel() * self.dist.world
         return value
 
     def _agree(self, loss: torch.Tensor) -> float:
@@ -315,37 +218,9 @@ class Trainer:
         """A stop was asked for; under torchrun only once every rank knows it (after a step)."""
         return self._stop_agreed if self.dist.enabled else self.stop_requested
 
-    def run(self, on_batch: Callable[[int, int, float], None] | None = None,
-            on_check: Callable[[CheckRecord], None] | None = None) -> bool:
-        """Train until the last epoch, early stopping or a stop request; True if done."""
-        every = self.config.valid_every
-        with stop_on_interrupt(self, sigterm=self.dist.enabled):
-            while not self.finished:
-                start = time.perf_counter()
-                end = len(self.train_data) - 1
-                while self.position < end and not self.should_stop:
-                    loss = self.train_step()
-                    if on_batch is not None:
-                        on_batch(self._batches, self.batches_per_epoch, loss)
-                    if self._check_due(every):
-                        self._seconds += time.perf_counter() - start
-                        record = self.check(end_of_epoch=False)
-                        if on_check is not None:
-                            on_check(record)
-                        if self.stopped_early:
-                            return True
-                        start = time.perf_counter()
-                self._seconds += time.perf_counter() - start
-                if self.should_stop:
-                    return False
-                record = self.check(end_of_epoch=True)
-                if on_check is not None:
-                    on_check(record)
-        return True
-
-    def _check_due(self, every: int) -> bool:
-        """A mid-epoch check: every ``every`` batches, but not just before the epoch's own."""
-        left = self.batches_per_epoch - self._batches
+    def check_due(self) -> bool:
+        """A mid-epoch check: every ``valid_every`` batches, but not just before the epoch's own."""
+        every, left = self.config.valid_every, self.batches_per_epoch - self._batches
         return bool(every) and self._batches % every == 0 and 2 * left >= every and not self.should_stop
 
     def evaluate(self, stream: TokenStream) -> float:
@@ -364,7 +239,7 @@ class Trainer:
         if best:
             self.best_valid_loss = valid_loss
             with self.average.applied(self.model) if self.average is not None else nullcontext():
-                self.best_state = _cpu_copy(self.model.state_dict())
+                self.best_state = cpu_copy(self.model.state_dict())
             self.bad_checks = 0
         elif self.config.optimizer == "nt-asgd" and self.average is None:
             if self._nonmonotone(valid_loss):
@@ -384,11 +259,11 @@ class Trainer:
             epoch=self.epoch, batches=self._batches, end_of_epoch=end_of_epoch,
             at_epoch=round(self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1), 4),
             train_ppl=_ppl(self._loss_sum / max(self._window_batches, 1)), valid_ppl=_ppl(valid_loss), lr=lr,
-            tokens_per_s=self._tokens / self._seconds if self._seconds > 0 else 0.0, seconds=self._seconds,
+            tokens_per_s=self.tokens / self.seconds if self.seconds > 0 else 0.0, seconds=self.seconds,
             best=best, averaged=averaged,
         )
         self.history.append(record.to_dict())
-        self._loss_sum, self._window_batches, self._tokens, self._seconds = 0.0, 0, 0, 0.0
+        self._loss_sum, self._window_batches, self.tokens, self.seconds = 0.0, 0, 0, 0.0
         if end_of_epoch:
             self.epoch += 1
             self.position = 0
@@ -405,7 +280,7 @@ class Trainer:
         """The weights with the best validation loss so far (current ones before any)."""
         if self.best_state is not None:
             return self.best_state
-        return _cpu_copy(self.model.state_dict())
+        return cpu_copy(self.model.state_dict())
 
     # -- resuming -------------------------------------------------------------------------
 
@@ -430,7 +305,7 @@ class Trainer:
             "bad_epochs": self.bad_checks,
             "stopped_early": self.stopped_early,
             "average": self.average.state_dict() if self.average is not None else None,
-            "partial_epoch": [self._loss_sum, self._window_batches, self._tokens, self._seconds],
+            "partial_epoch": [self._loss_sum, self._window_batches, self.tokens, self.seconds],
             "rng": torch.get_rng_state(),
         }
 
@@ -454,7 +329,7 @@ class Trainer:
         if state.get("average") is not None:
             self.average = WeightAverage(self.model, state["average"])
         loss_sum, batches, tokens, seconds = state["partial_epoch"]
-        self._loss_sum, self._window_batches, self._tokens, self._seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
+        self._loss_sum, self._window_batches, self.tokens, self.seconds = float(loss_sum), int(batches), int(tokens), float(seconds)
         if self.dist.is_main:
             torch.set_rng_state(state["rng"])
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from wordseq.errors import InputError
-from wordseq.seq2seq.model import Encoded, Hidden, Seq2SeqNet
+from wordseq.seq2seq.network import Encoded, Hidden, Seq2SeqNet
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 

@@ -21,7 +21,7 @@ import torch
 from wordseq.errors import ModelError
 from wordseq.neural.device import resolve_device
 from wordseq.seq2seq.config import Seq2SeqConfig
-from wordseq.seq2seq.model import Seq2SeqNet
+from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.transducer import Seq2SeqModel
 from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig

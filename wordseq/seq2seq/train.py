@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,20 +24,29 @@ import numpy as np
 import torch
 
 from wordseq.config_checks import Record, unchanged_on_resume
-from wordseq.errors import InputError, ModelError
+from wordseq.errors import InputError
 from wordseq.neural.device import resolve_device
-from wordseq.neural.interrupt import stop_on_interrupt
-from wordseq.neural.session import Interrupted
-from wordseq.neural.train import TrainingDiverged
 from wordseq.progress import SILENT, Reporter
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
 from wordseq.seq2seq.metrics import score
-from wordseq.seq2seq.model import Seq2SeqNet
+from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, tokenize_pairs
 from wordseq.seq2seq.transducer import SearchSettings, Seq2SeqModel, decode_ids
-from wordseq.store import ModelWriter, new_meta, partial_dir, read_meta, verify_payload, writing
+from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.text.preprocess import Preprocessor
+from wordseq.training import (
+    BatchWindow,
+    EpochTrainer,
+    Saving,
+    TrainingDiverged,
+    TrainingRun,
+    cpu_copy,
+    previous_run,
+    reserve_space,
+    restoring,
+    warn_if_other_data,
+)
 from wordseq.vocab import Vocabulary
 
 KIND = "seq2seq"
@@ -111,7 +119,7 @@ def epoch_batches(source_lengths: np.ndarray, batch_size: int, seed: int, epoch:
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-class Seq2SeqTrainer:
+class Seq2SeqTrainer(EpochTrainer):
     """The loop's state: model, optimizer, position, history, best weights."""
 
     def __init__(
@@ -138,20 +146,13 @@ class Seq2SeqTrainer:
         self.bad_epochs = 0
         self.stopped_early = False
         self.stop_requested = False
-        self._partial = [0.0, 0, 0.0]  # loss sum, target tokens, seconds of the epoch in progress
+        self._partial = [0.0, 0]  # loss sum, target tokens of the epoch in progress
+        self.seconds = 0.0  # of training in the epoch in progress
         self._batches = epoch_batches(self.source_lengths, config.batch_size, config.seed, self.epoch)
-
-    @property
-    def lr(self) -> float:
-        return float(self.optimizer.param_groups[0]["lr"])
 
     @property
     def batches_per_epoch(self) -> int:
         return len(self._batches)
-
-    @property
-    def finished(self) -> bool:
-        return self.stopped_early or self.epoch > self.config.epochs
 
     def _tensors(self, rows: np.ndarray, data: EncodedPairs) -> tuple[torch.Tensor, ...]:
         v = self.target_vocab
@@ -190,24 +191,6 @@ class Seq2SeqTrainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-    def run(self, on_batch: Callable[[int, int, float], None] | None = None,
-            on_epoch: Callable[[EpochRecord], None] | None = None) -> bool:
-        """Train until the last epoch, early stopping or a stop request; True if done."""
-        with stop_on_interrupt(self):
-            while not self.finished:
-                start = time.perf_counter()
-                while self.position < len(self._batches) and not self.stop_requested:
-                    loss = self.train_step()
-                    if on_batch is not None:
-                        on_batch(self.position, len(self._batches), loss)
-                self._partial[2] += time.perf_counter() - start
-                if self.stop_requested:
-                    return False
-                record = self.end_epoch()
-                if on_epoch is not None:
-                    on_epoch(record)
-        return True
-
     @torch.no_grad()
     def dev_loss(self) -> float:
         self.net.eval()
@@ -228,14 +211,15 @@ class Seq2SeqTrainer:
         result = score(hyps, self.dev.references)
         return result.word_error_rate, result.token_error_rate
 
-    def end_epoch(self) -> EpochRecord:
+    def check(self, end_of_epoch: bool = True) -> EpochRecord:
+        """Score the dev pairs at the end of the epoch, keep the best weights, adjust the schedule."""
         dev_loss = self.dev_loss()
         dev_wer, dev_ter = self.dev_scores()
         lr = self.lr
         best = (dev_wer, dev_loss) < self.best
         if best:
             self.best = (dev_wer, dev_loss)
-            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+            self.best_state = cpu_copy(self.net.state_dict())
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
@@ -243,13 +227,13 @@ class Seq2SeqTrainer:
                 self._set_lr(self.lr * LR_DECAY)
             if self.config.patience and self.bad_epochs >= self.config.patience:
                 self.stopped_early = True
-        loss_sum, tokens, seconds = self._partial
+        (loss_sum, tokens), seconds = self._partial, self.seconds
         record = EpochRecord(self.epoch, loss_sum / max(tokens, 1), dev_loss, dev_wer, dev_ter, lr,
                              tokens / seconds if seconds > 0 else 0.0, seconds, best)
         self.history.append(record.to_dict())
         self.epoch += 1
         self.position = 0
-        self._partial = [0.0, 0, 0.0]
+        self._partial, self.seconds = [0.0, 0], 0.0
         self._batches = epoch_batches(self.source_lengths, self.config.batch_size, self.config.seed, self.epoch)
         return record
 
@@ -260,7 +244,7 @@ class Seq2SeqTrainer:
         return self.current_state()
 
     def current_state(self) -> dict[str, torch.Tensor]:
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.net.state_dict().items()}
+        return cpu_copy(self.net.state_dict())
 
     # -- resuming ---------------------------------------------------------------------
 
@@ -273,7 +257,7 @@ class Seq2SeqTrainer:
             "best": list(self.best),
             "best_model": self.best_state,
             "bad_epochs": self.bad_epochs,
-            "partial_epoch": list(self._partial),
+            "partial_epoch": [*self._partial, self.seconds],
             "rng": torch.get_rng_state(),
             "generator": self.generator.get_state(),
         }
@@ -292,7 +276,7 @@ class Seq2SeqTrainer:
         self.bad_epochs = int(state["bad_epochs"])
         self.stopped_early = False  # --resume after early stopping means: go on
         loss_sum, tokens, seconds = state["partial_epoch"]
-        self._partial = [float(loss_sum), int(tokens), float(seconds)]
+        self._partial, self.seconds = [float(loss_sum), int(tokens)], float(seconds)
         torch.set_rng_state(state["rng"])
         self.generator.set_state(state["generator"])
 
@@ -309,16 +293,6 @@ def _held_out(data: PairSet, percent: float) -> tuple[PairSet, PairSet]:
             f"{'no dev pairs' if not dev else 'nothing to train on'}; give --dev FILE (or change --dev-percent)"
         )
     return PairSet(train, data.sources, data.name), PairSet(dev, [], f"held-out {percent:g}% of {data.name}")
-
-
-def _resume_source(target: Path) -> Path:
-    """Where a resume continues from: an unfinished run's checkpoint first, else the model."""
-    from wordseq.seq2seq.storage import RESUME_FILE
-
-    for folder in (partial_dir(target), target):
-        if (folder / RESUME_FILE).is_file():
-            return folder
-    raise InputError(f"nothing to resume at {target} (no {RESUME_FILE}); train without --resume first")
 
 
 def _read_pairs(train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, dev_percent: float,
@@ -431,9 +405,7 @@ class _Session:
         previous, source = None, None
         if resume:
             assert self.writer is not None
-            source = _resume_source(self.writer.target)
-            old_meta = read_meta(source)
-            verify_payload(source, old_meta)
+            source, old_meta = previous_run(self.writer.target, RESUME_FILE)
             previous = read_torch_file(source / RESUME_FILE, "wordseq-seq2seq-resume", self.device)
             config = Seq2SeqConfig.from_dict(previous["config"])
             unchanged_on_resume(given or {}, config)
@@ -449,85 +421,47 @@ class _Session:
             EncodedPairs.build(self.dev_set, self.source_vocab, self.target_vocab), self.train_cfg, self.device,
             self.target_vocab, config.target_preprocess())
         if previous is not None:
-            self._restore(previous, source / RESUME_FILE)  # type: ignore[operator]
-            trained_on = [c.get("sha256") for c in old_meta["corpus"]]
-            if trained_on and trained_on != [s.sha256 for s in self.train_set.sources]:
-                self.reporter.warn("the training pairs differ from those the checkpoint was trained on")
-        if self.writer is not None:
-            params = sum(p.numel() for p in self.net.parameters())
-            # model.pt (best), resume.pt (current, best, Adam's two moments), a partial copy of both
-            self.writer.ensure_space(params * 4 * 2 * 5)
+            with restoring(source / RESUME_FILE):  # type: ignore[operator]
+                self.net.load_state_dict(previous["model"])
+                self.trainer.load_state_dict(previous["trainer"], keep_lr=self.train_cfg.lr is None)
+            warn_if_other_data(old_meta, self.train_set.sources, self.reporter,
+                               "the training pairs differ from those the checkpoint was trained on")
+        reserve_space(self.writer, self.net, 5)  # model.pt (best), resume.pt (current, best, Adam's moments)
         # one line each, so that each fits 80 columns
         self.reporter.log(f"{config.describe()} on {self.device.type}")
         self.reporter.log(f"{len(self.train_set):,} training pairs; vocabularies {self.source_vocab.num_words:,} "
                           f"source / {self.target_vocab.num_words:,} target tokens + 4 specials")
         self.reporter.log(f"dev: {len(self.dev_set):,} pairs, {self.dev_set.name}")
 
-    def _restore(self, previous: dict[str, Any], where: Path) -> None:
-        try:
-            self.net.load_state_dict(previous["model"])
-            self.trainer.load_state_dict(previous["trainer"], keep_lr=self.train_cfg.lr is None)
-        except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
-            raise ModelError(f"{where} is damaged ({type(exc).__name__}: {str(exc)[:160]}); "
-                             "train without --resume") from None
-
     def run(self) -> Seq2SeqModel:
-        trainer = self.trainer
-        with self.reporter.task(f"epoch {trainer.epoch}", total=trainer.batches_per_epoch, unit="batches") as bar:
-            bar.update(completed=trainer.position)
-
-            def on_batch(done: int, total: int, loss: float) -> None:
-                bar.update(completed=done, info=f"loss {loss:.3f}  lr {trainer.lr:.2g}")
-                if self.reporter.every(done):
-                    self.reporter.log(batch_line(trainer.epoch, done, total, trainer.lr, loss))
-
-            def on_epoch(rec: EpochRecord) -> None:
-                self.reporter.log(epoch_line(rec))
-                if self.writer is not None:
-                    self.writer.save_partial(self._meta(complete=False), self._write_payload)
-                if not trainer.finished:
-                    bar.update(completed=0, description=f"epoch {trainer.epoch}")
-
-            done = trainer.run(on_batch=on_batch, on_epoch=on_epoch)
-        if not done:
-            raise self._interrupted()
-        if trainer.stopped_early:
+        saving = Saving(self.writer, self._meta, self._write_payload, "wordseq seq2seq train PAIRS")
+        run = TrainingRun(self.trainer, self, self.reporter, saving)
+        run.train()
+        if self.trainer.stopped_early:
             self.reporter.log(f"stopped early: no better dev WER for {self.train_cfg.patience} epochs")
         best = self._best()
         if best:
             self.reporter.log(f"best dev WER {best['valid_wer']:.2%} (token errors {best['valid_ter']:.2%}) "
                               f"after epoch {best['epoch']}")
         meta = self._meta(complete=True)
-        path = self.writer.commit(meta, self._write_payload) if self.writer is not None else None
-        if path is not None:
-            self.reporter.log(f"saved {path}")
-        self.net.load_state_dict(trainer.best_model_state())
+        path = run.save(meta)
+        self.net.load_state_dict(self.trainer.best_model_state())
         return Seq2SeqModel(self.net, self.config, self.source_vocab, self.target_vocab, self.device, path=path,
                             meta=meta)
 
-    def _interrupted(self) -> Interrupted:
-        """Keep the state of a run stopped by Ctrl-C: in the model's place if the name held
-        no model yet, else beside it (a finished model is never replaced)."""
-        if self.writer is None:
-            return Interrupted(Path(), f"interrupted in epoch {self.trainer.epoch}; nothing saved (no output)")
-        target = self.writer.target
-        meta = self._meta(complete=False)
-        if target.exists():
-            where = self.writer.save_partial(meta, self._write_payload)
-            kept = f"the finished model at {target} is kept; this run's state is in {where.name}"
-        else:
-            where = self.writer.commit(meta, self._write_payload)
-            kept = f"saved to {where} (marked interrupted)"
-        return Interrupted(where, f"interrupted in epoch {self.trainer.epoch}: {kept}; continue with "
-                                  f"'wordseq seq2seq train PAIRS -o {target} --resume'")
+    def batch_line(self, window: BatchWindow) -> str:
+        t = self.trainer
+        return batch_line(t.epoch, t.position, t.batches_per_epoch, t.lr, window.last)
+
+    def checked(self, record: EpochRecord) -> None:
+        self.reporter.log(epoch_line(record))
 
     # -- saving ---------------------------------------------------------------------------
 
-    def _write_payload(self, folder: Path) -> None:
+    def _write_payload(self, folder: Path, trainer_state: dict[str, Any]) -> None:
         from wordseq.seq2seq.storage import write_payload
 
-        resume = {"config": self.config.to_dict(), "model": self.trainer.current_state(),
-                  "trainer": self.trainer.state_dict()}
+        resume = {"config": self.config.to_dict(), "model": self.trainer.current_state(), "trainer": trainer_state}
         write_payload(folder, self.config, self.source_vocab, self.target_vocab, self.trainer.best_model_state(),
                       resume)
 

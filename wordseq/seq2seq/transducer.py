@@ -24,7 +24,7 @@ from wordseq.errors import InputError, WordseqError
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM
 from wordseq.seq2seq.metrics import Evaluation, score
-from wordseq.seq2seq.model import Seq2SeqNet
+from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
