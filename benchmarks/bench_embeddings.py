@@ -72,8 +72,8 @@ def main() -> None:
     from wordseq.embeddings.config import Word2VecConfig
     from wordseq.embeddings.evaluation import ANALOGY_SETS, dataset_path, evaluate_analogies
     from wordseq.embeddings.model import EmbeddingModel
+    from wordseq.embeddings.storage import WordVectors
     from wordseq.embeddings.train import train_word2vec
-    from wordseq.embeddings.vectors import WordVectors
     from wordseq.text.preprocess import PreprocessConfig
     from wordseq.text.reader import CorpusReader
 

@@ -48,7 +48,7 @@ from corpora import Split, brown_split, brown_zip, lee_split  # noqa: E402
 from wordseq import decoding  # noqa: E402
 from wordseq.neural.config import LMConfig, TrainConfig  # noqa: E402
 from wordseq.neural.data import build_training_data  # noqa: E402
-from wordseq.neural.lm import NeuralLM  # noqa: E402
+from wordseq.neural.model import NeuralLM  # noqa: E402
 from wordseq.neural.network import build_model  # noqa: E402
 from wordseq.neural.precision import autocast, cpu_bf16_rnn_supported, grad_scaler  # noqa: E402
 from wordseq.neural.train import Trainer  # noqa: E402

@@ -129,7 +129,7 @@ def nltk_section(train_file: Path, sentences: int) -> None:
     print(f"\n1. order-3 add-k (k 0.1), wordseq vs nltk.lm Lidstone: {len(sents):,} sentences, {tokens:,} tokens")
 
     t0 = time.perf_counter()
-    model = train_ngram(sents, config=NgramConfig(order=3, smoothing="add-k", k=0.1))
+    model = train_ngram(sents, model=NgramConfig(order=3, smoothing="add-k", k=0.1))
     report, _ = model.evaluate(sents)
     ws = time.perf_counter() - t0
 

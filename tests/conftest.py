@@ -78,7 +78,7 @@ def save_vectors_model(name_or_path: str, words: list[str], vectors: object, **p
     """An embeddings model with the given vectors, saved through the store."""
     import numpy as np
 
-    from wordseq.embeddings.vectors import WordVectors
+    from wordseq.embeddings.storage import WordVectors
     from wordseq.store import model_dir, new_meta, save_model
     from wordseq.text.preprocess import PreprocessConfig
 

@@ -11,7 +11,7 @@ TOY = [["a", "b"], ["b"]]
 
 
 def train(sentences, order: int = 2, smoothing: str = "modified-kneser-ney", **kw) -> NgramModel:  # type: ignore[no-untyped-def]
-    return train_ngram(sentences, config=NgramConfig(order=order, smoothing=smoothing, **kw))
+    return train_ngram(sentences, model=NgramConfig(order=order, smoothing=smoothing, **kw))
 
 
 def prob(model: NgramModel, context: list[str], word: str) -> float:

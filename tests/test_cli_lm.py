@@ -160,7 +160,7 @@ def test_init_embeddings_from_an_embeddings_model(corpus: Path, runner: CliRunne
     assert r.exit_code == 0, r.stderr
     vocab_words = len(set(" ".join(SENTENCES).split()))
     assert f"2 of {vocab_words} words" in r.stderr
-    from wordseq.neural.checkpoint import load_checkpoint
+    from wordseq.neural.storage import load_checkpoint
 
     ckpt = load_checkpoint(wordseq_home / "lm" / "e" / "model.pt")
     assert ckpt.config.emb == 16  # taken from the embeddings

@@ -45,7 +45,7 @@ def test_positive_negative_is_the_same_query_as_a_b_c(runner: CliRunner) -> None
 
 def test_positive_negative_matches_gensim_most_similar() -> None:
     gensim = pytest.importorskip("gensim")
-    from wordseq.embeddings.vectors import WordVectors
+    from wordseq.embeddings.storage import WordVectors
 
     kv = gensim.models.KeyedVectors(3)
     kv.add_vectors(WORDS, np.asarray(VECTORS, dtype=np.float32))

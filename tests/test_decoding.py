@@ -14,7 +14,7 @@ from wordseq import decoding
 from wordseq.errors import OptionError, WordseqError
 from wordseq.lm_interface import LanguageModel
 from wordseq.neural.config import LMConfig
-from wordseq.neural.lm import NeuralLM
+from wordseq.neural.model import NeuralLM
 from wordseq.neural.network import RNNModel
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary

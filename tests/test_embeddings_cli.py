@@ -41,7 +41,7 @@ def test_train_writes_meta_and_mmappable_vectors(trained: Path) -> None:
     losses = [h["probe_loss"] for h in training["history"]]
     assert losses == pytest.approx([2.901, 2.812], rel=0.01) and losses[1] < losses[0]
     assert (trained / "vectors.npy").is_file() and (trained / "words.txt").is_file()
-    from wordseq.embeddings.vectors import load_vectors
+    from wordseq.embeddings.storage import load_vectors
 
     vectors = load_vectors(trained)
     assert isinstance(vectors.vectors, np.memmap)
@@ -49,7 +49,7 @@ def test_train_writes_meta_and_mmappable_vectors(trained: Path) -> None:
 
 
 def test_seed_with_one_worker_gives_identical_vectors(runner: CliRunner, tmp_path: Path) -> None:
-    from wordseq.embeddings.vectors import load_vectors
+    from wordseq.embeddings.storage import load_vectors
 
     part = tmp_path / "part.txt"  # a third of the corpus: determinism does not need more
     part.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:100]) + "\n", encoding="utf-8")
@@ -133,7 +133,7 @@ def test_malformed_analogy_lines_warn_with_line_number(runner: CliRunner, traine
 def test_export_loads_in_gensim_with_equal_values(runner: CliRunner, trained: Path, tmp_path: Path) -> None:
     from gensim.models import KeyedVectors
 
-    from wordseq.embeddings.vectors import load_vectors
+    from wordseq.embeddings.storage import load_vectors
 
     ours = load_vectors(trained)
     for fmt, binary in (("word2vec-text", False), ("word2vec-bin", True)):

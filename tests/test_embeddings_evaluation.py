@@ -15,7 +15,7 @@ from wordseq.embeddings.evaluation import (
     read_analogy_file,
 )
 from wordseq.embeddings.model import EmbeddingModel
-from wordseq.embeddings.vectors import WordVectors
+from wordseq.embeddings.storage import WordVectors
 from wordseq.errors import InputError
 
 # Frequency order: a b c x y; with b - a + c, 3CosAdd answers y and 3CosMul answers x.

@@ -55,7 +55,7 @@ def test_two_gloo_processes_train_as_one_process_with_the_same_global_batch(tmp_
     for (train_1, valid_1), (train_2, valid_2) in zip(one, two):
         assert train_2 == pytest.approx(train_1, rel=1e-4)
         assert valid_2 == pytest.approx(valid_1, rel=1e-4)
-    from wordseq.neural.checkpoint import load_checkpoint
+    from wordseq.neural.storage import load_checkpoint
 
     a = load_checkpoint(wordseq_home / "lm" / "single" / "model.pt").model_state
     b = load_checkpoint(wordseq_home / "lm" / "ddp" / "model.pt").model_state

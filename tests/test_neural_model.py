@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from wordseq.errors import ModelError, OptionError
-from wordseq.neural.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
 from wordseq.neural.network import RNNModel
+from wordseq.neural.storage import Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.train import Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.training import train_loop

@@ -12,7 +12,7 @@ import torch
 from wordseq import decoding
 from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
-from wordseq.neural.lm import NeuralLM
+from wordseq.neural.model import NeuralLM
 from wordseq.neural.train import Trainer
 from wordseq.neural.transformer import TransformerModel, decoding_window
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor

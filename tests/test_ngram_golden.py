@@ -66,7 +66,7 @@ def parse(text: str) -> tuple[list[int], dict[tuple[str, ...], tuple[float, floa
 
 
 def wordseq_arpa(text: str, **config: object) -> tuple[str, NgramModel]:
-    model = train_ngram(GOLDEN / text, config=NgramConfig(**config), preprocess=AS_IS)  # type: ignore[arg-type]
+    model = train_ngram(GOLDEN / text, model=NgramConfig(**config), preprocess=AS_IS)  # type: ignore[arg-type]
     out = io.StringIO()
     write_arpa(model.tables, out)
     return out.getvalue(), model
@@ -105,17 +105,17 @@ def test_vocabulary_limit_matches_lmplz_limit_vocab_file(golden: str, text: str,
 
 @pytest.mark.parametrize("config", [{"prune": (0, 1, 1)}, {"prune": (0, 0, 1)}, {"max_vocab": 10}])
 def test_pruned_and_limited_models_stay_normalised(config: dict) -> None:  # type: ignore[type-arg]
-    model = train_ngram(GOLDEN / "trains.txt", config=NgramConfig(order=4, **config), preprocess=AS_IS)
+    model = train_ngram(GOLDEN / "trains.txt", model=NgramConfig(order=4, **config), preprocess=AS_IS)
     totals = np.exp(model.next_logprobs(all_context_states(model))).sum(axis=1)
     assert np.allclose(totals, 1.0, atol=1e-5)
 
 
 def test_max_vocab_is_a_vocabulary_of_the_most_frequent_words(tmp_path: Path) -> None:
     top = tmp_path / "top.txt"
-    full = train_ngram(GOLDEN / "trains.txt", config=NgramConfig(order=3), preprocess=AS_IS)
+    full = train_ngram(GOLDEN / "trains.txt", model=NgramConfig(order=3), preprocess=AS_IS)
     top.write_text("\n".join(full.vocab.itos[4:14]) + "\n", encoding="utf-8")
-    by_count = train_ngram(GOLDEN / "trains.txt", config=NgramConfig(order=3, max_vocab=10), preprocess=AS_IS)
-    by_file = train_ngram(GOLDEN / "trains.txt", config=NgramConfig(order=3, vocab_file=str(top)), preprocess=AS_IS)
+    by_count = train_ngram(GOLDEN / "trains.txt", model=NgramConfig(order=3, max_vocab=10), preprocess=AS_IS)
+    by_file = train_ngram(GOLDEN / "trains.txt", model=NgramConfig(order=3, vocab_file=str(top)), preprocess=AS_IS)
     assert by_count.vocab.itos == by_file.vocab.itos and len(by_count.vocab) == 14
     for a, b in zip(by_count.tables.prob, by_file.tables.prob):
         assert np.array_equal(a, b)

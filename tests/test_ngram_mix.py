@@ -77,7 +77,7 @@ def test_mixture_is_the_hand_computed_interpolation() -> None:
 
 
 def _trained(lines: list[str], **kw) -> NgramModel:  # type: ignore[no-untyped-def]
-    return train_ngram([line.split() for line in lines], config=NgramConfig(order=kw.pop("order", 3), discount_fallback=True, **kw))
+    return train_ngram([line.split() for line in lines], model=NgramConfig(order=kw.pop("order", 3), discount_fallback=True, **kw))
 
 
 def test_parts_with_different_words_give_a_distribution_over_the_union() -> None:

@@ -15,9 +15,9 @@ from wordseq.errors import ModelError, WordseqError
 from wordseq.lm_interface import LanguageModel
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM, pad_batch
+from wordseq.seq2seq.model import Seq2SeqModel
 from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.storage import MODEL_FILE, load_seq2seq, write_payload
-from wordseq.seq2seq.transducer import Seq2SeqModel
 from wordseq.vocab import SPECIALS, Vocabulary
 
 SOURCE_VOCAB = Vocabulary(list(SPECIALS) + list("abcdef"), [0] * 10)

@@ -275,7 +275,7 @@ def test_damaged_payloads_with_valid_checksums_are_clear_errors(runner: CliRunne
     invoke(runner, ["lm", "train", str(corpus), "-o", str(tmp_path / "lm"), *SMALL_LM, "--epochs", "1"])
     import torch
 
-    from wordseq.neural.checkpoint import load_checkpoint, save_checkpoint
+    from wordseq.neural.storage import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(tmp_path / "lm" / "resume.pt")
     ckpt.trainer_state = None

@@ -28,6 +28,15 @@ What the CLI prints on stderr reaches Python too: warnings as ``WordseqWarning``
 ``warnings``, progress lines on the ``wordseq`` logger (``logging.basicConfig(level=
 logging.INFO)`` shows them), and ``progress=True`` on a training function draws the CLI's
 progress bars (in a notebook too).
+
+Layout, lowest layer first (a module imports only from the layers before it; the
+README's Development section says more): ``errors``, ``sizes``, ``config_checks`` (the
+config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``store/``
+(``paths`` up to ``registry``); ``lm_interface``, ``decoding``, ``generation``;
+``training`` (the one training run), ``pretrained``; the families ``embeddings/``,
+``ngram/``, ``neural/``, ``classify/``, ``seq2seq/``, each with ``config.py``,
+``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (where
+saving is more than the model's loader), reaching each other only through the store; ``plots``; ``cli/``.
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ _API = {
     "Word2VecConfig": ("wordseq.embeddings.config", "Word2VecConfig"),
     "import_embeddings": ("wordseq.embeddings.model", "import_embeddings"),
     "train_lm": ("wordseq.neural.session", "train_lm"),
+    "LMConfig": ("wordseq.neural.config", "LMConfig"),
+    "TrainConfig": ("wordseq.neural.config", "TrainConfig"),
     "train_ngram": ("wordseq.ngram.train", "train_ngram"),
     "NgramConfig": ("wordseq.ngram.config", "NgramConfig"),
     "mix_ngrams": ("wordseq.ngram.mix", "MixedNgramModel"),
@@ -55,6 +66,8 @@ _API = {
     "load_seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
     "GenerateConfig": ("wordseq.generation", "GenerateConfig"),
     "train_classifier": ("wordseq.classify.train", "train_classifier"),
+    "EncoderOptions": ("wordseq.classify.config", "EncoderOptions"),
+    "TrainingConfig": ("wordseq.classify.config", "TrainingConfig"),
     "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),
     "load_classifier": ("wordseq.classify.model", "load_classifier"),
     "open_classifier": ("wordseq.classify.model", "open_classifier"),

@@ -48,6 +48,7 @@ class Config(Record):
 
 # every command's --seed default (gensim's): the same seed, whichever model is trained
 DEFAULT_SEED = 1
+DEVICES = ("auto", "cpu", "cuda")  # where a torch family runs (device.py)
 
 
 def finite(option: str, value: float) -> float:

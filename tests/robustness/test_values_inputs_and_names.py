@@ -81,7 +81,7 @@ def test_an_ngram_vocabulary_of_only_the_specials_is_refused(option: list[str], 
 
 def test_transduce_refuses_a_source_line_too_long_to_decode(models: dict[str, Path], tmp_path: Path) -> None:
     from wordseq.errors import InputError
-    from wordseq.seq2seq.transducer import MAX_SOURCE_TOKENS
+    from wordseq.seq2seq.model import MAX_SOURCE_TOKENS
     from wordseq.store import load
 
     text = tmp_path / "long.txt"

@@ -103,7 +103,7 @@ def fold_line(fold: FoldResult) -> str:
 
 
 def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 10,
-                   preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
+                   preprocess: PreprocessConfig | None = None, model: EncoderOptions | None = None,
                    training: TrainingConfig | None = None, table: TableFormat | None = None,
                    encoding_errors: str = "strict", device: str = "auto", workers: int = 1,
                    reporter: Reporter = SILENT, on_epoch: EpochCallback | None = None,
@@ -122,10 +122,10 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     CrossValidation
         Per-fold accuracy and macro-F1, their mean and spread, the pooled confusion matrix.
     """
-    from wordseq.neural.device import resolve_device
+    from wordseq.device import resolve_device
 
     count("--workers", workers, 1, 1024)
-    enc, cfg = _split_settings(options, training, settings)
+    enc, cfg = _split_settings(model, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
     pretrained = _pretrained(enc, cfg)

@@ -115,7 +115,7 @@ class TextClassifier:
         return next(self.network.parameters()).device
 
     def to(self, device: str | torch.device) -> TextClassifier:
-        from wordseq.neural.device import resolve_device
+        from wordseq.device import resolve_device
 
         self.network.to(resolve_device(device) if isinstance(device, str) else device)
         return self
@@ -257,7 +257,7 @@ def load_classifier(path: Path, meta: dict[str, Any], device: str | torch.device
     -------
     TextClassifier
     """
-    from wordseq.neural.device import resolve_device
+    from wordseq.device import resolve_device
 
     path = Path(path)
     try:

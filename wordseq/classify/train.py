@@ -306,7 +306,7 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
 
 
 def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: str | Path | None = None,
-                     preprocess: PreprocessConfig | None = None, options: EncoderOptions | None = None,
+                     preprocess: PreprocessConfig | None = None, model: EncoderOptions | None = None,
                      training: TrainingConfig | None = None, table: TableFormat | None = None,
                      encoding_errors: str = "strict", device: str = "auto", reporter: Reporter = SILENT,
                      on_epoch: EpochCallback | None = None, **settings: Any) -> TextClassifier:
@@ -325,9 +325,10 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
         the name is held from the start, so a second run to it fails at once.
     preprocess : PreprocessConfig, optional
         Tokenization settings, kept in the model and applied to every text it is given.
-    options, training : EncoderOptions, TrainingConfig, optional
+    model, training : EncoderOptions, TrainingConfig, optional
         Network and training settings; any of their fields may also be given as keyword
-        arguments (``encoder="bow"``, ``epochs=5``, ``init_embeddings="news"``...).
+        arguments (``encoder="bow"``, ``epochs=5``, ``init_embeddings="news"``...), which
+        override them.
     table : TableFormat, optional
         TSV columns (label first, text second by default).
     device : str
@@ -348,19 +349,19 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     >>> model.predict(["fine"])[0].label  # doctest: +SKIP
     'pos'
     """
-    from wordseq.neural.device import resolve_device
+    from wordseq.device import resolve_device
 
-    enc, cfg = _split_settings(options, training, settings)
+    enc, cfg = _split_settings(model, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
     with writing(output, KIND) as writer:
         pretrained = _pretrained(enc, cfg)
         prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
         fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_percent / 100, cfg.seed)
-        model = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
+        trained = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
         if writer is not None:
-            model.path = writer.commit(model.meta(), model.write_payload)
-    return model
+            trained.path = writer.commit(trained.meta(), trained.write_payload)
+    return trained
 
 
 def _pretrained(options: EncoderOptions, cfg: TrainingConfig) -> PretrainedVectors | None:

@@ -102,7 +102,7 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
                          discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
     resources = Resources(memory=memory, temp_dir=temp_dir, cluster=cluster)
     source = list(corpus) if cluster is not None else CorpusReader(corpus, encoding_errors)
-    model = train_ngram(source, output or DEFAULT_NAME, config=config, preprocess=preprocess,
+    model = train_ngram(source, output or DEFAULT_NAME, model=config, preprocess=preprocess,
                         encoding_errors=encoding_errors, reporter=reporter(), resources=resources)
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():

@@ -129,7 +129,7 @@ def workers_option(default: int = 1) -> Decorator:
 
 
 def device_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    from wordseq.neural.config import DEVICES
+    from wordseq.config_checks import DEVICES
 
     return click.option("--device", type=click.Choice(DEVICES), default="auto", show_default=True,
                         help="auto: CUDA when present, else CPU.")(func)

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from wordseq.embeddings.analogy import analogy_query, analogy_scores
-from wordseq.embeddings.vectors import WordVectors
+from wordseq.embeddings.storage import WordVectors
 from wordseq.errors import InputError
 from wordseq.text.reader import CorpusReader, check_readable
 

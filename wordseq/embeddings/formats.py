@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from wordseq.embeddings.vectors import WordVectors
+from wordseq.embeddings.storage import WordVectors
 from wordseq.errors import InputError, ModelError
 from wordseq.text.reader import BOM, check_readable, label_of, open_input
 

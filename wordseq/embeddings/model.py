@@ -25,7 +25,7 @@ from wordseq.embeddings.evaluation import (
     evaluate_similarity,
 )
 from wordseq.embeddings.formats import ImportReport, import_vectors
-from wordseq.embeddings.vectors import WordVectors, load_vectors
+from wordseq.embeddings.storage import WordVectors, load_vectors
 from wordseq.errors import InputError, OptionError, UnknownWordError
 from wordseq.spelling import spelled_close
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor, build_token_normalizer

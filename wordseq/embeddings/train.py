@@ -21,7 +21,7 @@ from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
 from wordseq.embeddings.model import KIND, EmbeddingModel
 from wordseq.embeddings.probe_loss import ProbeLoss
-from wordseq.embeddings.vectors import WordVectors
+from wordseq.embeddings.storage import WordVectors
 from wordseq.errors import InputError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig

@@ -22,7 +22,6 @@ from wordseq.errors import OptionError
 RNN_CELLS = ("rnn", "lstm", "gru")
 CELLS = (*RNN_CELLS, "transformer")
 SOFTMAXES = ("full", "adaptive")
-DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16", "fp16")
 OPTIMIZERS = ("sgd", "adam", "nt-asgd")
 DEFAULT_LR = {"sgd": 20.0, "adam": 1e-3, "nt-asgd": 20.0}
@@ -53,7 +52,7 @@ def check_network_options(given: dict[str, Any]) -> None:
     if has("cell") and given["cell"] not in CELLS:
         raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {given['cell']!r}")
     for name, low, high in (("layers", 1, 100), ("emb", 1, 100_000), ("hidden", 1, 100_000), ("vocab_size", 5, None)):
-        if has(name):
+        if has(name) and not (name == "vocab_size" and given[name] == 0):  # 0: set from the corpus later
             count(name if name == "vocab_size" else "--" + name, given[name], low, high)
     for name in ("dropout", "dropout_input", "dropout_between", "dropout_embedding", "weight_drop"):
         if has(name):
@@ -84,7 +83,8 @@ class LMConfig(Config):
     Parameters
     ----------
     vocab_size
-        Rows of the embedding and output layers (specials included).
+        Rows of the embedding and output layers (specials included); 0 in a config given
+        to ``train_lm``, which sets it from the corpus.
     cell, layers, emb, hidden
         ``lstm``, ``gru``, ``rnn`` or ``transformer``; stacked layers; embedding size;
         recurrent state size (a transformer block's feed-forward size).
@@ -100,7 +100,7 @@ class LMConfig(Config):
         for ``vocab_size``).
     """
 
-    vocab_size: int
+    vocab_size: int = 0  # 0: not known yet (train_lm sets it from the corpus)
     cell: str = "lstm"
     layers: int = 2
     emb: int = 200
@@ -126,15 +126,19 @@ class LMConfig(Config):
         check_network_options({f: getattr(self, f) for f in self.__dataclass_fields__})
         object.__setattr__(self, "cutoffs", tuple(int(c) for c in self.cutoffs))
         if self.softmax == "adaptive":
-            if not self.cutoffs:
-                object.__setattr__(self, "cutoffs", default_cutoffs(self.vocab_size))
-            if not self.cutoffs:
-                raise OptionError("--softmax", f"adaptive needs a vocabulary of at least 3,000 (this one has {self.vocab_size:,}); use --softmax full")
-            edges = [5, *self.cutoffs, self.vocab_size]
-            if any(b <= a for a, b in zip(edges, edges[1:])):
-                raise OptionError("cutoffs", f"must rise strictly between 5 and the vocabulary size {self.vocab_size}, got {list(self.cutoffs)}")
+            if self.vocab_size:  # (0: checked once the corpus sets it)
+                self._check_cutoffs()
         elif self.cutoffs:
             object.__setattr__(self, "cutoffs", ())
+
+    def _check_cutoffs(self) -> None:
+        if not self.cutoffs:
+            object.__setattr__(self, "cutoffs", default_cutoffs(self.vocab_size))
+        if not self.cutoffs:
+            raise OptionError("--softmax", f"adaptive needs a vocabulary of at least 3,000 (this one has {self.vocab_size:,}); use --softmax full")
+        edges = [5, *self.cutoffs, self.vocab_size]
+        if any(b <= a for a, b in zip(edges, edges[1:])):
+            raise OptionError("cutoffs", f"must rise strictly between 5 and the vocabulary size {self.vocab_size}, got {list(self.cutoffs)}")
 
     @property
     def output_dim(self) -> int:

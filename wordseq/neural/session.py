@@ -25,16 +25,16 @@ from typing import Any
 import torch
 
 from wordseq.config_checks import unchanged_on_resume
+from wordseq.device import resolve_device
 from wordseq.errors import InputError, ModelError, OptionError
-from wordseq.neural.checkpoint import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.config import LMConfig, TrainConfig, check_network_options
 from wordseq.neural.data import TrainingData, build_training_data, encode_text
 from wordseq.neural.defaults import Recommendation, checks_every, recommend
-from wordseq.neural.device import resolve_device
 from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
-from wordseq.neural.lm import NeuralLM
+from wordseq.neural.model import NeuralLM
 from wordseq.neural.network import build_model
+from wordseq.neural.storage import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.train import CheckRecord, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, writing
@@ -73,22 +73,28 @@ class _Asked:
     resume: bool
 
 
-def _split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The options the caller gave (None means "not given": chosen by corpus size)."""
+def _split_options(options: dict[str, Any], model: LMConfig | None,
+                   training: TrainConfig | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The options the caller gave: every field of a config given (but the vocabulary's
+    size, which the corpus sets), then the keyword options that are not None (None means
+    "not given": chosen by corpus size)."""
     unknown = set(options) - MODEL_FIELDS - TRAIN_FIELDS
     if unknown:
         raise TypeError(f"unknown option(s) for train_lm: {', '.join(sorted(unknown))}")
-    model = {k: v for k, v in options.items() if k in MODEL_FIELDS and v is not None}
-    train = {k: v for k, v in options.items() if k in TRAIN_FIELDS and v is not None}
-    if train.get("patience") == 0:
-        train["patience"] = None  # 0: never stop early
-    return model, train
+    given_model = {f: getattr(model, f) for f in MODEL_FIELDS} if model is not None else {}
+    given_train = {f: getattr(training, f) for f in TRAIN_FIELDS} if training is not None else {}
+    given_model.update({k: v for k, v in options.items() if k in MODEL_FIELDS and v is not None})
+    given_train.update({k: v for k, v in options.items() if k in TRAIN_FIELDS and v is not None})
+    if given_train.get("patience") == 0:
+        given_train["patience"] = None  # 0: never stop early
+    return given_model, given_train
 
 
-def train_lm(corpus: Any = None, output: str | Path | None = None, *, valid: str | Path | None = None,
-             test: str | Path | None = None, preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict",
-             min_count: int = 1, max_size: int | None = None, init_embeddings: str | None = None,
-             device: str = "auto", resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
+def train_lm(corpus: Any = None, output: str | Path | None = None, *, model: LMConfig | None = None,
+             training: TrainConfig | None = None, valid: str | Path | None = None, test: str | Path | None = None,
+             preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict", min_count: int = 1,
+             max_size: int | None = None, init_embeddings: str | None = None, device: str = "auto",
+             resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
     """Train a neural language model (LSTM, GRU, RNN or Transformer) and (with ``output``) save it.
 
     Every option left out (or None) takes the value chosen for the corpus's size
@@ -102,18 +108,18 @@ def train_lm(corpus: Any = None, output: str | Path | None = None, *, valid: str
         Training text: a file, a list of ``Path``, '-' / None for stdin, or lines of text.
     output
         Model NAME (in ``$WORDSEQ_HOME/lm/``) or PATH; None keeps the model in memory only.
+    model, training
+        The network (``LMConfig``; its ``vocab_size`` is left at 0: the corpus sets it)
+        and how it is trained (``TrainConfig``): every field of a config given is used as
+        given; None: each value chosen for the corpus's size.
     valid, test
         Validation text (default: the last 10 % of the corpus's sequences) and a test text
         scored with the best weights at the end.
     resume
         Continue the run saved at ``output`` (its unfinished checkpoint, else the model).
     **options
-        The network: ``cell``, ``layers``, ``emb``, ``hidden``, ``heads``, ``tie``,
-        ``softmax``, ``dropout``, ``dropout_input``, ``dropout_between``,
-        ``dropout_embedding``, ``weight_drop``; the training: ``epochs``, ``optimizer``
-        (sgd, adam, nt-asgd), ``lr``, ``clip``, ``bptt``, ``batch_size``, ``patience``,
-        ``valid_every``, ``nonmono``, ``weight_decay``, ``precision``, ``seed``; named as
-        the command's options.
+        Single fields of either config, named as the command's options (``cell="gru"``,
+        ``epochs=6``); they override ``model`` and ``training``.
 
     Returns
     -------
@@ -123,9 +129,10 @@ def train_lm(corpus: Any = None, output: str | Path | None = None, *, valid: str
     Examples
     --------
     >>> lm = train_lm("corpus.txt", "news", test="heldout.txt")  # doctest: +SKIP
-    >>> lm = train_lm("corpus.txt", "news", cell="gru", emb=256, hidden=256, epochs=6)  # doctest: +SKIP
+    >>> lm = train_lm("corpus.txt", "news", model=LMConfig(cell="gru", emb=256, hidden=256),  # doctest: +SKIP
+    ...               training=TrainConfig(epochs=6))
     """
-    model_options, train_options = _split_options(options)
+    model_options, train_options = _split_options(options, model, training)
     TrainConfig(**train_options)  # fail on a bad value given before reading the corpus
     check_network_options(model_options)
     if resume and output is None:

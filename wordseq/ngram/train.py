@@ -71,7 +71,7 @@ class TrainingFigures(Record):
 
 
 def train_ngram(
-    corpus: Corpus = None, output: str | Path | None = None, *, config: NgramConfig | None = None,
+    corpus: Corpus = None, output: str | Path | None = None, *, model: NgramConfig | None = None,
     preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict", reporter: Reporter = SILENT,
     resources: Resources | None = None, **options: Any,
 ) -> NgramModel:
@@ -85,7 +85,7 @@ def train_ngram(
         cluster: files (or glob patterns), each one shard.
     output
         Model NAME (in ``$WORDSEQ_HOME/ngram/``) or PATH; None keeps the model in memory.
-    config
+    model
         An ``NgramConfig``; ``options`` (``order=5``, ``smoothing=``, ``prune=(0, 1)``, any
         of its fields) override its values. Default: order 3, modified Kneser-Ney.
     preprocess
@@ -112,23 +112,23 @@ def train_ngram(
 
     from wordseq.store import writing
 
-    config = replace(config or NgramConfig(), **options) if options else (config or NgramConfig())
+    config = replace(model or NgramConfig(), **options) if options else (model or NgramConfig())
     preprocess = preprocess or PreprocessConfig()
     resources = resources or Resources()
     with writing(output, "ngram") as writer, tempfile.TemporaryDirectory(prefix="wordseq-ngram-", dir=resources.temp_dir) as tmp:
         if resources.cluster is not None:
-            model = _train_on_cluster(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
+            trained = _train_on_cluster(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
         else:
-            model = _train(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
+            trained = _train(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
         if writer is not None:
             from wordseq.ngram.storage import ngram_meta, write_payload
 
-            writer.commit(ngram_meta(model, [s.to_dict() for s in model.sources]),
-                          lambda folder: write_payload(model, folder))
-            model.path = writer.target
-    for message in TrainingFigures(**model.training).warnings():
+            writer.commit(ngram_meta(trained, [s.to_dict() for s in trained.sources]),
+                          lambda folder: write_payload(trained, folder))
+            trained.path = writer.target
+    for message in TrainingFigures(**trained.training).warnings():
         reporter.warn(message)  # the CLI's console, or Python's warnings (WordseqWarning)
-    return model
+    return trained
 
 
 def _train(corpus: Corpus, config: NgramConfig, preprocess: PreprocessConfig, encoding_errors: str,

@@ -16,9 +16,9 @@ from typing import Any
 _EXPORTS = {
     "train_seq2seq": "wordseq.seq2seq.train",
     "load_seq2seq": "wordseq.seq2seq.storage",
-    "Seq2SeqModel": "wordseq.seq2seq.transducer",
-    "Transduction": "wordseq.seq2seq.transducer",
-    "AttentionMap": "wordseq.seq2seq.transducer",
+    "Seq2SeqModel": "wordseq.seq2seq.model",
+    "Transduction": "wordseq.seq2seq.model",
+    "AttentionMap": "wordseq.seq2seq.model",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wordseq.seq2seq.transducer import AttentionMap
+from wordseq.seq2seq.model import AttentionMap
 
 FORMATS = {".pdf": "pdf", ".svg": "svg"}  # anything else is PNG
 

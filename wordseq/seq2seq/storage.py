@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
+from wordseq.device import resolve_device
 from wordseq.errors import ModelError
-from wordseq.neural.device import resolve_device
 from wordseq.seq2seq.config import Seq2SeqConfig
+from wordseq.seq2seq.model import Seq2SeqModel
 from wordseq.seq2seq.network import Seq2SeqNet
-from wordseq.seq2seq.transducer import Seq2SeqModel
 from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary

@@ -41,7 +41,7 @@ from wordseq.store.transaction import recover, remove_dir
 LOADERS: dict[str, tuple[str, str]] = {
     "embeddings": ("wordseq.embeddings.model", "load_embedding_model"),
     "ngram": ("wordseq.ngram.storage", "load_ngram_lm"),
-    "lm": ("wordseq.neural.lm", "load_neural_lm"),
+    "lm": ("wordseq.neural.model", "load_neural_lm"),
     "classifier": ("wordseq.classify.model", "load_classifier"),
     "seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
 }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from wordseq.config_checks import DEVICES
 from wordseq.errors import InputError
-from wordseq.neural.config import DEVICES
 
 
 def resolve_device(name: str) -> torch.device:

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from wordseq.device import resolve_device
 from wordseq.errors import InputError, ModelError
 from wordseq.generation import TextMethods
-from wordseq.neural.checkpoint import MODEL_FILE, load_checkpoint
-from wordseq.neural.device import resolve_device
 from wordseq.neural.network import Network, build_model
 from wordseq.neural.precision import autocast
+from wordseq.neural.storage import MODEL_FILE, load_checkpoint
 from wordseq.neural.transformer import TransformerModel
 from wordseq.perplexity import LineScore, PerplexityReport, checked_report
 from wordseq.store import find_model
