@@ -16,7 +16,7 @@ from tests.conftest import CORPUS, invoke
 from wordseq.errors import InputError, OptionError
 from wordseq.ngram.budget import Resources, parse_size
 from wordseq.ngram.config import SMOOTHINGS
-from wordseq.ngram.partition import dedup_rows, window_rows
+from wordseq.ngram.partition import window_rows
 from wordseq.ngram.spill import plan_partitions
 from wordseq.ngram.train import train_ngram
 from wordseq.text.preprocess import PreprocessConfig
@@ -179,15 +179,12 @@ def test_partitions_follow_the_counts() -> None:
     assert plan_partitions(weights, 100, bigrams).tolist() == [0]
 
 
-def test_rows_and_their_counts() -> None:
+def test_rows_of_a_block() -> None:
     # <s>=2 a=4 b=5 </s>=3 ; two sentences "a b" and "a b"
     tokens = np.array([2, 4, 5, 3, 2, 4, 5, 3])
     positions = np.array([0, 1, 2, 3, 0, 1, 2, 3])
     rows = window_rows(tokens, positions, 0, 8, 3)
     assert rows.tolist() == [[-1, 2, 4, 5], [2, 4, 5, 3], [4, 5, 3, -1]] * 2
-    distinct, counts = dedup_rows(rows, None, 6)
-    assert sorted(zip(map(tuple, distinct.tolist()), counts.tolist())) == [
-        ((-1, 2, 4, 5), 2), ((2, 4, 5, 3), 2), ((4, 5, 3, -1), 2)]
 
 
 def test_cli_memory_and_temp_dir(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

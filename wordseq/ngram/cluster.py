@@ -3,8 +3,9 @@
 The corpus is a list of files (globs expanded here), each one shard, read by the workers
 from a filesystem they share with the client. Three things travel: each shard's word
 counts (to the client, which fixes the vocabulary exactly as one process would), the
-word → id map (broadcast once), and each shard's *counts of windows* per partition
-(``partition.dedup_rows``: never text). From there ``pipeline.estimate_partitions`` runs
+word → id map (broadcast once), and each shard's *windows* per partition (rows of word
+ids, ``partition.window_rows``: never text; counting them is the partition's job, so
+nothing is sorted twice). From there ``pipeline.estimate_partitions`` runs
 with a ``DaskExecutor``: partitions are counted and estimated on the workers, the
 suffix requests are a shuffle of futures between them, and the client appends each
 order's slices to the model's files in partition order. The model is the one a single
@@ -30,7 +31,7 @@ import numpy as np
 from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.ngram.counting import FirstPass, refuse_no_words, vocabulary_of
 from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, reader_chunks
-from wordseq.ngram.partition import concat_rows, dedup_rows, split_rows, window_rows
+from wordseq.ngram.partition import concat_rows, split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
 from wordseq.ngram.spill import bigram_counts, merge_counts, partition_target, plan_partitions, rows_per_word, unigram_counts
@@ -78,20 +79,20 @@ def shard_words(path: str, preprocess: PreprocessConfig, encoding_errors: str) -
 
 
 def shard_rows(path: str, preprocess: PreprocessConfig, encoding_errors: str, ids: ScoringIds, order: int,
-               bounds: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One shard's counts of windows, per partition."""
+               bounds: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """One shard's windows, per partition (as rows: counting them where they are sent
+    costs the same sorts as counting them here, and counting twice would cost double)."""
     reader = CorpusReader([path], encoding_errors)
     held: list[list[tuple[np.ndarray, np.ndarray | None]]] = [[] for _ in bounds]
     for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
         rows = window_rows(block.ids, block.positions, 0, len(block.ids), order)
         for p, (r, _) in enumerate(split_rows(rows, None, bounds, vocab_size)):
             if len(r):
-                held[p].append(dedup_rows(r, None, vocab_size))
+                held[p].append((r, None))
     out = []
     for p in range(len(bounds)):
-        rows, weights = concat_rows(held[p], order)
+        out.append(concat_rows(held[p], order))
         held[p] = []
-        out.append(dedup_rows(rows, weights, vocab_size))
     return out
 
 

@@ -23,9 +23,9 @@ answered by the partition that holds it (``suffix_requests`` and the pipeline's
 answer also says where the suffix was found, so the next order's request is one lookup.
 
 A row is ``(left, t_j, .., t_{j+N-1})`` for a position ``j`` that starts an n-gram of
-order >= 2 (-1 past the sentence's end; ``left`` -1 at ``<s>``). Rows with weights are the
-counts of such windows; a shard turns its text into them (``window_rows`` then
-``dedup_rows``), and only they travel.
+order >= 2 (-1 past the sentence's end; ``left`` -1 at ``<s>``); rows may carry weights
+(counts of such windows). A block of text becomes rows (``window_rows``), split by
+partition (``split_rows``), and only they travel, never text.
 
 Arithmetic is the same as ``smoothing.py``'s, entry for entry and in the same order
 (bincount adds each context's entries in table order, and a split context's entries are
@@ -77,20 +77,6 @@ def split_rows(rows: np.ndarray, weights: np.ndarray | None, bounds: np.ndarray,
         sel = order[a:b]
         out.append((rows[sel], None if weights is None else weights[sel]))
     return out
-
-
-def dedup_rows(rows: np.ndarray, weights: np.ndarray | None, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows with their counts (a shard's counts of windows: what travels)."""
-    if len(rows) == 0:
-        return rows, np.zeros(0, dtype=np.int64)
-    base = vocab_size + 1  # -1 (no word) becomes 0
-    rank = rows[:, 0].astype(np.int64) + 1
-    for c in range(1, rows.shape[1]):
-        _, rank, _ = _ranks(rank * base + (rows[:, c].astype(np.int64) + 1))
-    rep = np.empty(int(rank.max()) + 1, dtype=np.int64)
-    rep[rank] = np.arange(len(rank))
-    counts = np.bincount(rank) if weights is None else np.bincount(rank, weights=weights)
-    return rows[rep], counts.astype(np.int64)
 
 
 def concat_rows(parts: list[tuple[np.ndarray, np.ndarray | None]], order: int) -> tuple[np.ndarray, np.ndarray | None]:
