@@ -6,7 +6,7 @@ WS := $(VENV)/bin/wordseq
 OUT ?= out
 export WORDSEQ_HOME ?= $(abspath $(OUT))/home
 
-.PHONY: install demo readme test test-docs test-slow lint bench clean
+.PHONY: install demo readme test test-docs test-processes test-slow lint bench clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,11 @@ test: install
 # reduced Tour, examples/quickstart.py and the end-to-end CLI pipeline (a few minutes)
 test-docs: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m docs
+
+# tests that start real process groups (Dask scheduler and workers, torch gloo ranks):
+# mostly process start-up, so kept out of the fast suite
+test-processes: install
+	$(PY) -m pytest -q -n 2 -m processes
 
 test-slow: install
 	$(PY) -m pytest -q -m slow

@@ -39,6 +39,7 @@ def history(meta_path: Path) -> list[tuple[float, float]]:
     return [(h["train_ppl"], h["valid_ppl"]) for h in meta["training"]["history"]]
 
 
+@pytest.mark.processes
 @pytest.mark.skipif(not torch.distributed.is_available(), reason="torch without distributed")
 def test_two_gloo_processes_train_as_one_process_with_the_same_global_batch(tmp_path: Path, wordseq_home: Path) -> None:
     corpus = tmp_path / "corpus.txt"

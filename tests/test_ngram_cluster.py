@@ -72,6 +72,7 @@ def _wait_for(port: int, seconds: float) -> None:
     raise TimeoutError(f"no scheduler on 127.0.0.1:{port} after {seconds} s")
 
 
+@pytest.mark.processes
 def test_real_scheduler_and_two_workers(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
     paths = _shards(tmp_path / "shards")
     port = _free_port()

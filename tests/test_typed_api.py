@@ -29,15 +29,15 @@ def test_the_signatures_name_the_configs() -> None:
 def test_lm_from_configs_is_the_model_of_the_same_keywords() -> None:
     """Every field of a config given counts as given (none chosen by corpus size); the
     vocabulary's size comes from the corpus."""
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:120]
-    net = wordseq.LMConfig(cell="gru", layers=1, emb=16, hidden=16, dropout=0.0)
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:40]
+    net = wordseq.LMConfig(cell="gru", layers=1, emb=8, hidden=8, dropout=0.0)
     run = wordseq.TrainConfig(epochs=1, bptt=8, batch_size=4, seed=3, lr=10.0)
     typed = wordseq.train_lm(lines, model=net, training=run, device="cpu")
     fields = {f: getattr(net, f) for f in net.__dataclass_fields__ if f != "vocab_size"}
     keywords = wordseq.train_lm(lines, device="cpu", **fields, **run.to_dict())
     assert typed.model.config == keywords.model.config and typed.model.config.vocab_size > 5
     assert typed.perplexity(lines[:5]) == keywords.perplexity(lines[:5])
-    overridden = wordseq.train_lm(lines, model=net, training=run, device="cpu", hidden=12)
+    overridden = wordseq.train_lm(lines[:10], model=net, training=run, device="cpu", hidden=12)
     assert overridden.model.config.hidden == 12 and overridden.model.config.cell == "gru"
 
 
