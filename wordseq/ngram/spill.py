@@ -4,8 +4,9 @@ After the first pass (``counting.first_pass``: token ids on disk, word counts in
 memory), ``train.py`` asks ``fits_in_memory``. When the counts would not fit, the token
 file is read again in blocks; each block becomes rows (``partition.window_rows``), split by
 partition into files, and ``pipeline.estimate_partitions`` runs with a
-``LocalExecutor`` that keeps each step's result on disk. Memory is that of the largest
-step: one block of rows, or one partition's counts and tables. The partitions are sized
+``LocalExecutor`` that keeps each step's result on disk and runs a few steps at once on
+threads. Memory is that of the steps running at once (the budget is split between the
+threads): blocks of rows, or partitions' counts and tables. The partitions are sized
 from the budget by the words' counts; a word with more n-grams than a partition holds
 (``the``, ``<s>``) is split by its second word, after one more pass over the token file
 that counts its bigrams.
