@@ -30,7 +30,7 @@ import numpy as np
 
 from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.ngram.counting import FirstPass, refuse_no_words, vocabulary_of
-from wordseq.ngram.encode import Corpus, GrowingIds, ScoringIds, id_blocks, reader_chunks
+from wordseq.ngram.encode import Corpus, GrowingIds, id_blocks, reader_chunks
 from wordseq.ngram.partition import concat_rows, split_rows, window_rows
 from wordseq.ngram.pipeline import Estimation, estimate_partitions
 from wordseq.ngram.smoothing import SmoothingReport
@@ -61,47 +61,79 @@ class ClusterResult:
 # -- on the workers ---------------------------------------------------------------------------------
 
 
-def shard_words(path: str, preprocess: PreprocessConfig, encoding_errors: str) -> dict[str, Any]:
-    """One shard's word counts (``<unk>`` as given), sentences and markers skipped."""
+def shard_tokens(path: str, preprocess: PreprocessConfig, encoding_errors: str) -> tuple[dict[str, Any], tuple[np.ndarray, np.ndarray]]:
+    """One shard's word counts (``<unk>`` as given), sentences and markers skipped, and
+    its token ids (provisional: ``GrowingIds``' order, the shard's words after the
+    specials) with their places in their sentences, kept on the worker for the windows."""
     reader = CorpusReader([path], encoding_errors)
     ids = GrowingIds()
     counts = np.zeros(len(ids.words), dtype=np.int64)
+    tokens, places = [], []
     sentences = skipped = 0
     for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
         if len(ids.words) > len(counts):
             counts = np.concatenate([counts, np.zeros(2 * len(ids.words) - len(counts), dtype=np.int64)])
         counts[: len(ids.words)] += np.bincount(block.ids, minlength=len(ids.words))
+        tokens.append(block.ids.astype(np.int32))
+        places.append(np.minimum(block.positions, 255).astype(np.uint8))  # only 0 (<s>) matters
         sentences += len(block.lengths)
         skipped += block.skipped_markers
-    return {"words": ids.words[len(SPECIALS):], "counts": counts[len(SPECIALS): len(ids.words)],
-            "unk": int(counts[1]), "sentences": sentences, "skipped": skipped, "replaced": reader.replaced,
-            "sources": [s.to_dict() for s in reader.sources]}
+    summary = {"words": ids.words[len(SPECIALS):], "counts": counts[len(SPECIALS): len(ids.words)],
+               "unk": int(counts[1]), "sentences": sentences, "skipped": skipped, "replaced": reader.replaced,
+               "sources": [s.to_dict() for s in reader.sources]}
+    return summary, (_joined(tokens, np.int32), _joined(places, np.uint8))
 
 
-def shard_rows(path: str, preprocess: PreprocessConfig, encoding_errors: str, ids: ScoringIds, order: int,
-               bounds: np.ndarray, vocab_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def shard_words(path: str, preprocess: PreprocessConfig, encoding_errors: str) -> dict[str, Any]:
+    """One shard's word counts (``vocab build``)."""
+    return shard_tokens(path, preprocess, encoding_errors)[0]
+
+
+def shard_remap(summary: dict[str, Any], vocab: Vocabulary) -> np.ndarray:
+    """A shard's provisional ids → the vocabulary's (words under ``--min-count``: <unk>)."""
+    remap = np.empty(len(SPECIALS) + len(summary["words"]), dtype=np.int32)
+    remap[: len(SPECIALS)] = [vocab.pad_id, vocab.unk_id, vocab.bos_id, vocab.eos_id]
+    remap[len(SPECIALS):] = [vocab.stoi.get(w, vocab.unk_id) for w in summary["words"]]
+    return remap
+
+
+SHARD_BLOCK = 1 << 20  # positions turned into rows at a time
+
+
+def _blocks(tokens: tuple[np.ndarray, np.ndarray], remap: np.ndarray, order: int) -> Iterator[tuple[np.ndarray, np.ndarray, int, int]]:
+    """(ids, places, lo, hi) of a shard, ``SHARD_BLOCK`` positions at a time with the
+    context ``window_rows`` needs on both sides (as ``spill.token_blocks``)."""
+    ids, places = tokens
+    n = len(ids)
+    for a in range(0, n, SHARD_BLOCK):
+        start, stop = max(0, a - 1), min(n, a + SHARD_BLOCK + order - 1)
+        yield remap[ids[start:stop]], places[start:stop], a - start, min(a + SHARD_BLOCK, n) - start
+
+
+def shard_rows(tokens: tuple[np.ndarray, np.ndarray], remap: np.ndarray, order: int, bounds: np.ndarray,
+               vocab_size: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """One shard's windows, per partition (as rows: counting them where they are sent
     costs the same sorts as counting them here, and counting twice would cost double)."""
-    reader = CorpusReader([path], encoding_errors)
     held: list[list[tuple[np.ndarray, np.ndarray | None]]] = [[] for _ in bounds]
-    for block in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False):
-        rows = window_rows(block.ids, block.positions, 0, len(block.ids), order)
-        for p, (r, _) in enumerate(split_rows(rows, None, bounds, vocab_size)):
+    for t, p, lo, hi in _blocks(tokens, remap, order):
+        for part, (r, _) in enumerate(split_rows(window_rows(t, p, lo, hi, order), None, bounds, vocab_size)):
             if len(r):
-                held[p].append((r, None))
+                held[part].append((r, None))
     out = []
-    for p in range(len(bounds)):
-        out.append(concat_rows(held[p], order))
-        held[p] = []
+    for part in range(len(bounds)):
+        out.append(concat_rows(held[part], order))
+        held[part] = []
     return out
 
 
-def shard_bigrams(path: str, preprocess: PreprocessConfig, encoding_errors: str, ids: ScoringIds,
-                  heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def shard_bigrams(tokens: tuple[np.ndarray, np.ndarray], remap: np.ndarray, heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One shard's counts of the bigrams that start with a word marked in ``heavy``."""
-    reader = CorpusReader([path], encoding_errors)
-    blocks = ((b.ids, b.positions) for b in id_blocks(reader_chunks(reader, preprocess), ids, keep_empty=False))
-    return bigram_counts(blocks, heavy)
+    # overlapping blocks: a bigram across a block's end is counted in the block before
+    return bigram_counts(((t[lo : hi + 1], p[lo : hi + 1]) for t, p, lo, hi in _blocks(tokens, remap, 2)), heavy)
 
 
 # -- the executor -----------------------------------------------------------------------------------
@@ -159,15 +191,17 @@ def shard_paths(corpus: Corpus) -> list[str]:
 @contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A client of the scheduler at ``address``, or of a local cluster for ``local:N``."""
-    # the workers' own logs too (they read Dask's settings from the environment)
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
+    # the workers' own logs too (they read Dask's settings from the environment): a
+    # failure reaches the user as one line (_guarded), and a worker's heartbeat to a
+    # scheduler that is shutting down is no failure at all
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise OptionError("--cluster", f"needs Dask's distributed scheduler: {EXTRA}") from None
     quiet = logging.getLogger("distributed")
     level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    quiet.setLevel(logging.CRITICAL)
     cluster = None
     try:
         if address.startswith("local:"):
@@ -231,16 +265,23 @@ def _guarded(address: str, work: Any) -> Any:
 
 
 def word_pass(client: Any, paths: list[str], preprocess: PreprocessConfig, encoding_errors: str,
-              reporter: Reporter) -> list[dict[str, Any]]:
+              reporter: Reporter, keep_tokens: bool = False) -> tuple[list[dict[str, Any]], list[Any]]:
     """Every shard's word counts, counted by the workers (shared by ``vocab build`` and
-    ``ngram train``)."""
+    ``ngram train``), and with ``keep_tokens`` futures of each shard's token ids, left on
+    the worker that read it (the windows are made there without reading the text again)."""
     with reporter.task("shards: words counted", total=len(paths), unit="shards") as task:
-        futures = [client.submit(shard_words, p, preprocess, encoding_errors, pure=False) for p in paths]
+        if keep_tokens:
+            whole = [client.submit(shard_tokens, p, preprocess, encoding_errors, pure=False) for p in paths]
+            futures = [client.submit(operator.getitem, w, 0, pure=False) for w in whole]
+            tokens = [client.submit(operator.getitem, w, 1, pure=False) for w in whole]
+        else:
+            futures = [client.submit(shard_words, p, preprocess, encoding_errors, pure=False) for p in paths]
+            tokens = []
         summaries = []
         for f, path in zip(futures, paths):
             summaries.append(_result(f, path))
             task.advance(1)
-    return summaries
+    return summaries, tokens
 
 
 def cluster_vocabulary(corpus: Corpus, address: str, preprocess: PreprocessConfig, *, min_count: int = 1,
@@ -253,7 +294,7 @@ def cluster_vocabulary(corpus: Corpus, address: str, preprocess: PreprocessConfi
 
     paths = shard_paths(corpus)
     with connect(address) as client:
-        summaries = _guarded(address, lambda: word_pass(client, paths, preprocess, encoding_errors, reporter or SILENT))
+        summaries, _ = _guarded(address, lambda: word_pass(client, paths, preprocess, encoding_errors, reporter or SILENT))
     counts: Counter[str] = Counter()
     for s in summaries:
         counts.update(dict(zip(s["words"], s["counts"].tolist())))
@@ -270,26 +311,27 @@ def cluster_vocabulary(corpus: Corpus, address: str, preprocess: PreprocessConfi
 def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preprocess: PreprocessConfig,
          encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None, budget: int | None) -> ClusterResult:
     ex = DaskExecutor(client)
-    summaries = word_pass(client, paths, preprocess, encoding_errors, reporter)
+    summaries, shard_ids = word_pass(client, paths, preprocess, encoding_errors, reporter, keep_tokens=True)
     vocab, first = _vocabulary(summaries, min_count)
     weights = rows_per_word(vocab)
-    ids = ex.put(ScoringIds(vocab))
+    remaps = [shard_remap(s, vocab) for s in summaries]
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     # at least two partitions a worker, each within one process's budget
     target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, partition_target(budget or 1 << 30)))
+
     def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        parts = [_result(client.submit(shard_bigrams, p, preprocess, encoding_errors, ids, heavy, pure=False), p)
-                 for p in paths]
+        parts = [_result(client.submit(shard_bigrams, t, r, heavy, pure=False), p) for t, r, p in zip(shard_ids, remaps, paths)]
         k, c = merge_counts([k for k, _ in parts], [c for _, c in parts])
         return k[0], c[0]
 
     bounds = plan_partitions(weights, target, heavy_bigrams)
     with reporter.task("shards: windows counted", total=len(paths), unit="shards") as task:
-        per_shard = [ex.submit_split(shard_rows, len(bounds), p, preprocess, encoding_errors, ids, est.order, bounds, len(vocab))
-                     for p in paths]
+        per_shard = [ex.submit_split(shard_rows, len(bounds), t, r, est.order, bounds, len(vocab))
+                     for t, r in zip(shard_ids, remaps)]
         for handles, path in zip(per_shard, paths):
             _result(handles[0], path)
             task.advance(1)
+    ex.release(shard_ids)
     blocks = [[per_shard[s][p] for s in range(len(paths))] for p in range(len(bounds))]
     with reporter.task("partitions", unit="steps") as task:
         def tick(phase: str, done: int, total: int) -> None:
