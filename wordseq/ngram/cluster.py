@@ -1,11 +1,12 @@
 """Counting on a Dask cluster; estimation's small global steps on the client.
 
 The corpus is a list of files (globs expanded here), each one shard, read by the workers
-from a filesystem they share with the client. Three things travel: each shard's word
-counts (to the client, which fixes the vocabulary exactly as one process would), the
-word → id map (broadcast once), and each shard's *windows* per partition (rows of word
-ids, ``partition.window_rows``: never text; counting them is the partition's job, so
-nothing is sorted twice). From there ``pipeline.estimate_partitions`` runs
+from a filesystem they share with the client, each read once: its token ids stay on its
+worker after the word pass. Three things travel: each shard's word counts (to the
+client, which fixes the vocabulary exactly as one process would), each shard's map from
+its ids to the vocabulary's, and each shard's *windows* per partition (rows of word ids,
+``partition.window_rows``: never text; counting them is the partition's job, so nothing
+is sorted twice). From there ``pipeline.estimate_partitions`` runs
 with a ``DaskExecutor``: partitions are counted and estimated on the workers, the
 suffix requests are a shuffle of futures between them, and the client appends each
 order's slices to the model's files in partition order. The model is the one a single
