@@ -5,8 +5,9 @@ A step is a plain function of arrays; ``submit`` runs it on the results of earli
 (handles, also inside lists) and gives back a handle to its own result. The local
 executor keeps nothing in memory between steps: each result is written to a folder as
 soon as it is made (its arrays as ``.npy`` files, the rest as JSON: never a pickle) and
-mapped back only by the steps that take it, so the memory of a run is that of its
-largest step, and a step reads only the pages of the arrays it uses.
+mapped back only by the steps that take it, so the memory of a run is that of the steps
+running at once (``threads`` of them), and a step reads only the pages of the arrays it
+uses.
 """
 
 from __future__ import annotations
