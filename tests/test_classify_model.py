@@ -70,7 +70,7 @@ def test_saved_model_loads_and_predicts_the_same(tmp_path: Path) -> None:
     loaded = load_classifier(path, meta)
     texts = ["a lovely film", "", "dull and weak"]
     assert loaded.predict_proba(texts) == pytest.approx(model.predict_proba(texts))
-    assert set(meta["payload"]) == {"model.pt", "vocab.tsv", "bigrams.tsv"}
+    assert set(meta["payload"]) == {"model.safetensors", "vocab.tsv", "bigrams.tsv"}
 
 
 def test_a_planted_pickle_in_the_payload_is_refused_and_never_runs(tmp_path: Path) -> None:
@@ -81,15 +81,19 @@ def test_a_planted_pickle_in_the_payload_is_refused_and_never_runs(tmp_path: Pat
         def __reduce__(self):  # type: ignore[no-untyped-def]
             return (pathlib.Path.touch, (marker,))
 
-    planted = tmp_path / "m" / MODEL_FILE
-    torch.save({"format": "wordseq-classifier", "version": 1, "state": {"x": Planted()}}, planted)
-    # a consistent forgery: the checksum in meta.json matches the planted file
-    meta_path = tmp_path / "m" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["payload"][MODEL_FILE] = hashlib.sha256(planted.read_bytes()).hexdigest()
-    meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match="refusing to load"):
-        open_classifier(str(tmp_path / "m"))
+    # today's name (read by safetensors only), then an older wordseq's (torch's restricted unpickler)
+    for name in (MODEL_FILE, "model.pt"):
+        planted = tmp_path / "m" / name
+        torch.save({"format": "wordseq-classifier", "version": 1, "state": {"x": Planted()}}, planted)
+        # a consistent forgery: the checksum in meta.json matches the planted file
+        meta_path = tmp_path / "m" / "meta.json"
+        meta = json.loads(meta_path.read_text())
+        meta["payload"] = {n: d for n, d in meta["payload"].items() if n != MODEL_FILE}
+        meta["payload"][name] = hashlib.sha256(planted.read_bytes()).hexdigest()
+        meta_path.write_text(json.dumps(meta))
+        with pytest.raises(ModelError, match=f"{name} is not a (safetensors file|wordseq payload)"):
+            open_classifier(str(tmp_path / "m"))
+        planted.unlink()
     assert not marker.exists()
 
 

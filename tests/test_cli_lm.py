@@ -38,7 +38,7 @@ def trained(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_train_writes_model_dir_with_history(trained: Path) -> None:
-    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.pt", "resume.pt", "vocab.tsv"}
+    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.safetensors", "resume.safetensors", "vocab.tsv"}
     meta = json.loads((trained / "meta.json").read_text())
     assert meta["kind"] == "lm" and meta["complete"] is True
     assert meta["config"]["model"]["cell"] == "lstm" and meta["config"]["model"]["hidden"] == 16
@@ -127,9 +127,10 @@ def test_bad_input_errors(corpus: Path, tmp_path: Path, runner: CliRunner) -> No
     assert r.exit_code == 2 and "--tie" in r.stderr
     r = invoke(runner, ["lm", "train", str(corpus), "--resume", "-o", "nothing-here"])
     assert r.exit_code == 1 and "nothing to resume" in r.stderr
-    not_ckpt = plant_model(tmp_path / "fake", "lm", {"model.pt": b"not a checkpoint"})
-    r = invoke(runner, ["generate", "-m", str(not_ckpt)])
-    assert r.exit_code == 1 and "not a wordseq language-model checkpoint" in r.stderr
+    for name in ("model.safetensors", "model.pt"):
+        not_ckpt = plant_model(tmp_path / name, "lm", {name: b"not a checkpoint"})
+        r = invoke(runner, ["generate", "-m", str(not_ckpt)])
+        assert r.exit_code == 1 and f"{name} is not a" in r.stderr
 
 
 def test_device_cuda_without_gpu_is_a_clear_error(corpus: Path, runner: CliRunner) -> None:
@@ -162,7 +163,7 @@ def test_init_embeddings_from_an_embeddings_model(corpus: Path, runner: CliRunne
     assert f"2 of {vocab_words} words" in r.stderr
     from wordseq.neural.storage import load_checkpoint
 
-    ckpt = load_checkpoint(wordseq_home / "lm" / "e" / "model.pt")
+    ckpt = load_checkpoint(wordseq_home / "lm" / "e" / "model.safetensors")
     assert ckpt.config.emb == 16  # taken from the embeddings
     row = ckpt.model_state["encoder.weight"][ckpt.vocab.id("dog")]
     assert torch.allclose(row, torch.arange(16, 32, dtype=torch.float32), atol=1e-3)

@@ -36,11 +36,11 @@ def trained(pairs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_train_writes_a_model_directory_with_history(trained: Path) -> None:
-    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.pt", "resume.pt", "source_vocab.tsv",
+    assert {p.name for p in trained.iterdir()} >= {"meta.json", "model.safetensors", "resume.safetensors", "source_vocab.tsv",
                                                     "target_vocab.tsv"}
     meta = json.loads((trained / "meta.json").read_text())
     assert meta["kind"] == "seq2seq" and meta["complete"] is True
-    assert set(meta["payload"]) == {"model.pt", "resume.pt", "source_vocab.tsv", "target_vocab.tsv"}
+    assert set(meta["payload"]) == {"model.safetensors", "resume.safetensors", "source_vocab.tsv", "target_vocab.tsv"}
     assert meta["config"]["attention"] == "general" and meta["config"]["hidden"] == 16
     assert meta["preprocessing"]["source"]["level"] == "char" and meta["preprocessing"]["target"]["pretokenized"]
     history = meta["training"]["history"]
@@ -134,7 +134,7 @@ def test_interrupted_training_keeps_its_state_and_resume_finishes_it(pairs_dir: 
         train_seq2seq(str(pairs_dir / "train.tsv"), str(pairs_dir / "dev.tsv"), output=out, reporter=CtrlCAfter(2),
                       **args)
     assert json.loads((out / "meta.json").read_text())["complete"] is True
-    assert (tmp_path / ".interrupted.partial" / "resume.pt").is_file()
+    assert (tmp_path / ".interrupted.partial" / "resume.safetensors").is_file()
 
 
 def test_resume_without_a_saved_training_is_an_error(pairs_dir: Path, runner: CliRunner) -> None:
@@ -207,16 +207,16 @@ def test_a_planted_pickle_with_matching_checksums_is_refused(trained: Path, tmp_
             return (Path.touch, (tmp_path / "code-ran",))
 
     files = {p.name: p.read_bytes() for p in trained.iterdir() if p.name in
-             ("source_vocab.tsv", "target_vocab.tsv", "resume.pt")}
-    files["model.pt"] = pickle.dumps(Planted())
+             ("source_vocab.tsv", "target_vocab.tsv", "resume.safetensors")}
+    files["model.safetensors"] = pickle.dumps(Planted())
     meta = json.loads((trained / "meta.json").read_text())
     planted = plant_model(tmp_path / "planted", "seq2seq", files, preprocessing=meta["preprocessing"],
                           config=meta["config"])
     result = invoke(runner, ["transduce", "-m", str(planted)], input="abc\n")
     assert result.exit_code == 1
-    assert "not a wordseq seq2seq file" in result.stderr and not (tmp_path / "code-ran").exists()
+    assert "model.safetensors is not a safetensors file" in result.stderr and not (tmp_path / "code-ran").exists()
     # a payload changed after saving is caught by its checksum before anything reads it
-    (planted / "model.pt").write_bytes((trained / "model.pt").read_bytes())
+    (planted / "model.safetensors").write_bytes((trained / "model.safetensors").read_bytes())
     result = invoke(runner, ["transduce", "-m", str(planted)], input="abc\n")
     assert result.exit_code == 1 and "does not match the checksum" in result.stderr
 

@@ -58,8 +58,8 @@ def test_two_gloo_processes_train_as_one_process_with_the_same_global_batch(tmp_
         assert valid_2 == pytest.approx(valid_1, rel=1e-4)
     from wordseq.neural.storage import load_checkpoint
 
-    a = load_checkpoint(wordseq_home / "lm" / "single" / "model.pt").model_state
-    b = load_checkpoint(wordseq_home / "lm" / "ddp" / "model.pt").model_state
+    a = load_checkpoint(wordseq_home / "lm" / "single" / "model.safetensors").model_state
+    b = load_checkpoint(wordseq_home / "lm" / "ddp" / "model.safetensors").model_state
     assert all(torch.allclose(a[k], b[k], atol=1e-4) for k in a)
     meta = json.loads((wordseq_home / "lm" / "ddp" / "meta.json").read_text())
     assert meta["training"]["processes"] == 2

@@ -145,10 +145,10 @@ def test_checkpoint_save_and_resume_gives_the_same_next_loss(tmp_path: Path, opt
     trainer = Trainer(RNNModel(config), data.train, data.valid, train_cfg, CPU)
     for _ in range(5):
         trainer.train_step()
-    save_checkpoint(tmp_path / "resume.pt", _checkpoint_of(trainer, data, config))
+    save_checkpoint(tmp_path / "resume.safetensors", _checkpoint_of(trainer, data, config))
     expected = [trainer.train_step() for _ in range(3)]
 
-    loaded = load_checkpoint(tmp_path / "resume.pt")
+    loaded = load_checkpoint(tmp_path / "resume.safetensors")
     assert loaded.trainer_state is not None
     model = RNNModel(loaded.config)
     model.load_state_dict(loaded.model_state)
@@ -175,10 +175,16 @@ def test_stop_request_leaves_a_resumable_mid_epoch_state() -> None:
 
 
 def test_loading_refuses_files_that_are_not_wordseq_checkpoints(tmp_path: Path) -> None:
-    garbage = tmp_path / "garbage.pt"
-    garbage.write_bytes(b"this is not a checkpoint at all\n")
-    with pytest.raises(ModelError, match="not a wordseq language-model checkpoint"):
-        load_checkpoint(garbage)
+    for suffix in (".pt", ".safetensors"):  # an older wordseq's file, today's
+        garbage = tmp_path / f"garbage{suffix}"
+        garbage.write_bytes(b"this is not a checkpoint at all\n")
+        with pytest.raises(ModelError, match="not a (wordseq|safetensors)"):
+            load_checkpoint(garbage)
+
+        raw_pickle = tmp_path / f"raw{suffix}"
+        raw_pickle.write_bytes(pickle.dumps(Path("x")))
+        with pytest.raises(ModelError, match="not a (wordseq|safetensors)"):
+            load_checkpoint(raw_pickle)
 
     plain = tmp_path / "plain.pt"
     torch.save({"weights": torch.zeros(3)}, plain)
@@ -188,13 +194,16 @@ def test_loading_refuses_files_that_are_not_wordseq_checkpoints(tmp_path: Path) 
     # a pickled module (code, not data) is refused by weights_only loading
     pickled = tmp_path / "module.pt"
     torch.save(torch.nn.Linear(2, 2), pickled)
-    with pytest.raises(ModelError, match="not a wordseq language-model checkpoint"):
+    with pytest.raises(ModelError, match="not a wordseq payload"):
         load_checkpoint(pickled)
 
-    raw_pickle = tmp_path / "raw.pt"
-    raw_pickle.write_bytes(pickle.dumps(Path("x")))
-    with pytest.raises(ModelError, match="not a wordseq language-model checkpoint"):
-        load_checkpoint(raw_pickle)
+    # a safetensors file of another tool: tensors, but no wordseq header
+    from safetensors.torch import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"weights": torch.zeros(3)}, str(foreign))
+    with pytest.raises(ModelError, match="not a wordseq payload"):
+        load_checkpoint(foreign)
 
 
 def test_with_anneal_after_2_one_bad_check_keeps_the_rate_and_two_in_a_row_cut_it() -> None:
@@ -249,6 +258,10 @@ def test_a_tied_model_is_saved_with_one_copy_of_its_embedding(tmp_path: Path) ->
     corpus = tmp_path / "c.txt"
     corpus.write_text("the cat sat on the mat .\nthe dog sat on the log .\n" * 30, encoding="utf-8")
     train_lm(corpus, output=tmp_path / "m", layers=1, emb=8, hidden=8, tie=True, epochs=2, softmax="full")
-    state = torch.load(tmp_path / "m" / "model.pt", weights_only=True, map_location="cpu")["model"]
+    state = load_checkpoint(tmp_path / "m" / "model.safetensors").model_state
     assert torch.equal(state["encoder.weight"], state["decoder.weight"])
-    assert state["encoder.weight"].data_ptr() == state["decoder.weight"].data_ptr()  # one storage in the file
+    assert state["encoder.weight"].data_ptr() == state["decoder.weight"].data_ptr()  # one tensor in the file
+    from safetensors import safe_open
+
+    with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as fh:
+        assert len([k for k in fh.keys() if k.endswith("coder.weight")]) == 1  # noqa: SIM118

@@ -162,12 +162,14 @@ def test_a_planted_pickle_in_the_payload_is_refused(tmp_path: Path) -> None:
     PLANTED_FLAG[0] = str(flag)
     data = {"format": "wordseq-seq2seq", "version": 1, "config": net.config.to_dict(), "model": net.state_dict(),
             "extra": Planted()}
-    torch.save(data, tmp_path / MODEL_FILE)
-    with pytest.raises(ModelError, match="not a wordseq seq2seq file"):
-        load_seq2seq(tmp_path, {}, device="cpu")
-    (tmp_path / MODEL_FILE).write_bytes(pickle.dumps(Planted()))
-    with pytest.raises(ModelError, match="not a wordseq seq2seq file"):
-        load_seq2seq(tmp_path, {}, device="cpu")
+    for name in (MODEL_FILE, "model.pt"):  # today's name, then an older wordseq's (read when alone)
+        torch.save(data, tmp_path / name)
+        with pytest.raises(ModelError, match=f"{name} is not a (safetensors file|wordseq payload)"):
+            load_seq2seq(tmp_path, {}, device="cpu")
+        (tmp_path / name).write_bytes(pickle.dumps(Planted()))
+        with pytest.raises(ModelError, match=f"{name} is not a (safetensors file|wordseq payload)"):
+            load_seq2seq(tmp_path, {}, device="cpu")
+        (tmp_path / MODEL_FILE).unlink(missing_ok=True)
     assert not flag.exists()
 
 

@@ -60,11 +60,21 @@ def _pickled_torch(marker: Path) -> bytes:
     return buf.getvalue()
 
 
+CLASSIFIER_CONFIG = {"encoder": "bow", "labels": ["a", "b"], "vocab_size": 5, "emb": 4}
+
+
 def test_planted_pickles_in_any_payload_never_run(runner: CliRunner, tmp_path: Path, corpus: Path) -> None:
     marker = tmp_path / "code-ran"
     emb = plant_model(tmp_path / "emb", "embeddings", {"vectors.npy": _pickled_npy(marker), "words.txt": b"a\n"})
     ngram = plant_model(tmp_path / "ng", "ngram", {"model.npz": _pickled_npz(marker)}, config={"smoothing": ""})
     lm = plant_model(tmp_path / "lm", "lm", {"model.pt": _pickled_torch(marker), "resume.pt": _pickled_torch(marker)})
+    # today's names: read by safetensors only, whatever the bytes
+    lm_new = plant_model(tmp_path / "lm-new", "lm", {"model.safetensors": _pickled_torch(marker),
+                                                     "resume.safetensors": _pickled_torch(marker)})
+    other_kinds = [plant_model(tmp_path / f"{kind}-{stem}", kind, {f"model{stem}": _pickled_torch(marker)},
+                               config=config)
+                   for kind, config in (("classifier", CLASSIFIER_CONFIG), ("seq2seq", {}))
+                   for stem in (".pt", ".safetensors")]
     old_kv = plant_model(tmp_path / "kv", "embeddings", {"vectors.kv": pickle.dumps(Explode(marker))})
     commands = [
         ["similar", "a", "-m", str(emb)],
@@ -79,6 +89,13 @@ def test_planted_pickles_in_any_payload_never_run(runner: CliRunner, tmp_path: P
         ["generate", "-m", str(lm)],
         ["lm", "eval", str(corpus), "-m", str(lm)],
         ["lm", "train", str(corpus), "-o", str(lm), "--resume", *SMALL_LM],
+        ["generate", "-m", str(lm_new)],
+        ["lm", "eval", str(corpus), "-m", str(lm_new)],
+        ["lm", "train", str(corpus), "-o", str(lm_new), "--resume", *SMALL_LM],
+        ["models", "upgrade", str(lm)],
+        *[["classify", "predict", str(corpus), "-m", str(m)] for m in other_kinds[:2]],
+        *[["transduce", str(corpus), "-m", str(m)] for m in other_kinds[2:]],
+        *[["models", "upgrade", str(m)] for m in other_kinds[::2]],
     ]
     for args in commands:
         result = invoke(runner, args)
@@ -193,12 +210,12 @@ def test_ctrl_c_never_replaces_a_finished_model(runner: CliRunner, corpus: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     args = ["lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "2"]
     assert invoke(runner, args).exit_code == 0
-    finished = (wordseq_home / "lm" / "news" / "model.pt").read_bytes()
+    finished = (wordseq_home / "lm" / "news" / "model.safetensors").read_bytes()
     with monkeypatch.context() as patch:
         _interrupt_after_first_batch(patch)
         stopped = invoke(runner, args)
     assert stopped.exit_code == 130 and "the finished model" in stopped.stderr
-    assert (wordseq_home / "lm" / "news" / "model.pt").read_bytes() == finished
+    assert (wordseq_home / "lm" / "news" / "model.safetensors").read_bytes() == finished
     listed = invoke(runner, ["models", "list", "--all"]).stdout
     assert "complete" in listed and "interrupted" in listed and "--resume" in listed
     resumed = invoke(runner, [*args, "--resume"])
@@ -251,7 +268,7 @@ def test_a_full_disk_is_one_line_and_the_previous_model_stays(runner: CliRunner,
     assert invoke(runner, args).exit_code == 0
     cmd = [sys.executable, "-m", "wordseq", *args]
     env = {**os.environ, "WORDSEQ_HOME": str(wordseq_home)}
-    before = (wordseq_home / "lm" / "news" / "model.pt").read_bytes()
+    before = (wordseq_home / "lm" / "news" / "model.safetensors").read_bytes()
 
     def small_files() -> None:  # files stop growing at 4 KB, as on a full disk
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -261,7 +278,7 @@ def test_a_full_disk_is_one_line_and_the_previous_model_stays(runner: CliRunner,
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and "could not write the model" in errors[0] and "previous model is kept" in errors[0]
-    assert (wordseq_home / "lm" / "news" / "model.pt").read_bytes() == before
+    assert (wordseq_home / "lm" / "news" / "model.safetensors").read_bytes() == before
 
 
 def test_damaged_payloads_with_valid_checksums_are_clear_errors(runner: CliRunner, tmp_path: Path, corpus: Path) -> None:
@@ -277,11 +294,11 @@ def test_damaged_payloads_with_valid_checksums_are_clear_errors(runner: CliRunne
 
     from wordseq.neural.storage import load_checkpoint, save_checkpoint
 
-    ckpt = load_checkpoint(tmp_path / "lm" / "resume.pt")
+    ckpt = load_checkpoint(tmp_path / "lm" / "resume.safetensors")
     ckpt.trainer_state = None
-    save_checkpoint(tmp_path / "no-trainer.pt", ckpt)
-    plant_model(tmp_path / "lm2", "lm", {"resume.pt": (tmp_path / "no-trainer.pt").read_bytes(),
-                                         "model.pt": (tmp_path / "lm" / "model.pt").read_bytes()},
+    save_checkpoint(tmp_path / "no-trainer.safetensors", ckpt)
+    plant_model(tmp_path / "lm2", "lm", {"resume.safetensors": (tmp_path / "no-trainer.safetensors").read_bytes(),
+                                         "model.safetensors": (tmp_path / "lm" / "model.safetensors").read_bytes()},
                 preprocessing=json.loads((tmp_path / "lm" / "meta.json").read_text())["preprocessing"])
     result = invoke(runner, ["lm", "train", str(corpus), "-o", str(tmp_path / "lm2"), "--resume", *SMALL_LM])
     assert result.exit_code == 1 and "holds no trainer state" in result.stderr, result.stderr

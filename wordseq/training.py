@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from wordseq.errors import InputError, ModelError, WordseqError
 from wordseq.progress import Reporter, Task
 from wordseq.store import ModelWriter, partial_dir, read_meta, verify_payload
+from wordseq.store.tensors import SUFFIX, payload_file
 
 # A checkpoint is saved at the end of every epoch, and at a mid-epoch check when the last
 # one is older than this: a killed run loses at most this much of an epoch.
@@ -310,7 +311,7 @@ class TrainingRun:
 
 def cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
     """A CPU copy of a state dict in which tensors the model shares (tied input and
-    output embeddings) stay one tensor, so that torch.save writes them once."""
+    output embeddings) stay one tensor, so that the payload file holds them once."""
     copies: dict[tuple[Any, ...], Any] = {}
     result = {}
     for name, tensor in state.items():
@@ -321,15 +322,16 @@ def cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def previous_run(target: Path, resume_file: str) -> tuple[Path, dict[str, Any]]:
+def previous_run(target: Path, resume_stem: str) -> tuple[Path, dict[str, Any]]:
     """Where a --resume continues from (an unfinished run's checkpoint first, else the
-    model) and its meta.json, its payload checked."""
+    model) and its meta.json, its payload checked. ``resume_stem``: the resume file's name
+    without its suffix (``resume.safetensors``, or an older wordseq's ``resume.pt``)."""
     for folder in (partial_dir(target), target):
-        if (folder / resume_file).is_file():
+        if payload_file(folder, resume_stem).is_file():
             meta = read_meta(folder)
             verify_payload(folder, meta)
             return folder, meta
-    raise InputError(f"nothing to resume at {target} (no {resume_file}); train without --resume first")
+    raise InputError(f"nothing to resume at {target} (no {resume_stem}{SUFFIX}); train without --resume first")
 
 
 def reserve_space(writer: ModelWriter | None, model: Any, copies: int) -> None:

@@ -1,13 +1,12 @@
 """A trained text classifier: predict, evaluate, explain, save; and its loader.
 
 The model directory holds ``meta.json`` (config, preprocessing, training figures),
-``model.pt`` (a dict of tensors, read with ``torch.load(weights_only=True)``),
-``vocab.tsv`` and, for ``bow`` with bigrams, ``bigrams.tsv``. Nothing in it is code.
+``model.safetensors`` (the network's tensors, ``store.tensors``; an older wordseq's
+``model.pt`` is still read, ``store.legacy``), ``vocab.tsv`` and, for ``bow`` with bigrams, ``bigrams.tsv``. Nothing in it is code.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +24,15 @@ from wordseq.classify.network import ClassifierNetwork
 from wordseq.config_checks import count
 from wordseq.errors import InputError, ModelError
 from wordseq.store.payload import check_finite_tensors
+from wordseq.store.tensors import payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
 
 KIND = "classifier"
 MAGIC = "wordseq-classifier"
 VERSION = 1
-MODEL_FILE = "model.pt"
+MODEL_STEM = "model"
+MODEL_FILE = "model.safetensors"
 VOCAB_FILE = "vocab.tsv"
 BIGRAMS_FILE = "bigrams.tsv"
 BATCH_SIZE = 256
@@ -235,7 +236,7 @@ class TextClassifier:
     def write_payload(self, folder: Path) -> None:
         """The payload files: tensors, vocabularies (plain TSV)."""
         state = {k: v.detach().cpu().clone() for k, v in self.network.state_dict().items()}
-        torch.save({"format": MAGIC, "version": VERSION, "state": state}, folder / MODEL_FILE)
+        write_tensors(folder / MODEL_FILE, {"format": MAGIC, "version": VERSION, "state": state})
         self.vocab.save(folder / VOCAB_FILE)
         if self.bigram_vocab is not None:
             self.bigram_vocab.save(folder / BIGRAMS_FILE)
@@ -270,12 +271,13 @@ def load_classifier(path: Path, meta: dict[str, Any], device: str | torch.device
     bigram_vocab = Vocabulary.load(path / BIGRAMS_FILE) if config.bigram_vocab_size else None
     if len(vocab) != config.vocab_size or (bigram_vocab is not None and len(bigram_vocab) != config.bigram_vocab_size):
         raise ModelError(f"{path} is damaged: its vocabulary files do not match its config")
-    state = _read_state(path / MODEL_FILE)
+    file = payload_file(path, MODEL_STEM)
+    state = _read_state(file)
     network = ClassifierNetwork(config)
     try:
         network.load_state_dict(state)
     except RuntimeError as exc:
-        raise ModelError(f"{path / MODEL_FILE} does not fit the model's config: {str(exc).splitlines()[0]}") from None
+        raise ModelError(f"{file} does not fit the model's config: {str(exc).splitlines()[0]}") from None
     network.eval()
     dev = resolve_device(device) if isinstance(device, str) else device
     network.to(dev)
@@ -287,16 +289,8 @@ def load_classifier(path: Path, meta: dict[str, Any], device: str | torch.device
 def _read_state(file: Path) -> dict[str, torch.Tensor]:
     if not file.is_file():
         raise ModelError(f"{file.parent} has no {file.name}; the model is incomplete, train it again")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # weights_only: torch's restricted unpickler refuses anything but tensors and
-            # plain containers, so a planted object never runs
-            data = torch.load(file, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ModelError(f"{file} is not a wordseq classifier payload; refusing to load it ({first[:160]})") from None
-    if not isinstance(data, dict) or data.get("format") != MAGIC:
+    data = read_payload(file)
+    if data.get("format") != MAGIC:
         raise ModelError(f"{file} is not a wordseq classifier payload")
     if data.get("version") != VERSION:
         raise ModelError(f"{file}: payload version {data.get('version')} is not supported (expected {VERSION})")

@@ -52,6 +52,28 @@ def show(name: str) -> None:
     click.echo(json.dumps(meta, indent=2, ensure_ascii=False))
 
 
+@models.command("upgrade")
+@click.argument("name", metavar="NAME|kind/NAME|PATH")
+def upgrade(name: str) -> None:
+    """Rewrite a model saved by an older wordseq (model.pt, resume.pt: torch pickle
+    containers) as safetensors files, in one step: the old model stays until the new one
+    is complete and reads back. A model already in safetensors is left as it is.
+
+    \b
+    wordseq models upgrade lm/news
+    """
+    from wordseq.store import KINDS, resolve
+    from wordseq.store.meta import read_meta
+    from wordseq.store.upgrade import upgrade_model
+
+    _, path = resolve(name, KINDS)
+    rewritten = upgrade_model(path, read_meta(path)["kind"])
+    if rewritten:
+        log(f"upgraded {path}: {', '.join(rewritten)} rewritten as safetensors")
+    else:
+        log(f"{path} has no files in the old torch format; nothing to do")
+
+
 @models.command("rm")
 @click.argument("name", metavar="NAME|kind/NAME|PATH")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed when stdin is not a terminal).")

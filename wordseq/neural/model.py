@@ -22,10 +22,11 @@ from wordseq.errors import InputError, ModelError
 from wordseq.generation import TextMethods
 from wordseq.neural.network import Network, build_model
 from wordseq.neural.precision import autocast
-from wordseq.neural.storage import MODEL_FILE, load_checkpoint
+from wordseq.neural.storage import MODEL_STEM, load_checkpoint
 from wordseq.neural.transformer import TransformerModel
 from wordseq.perplexity import LineScore, PerplexityReport, checked_report
 from wordseq.store import find_model
+from wordseq.store.tensors import payload_file
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -122,20 +123,21 @@ class NeuralLM(TextMethods):
 
 
 def load_neural_lm(path: Path, meta: dict[str, Any] | None = None, device: str = "auto") -> NeuralLM:
-    """The model saved in directory ``path`` (meta.json + model.pt), ready to decode: the
+    """The model saved in directory ``path`` (meta.json + model.safetensors), ready to decode: the
     store's loader for kind "lm". On a GPU it decodes in the precision it was trained in;
     perplexities are always computed in float32."""
     path = Path(path)
     if meta is None:
         path, meta = find_model(str(path), "lm")
     dev = resolve_device(device)
-    ckpt = load_checkpoint(path / MODEL_FILE, map_location=dev)
+    file = payload_file(path, MODEL_STEM)
+    ckpt = load_checkpoint(file, map_location=dev)
     model = build_model(ckpt.config)
     try:
         model.load_state_dict(ckpt.model_state)
     except (RuntimeError, TypeError) as exc:
         first = str(exc).strip().splitlines()[0][:200]
-        raise ModelError(f"{path / MODEL_FILE}: the weights do not fit the model's config ({first})") from None
+        raise ModelError(f"{file}: the weights do not fit the model's config ({first})") from None
     preprocess = PreprocessConfig.from_dict(meta.get("preprocessing", {}))
     trained_in = str(meta.get("config", {}).get("train", {}).get("precision", "fp32"))
     precision = trained_in if dev.type == "cuda" else "fp32"

@@ -34,11 +34,12 @@ from wordseq.neural.distributed import Distributed
 from wordseq.neural.evaluate import score_stream
 from wordseq.neural.model import NeuralLM
 from wordseq.neural.network import build_model
-from wordseq.neural.storage import MODEL_FILE, RESUME_FILE, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
+from wordseq.neural.storage import MODEL_FILE, RESUME_FILE, RESUME_STEM, VOCAB_FILE, Checkpoint, load_checkpoint, save_checkpoint
 from wordseq.neural.train import CheckRecord, Trainer
 from wordseq.progress import MUTE, SILENT, Reporter
 from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.store.paths import model_dir
+from wordseq.store.tensors import payload_file
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
 from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
@@ -211,14 +212,14 @@ class _Session:
         if self.dist.rank:
             # every rank starts from rank 0's weights (DDP copies them); dropout differs per rank
             torch.manual_seed(self.train_cfg.seed + 1_000_003 * self.dist.rank + len(self.trainer.history))
-        # model.pt (best), resume.pt (current + best + Adam's two moments)
+        # model (best), resume (current + best + Adam's two moments)
         reserve_space(self.writer, self.model, 3 + (2 if self.train_cfg.optimizer == "adam" else 0))
         self._log_start()
 
     def _previous_run(self) -> _PreviousRun:
         assert self.target is not None
-        source, meta = previous_run(self.target, RESUME_FILE)
-        previous = _PreviousRun(source, meta, load_checkpoint(source / RESUME_FILE))
+        source, meta = previous_run(self.target, RESUME_STEM)
+        previous = _PreviousRun(source, meta, load_checkpoint(payload_file(source, RESUME_STEM)))
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
         return previous
 
@@ -301,7 +302,7 @@ class _Session:
             self.reporter.log("; ".join(parts))
 
     def _restore(self, previous: _PreviousRun, keep_lr: bool) -> None:
-        where = previous.source / RESUME_FILE
+        where = payload_file(previous.source, RESUME_STEM)
         if previous.checkpoint.trainer_state is None:
             raise ModelError(f"{where} holds no trainer state; it cannot be resumed")
         with restoring(where):

@@ -1,14 +1,15 @@
 """Checkpoint files: tensors, the config, the vocabulary and training counters only.
 
-A checkpoint is a dict of state dicts and plain values, read back with
-``torch.load(weights_only=True)``: loading a model file never runs code from it.
-``model.pt`` holds the best weights (what ``generate`` and ``lm eval`` use);
-``resume.pt`` adds the trainer's state (optimizer, epoch, position, RNG) for ``--resume``.
+A checkpoint is a dict of state dicts and plain values, written as a safetensors file
+(``store.tensors``: the tensors in the file, the rest as JSON in its header), so loading
+a model file never runs code from it. ``model.safetensors`` holds the best weights (what
+``generate`` and ``lm eval`` use); ``resume.safetensors`` adds the trainer's state
+(optimizer, epoch, position, RNG) for ``--resume``. The ``model.pt`` / ``resume.pt`` of
+an older wordseq are still read (``store.legacy``).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,15 @@ from wordseq.errors import ModelError
 from wordseq.neural.config import LMConfig
 from wordseq.neural.network import upgrade_state_dict
 from wordseq.store.payload import check_finite_tensors
+from wordseq.store.tensors import read_payload, write_tensors
 from wordseq.vocab import Vocabulary
 
 MAGIC = "wordseq-lm-checkpoint"
 VERSION = 2  # 2: one recurrent module per layer (rnns.K), regularisers, transformer
 READABLE = (1, 2)
-MODEL_FILE = "model.pt"
-RESUME_FILE = "resume.pt"
+MODEL_STEM, RESUME_STEM = "model", "resume"
+MODEL_FILE = "model.safetensors"
+RESUME_FILE = "resume.safetensors"
 VOCAB_FILE = "vocab.tsv"
 
 
@@ -40,7 +43,7 @@ class Checkpoint:
 
 
 def save_checkpoint(path: Path, ckpt: Checkpoint) -> None:
-    """Write ``ckpt`` to ``path`` (tensors and plain values only, so it loads with ``weights_only=True``)."""
+    """Write ``ckpt`` to the safetensors file ``path``."""
     data: dict[str, Any] = {
         "format": MAGIC,
         "version": VERSION,
@@ -50,23 +53,18 @@ def save_checkpoint(path: Path, ckpt: Checkpoint) -> None:
     }
     if ckpt.trainer_state is not None:
         data["trainer"] = ckpt.trainer_state
-    torch.save(data, path)
+    write_tensors(path, data)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> Checkpoint:
-    """Read a checkpoint; a missing, foreign or damaged file is a ModelError."""
+    """Read a checkpoint (safetensors, or an older wordseq's ``.pt``); a missing, foreign
+    or damaged file is a ModelError."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"no checkpoint at {path}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch warns about foreign pickle protocols
-            data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch's unpickler raises many kinds for a foreign file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path} is not a wordseq language-model checkpoint ({first[:160]})") from None
-    if not isinstance(data, dict) or data.get("format") != MAGIC:
-        raise ModelError(f"{path} is a torch file but not a wordseq language-model checkpoint")
+    data = read_payload(path, map_location)
+    if data.get("format") != MAGIC:
+        raise ModelError(f"{path} is not a wordseq language-model checkpoint")
     if data.get("version") not in READABLE:
         raise ModelError(f"{path}: checkpoint format version {data.get('version')} is not supported (expected {VERSION})")
     try:

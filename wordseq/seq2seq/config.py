@@ -2,7 +2,7 @@
 
 ``Seq2SeqConfig`` (network and the two sides' tokenization) is stored in meta.json and,
 with the two vocabulary files, rebuilds the model. ``Seq2SeqTrainConfig`` is how it was
-trained (kept in meta.json's ``training`` and in ``resume.pt``). Both validate every value
+trained (kept in meta.json's ``training`` and in ``resume.safetensors``). Both validate every value
 once, here, with a message that names the option.
 """
 

@@ -2,17 +2,16 @@
 
 Payload (beside meta.json):
 
-- ``model.pt``: the best weights and the config, a dict of tensors and plain values
-  written with ``torch.save`` and read with ``torch.load(weights_only=True)``, which
-  refuses anything but tensors and plain containers (no pickled objects, no code);
-- ``resume.pt``: the latest weights and the trainer's state (optimizer, epoch, batch
-  position, random generators, history) for ``--resume``; read the same way;
+- ``model.safetensors``: the best weights and the config, a dict of tensors and plain
+  values as a safetensors file (``store.tensors``: tensors, and JSON for the rest; no
+  objects, no code); an older wordseq's ``model.pt`` is still read (``store.legacy``);
+- ``resume.safetensors``: the latest weights and the trainer's state (optimizer, epoch,
+  batch position, random generators, history) for ``--resume``; stored the same way;
 - ``source_vocab.tsv``, ``target_vocab.tsv``: the vocabularies as text.
 """
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,13 @@ from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqModel
 from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.store.payload import check_finite_tensors
+from wordseq.store.tensors import payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
-MODEL_FILE = "model.pt"
-RESUME_FILE = "resume.pt"
+MODEL_STEM, RESUME_STEM = "model", "resume"
+MODEL_FILE = "model.safetensors"
+RESUME_FILE = "resume.safetensors"
 SOURCE_VOCAB_FILE = "source_vocab.tsv"
 TARGET_VOCAB_FILE = "target_vocab.tsv"
 MAGIC = "wordseq-seq2seq"
@@ -40,27 +41,19 @@ def write_payload(
     best_state: dict[str, torch.Tensor], resume: dict[str, Any] | None = None,
 ) -> None:
     """Write the payload files into ``folder`` (``save_model``'s temporary directory)."""
-    torch.save({"format": MAGIC, "version": VERSION, "config": config.to_dict(), "model": best_state}, folder / MODEL_FILE)
+    write_tensors(folder / MODEL_FILE, {"format": MAGIC, "version": VERSION, "config": config.to_dict(), "model": best_state})
     if resume is not None:
-        torch.save({"format": MAGIC + "-resume", "version": VERSION, **resume}, folder / RESUME_FILE)
+        write_tensors(folder / RESUME_FILE, {"format": MAGIC + "-resume", "version": VERSION, **resume})
     source_vocab.save(folder / SOURCE_VOCAB_FILE)
     target_vocab.save(folder / TARGET_VOCAB_FILE)
 
 
 def read_torch_file(path: Path, magic: str, device: torch.device | str = "cpu") -> dict[str, Any]:
-    """A wordseq torch file as a dict; anything else (a pickled object included) is refused."""
-    if not path.is_file():
-        raise ModelError(f"{path} is missing; the model directory is incomplete")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # the restricted unpickler raises many kinds for a foreign file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{path} is not a wordseq seq2seq file: it holds more than tensors and plain values "
-                         f"or is damaged ({first[:160]})") from None
-    if not isinstance(data, dict) or data.get("format") != magic:
-        raise ModelError(f"{path} is a torch file but not a wordseq seq2seq file")
+    """A wordseq seq2seq payload file as a dict (safetensors, or an older wordseq's ``.pt``);
+    anything else (an object that would run code included) is refused."""
+    data = read_payload(path, device)
+    if data.get("format") != magic:
+        raise ModelError(f"{path} is not a wordseq seq2seq file")
     if data.get("version") != VERSION:
         raise ModelError(f"{path}: format version {data.get('version')} is not supported (expected {VERSION})")
     return data
@@ -82,7 +75,7 @@ def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "
     Raises
     ------
     ModelError
-        A payload file is missing, damaged, holds pickled objects, or does not fit the config.
+        A payload file is missing, damaged, holds objects that are not data, or does not fit the config.
 
     Examples
     --------
@@ -95,15 +88,16 @@ def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "
 
         path, meta = find_model(str(path), "seq2seq")
     dev = resolve_device(device)
-    data = read_torch_file(path / MODEL_FILE, MAGIC, dev)
+    file = payload_file(path, MODEL_STEM)
+    data = read_torch_file(file, MAGIC, dev)
     try:
         config = Seq2SeqConfig.from_dict(data["config"])
         state = data["model"]
     except (KeyError, TypeError) as exc:
-        raise ModelError(f"{path / MODEL_FILE} is damaged (missing {exc})") from None
+        raise ModelError(f"{file} is damaged (missing {exc})") from None
     if not isinstance(state, dict):
-        raise ModelError(f"{path / MODEL_FILE} is damaged: no tensors")
-    check_finite_tensors(path / MODEL_FILE, state)
+        raise ModelError(f"{file} is damaged: no tensors")
+    check_finite_tensors(file, state)
     source_vocab = _vocab(path / SOURCE_VOCAB_FILE)
     target_vocab = _vocab(path / TARGET_VOCAB_FILE)
     net = Seq2SeqNet(config, len(source_vocab), len(target_vocab))

@@ -400,13 +400,14 @@ class _Session:
 
     def prepare(self, train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig, encoding_errors: str,
                 resume: bool, given: dict[str, Any] | None = None) -> None:
-        from wordseq.seq2seq.storage import RESUME_FILE, read_torch_file
+        from wordseq.seq2seq.storage import RESUME_STEM, read_torch_file
+        from wordseq.store.tensors import payload_file
 
         previous, source = None, None
         if resume:
             assert self.writer is not None
-            source, old_meta = previous_run(self.writer.target, RESUME_FILE)
-            previous = read_torch_file(source / RESUME_FILE, "wordseq-seq2seq-resume", self.device)
+            source, old_meta = previous_run(self.writer.target, RESUME_STEM)
+            previous = read_torch_file(payload_file(source, RESUME_STEM), "wordseq-seq2seq-resume", self.device)
             config = Seq2SeqConfig.from_dict(previous["config"])
             unchanged_on_resume(given or {}, config)
             self.reporter.log(f"resuming from {source}: network, tokenization and vocabularies come from it")
@@ -421,12 +422,12 @@ class _Session:
             EncodedPairs.build(self.dev_set, self.source_vocab, self.target_vocab), self.train_cfg, self.device,
             self.target_vocab, config.target_preprocess())
         if previous is not None:
-            with restoring(source / RESUME_FILE):  # type: ignore[operator]
+            with restoring(payload_file(source, RESUME_STEM)):  # type: ignore[arg-type]
                 self.net.load_state_dict(previous["model"])
                 self.trainer.load_state_dict(previous["trainer"], keep_lr=self.train_cfg.lr is None)
             warn_if_other_data(old_meta, self.train_set.sources, self.reporter,
                                "the training pairs differ from those the checkpoint was trained on")
-        reserve_space(self.writer, self.net, 5)  # model.pt (best), resume.pt (current, best, Adam's moments)
+        reserve_space(self.writer, self.net, 5)  # model (best), resume (current, best, Adam's moments)
         # one line each, so that each fits 80 columns
         self.reporter.log(f"{config.describe()} on {self.device.type}")
         self.reporter.log(f"{len(self.train_set):,} training pairs; vocabularies {self.source_vocab.num_words:,} "

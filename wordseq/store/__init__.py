@@ -7,8 +7,12 @@ a marker file, and payload files that are data, never code. ``-o`` / ``-m`` take
 Writes hold a per-name lock and replace the old model in one step (``transaction``);
 every other file wordseq writes goes through ``output_file`` (``output``).
 
-Layers, lowest first: ``paths`` and ``output``; ``meta``; ``payload`` and ``transaction``;
-``listing`` and ``registry``.
+Torch weights are safetensors files (``tensors``: the tensors, and JSON for the rest);
+an older wordseq's ``.pt`` files are read in one place (``legacy``) and rewritten by
+``upgrade``.
+
+Layers, lowest first: ``paths`` and ``output``; ``meta``; ``legacy``, ``tensors``,
+``payload`` and ``transaction``; ``upgrade``, ``listing`` and ``registry``.
 """
 
 from wordseq.store.listing import ModelInfo, list_models

@@ -4,8 +4,8 @@ A payload's header is read and checked before any data: its dtype, its number of
 dimensions and every size meta.json (or a file read before it) declares, and that the file
 holds exactly the bytes the header announces. Only then is it memory-mapped, so memory
 follows what the metadata declares, never what a header claims; an empty file, a zip
-archive (``torch.save``, ``np.savez``) or a pickle is one ModelError line. Torch payloads
-(read by their kinds' loaders) get their weights checked for NaN and infinities.
+archive (``torch.save``, ``np.savez``) or an object array is one ModelError line. Torch payloads
+(safetensors, ``tensors``) get their weights checked for NaN and infinities.
 """
 
 from __future__ import annotations

@@ -238,12 +238,14 @@ class ModelWriter:
             raise
         return folder
 
-    def commit(self, meta: dict[str, Any], write_payload: Callable[[Path], None]) -> Path:
-        """Write the model and put it in place of any old one in one step."""
+    def commit(self, meta: dict[str, Any], write_payload: Callable[[Path], None], keep_partial: bool = False) -> Path:
+        """Write the model and put it in place of any old one in one step (``keep_partial``:
+        an unfinished run's checkpoint stays, as when a model is only rewritten)."""
         folder = self._write(meta, write_payload)
         fault("commit-written")
         replace_dir(folder, self.target)
-        shutil.rmtree(partial_dir(self.target), ignore_errors=True)
+        if not keep_partial:
+            shutil.rmtree(partial_dir(self.target), ignore_errors=True)
         return self.target
 
     def save_partial(self, meta: dict[str, Any], write_payload: Callable[[Path], None]) -> Path:
