@@ -43,12 +43,24 @@ def list_(show_all: bool, as_json: bool) -> None:
 
 @models.command("show")
 @click.argument("name", metavar="NAME|kind/NAME|PATH")
-def show(name: str) -> None:
-    """Print a model's meta.json."""
+@click.option("--card", is_flag=True, help="A Markdown model card instead: training data, preprocessing, options, "
+                                           "metrics, command line.")
+def show(name: str, card: bool) -> None:
+    """Print a model's meta.json, or with --card its model card (Markdown).
+
+    \b
+    wordseq models show lm/news
+    wordseq models show lm/news --card > MODEL_CARD.md
+    """
     from wordseq.store import KINDS, find_model
 
     path, meta = find_model(name, KINDS)
     log(f"{meta['kind']} model at {path}")
+    if card:
+        from wordseq.export.card import card_for
+
+        click.echo(card_for(path, meta, name), nl=False)
+        return
     click.echo(json.dumps(meta, indent=2, ensure_ascii=False))
 
 
