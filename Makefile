@@ -15,7 +15,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[test,plot,lint,cluster]'
+	$(PY) -m pip install -q -e '.[test,plot,lint,cluster,export]'
 	touch $@
 
 # the Tour (scripts/tour.py): every capability on the shipped data, a few minutes on 2 cores

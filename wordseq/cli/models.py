@@ -86,6 +86,37 @@ def upgrade(name: str) -> None:
         log(f"{path} has no files in the old torch format; nothing to do")
 
 
+@models.command("export")
+@click.argument("name", metavar="NAME|kind/NAME|PATH")
+@click.option("--format", "fmt", type=click.Choice(["onnx", "hf"]), required=True,
+              help="onnx: one graph file (neural LMs and classifiers; needs 'wordseq[export]'); hf: a folder with "
+                   "model.safetensors, config.json, the vocabulary and a README.md model card.")
+@click.option("-o", "--output", required=True, metavar="FILE|DIR", help="The .onnx file (- for stdout), or the new folder.")
+def export(name: str, fmt: str, output: str) -> None:
+    """Write a model in a format other tools read.
+
+    An ONNX LM takes token ids and its recurrent state (or key/value cache) and gives
+    log-probabilities and the new state, so a runtime decodes step by step; the file's
+    metadata holds the vocabulary and settings. Each export is run once through
+    onnxruntime and compared with torch before it is written.
+
+    \b
+    wordseq models export lm/news --format onnx -o news.onnx
+    wordseq models export classifier/mr --format hf -o mr-hf/
+    """
+    if fmt == "onnx":
+        from wordseq.export.onnx_export import export_onnx
+
+        done = export_onnx(name, output)
+        log(f"wrote {done.path}: {done.kind} graph, inputs {', '.join(done.inputs)}; onnxruntime matches torch "
+            f"within {done.max_difference:.1g}")
+        return
+    from wordseq.export.hf import export_hf
+
+    folder = export_hf(name, output)
+    log(f"wrote {folder}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
+
+
 @models.command("rm")
 @click.argument("name", metavar="NAME|kind/NAME|PATH")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed when stdin is not a terminal).")
