@@ -117,6 +117,21 @@ def export(name: str, fmt: str, output: str) -> None:
     log(f"wrote {folder}: {', '.join(sorted(p.name for p in folder.iterdir()))}")
 
 
+@models.command("import")
+@click.argument("folder", metavar="DIR")
+@click.option("-o", "--output", default=None, metavar="NAME|PATH", help="Where the model goes  [default: DIR's name]")
+def import_(folder: str, output: str | None) -> None:
+    """Read a folder written by 'models export --format hf' back into the store. The model
+    is loaded and checked (sizes, finite weights, vocabularies) before it is saved.
+
+    \b
+    wordseq models import news-hf -o news
+    """
+    from wordseq.export.hf import import_hf
+
+    log(f"saved {import_hf(folder, output)}")
+
+
 @models.command("rm")
 @click.argument("name", metavar="NAME|kind/NAME|PATH")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed when stdin is not a terminal).")

@@ -175,6 +175,14 @@ def load(name_or_path: NameOrPath | None = None, kinds: str | tuple[str, ...] = 
     return _call(LOADERS[meta["kind"]], path, meta, options)
 
 
+def load_folder(path: Path, meta: dict[str, Any], **options: Any) -> Any:
+    """The model in ``path`` as its kind's loader reads it, with ``meta`` given rather
+    than read from the folder (an import checks a folder before it enters the store)."""
+    if meta["kind"] not in LOADERS:
+        raise ModelError(f"this wordseq cannot load {meta['kind']} models")
+    return _call(LOADERS[meta["kind"]], Path(path), meta, options)
+
+
 def _call(spec: tuple[str, str], path: Path, meta: dict[str, Any] | None, options: dict[str, Any]) -> Any:
     loader = getattr(importlib.import_module(spec[0]), spec[1])
     accepted = inspect.signature(loader).parameters

@@ -40,7 +40,8 @@ _MARKERS = (_TENSOR, _TUPLE, _ITEMS)
 class _Encoder:
     """Turns a payload into (JSON-ready structure, named tensors), each tensor stored once."""
 
-    def __init__(self) -> None:
+    def __init__(self, plain_names: bool = False) -> None:
+        self.plain_names = plain_names
         self.tensors: dict[str, torch.Tensor] = {}
         self._names: dict[tuple[Any, ...], str] = {}
         self._storages: set[int] = set()
@@ -71,6 +72,8 @@ class _Encoder:
         if key in self._names and tensor.numel() > 0:
             return self._names[key]  # the same tensor again (tied weights, best = current)
         name = where.lstrip("/") or "tensor"
+        if self.plain_names and "/" in name:
+            name = name.split("/", 1)[1]  # "model/encoder.weight" -> "encoder.weight", as a state dict names it
         while name in self.tensors:
             name += "_"
         stored = tensor.to("cpu").contiguous()
@@ -83,11 +86,14 @@ class _Encoder:
         return name
 
 
-def write_tensors(path: Path, payload: Mapping[str, Any]) -> None:
-    """Write ``payload`` (see the module docstring) to the safetensors file ``path``."""
+def write_tensors(path: Path, payload: Mapping[str, Any], plain_names: bool = False) -> None:
+    """Write ``payload`` (see the module docstring) to the safetensors file ``path``.
+
+    ``plain_names``: name each tensor without the payload key it sits under, so that a
+    model's weights carry their state-dict names (``encoder.weight``) for other tools."""
     from safetensors.torch import save_file
 
-    encoder = _Encoder()
+    encoder = _Encoder(plain_names)
     structure = encoder.encode(payload, "")
     try:
         save_file(encoder.tensors, str(path), metadata={HEADER_KEY: json.dumps(structure, ensure_ascii=False)})
