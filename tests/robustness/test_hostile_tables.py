@@ -173,3 +173,47 @@ def test_a_nan_weight_in_a_torch_payload_is_refused(kind: str, models: dict[str,
     result = _run([a.replace("{m}", str(folder)) for a in args], models)
     assert_one_clear_error(result)
     assert "model.safetensors is damaged" in result.stderr and "not finite" in result.stderr  # type: ignore[attr-defined]
+
+
+def _truncated(folder: Path) -> None:
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
+
+
+def _foreign(folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    import torch
+
+    save_file({"weights": torch.zeros(3)}, str(folder / "model.safetensors"))
+
+
+SAFETENSORS_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
+    "truncated": (_truncated, "model.safetensors is not a safetensors file"),
+    "pickle": (_write("model.safetensors", b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01."),
+               "model.safetensors is not a safetensors file"),
+    "empty": (_write("model.safetensors", b""), "model.safetensors is not a safetensors file"),
+    "foreign": (_foreign, "not a wordseq payload"),
+}
+# what reads a torch payload besides the kind's own commands: the exports (-o is filled in)
+EXPORTS = {"onnx": ["models", "export", "{m}", "--format", "onnx", "-o"],
+           "hf": ["models", "export", "{m}", "--format", "hf", "-o"]}
+
+
+@pytest.mark.parametrize("case", list(SAFETENSORS_CASES))
+@pytest.mark.parametrize("kind", list(TORCH_KINDS))
+@pytest.mark.parametrize("command", ["use", *EXPORTS])
+def test_a_doctored_safetensors_payload_is_refused(command: str, kind: str, case: str, models: dict[str, Path],
+                                                   tmp_path: Path) -> None:
+    if command == "onnx" and kind == "seq2seq":
+        pytest.skip("seq2seq models are not exported to ONNX")
+    if command == "onnx":
+        pytest.importorskip("onnxruntime")  # the 'export' extra
+    change, says = SAFETENSORS_CASES[case]
+    folder = _doctor(models, kind, tmp_path, change)
+    out = tmp_path / "out"
+    args = TORCH_KINDS[kind][1] if command == "use" else [*EXPORTS[command], str(out)]
+    result = _run([a.replace("{m}", str(folder)) for a in args], models)
+    assert_one_clear_error(result)
+    assert says in result.stderr, result.stderr  # type: ignore[attr-defined]
+    assert not out.exists()
