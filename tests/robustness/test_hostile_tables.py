@@ -181,9 +181,8 @@ def _truncated(folder: Path) -> None:
 
 
 def _foreign(folder: Path) -> None:
-    from safetensors.torch import save_file
-
     import torch
+    from safetensors.torch import save_file
 
     save_file({"weights": torch.zeros(3)}, str(folder / "model.safetensors"))
 
