@@ -36,7 +36,8 @@ config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``
 ``training`` (the one training run), ``pretrained``; the families ``embeddings/``,
 ``ngram/``, ``neural/``, ``classify/``, ``seq2seq/``, each with ``config.py``,
 ``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (where
-saving is more than the model's loader), reaching each other only through the store; ``plots``; ``cli/``.
+saving is more than the model's loader), reaching each other only through the store; ``export/``
+(model cards, ONNX, Hugging Face folders: through the store too); ``plots``; ``cli/``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ _API = {
     "load_classifier": ("wordseq.classify.model", "load_classifier"),
     "open_classifier": ("wordseq.classify.model", "open_classifier"),
     "list_models": ("wordseq.store", "list_models"),
+    "model_card": ("wordseq.export.card", "model_card"),
+    "export_onnx": ("wordseq.export.onnx_export", "export_onnx"),
+    "export_hf": ("wordseq.export.hf", "export_hf"),
+    "import_hf": ("wordseq.export.hf", "import_hf"),
     "remove_model": ("wordseq.store", "remove_model"),
     "WordseqError": ("wordseq.errors", "WordseqError"),
 }

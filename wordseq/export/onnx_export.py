@@ -230,6 +230,11 @@ def export_onnx(name_or_path: str | Path, output: str | Path) -> OnnxExport:
     ------
     ModelError
         The model is of another kind, or the onnx / onnxruntime packages are missing.
+
+    Examples
+    --------
+    >>> export_onnx("lm/news", "news.onnx").inputs  # doctest: +SKIP
+    ['input_ids', 'state_0_h', 'state_0_c', 'state_1_h', 'state_1_c']
     """
     require_export_extra()
     import onnx
