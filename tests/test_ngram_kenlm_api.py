@@ -108,3 +108,27 @@ def test_score_refuses_a_non_text() -> None:
     with pytest.raises(InputError, match="a sentence is a str"):
         GARDEN.score(["the", "cat"])
 
+
+
+def _kenlm_binary(tmp_path: Path) -> Path:
+    """A real build_binary output when KenLM is built, else its header (what is detected)."""
+    out = tmp_path / "garden.binary"
+    build = QUERY.parent / "build_binary"
+    if build.exists():
+        subprocess.run([str(build), str(GOLDEN / "garden.o3.arpa"), str(out)], capture_output=True, check=True)
+    else:
+        out.write_bytes(b"mmap lm http://kheafield.com/code format version 5\n\x00\x00\x00\x00")
+    return out
+
+
+def test_kenlm_binary_models_are_refused_in_one_line_pointing_to_the_arpa_file(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from wordseq.errors import InputError
+    from wordseq.store import load
+
+    binary = _kenlm_binary(tmp_path)
+    for args in (["ngram", "eval", str(GOLDEN / "query.txt"), "-m", str(binary)], ["ngram", "import", str(binary)]):
+        result = runner.invoke(__import__("wordseq.cli", fromlist=["cli"]).cli, args)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
+        assert "is a KenLM binary model (build_binary)" in result.stderr and "give the ARPA file" in result.stderr
+    with pytest.raises(InputError, match="KenLM binary model"):
+        load(str(binary), "ngram")
