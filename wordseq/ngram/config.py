@@ -41,6 +41,12 @@ class NgramConfig(Config):
         ``--limit_vocab_file``; the rest become ``<unk>``.
     max_vocab
         Keep only the N most frequent words; the rest become ``<unk>``.
+    compact
+        Store the tables in the compact form (split keys: about 11 bytes per n-gram
+        where int64 keys take 16; ``packed.py``).
+    quantize
+        8: also store the values above the unigrams in 8 bits (256 bins per order, as
+        KenLM's ``-q 8 -b 8``; about 6 bytes per n-gram). Implies ``compact``.
 
     Examples
     --------
@@ -57,6 +63,8 @@ class NgramConfig(Config):
     prune: tuple[int, ...] = ()
     vocab_file: str | None = None
     max_vocab: int | None = None
+    compact: bool = False
+    quantize: int | None = None
 
     def __post_init__(self) -> None:
         count("--order", self.order, 1, MAX_ORDER)
@@ -72,6 +80,9 @@ class NgramConfig(Config):
             count("--max-vocab", self.max_vocab, 1)
         if self.max_vocab is not None and self.vocab_file is not None:
             raise OptionError("--vocab", "--vocab and --max-vocab both limit the vocabulary; give one of them")
+        if self.quantize is not None:
+            check_quantize(self.quantize)
+            object.__setattr__(self, "compact", True)
         if self.smoothing == "add-k" and (any(self.prune) or self.vocab_file or self.max_vocab):
             raise OptionError("--prune", "--prune, --vocab and --max-vocab need a backoff model; add-k gives every "
                                          "unseen word of a context one fixed probability, so it cannot drop n-grams")
@@ -81,6 +92,15 @@ class NgramConfig(Config):
         if not any(self.prune):
             return None
         return self.prune + (self.prune[-1],) * (self.order - len(self.prune))
+
+
+QUANTIZE_BITS = (8,)
+
+
+def check_quantize(bits: int) -> None:
+    """``--quantize``: the bits of a stored value (8, as KenLM's ``-q 8 -b 8``)."""
+    if isinstance(bits, bool) or bits not in QUANTIZE_BITS:
+        raise OptionError("--quantize", f"{bits!r} is not supported: give 8 (256 bins per order, as KenLM's -q 8 -b 8)")
 
 
 def _check_prune(prune: tuple[int, ...], order: int) -> None:

@@ -3,6 +3,11 @@ and, per order n, ``prob{n}.npy`` and ``backoff{n}.npy`` (float32 log10, as ARPA
 ``keys{n}.npy`` (the sorted int64 keys of ``tables.py``, n >= 2), each file name
 starting with a prefix (``part{i}.`` for a mixture's parts).
 
+The compact form (meta.json's ``tables`` entry says ``"format": "compact"``) stores the
+keys of order n as ``keys{n}.first.npy`` (int64) and ``keys{n}.low.npy`` (uint32), and a
+quantized value array (``"quantize": 8``) as ``prob{n}.codes.npy`` (uint8) and
+``prob{n}.bins.npy`` (float32), likewise ``backoff{n}``; see ``packed.py``.
+
 Reading maps the arrays instead of reading them and checks every file's size against
 meta.json's declaration and its values once (``check_tables``).
 """
@@ -15,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from wordseq.errors import ModelError
+from wordseq.ngram.packed import QuantizedValues, SplitKeys
 from wordseq.ngram.tables import VALUE_DTYPE, NgramTables
 from wordseq.store.meta import checked_before, remember_check
 from wordseq.store.payload import open_npy
@@ -24,14 +30,39 @@ VOCAB_FILE = "vocab.tsv"
 
 
 def write_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
-    """Write the tables' files into ``folder`` (names start with ``prefix``)."""
+    """Write the tables' files into ``folder`` (names start with ``prefix``), in the form
+    their arrays have (plain, or compact: ``packed.py``)."""
     write_vocab(tables.vocab, folder / f"{prefix}{VOCAB_FILE}")
     for n in range(1, tables.order + 1):
-        np.save(folder / f"{prefix}prob{n}.npy", np.asarray(tables.prob[n - 1], dtype=VALUE_DTYPE))
+        _write_values(tables.prob[n - 1], folder, f"{prefix}prob{n}")
         if n < tables.order:
-            np.save(folder / f"{prefix}backoff{n}.npy", np.asarray(tables.backoff[n - 1], dtype=VALUE_DTYPE))
+            _write_values(tables.backoff[n - 1], folder, f"{prefix}backoff{n}")
         if n >= 2:
-            np.save(folder / f"{prefix}keys{n}.npy", np.asarray(tables.keys[n - 1], dtype=np.int64))
+            keys = tables.keys[n - 1]
+            if isinstance(keys, SplitKeys):
+                np.save(folder / f"{prefix}keys{n}.first.npy", np.asarray(keys.first, dtype=np.int64))
+                np.save(folder / f"{prefix}keys{n}.low.npy", np.asarray(keys.low, dtype=np.uint32))
+            else:
+                np.save(folder / f"{prefix}keys{n}.npy", np.asarray(keys, dtype=np.int64))
+
+
+def _write_values(values: Any, folder: Path, stem: str) -> None:
+    if isinstance(values, QuantizedValues):
+        np.save(folder / f"{stem}.codes.npy", np.asarray(values.codes, dtype=np.uint8))
+        np.save(folder / f"{stem}.bins.npy", np.asarray(values.bins, dtype=VALUE_DTYPE))
+    else:
+        np.save(folder / f"{stem}.npy", np.asarray(values, dtype=VALUE_DTYPE))
+
+
+def _order_files(n: int, order: int, form: dict[str, Any], prefix: str = "") -> list[str]:
+    """The files of order n in the given form (meta.json's ``format`` / ``quantize``)."""
+    compact, quantized = form.get("format") == "compact", bool(form.get("quantize")) and n >= 2
+    stems = [f"prob{n}"] + ([f"backoff{n}"] if n < order else [])
+    names = [f"{prefix}{s}.{x}.npy" for s in stems for x in ("codes", "bins")] if quantized \
+        else [f"{prefix}{s}.npy" for s in stems]
+    if n >= 2:
+        names += [f"{prefix}keys{n}.first.npy", f"{prefix}keys{n}.low.npy"] if compact else [f"{prefix}keys{n}.npy"]
+    return names
 
 
 def write_vocab(vocab: Vocabulary, path: Path) -> None:
@@ -74,21 +105,48 @@ def read_tables(folder: Path, order: int, unseen: str, prefix: str = "", declare
     """
     vocab = read_vocab(folder / f"{prefix}{VOCAB_FILE}")
     sizes = _sizes_of(folder / f"{prefix}{VOCAB_FILE}", declared, order, len(vocab))
+    form = table_form(declared)
     prob, backoff, keys = [], [], [np.zeros(0, dtype=np.int64)]
     for n in range(1, order + 1):
         size = len(vocab) if n == 1 else sizes[n - 1]
         if n >= 2:
-            keys.append(_array(folder / f"{prefix}keys{n}.npy", np.int64, size))
+            keys.append(_read_keys(folder, f"{prefix}keys{n}", size, form))
             size = len(keys[-1])
-        prob.append(_array(folder / f"{prefix}prob{n}.npy", VALUE_DTYPE, size))
+        quantized = bool(form.get("quantize")) and n >= 2
+        prob.append(_read_values(folder, f"{prefix}prob{n}", size, quantized))
         if n < order:
-            backoff.append(_array(folder / f"{prefix}backoff{n}.npy", VALUE_DTYPE, size))
+            backoff.append(_read_values(folder, f"{prefix}backoff{n}", size, quantized))
         else:
             backoff.append(np.zeros(size or 0, dtype=VALUE_DTYPE))
     tables = NgramTables(vocab, order, prob, backoff, keys, unseen)
     if check:
-        check_tables(tables, folder, prefix)
+        check_tables(tables, folder, prefix, form)
     return tables
+
+
+def table_form(declared: dict[str, Any] | None) -> dict[str, Any]:
+    """The form of a model's tables as meta.json declares it (models saved before the
+    compact form have none: int64 keys, float32 values)."""
+    form = {"format": (declared or {}).get("format", "sorted-keys"), "quantize": (declared or {}).get("quantize")}
+    if form["format"] not in ("sorted-keys", "compact") or form["quantize"] not in (None, 8) \
+            or (form["quantize"] and form["format"] != "compact"):
+        raise ModelError(f"meta.json: unknown n-gram table format {form['format']!r} (quantize {form['quantize']!r}); "
+                         "a newer wordseq may have written it")
+    return form
+
+
+def _read_keys(folder: Path, stem: str, size: int | None, form: dict[str, Any]) -> Any:
+    if form["format"] != "compact":
+        return _array(folder / f"{stem}.npy", np.int64, size)
+    return SplitKeys(_array(folder / f"{stem}.first.npy", np.int64, None),
+                     _array(folder / f"{stem}.low.npy", np.uint32, size))
+
+
+def _read_values(folder: Path, stem: str, size: int | None, quantized: bool) -> Any:
+    if not quantized:
+        return _array(folder / f"{stem}.npy", VALUE_DTYPE, size)
+    return QuantizedValues(_array(folder / f"{stem}.codes.npy", np.uint8, size),
+                           _array(folder / f"{stem}.bins.npy", VALUE_DTYPE, None))
 
 
 def _sizes_of(where: Path, declared: dict[str, Any] | None, order: int, vocab: int) -> list[int | None]:
@@ -110,9 +168,26 @@ def _first_bad(mask: np.ndarray) -> int | None:
     return int(np.argmax(mask)) if mask.any() else None
 
 
+def _packed_fault(tables: NgramTables, n: int) -> str | None:
+    """What is wrong with the compact arrays of order n (None if nothing)."""
+    for name, values in ((f"prob{n}", tables.prob[n - 1]), (f"backoff{n}", tables.backoff[n - 1])):
+        if isinstance(values, QuantizedValues) and len(values) and (
+                len(values.bins) == 0 or int(np.max(values.codes)) >= len(values.bins)):
+            return f"{name}.codes.npy: a bin number is beyond the {len(values.bins)} bins"
+    keys = tables.keys[n - 1]
+    if isinstance(keys, SplitKeys):
+        first = np.asarray(keys.first)
+        if len(first) == 0 or first[0] != 0 or first[-1] != len(keys) or bool(np.any(first[1:] < first[:-1])):
+            return f"keys{n}.first.npy: not the starts of the {len(keys):,} keys in increasing order"
+    return None
+
+
 def _table_fault(tables: NgramTables, n: int) -> str | None:
     """What is wrong with the order-n arrays (None if nothing): cheap vectorised checks
     of what every lookup relies on."""
+    fault = _packed_fault(tables, n)
+    if fault is not None:
+        return fault
     prob, backoff = np.asarray(tables.prob[n - 1]), np.asarray(tables.backoff[n - 1])
     i = _first_bad(np.isnan(prob) | (prob > 0))
     if i is not None:
@@ -131,13 +206,13 @@ def _table_fault(tables: NgramTables, n: int) -> str | None:
     return None
 
 
-def check_tables(tables: NgramTables, folder: Path, prefix: str = "") -> None:
+def check_tables(tables: NgramTables, folder: Path, prefix: str = "", form: dict[str, Any] | None = None) -> None:
     """Refuse tables whose values or keys would give wrong scores silently (a NaN
     probability, keys out of order or range). Each file is checked once: a large one
     keeps the store's verified stamp while it stays unchanged."""
+    form = form or {"format": "sorted-keys"}
     for n in range(1, tables.order + 1):
-        names = [f"{prefix}prob{n}.npy"] + ([f"{prefix}backoff{n}.npy"] if n < tables.order else [])
-        names += [f"{prefix}keys{n}.npy"] if n >= 2 else []
+        names = _order_files(n, tables.order, form, prefix)
         tag = f"ngram-table:{tables.vocab_size}:{len(tables.prob[n - 2]) if n >= 2 else 0}"
         paths = [folder / name for name in names]
         if all(checked_before(path, tag) for path in paths):

@@ -120,6 +120,10 @@ def train_ngram(
             trained = _train_on_cluster(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
         else:
             trained = _train(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
+        if config.compact:
+            from wordseq.ngram.compact import compact_model
+
+            compact_model(trained, config.quantize)
         if writer is not None:
             from wordseq.ngram.storage import ngram_meta, write_payload
 
