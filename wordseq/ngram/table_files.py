@@ -14,6 +14,7 @@ meta.json's declaration and its values once (``check_tables``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +53,6 @@ def _write_values(values: Any, folder: Path, stem: str) -> None:
         np.save(folder / f"{stem}.bins.npy", np.asarray(values.bins, dtype=VALUE_DTYPE))
     else:
         np.save(folder / f"{stem}.npy", np.asarray(values, dtype=VALUE_DTYPE))
-
-
-def _order_files(n: int, order: int, form: dict[str, Any], prefix: str = "") -> list[str]:
-    """The files of order n in the given form (meta.json's ``format`` / ``quantize``)."""
-    compact, quantized = form.get("format") == "compact", bool(form.get("quantize")) and n >= 2
-    stems = [f"prob{n}"] + ([f"backoff{n}"] if n < order else [])
-    names = [f"{prefix}{s}.{x}.npy" for s in stems for x in ("codes", "bins")] if quantized \
-        else [f"{prefix}{s}.npy" for s in stems]
-    if n >= 2:
-        names += [f"{prefix}keys{n}.first.npy", f"{prefix}keys{n}.low.npy"] if compact else [f"{prefix}keys{n}.npy"]
-    return names
 
 
 def write_vocab(vocab: Vocabulary, path: Path) -> None:
@@ -168,12 +158,16 @@ def _first_bad(mask: np.ndarray) -> int | None:
     return int(np.argmax(mask)) if mask.any() else None
 
 
-def _packed_fault(tables: NgramTables, n: int) -> str | None:
-    """What is wrong with the compact arrays of order n (None if nothing)."""
+def _small_fault(tables: NgramTables, n: int) -> str | None:
+    """What is wrong with the small arrays of the compact form (bins, the keys' first
+    level): checked on every load, as they are never stamped."""
     for name, values in ((f"prob{n}", tables.prob[n - 1]), (f"backoff{n}", tables.backoff[n - 1])):
-        if isinstance(values, QuantizedValues) and len(values) and (
-                len(values.bins) == 0 or int(np.max(values.codes)) >= len(values.bins)):
-            return f"{name}.codes.npy: a bin number is beyond the {len(values.bins)} bins"
+        if isinstance(values, QuantizedValues):
+            bins = np.asarray(values.bins)
+            bad = np.isnan(bins) | ((bins > 0) if name.startswith("prob") else (bins == np.inf))
+            i = _first_bad(bad)
+            if i is not None:
+                return f"{name}.bins.npy: bin {i} is {bins[i]}" + (", not a log10 probability (<= 0)" if name.startswith("prob") else "")
     keys = tables.keys[n - 1]
     if isinstance(keys, SplitKeys):
         first = np.asarray(keys.first)
@@ -182,45 +176,87 @@ def _packed_fault(tables: NgramTables, n: int) -> str | None:
     return None
 
 
-def _table_fault(tables: NgramTables, n: int) -> str | None:
-    """What is wrong with the order-n arrays (None if nothing): cheap vectorised checks
-    of what every lookup relies on."""
-    fault = _packed_fault(tables, n)
-    if fault is not None:
-        return fault
-    prob, backoff = np.asarray(tables.prob[n - 1]), np.asarray(tables.backoff[n - 1])
-    i = _first_bad(np.isnan(prob) | (prob > 0))
+def _values_fault(name: str, values: Any, probability: bool) -> str | None:
+    if isinstance(values, QuantizedValues):  # the bins are checked on every load
+        if len(values) and (len(values.bins) == 0 or int(np.max(values.codes)) >= len(values.bins)):
+            return f"{name}.codes.npy: a bin number is beyond the {len(values.bins)} bins"
+        return None
+    values = np.asarray(values)
+    i = _first_bad(np.isnan(values) | ((values > 0) if probability else (values == np.inf)))
     if i is not None:
-        return f"prob{n}.npy: entry {i} is {prob[i]}, not a log10 probability (<= 0)"
-    i = _first_bad(np.isnan(backoff) | (backoff == np.inf))
-    if i is not None:
-        return f"backoff{n}.npy: entry {i} is {backoff[i]}"
-    if n >= 2:
-        keys = np.asarray(tables.keys[n - 1])
-        bound = len(tables.prob[n - 2]) * tables.vocab_size
-        i = _first_bad(keys[1:] <= keys[:-1])
-        if i is not None:
-            return f"keys{n}.npy: entries {i} and {i + 1} are not in increasing order"
-        if len(keys) and (keys[0] < 0 or keys[-1] >= bound):
-            return f"keys{n}.npy: a key is outside [0, {bound:,})"
+        return f"{name}.npy: entry {i} is {values[i]}" + (", not a log10 probability (<= 0)" if probability else "")
     return None
+
+
+def _keys_fault(tables: NgramTables, n: int) -> str | None:
+    keys, bound = tables.keys[n - 1], len(tables.prob[n - 2]) * tables.vocab_size
+    if isinstance(keys, SplitKeys):  # increasing within each high value (the first level is checked)
+        low = np.asarray(keys.low)
+        bad = low[1:] <= low[:-1]
+        starts = np.asarray(keys.first)[1:-1]
+        bad[starts[(starts > 0) & (starts < len(low))] - 1] = False
+        i = _first_bad(bad)
+        if i is not None:
+            return f"keys{n}.low.npy: entries {i} and {i + 1} are not in increasing order"
+        if len(low) and int(keys[np.array([len(low) - 1])][0]) >= bound:
+            return f"keys{n}.low.npy: a key is outside [0, {bound:,})"
+        return None
+    keys = np.asarray(keys)
+    i = _first_bad(keys[1:] <= keys[:-1])
+    if i is not None:
+        return f"keys{n}.npy: entries {i} and {i + 1} are not in increasing order"
+    if len(keys) and (keys[0] < 0 or keys[-1] >= bound):
+        return f"keys{n}.npy: a key is outside [0, {bound:,})"
+    return None
+
+
+def _check_tag(tables: NgramTables, n: int) -> str:
+    """What the stamped check of order n depends on besides the files it stamps (the
+    sizes, the compact form's small arrays)."""
+    tag = f"ngram-table:{tables.vocab_size}:{len(tables.prob[n - 2]) if n >= 2 else 0}"
+    keys = tables.keys[n - 1]
+    if isinstance(keys, SplitKeys):
+        import hashlib
+
+        tag += ":" + hashlib.sha256(np.asarray(keys.first).tobytes()).hexdigest()[:16]
+    for values in (tables.prob[n - 1], tables.backoff[n - 1]):
+        if isinstance(values, QuantizedValues):
+            tag += f":{len(values.bins)}"
+    return tag
+
+
+def _file_checks(tables: NgramTables, n: int, form: dict[str, Any]) -> list[tuple[str, Callable[[], str | None]]]:
+    """(file, its check) of each large array of order n."""
+    quantized = bool(form.get("quantize")) and n >= 2
+    ext = ".codes.npy" if quantized else ".npy"
+    checks: list[tuple[str, Callable[[], str | None]]] = [
+        (f"prob{n}{ext}", lambda: _values_fault(f"prob{n}", tables.prob[n - 1], True))]
+    if n < tables.order:
+        checks.append((f"backoff{n}{ext}", lambda: _values_fault(f"backoff{n}", tables.backoff[n - 1], False)))
+    if n >= 2:
+        checks.append((f"keys{n}.low.npy" if form.get("format") == "compact" else f"keys{n}.npy",
+                       lambda: _keys_fault(tables, n)))
+    return checks
 
 
 def check_tables(tables: NgramTables, folder: Path, prefix: str = "", form: dict[str, Any] | None = None) -> None:
     """Refuse tables whose values or keys would give wrong scores silently (a NaN
     probability, keys out of order or range). Each file is checked once: a large one
-    keeps the store's verified stamp while it stays unchanged."""
+    keeps the store's verified stamp while it stays unchanged (with what its check
+    depends on: sizes, the compact form's small arrays, which are checked on every load)."""
     form = form or {"format": "sorted-keys"}
     for n in range(1, tables.order + 1):
-        names = _order_files(n, tables.order, form, prefix)
-        tag = f"ngram-table:{tables.vocab_size}:{len(tables.prob[n - 2]) if n >= 2 else 0}"
-        paths = [folder / name for name in names]
-        if all(checked_before(path, tag) for path in paths):
-            continue
-        fault = _table_fault(tables, n)
+        fault = _small_fault(tables, n)
         if fault is not None:
             raise ModelError(f"{folder}/{prefix}{fault}; the model is damaged (train or import it again)")
-        for path in paths:
+        tag = _check_tag(tables, n)
+        for name, check in _file_checks(tables, n, form):
+            path = folder / f"{prefix}{name}"
+            if checked_before(path, tag):
+                continue
+            fault = check()
+            if fault is not None:
+                raise ModelError(f"{folder}/{prefix}{fault}; the model is damaged (train or import it again)")
             remember_check(path, tag)
 
 
