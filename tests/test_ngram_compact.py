@@ -131,3 +131,14 @@ def test_an_unknown_table_format_is_refused_in_one_line(tmp_path: Path) -> None:
     (folder / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="unknown n-gram table format 'trie-9'"):
         load_ngram_lm(folder)
+
+
+def test_a_mixture_is_compacted_part_by_part(runner, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    invoke(runner, ["-q", "ngram", "mix", str(GOLDEN / "trains.o4.arpa"), str(GOLDEN / "garden.o3.arpa"),
+                    "--weights", "0.5", "0.5", "-o", str(tmp_path / "mix")])
+    invoke(runner, ["ngram", "compact", str(tmp_path / "mix"), "-o", str(tmp_path / "small")])
+    meta = json.loads((tmp_path / "small" / "meta.json").read_text())
+    assert {e["format"] for e in meta["tables"].values()} == {"compact"} and len(meta["tables"]) == 2
+    mix, small = load_ngram_lm(tmp_path / "mix"), load_ngram_lm(tmp_path / "small")
+    text = (GOLDEN / "trains.txt").read_text().splitlines()
+    assert small.evaluate(text)[0].perplexity == mix.evaluate(text)[0].perplexity

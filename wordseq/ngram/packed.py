@@ -10,7 +10,8 @@ same way. Entries keep their places, so prob / backoff arrays and every context 
 are unchanged.
 
 Quantized values (``--quantize 8``, as KenLM's ``build_binary -q 8 -b 8``): per order,
-the probabilities and the backoffs are each put into 256 bins of equal population, and
+the probabilities and the backoffs are each put into 256 bins (half of the edges
+quantiles, as KenLM's equal-population bins, half evenly spaced: see ``quantize``), and
 a value is stored as its bin's number (``uint8``); the bin's value is the mean of the
 values in it. A backoff of exactly 0 (a context with no continuation, most of them at
 the second highest order) keeps a bin of its own, so it stays exactly 0. Unigrams stay
@@ -82,10 +83,13 @@ class SplitKeys:
             if hi == lo:
                 continue
             seg = self.low[lo:hi]
-            q = (distinct[s:e] & _LOW_MASK).astype(np.uint32)
+            q = distinct[s:e].astype(np.uint32)  # the low 32 bits (a cast to uint32 wraps)
             p = np.searchsorted(seg, q)
             np.minimum(p, hi - lo - 1, out=p)
-            pos[s:e] = np.where(seg[p] == q, p + lo, -1)
+            missing = seg[p] != q
+            p += lo
+            p[missing] = -1
+            pos[s:e] = p
         return pos
 
 

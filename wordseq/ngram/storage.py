@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wordseq.errors import InputError, ModelError
 from wordseq.ngram.compact import compact_model, table_format
-from wordseq.ngram.mix import MixedNgramModel, TuningResult, read_mixture, stored_mixture, tune_weights, write_mixture
 from wordseq.ngram.model import NgramModel
 from wordseq.ngram.table_files import VOCAB_FILE, declared_sizes, read_tables, unseen_mode, write_tables
 from wordseq.ngram.tables import UNSEEN_MODES, NgramTables
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from wordseq.ngram.mix import MixedNgramModel, TuningResult
 
 LEGACY_ARRAYS = "model.npz"
 
@@ -91,6 +93,8 @@ def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
     preprocess = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
     config = model_config(meta)
     if config.get("mixture"):
+        from wordseq.ngram.mix import read_mixture  # only mixtures need it: scoring starts sooner
+
         model: Any = read_mixture(path, config, preprocess, meta)
     elif (path / VOCAB_FILE).is_file():
         if "order" not in config:
@@ -160,6 +164,8 @@ def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[s
 def write_any(model: Any, folder: Path) -> None:
     """The payload of a model or a mixture."""
     if getattr(model, "is_mixture", False):
+        from wordseq.ngram.mix import write_mixture
+
         write_mixture(model, folder)
     else:
         write_payload(model, folder)
@@ -242,6 +248,7 @@ def mix_to_store(
 ) -> tuple[Path, MixedNgramModel, TuningResult | None]:
     """Load models (NAMEs, PATHs or ARPA files), mix them and save the mixture
     (``wordseq ngram mix``): ``weights`` as given, or fitted on the ``tune`` file."""
+    from wordseq.ngram.mix import stored_mixture, tune_weights
     from wordseq.store import DEFAULT_NAME, writing
     from wordseq.text.reader import CorpusReader
 
