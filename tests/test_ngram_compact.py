@@ -107,7 +107,7 @@ def test_train_and_import_take_compact_and_quantize(runner, tmp_path) -> None:  
     trained, imported = load_ngram_lm(tmp_path / "t"), load_ngram_lm(tmp_path / "i")
     assert table_format(trained.tables) == {"format": "compact", "quantize": 8}
     assert table_format(imported.tables) == {"format": "compact", "quantize": None}
-    assert trained.config["quantize"] == 8
+    assert json.loads((tmp_path / "t" / "meta.json").read_text())["tables"]["model"]["quantize"] == 8
     bad = runner.invoke(__import__("wordseq.cli", fromlist=["cli"]).cli,
                         ["ngram", "train", str(GOLDEN / "trains.txt"), "--quantize", "4", "-o", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "--quantize: 4 is not supported" in bad.stderr

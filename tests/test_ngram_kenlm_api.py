@@ -105,7 +105,7 @@ def test_states_are_immutable_and_equal_after_the_same_last_words() -> None:
 def test_score_refuses_a_non_text() -> None:
     from wordseq.errors import InputError
 
-    with pytest.raises(InputError, match="a sentence is a str"):
+    with pytest.raises(InputError, match="a text is a str"):
         GARDEN.score(["the", "cat"])
 
 

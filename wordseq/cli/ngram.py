@@ -102,12 +102,12 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
 
     keep_freed_memory()
     config = NgramConfig(order=order, smoothing=smoothing, k=k, min_count=min_count, discount_fallback=discount_fallback,
-                         discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab,
-                         compact=compact, quantize=quantize)
+                         discount=discount, prune=prune or (), vocab_file=vocab_file, max_vocab=max_vocab)
     resources = Resources(memory=memory, temp_dir=temp_dir, cluster=cluster)
     source = list(corpus) if cluster is not None else CorpusReader(corpus, encoding_errors)
     model = train_ngram(source, output or DEFAULT_NAME, model=config, preprocess=preprocess,
-                        encoding_errors=encoding_errors, reporter=reporter(), resources=resources)
+                        encoding_errors=encoding_errors, reporter=reporter(), resources=resources, compact=compact,
+                        quantize=quantize)
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
         log(line)

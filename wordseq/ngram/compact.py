@@ -42,10 +42,10 @@ def table_format(tables: NgramTables) -> dict[str, Any]:
 
 
 def compact_model(model: Any, quantize_bits: int | None = None) -> Any:
-    """Put an ``NgramModel``'s tables (or a mixture's parts') in the compact form, in place;
-    tables that training wrote to files are read from them (and saved anew)."""
+    """Put an ``NgramModel``'s tables (or a mixture's parts') in the compact form, in place
+    (meta.json's ``tables`` entry then says so); tables that training wrote to files are
+    read from them (and saved anew)."""
     for part in getattr(model, "parts", None) or [model]:
         part.tables = compact_tables(part.tables, quantize_bits)
         part.staged = None
-        part.config = {**part.config, "compact": True, "quantize": quantize_bits}
     return model

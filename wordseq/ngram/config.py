@@ -41,12 +41,6 @@ class NgramConfig(Config):
         ``--limit_vocab_file``; the rest become ``<unk>``.
     max_vocab
         Keep only the N most frequent words; the rest become ``<unk>``.
-    compact
-        Store the tables in the compact form (split keys: about 11 bytes per n-gram
-        where int64 keys take 16; ``packed.py``).
-    quantize
-        8: also store the values above the unigrams in 8 bits (256 bins per order, as
-        KenLM's ``-q 8 -b 8``; about 6 bytes per n-gram). Implies ``compact``.
 
     Examples
     --------
@@ -63,8 +57,6 @@ class NgramConfig(Config):
     prune: tuple[int, ...] = ()
     vocab_file: str | None = None
     max_vocab: int | None = None
-    compact: bool = False
-    quantize: int | None = None
 
     def __post_init__(self) -> None:
         count("--order", self.order, 1, MAX_ORDER)
@@ -80,9 +72,6 @@ class NgramConfig(Config):
             count("--max-vocab", self.max_vocab, 1)
         if self.max_vocab is not None and self.vocab_file is not None:
             raise OptionError("--vocab", "--vocab and --max-vocab both limit the vocabulary; give one of them")
-        if self.quantize is not None:
-            check_quantize(self.quantize)
-            object.__setattr__(self, "compact", True)
         if self.smoothing == "add-k" and (any(self.prune) or self.vocab_file or self.max_vocab):
             raise OptionError("--prune", "--prune, --vocab and --max-vocab need a backoff model; add-k gives every "
                                          "unseen word of a context one fixed probability, so it cannot drop n-grams")

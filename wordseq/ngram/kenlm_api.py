@@ -97,7 +97,7 @@ class KenlmMethods:
         if not isinstance(sentence, str):
             from wordseq.errors import InputError
 
-            raise InputError(f"a sentence is a str, got {type(sentence).__name__}")
+            raise InputError(f"a text is a str, got {type(sentence).__name__}")
         lp, _, _ = self._scored(self._sentence_ids(sentence), bos, eos)
         return float(np.sum(lp, dtype=np.float64))
 
