@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_ngram.py            # Brown split; KenLM if built
     .venv/bin/python benchmarks/bench_ngram.py --smoke    # data/ only, under ~30 s
     .venv/bin/python benchmarks/bench_ngram.py --big 0    # without the 10 M-token run
+    .venv/bin/python benchmarks/bench_ngram.py --scoring --rounds 5   # only scoring and sizes
 
 Corpus: the shared Brown split of ``benchmarks/corpora.py`` (train 1.04 M tokens;
 lowercased, pre-tokenized: no tokenizer in any timing); ``--smoke`` uses the Lee corpus
@@ -22,10 +23,13 @@ in ``data/``.
    processes on the same tokens (wall time, CPU time, peak memory of the process;
    lmplz ``-S 20%`` as KenLM's documentation suggests setting it, its threads running on
    the same cores), then evaluation of the whole corpus (1.22 M tokens, loading included)
-   by ``wordseq ngram eval`` on its model directory, by ``query`` on the ARPA file and by
-   ``query`` on KenLM's binary (``build_binary``, probing); perplexities asserted equal.
-   Rounds are interleaved; the best of each is reported. Also: reading KenLM's ARPA file
-   (``wordseq ngram import``, n-grams/s).
+   by ``wordseq ngram eval`` on its model in each form (sorted int64 keys, ``compact``,
+   ``compact --quantize 8``) and by ``query`` on KenLM's binaries of the same ARPA file
+   (``build_binary`` probing, trie, trie ``-q 8 -b 8``), then of the corpus repeated
+   ``--times`` (10) times; wall, CPU, peak memory, the median of interleaved rounds;
+   perplexities asserted equal. Then bytes per n-gram of every form, and the test
+   perplexity of the quantized model against the unquantized. Also: reading KenLM's ARPA
+   file (``wordseq ngram import``, n-grams/s).
 4. ``--scale``: counting within a memory budget and on a Dask cluster. Spliced corpora
    (as in 3.) of 10 M and 100 M tokens (``--scale-tokens``), order 5: ``ngram train
    --memory 1G`` against ``lmplz -o 5 -S 1G`` on the same file (wall, peak memory; test
@@ -46,12 +50,14 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -190,46 +196,111 @@ def verdict(ok: bool, target: str) -> str:
 TARGETS = True  # the issue's targets are for the Brown split; --smoke only shows the mechanics
 
 
-def kenlm_section(train: Path, everything: Path, tmp: Path, rounds: int, order: int = 5) -> None:
+def kenlm_section(train: Path, everything: Path, test: Path, tmp: Path, rounds: int, order: int = 5,
+                  train_rounds: int | None = None, times: int = 10) -> None:
     print(f"\n2. order-{order} modified Kneser-Ney, wordseq vs KenLM ({load()})")
     if not kenlm_available():
         print(f"   KenLM not found in {KENLM_HOME}/bin: build it with benchmarks/peers/kenlm.sh "
               "(or set KENLM_HOME); skipped")
         return
-    model, arpa, binary = tmp / "ws", tmp / "kenlm.arpa", tmp / "kenlm.bin"
+    model, arpa = tmp / "ws", tmp / "kenlm.arpa"
     ws_runs, km_runs = [], []
-    for _ in range(rounds):
+    train_rounds = rounds if train_rounds is None else train_rounds
+    for _ in range(train_rounds):
         ws_runs.append(wordseq_train(train, model, order))
         km_runs.append(lmplz_train(train, arpa, order, tmp))
     ws, km = best(ws_runs), best(km_runs)
     tokens = sum(len(line.split()) for line in train.open(encoding="utf-8"))
-    print(f"   train {tokens:,} tokens, whole process, best of {rounds}:")
+    print(f"   train {tokens:,} tokens, whole process, best of {train_rounds}:")
     print(f"     wordseq ngram train  {ws.wall:6.2f} s wall {ws.cpu:6.2f} s CPU {ws.peak_mb:7.0f} MB peak")
     print(f"     lmplz -S 20%         {km.wall:6.2f} s wall {km.cpu:6.2f} s CPU {km.peak_mb:7.0f} MB peak")
     print(f"     wordseq / lmplz: wall {ws.wall / km.wall:.2f}x{verdict(ws.wall <= km.wall, '<= 1.0')}, "
           f"memory {ws.peak_mb / km.peak_mb:.2f}x{verdict(ws.peak_mb <= km.peak_mb, '<= 1.0')}")
-    run([str(kenlm_bin("build_binary")), str(arpa), str(binary)])
-    ev_ws, ev_arpa, ev_bin = [], [], []
-    doc: dict = {}
-    for _ in range(rounds):
-        r, doc = wordseq_eval(everything, model)
-        ev_ws.append(r)
-        ev_arpa.append(run([str(kenlm_bin("query")), "-v", "summary", str(arpa)], stdin=everything))
-        ev_bin.append(run([str(kenlm_bin("query")), "-v", "summary", str(binary)], stdin=everything))
-    q_arpa, q_bin = query_perplexity(ev_arpa[0].stdout), query_perplexity(ev_bin[0].stdout)
-    assert abs(doc["perplexity"] / q_arpa - 1) < 1e-5 and abs(doc["perplexity"] / q_bin - 1) < 1e-4, \
-        (doc["perplexity"], q_arpa, q_bin)
-    n = doc["tokens"]
-    w, a, b = best(ev_ws), best(ev_arpa), best(ev_bin)
-    print(f"   eval {n:,} tokens (whole corpus, loading included), perplexity {doc['perplexity']:.4f} "
-          f"= query's {q_arpa:.4f} (asserted equal):")
-    for name, r in (("wordseq ngram eval (model directory)", w), ("query on the ARPA file", a),
-                    ("query on KenLM's binary (probing)", b)):
-        print(f"     {name:37s} {r.wall:5.2f} s wall {r.cpu:5.2f} s CPU {n / r.wall:>10,.0f} tokens/s {r.peak_mb:5.0f} MB")
-    print(f"     wordseq vs query on ARPA: {a.wall / w.wall:.2f}x faster{verdict(a.wall >= 2 * w.wall, '>= 2')}; "
-          f"vs query on binary: {w.wall / b.wall:.2f}x its time{verdict(w.wall <= 2 * b.wall, '<= 2')} "
-          f"(CPU time: {a.cpu / w.cpu:.2f}x faster, {w.cpu / b.cpu:.2f}x)")
+    scoring_section(everything, test, model, arpa, tmp, rounds, times)
     import_section(arpa, tmp)
+
+
+def median(runs: list[Run]) -> Run:
+    """The median wall time, CPU time and peak memory of repeated runs (each on its own)."""
+    def mid(values: list[float]) -> float:
+        return statistics.median(values)
+    return Run(mid([r.wall for r in runs]), mid([r.cpu for r in runs]), mid([r.peak_mb for r in runs]), runs[0].stdout, "")
+
+
+def bytes_per_ngram(folder: Path) -> float:
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    return sum(f.stat().st_size for f in folder.glob("*.npy")) / sum(meta["tables"]["model"]["sizes"])
+
+
+def scoring_models(model: Path, arpa: Path, tmp: Path) -> tuple[dict[str, Path], dict[str, Path], int]:
+    """wordseq's model in its three forms and KenLM's binaries of the same ARPA file."""
+    ours = {"sorted keys": model}
+    for name, extra in (("compact", []), ("compact -q 8", ["--quantize", "8"])):
+        ours[name] = tmp / name.replace(" ", "")
+        shutil.rmtree(ours[name], ignore_errors=True)
+        run(WORDSEQ + ["-q", "ngram", "compact", str(model), "-o", str(ours[name]), *extra])
+    theirs = {}
+    for name, args in (("probing", ["probing"]), ("trie", ["trie"]), ("trie -q 8 -b 8", ["-q", "8", "-b", "8", "trie"])):
+        theirs[name] = tmp / f"kenlm.{name.replace(' ', '')}"
+        run([str(kenlm_bin("build_binary")), *args[:-1], args[-1], str(arpa), str(theirs[name])])
+    ngrams = sum(json.loads((model / "meta.json").read_text(encoding="utf-8"))["tables"]["model"]["sizes"])
+    return ours, theirs, ngrams
+
+
+def score_rounds(text: Path, ours: dict[str, Path], theirs: dict[str, Path], rounds: int) -> tuple[dict, dict, dict]:
+    """Whole processes, interleaved (load on the machine hits every row alike)."""
+    runs: dict[str, list[Run]] = {k: [] for k in [*ours, *theirs]}
+    docs: dict[str, dict] = {}
+    for _ in range(rounds):
+        for name, folder in ours.items():
+            r, docs[name] = wordseq_eval(text, folder)
+            runs[name].append(r)
+        for name, binary in theirs.items():
+            runs[name].append(run([str(kenlm_bin("query")), "-v", "summary", str(binary)], stdin=text))
+    return {k: median(v) for k, v in runs.items()}, docs, {k: query_perplexity(runs[k][0].stdout) for k in theirs}
+
+
+def scoring_section(everything: Path, test: Path, model: Path, arpa: Path, tmp: Path, rounds: int,
+                    times: int = 10) -> None:
+    """Scoring: wordseq's forms against query on KenLM's binaries, sizes, quantization."""
+    ours, theirs, ngrams = scoring_models(model, arpa, tmp)
+    big = tmp / f"all-x{times}.txt"
+    texts = [(everything, "the whole corpus")]
+    if times > 1:  # (--smoke: 1)
+        big.write_text(everything.read_text(encoding="utf-8") * times, encoding="utf-8")
+        texts.append((big, f"the corpus {times} times"))
+    for text, label in texts:
+        med, docs, ppl = score_rounds(text, ours, theirs, rounds)
+        n = docs["sorted keys"]["tokens"]
+        for name in ours:
+            assert abs(docs[name]["perplexity"] / ppl["probing"] - 1) < (1e-2 if "q 8" in name else 1e-5), (name, docs[name])
+        print(f"   scoring {n:,} tokens ({label}, loading included), whole processes, median of {rounds} "
+              f"interleaved rounds; perplexity {docs['sorted keys']['perplexity']:.4f} = query's {ppl['probing']:.4f} "
+              f"(asserted equal):")
+        for name, r in med.items():
+            who = "wordseq ngram eval" if name in ours else "query on KenLM's"
+            print(f"     {who} {name:16s} {r.wall:6.2f} s wall {r.cpu:6.2f} s CPU {n / r.wall:>11,.0f} tokens/s "
+                  f"{r.peak_mb:5.0f} MB peak")
+        best_ours = min((ours_name for ours_name in ours), key=lambda k: med[k].wall)
+        w, b = med[best_ours], med["probing"]
+        target = 1.0 if text is everything else 0.8
+        print(f"     wordseq ({best_ours}) / query on probing: wall {w.wall / b.wall:.2f}x, CPU {w.cpu / b.cpu:.2f}x"
+              f"{verdict(w.wall <= target * b.wall and w.cpu <= target * b.cpu, f'<= {target}x')}")
+    big.unlink(missing_ok=True)
+    size_rows(ours, theirs, ngrams, test, ppl_of=lambda m: wordseq_eval(test, m)[1]["perplexity"])
+
+
+def size_rows(ours: dict[str, Path], theirs: dict[str, Path], ngrams: int, test: Path, ppl_of: Any) -> None:
+    print(f"   size on disk, {ngrams:,} n-grams (bytes per n-gram):")
+    for name, folder in ours.items():
+        print(f"     wordseq {name:16s} {bytes_per_ngram(folder):5.1f}")
+    for name, binary in theirs.items():
+        print(f"     KenLM {name:18s} {binary.stat().st_size / ngrams:5.1f}")
+    plain, q8 = ppl_of(ours["compact"]), ppl_of(ours["compact -q 8"])
+    compact_ok = bytes_per_ngram(ours["compact"]) <= 12
+    q8_ok = bytes_per_ngram(ours["compact -q 8"]) <= 7 and abs(q8 / plain - 1) <= 0.005
+    print(f"     compact{verdict(compact_ok, '<= 12')}; -q 8: test perplexity {q8:.3f} vs {plain:.3f} "
+          f"({q8 / plain - 1:+.2%}){verdict(q8_ok, '<= 7 bytes, within 0.5 %')}")
 
 
 def import_section(arpa: Path, tmp: Path) -> None:
@@ -388,6 +459,8 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=10_000_000, metavar="TOKENS", help="tokens of the scale run (0: none)")
     ap.add_argument("--scale", action="store_true", help="only section 4: --memory and --cluster (minutes)")
     ap.add_argument("--scale-tokens", default="10000000,100000000", help="corpus sizes of section 4")
+    ap.add_argument("--scoring", action="store_true", help="only section 2, training once: scoring and sizes")
+    ap.add_argument("--times", type=int, default=10, help="the large scoring file is the corpus this many times")
     args = ap.parse_args()
     global TARGETS
     TARGETS = not args.smoke
@@ -399,7 +472,7 @@ def main() -> None:
                 print("brown.zip not found: running on the Lee corpus in data/ (see benchmarks/corpora.py)")
             split = lee_split(tmp / "lee")
             train, test = _pretokenize(split.train, tmp / "train.txt"), _pretokenize(split.test, tmp / "test.txt")
-            rounds, sentences = 1, 120
+            rounds, sentences, args.times = 1, 120, 1
         else:
             split = brown_split(tmp / "brown", args.brown)
             train, test = split.train, split.test
@@ -414,8 +487,11 @@ def main() -> None:
         everything.write_text(train.read_text(encoding="utf-8") + split.valid.read_text(encoding="utf-8")
                               + test.read_text(encoding="utf-8") if not args.smoke else
                               train.read_text(encoding="utf-8") + test.read_text(encoding="utf-8"), encoding="utf-8")
+        if args.scoring:
+            kenlm_section(train, everything, test, tmp, rounds, order=5, train_rounds=1, times=args.times)
+            return
         nltk_section(train, sentences)
-        kenlm_section(train, everything, tmp, rounds, order=3 if args.smoke else 5)
+        kenlm_section(train, everything, test, tmp, rounds, order=3 if args.smoke else 5, times=args.times)
         mkn_row(train, test, tmp, order=3 if args.smoke else 5)
         if args.big and not args.smoke:
             big_section(train, tmp, args.big)

@@ -19,6 +19,7 @@ BAD_FILES: dict[str, bytes | str | None] = {
     "missing": None,
     "directory": "dir",
     "empty": b"",
+    "kenlm-binary": b"mmap lm http://kheafield.com/code format version 5\n\x00\x00\x00\x00\x00\x80?",
     "binary": b"\x7fELF\x02\x01\x01\x00\x00\x00\x00binary\x00\x00data\n",
     "bad-utf8": b"fine line\nbad \xff\xfe byte\n",
     "corrupt-gzip": gzip.compress(TEXT.encode())[:10] + b"\x00garbage" * 20,

@@ -64,6 +64,8 @@ CASES = [
     (["classify", "predict", "{corpus}", "-m", "{classifier}"], "--batch-size", ["0"]),
     (["ngram", "train", "{corpus}"], "--order", ["10", "0"]),
     (["ngram", "mix", "{ngram}", "{ngram}"], "--weights", ["0.5 0.6", "1.5,-0.5"]),
+    (["ngram", "train", "{corpus}"], "--quantize", ["4", "0", "16"]),
+    (["ngram", "compact", "{ngram}", "-o", "small"], "--quantize", ["4", "-1"]),
     (["transduce", "{pairs}", "-m", "{s2s}"], "--beam", ["0"]),
 ]
 

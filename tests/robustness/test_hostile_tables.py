@@ -83,6 +83,29 @@ def test_a_doctored_ngram_table_is_refused(case: str, models: dict[str, Path], t
     assert says in result.stderr, result.stderr  # type: ignore[attr-defined]
 
 
+COMPACT_CASES: dict[str, tuple[Callable[[Path], object], str]] = {
+    "code-beyond-bins": (_edit("prob2.bins.npy", lambda a: a[:3].copy()), "prob2.codes.npy: a bin number is beyond the 3 bins"),
+    "positive-bin": (_edit("prob3.bins.npy", lambda a: np.abs(a) + 0.5), "prob3.bins.npy: bin 0 is"),
+    "nan-backoff-bin": (_edit("backoff2.bins.npy", lambda a: np.full_like(a, np.nan)), "backoff2.bins.npy: bin 0 is nan"),
+    "first-decreasing": (_edit("keys3.first.npy", lambda a: a[::-1].copy()), "keys3.first.npy: not the starts"),
+    "low-reversed": (_edit("keys2.low.npy", lambda a: a[::-1].copy()), "keys2.low.npy: entries 0 and 1 are not in increasing order"),
+    "low-out-of-range": (_edit("keys3.low.npy", _set(-1, (1 << 32) - 1)), "keys3.low.npy: a key is outside"),
+    "low-fewer-than-declared": (_edit("keys3.low.npy", lambda a: a[:-1].copy()), "keys3.low.npy is damaged: expected uint32"),
+    "codes-wrong-dtype": (_edit("prob2.codes.npy", lambda a: a.astype(np.int64)), "prob2.codes.npy is damaged: expected uint8"),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPACT_CASES))
+def test_a_doctored_compact_table_is_refused(case: str, models: dict[str, Path], tmp_path: Path) -> None:
+    compact = tmp_path / "compact"
+    assert _run(["ngram", "compact", str(models["ngram"]), "-o", str(compact), "--quantize", "8"], models).exit_code == 0
+    change, says = COMPACT_CASES[case]
+    folder = _doctor({"ngram": compact}, "ngram", tmp_path, change)
+    result = _run(["ngram", "eval", "{corpus}", "-m", str(folder)], models)
+    assert_one_clear_error(result)
+    assert says in result.stderr, result.stderr  # type: ignore[attr-defined]
+
+
 def _torch_zip(folder: Path) -> None:
     import torch
 

@@ -72,11 +72,13 @@ def ngram() -> None:
 @click.option("--max-vocab", type=int, default=None, help="Keep only the N most frequent words; the rest become <unk>.")
 @click.option("--memory", default=None, metavar="SIZE", help="Memory for counting: 2G, 500M, 40% of RAM (default: half of the available memory). Past it, counts spill to --temp-dir; the model is the same.")
 @click.option("--temp-dir", default=None, metavar="DIR", help="Folder for the temporary files (default: the system's).")
+@click.option("--compact", is_flag=True, help="Store the tables in the compact form (split keys: about 11 bytes per n-gram instead of 16).")
+@click.option("--quantize", type=int, default=None, metavar="8", help="Also store probabilities and backoffs in 8 bits (256 bins per order, as KenLM's -q 8 -b 8): about 6 bytes per n-gram.")
 @click.option("--cluster", default=None, metavar="ADDRESS", help="Count on a Dask cluster: tcp://HOST:8786, or local:N for N local worker processes (pip install 'wordseq[cluster]'). Each CORPUS file (or glob) is one shard.")
 @preprocessing_options
 def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: str, k: float, min_count: int, discount_fallback: bool,
           discount: float | None, prune: tuple[int, ...] | None, vocab_file: str | None, max_vocab: int | None,
-          memory: str | None, temp_dir: str | None, cluster: str | None,
+          memory: str | None, temp_dir: str | None, compact: bool, quantize: int | None, cluster: str | None,
           preprocess: PreprocessConfig, encoding_errors: str) -> None:
     """Train an n-gram model on CORPUS files (none or '-': stdin).
 
@@ -87,6 +89,7 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     wordseq ngram train corpus.txt --order 5 --prune 0 1 1 -o news5-pruned
     wordseq ngram train names.txt --level char --order 4 --smoothing witten-bell
     wordseq ngram train big.txt --order 5 --memory 2G --temp-dir /scratch -o big5
+    wordseq ngram train corpus.txt --order 5 --quantize 8 -o news5-q8
     wordseq ngram train 'shards/*.txt' --order 5 --cluster tcp://scheduler:8786 -o web5
     """
     from wordseq.ngram.budget import Resources
@@ -103,7 +106,8 @@ def train(corpus: tuple[str, ...], output: str | None, order: int, smoothing: st
     resources = Resources(memory=memory, temp_dir=temp_dir, cluster=cluster)
     source = list(corpus) if cluster is not None else CorpusReader(corpus, encoding_errors)
     model = train_ngram(source, output or DEFAULT_NAME, model=config, preprocess=preprocess,
-                        encoding_errors=encoding_errors, reporter=reporter(), resources=resources)
+                        encoding_errors=encoding_errors, reporter=reporter(), resources=resources, compact=compact,
+                        quantize=quantize)
     figures = TrainingFigures(**model.training)
     for line in figures.log_lines():
         log(line)
@@ -180,19 +184,46 @@ def export(model_name: str, out: str) -> None:
 @ngram.command("import")
 @click.argument("arpa_file", metavar="FILE.arpa")
 @output_model_option("ngram")
+@click.option("--compact", is_flag=True, help="Store the tables in the compact form (split keys: about 11 bytes per n-gram instead of 16).")
+@click.option("--quantize", type=int, default=None, metavar="8", help="Also store probabilities and backoffs in 8 bits (as KenLM's -q 8 -b 8).")
 @preprocessing_options
-def import_(arpa_file: str, output: str | None, preprocess: PreprocessConfig, encoding_errors: str) -> None:
+def import_(arpa_file: str, output: str | None, compact: bool, quantize: int | None, preprocess: PreprocessConfig,
+            encoding_errors: str) -> None:
     """Store an ARPA file (KenLM, SRILM, wordseq; .gz too) as a wordseq model.
 
     The preprocessing options say how text given to this model is tokenized (e.g.
     --pretokenized for a model trained on pre-tokenized text).
+
+    \b
+    wordseq ngram import lmplz.arpa --pretokenized -o news5
+    wordseq ngram import lmplz.arpa --pretokenized --quantize 8 -o news5-q8
     """
     from wordseq.ngram.malloc import keep_freed_memory
     from wordseq.ngram.storage import import_arpa, size_line
 
     keep_freed_memory()
-    target, model = import_arpa(arpa_file, output, preprocess)
+    target, model = import_arpa(arpa_file, output, preprocess, compact=compact, quantize=quantize)
     log(f"imported {arpa_file}: {size_line(model.tables.sizes())}; saved {target}")
+
+
+@ngram.command("compact")
+@click.argument("model_name", metavar="MODEL")
+@click.option("-o", "--output", required=True, metavar="NAME", help="Name (or path) of the compact copy.")
+@click.option("--quantize", type=int, default=None, metavar="8", help="Also store probabilities and backoffs in 8 bits (256 bins per order, as KenLM's -q 8 -b 8).")
+def compact(model_name: str, output: str, quantize: int | None) -> None:
+    """Store MODEL (NAME, PATH or .arpa file) anew in the compact form: split keys (about
+    11 bytes per n-gram where int64 keys take 16), with --quantize 8 about 6 bytes.
+
+    \b
+    wordseq ngram compact news5 -o news5-small
+    wordseq ngram compact news5 -o news5-q8 --quantize 8
+    """
+    from wordseq.ngram.storage import compact_to_store, size_line
+
+    target, model = compact_to_store(model_name, output, quantize)
+    tables = [p.tables for p in getattr(model, "parts", None) or [model]]
+    size = sum(f.stat().st_size for f in target.glob("*.npy"))
+    log(f"{size_line(tables[0].sizes())}; {size / sum(sum(t.sizes()) for t in tables):.1f} bytes per n-gram; saved {target}")
 
 
 @ngram.command("vocab")

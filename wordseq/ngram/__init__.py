@@ -17,6 +17,7 @@ _EXPORTS = {
     "load_ngram_lm": "wordseq.ngram.storage",
     "MixedNgramModel": "wordseq.ngram.mix",
     "evaluate": "wordseq.ngram.evaluate",
+    "NgramState": "wordseq.ngram.kenlm_api",
 }
 
 __all__ = list(_EXPORTS)

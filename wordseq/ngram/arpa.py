@@ -38,6 +38,8 @@ from wordseq.vocab import BOS, EOS, SPECIALS, UNK, Vocabulary
 
 LOG_ZERO = -99.0
 MISSING_UNK_LOG10 = -100.0  # KenLM's stand-in when a file has no <unk>
+# the first bytes of every KenLM binary model ("mmap lm http://kheafield.com/code format version N")
+KENLM_BINARY_MAGIC = b"mmap lm http://kheafield.com/code"
 MAX_ORDER = 9
 _COUNT = re.compile(r"^ngram\s+(\d+)\s*=\s*(\d+)$")
 _SECTION = re.compile(r"^\\(\d+)-grams:$")
@@ -97,6 +99,19 @@ def write_arpa(tables: NgramTables, out: IO[str]) -> None:
 # -- reading -------------------------------------------------------------------------------
 
 
+def refuse_kenlm_binary(path: str) -> None:
+    """Say so, in one line, when ``path`` is a KenLM binary model (``build_binary``'s
+    probing or trie format): wordseq reads the ARPA file it was built from."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(KENLM_BINARY_MAGIC))
+    except OSError:
+        return  # reading it properly reports why
+    if head == KENLM_BINARY_MAGIC:
+        raise InputError(f"{path} is a KenLM binary model (build_binary), which wordseq does not read; "
+                         "give the ARPA file it was built from (-m model.arpa, or 'wordseq ngram import model.arpa')")
+
+
 def read_arpa(path: str) -> NgramTables:
     """Parse an ARPA file (plain, .gz, .bz2 or .xz, recognised by its bytes) into tables.
 
@@ -117,6 +132,7 @@ def read_arpa(path: str) -> NgramTables:
             raise InputError(f"{path}: no such file") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+        refuse_kenlm_binary(path)
     stream, kind, owned = open_input(path)
     try:
         size = None

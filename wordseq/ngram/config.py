@@ -83,6 +83,15 @@ class NgramConfig(Config):
         return self.prune + (self.prune[-1],) * (self.order - len(self.prune))
 
 
+QUANTIZE_BITS = (8,)
+
+
+def check_quantize(bits: int) -> None:
+    """``--quantize``: the bits of a stored value (8, as KenLM's ``-q 8 -b 8``)."""
+    if isinstance(bits, bool) or bits not in QUANTIZE_BITS:
+        raise OptionError("--quantize", f"{bits!r} is not supported: give 8 (256 bins per order, as KenLM's -q 8 -b 8)")
+
+
 def _check_prune(prune: tuple[int, ...], order: int) -> None:
     if not prune:
         return

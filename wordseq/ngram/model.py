@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from wordseq.errors import WordseqError
 from wordseq.generation import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.evaluate import BlockScores, evaluate
+from wordseq.ngram.kenlm_api import KenlmMethods, NgramState
 from wordseq.ngram.tables import NgramTables, find_keys
 from wordseq.perplexity import LN10, LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
@@ -47,7 +48,7 @@ class ContextWindow:
         return np.concatenate(list(states), axis=0)
 
 
-class NgramModel(ContextWindow, TextMethods):
+class NgramModel(ContextWindow, KenlmMethods, TextMethods):
     """An n-gram language model in backoff form (see ``tables.py``).
 
     A decoding state is an int64 array (B, order - 1) of the last tokens of each row,
@@ -61,6 +62,9 @@ class NgramModel(ContextWindow, TextMethods):
     True
     >>> round(model.score("a b"), 4)  # log10 p(a b </s>), as kenlm.Model.score
     -0.7928
+    >>> p, state = model.advance(model.begin(), "a")  # a decoder's step, as kenlm's BaseScore
+    >>> round(p, 4), state == model.advance(model.begin(), "a")[1]
+    (-0.426, True)
     """
 
     def __init__(self, tables: NgramTables, preprocess: PreprocessConfig | None = None, smoothing: str = "",
@@ -173,6 +177,19 @@ class NgramModel(ContextWindow, TextMethods):
             )
 
     # -- LanguageModel protocol ------------------------------------------------------------
+
+    @overload
+    def advance(self, state: NgramState, token_ids: str) -> tuple[float, NgramState]: ...
+    @overload
+    def advance(self, state: np.ndarray, token_ids: np.ndarray) -> np.ndarray: ...
+
+    def advance(self, state: Any, token_ids: Any) -> Any:
+        """The state after ``token_ids`` (the LanguageModel protocol's batch step); or, for
+        an ``NgramState`` and one word, kenlm's incremental step ``(log10 p, next state)``
+        (``score_word``)."""
+        if isinstance(state, NgramState):
+            return self.score_word(state, token_ids)
+        return ContextWindow.advance(self, state, token_ids)
 
     def next_log10(self, state: np.ndarray) -> np.ndarray:
         """(B, len(vocab)) log10 probabilities of the next token (-inf for <pad>, <s>)."""

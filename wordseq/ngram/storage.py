@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wordseq.errors import InputError, ModelError
-from wordseq.ngram.mix import MixedNgramModel, TuningResult, read_mixture, stored_mixture, tune_weights, write_mixture
+from wordseq.ngram.compact import compact_model, table_format
 from wordseq.ngram.model import NgramModel
 from wordseq.ngram.table_files import VOCAB_FILE, declared_sizes, read_tables, unseen_mode, write_tables
 from wordseq.ngram.tables import UNSEEN_MODES, NgramTables
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from wordseq.ngram.mix import MixedNgramModel, TuningResult
 
 LEGACY_ARRAYS = "model.npz"
 
@@ -90,6 +93,8 @@ def load_ngram(path: Path, meta: dict[str, Any]) -> Any:
     preprocess = PreprocessConfig.from_dict(meta.get("preprocessing") or {})
     config = model_config(meta)
     if config.get("mixture"):
+        from wordseq.ngram.mix import read_mixture  # only mixtures need it: scoring starts sooner
+
         model: Any = read_mixture(path, config, preprocess, meta)
     elif (path / VOCAB_FILE).is_file():
         if "order" not in config:
@@ -151,7 +156,7 @@ def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[s
     parts = [(f"part{i}.", p.tables) for i, p in enumerate(model.parts, 1)] if getattr(model, "is_mixture", False) \
         else [("model", model.tables)]
     # the sizes every table file must have: loading checks them before mapping a file
-    tables = {prefix: {"vocab": t.vocab_size, "sizes": t.sizes()} for prefix, t in parts}
+    tables = {prefix: {"vocab": t.vocab_size, "sizes": t.sizes(), **table_format(t)} for prefix, t in parts}
     return new_meta("ngram", summary=summary_of(model), preprocessing=model.preprocess.to_dict(),
                     config=model.config, corpus=corpus or [], training=model.training, tables=tables)
 
@@ -159,13 +164,17 @@ def ngram_meta(model: Any, corpus: list[dict[str, Any]] | None = None) -> dict[s
 def write_any(model: Any, folder: Path) -> None:
     """The payload of a model or a mixture."""
     if getattr(model, "is_mixture", False):
+        from wordseq.ngram.mix import write_mixture
+
         write_mixture(model, folder)
     else:
         write_payload(model, folder)
 
 
-def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig) -> tuple[Path, NgramModel]:
-    """Store an ARPA file as a model (``wordseq ngram import``)."""
+def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig, *, compact: bool = False,
+                quantize: int | None = None) -> tuple[Path, NgramModel]:
+    """Store an ARPA file as a model (``wordseq ngram import``); ``compact`` /
+    ``quantize`` store it in the compact form (``compact.py``)."""
     import time
 
     from wordseq.ngram.arpa import read_arpa
@@ -180,9 +189,41 @@ def import_arpa(arpa_file: str, output: str | None, preprocess: PreprocessConfig
         seconds = time.perf_counter() - start
         model = NgramModel(tables, preprocess, "", {"order": tables.order, "smoothing": "", "imported_from": arpa_file})
         model.training = {"ngrams": tables.sizes(), "vocab_size": tables.vocab.num_words, "read_seconds": seconds}
+        if compact or quantize is not None:
+            compact_model(model, quantize)
         source = SourceStats(name=label_of(arpa_file), bytes=_regular_file_size(arpa_file)).to_dict()
         target = writer.commit(ngram_meta(model, [source]), lambda folder: write_payload(model, folder))
     return target, model
+
+
+def compact_to_store(name: str, output: str, quantize: int | None = None) -> tuple[Path, Any]:
+    """Store a model (NAME, PATH or ARPA file; a mixture too) anew in the compact form,
+    its values quantized with ``quantize`` (``wordseq ngram compact``)."""
+    from wordseq.store import writing
+
+    if quantize is not None:
+        from wordseq.ngram.config import check_quantize
+
+        check_quantize(quantize)
+    with writing(output, "ngram") as writer:
+        assert writer is not None
+        model = compact_model(open_ngram(name), quantize)
+        corpus = _stored_corpus(model)
+        target = writer.commit(ngram_meta(model, corpus), lambda folder: write_any(model, folder))
+    return target, model
+
+
+def _stored_corpus(model: Any) -> list[dict[str, Any]]:
+    """meta.json's corpus entries of a loaded model (kept when it is stored anew)."""
+    if model.path is None or not Path(model.path).is_dir():
+        return []
+    import json
+
+    try:
+        meta = json.loads((Path(model.path) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return list(meta.get("corpus") or [])
 
 
 def _regular_file_size(name: str) -> int:
@@ -207,6 +248,7 @@ def mix_to_store(
 ) -> tuple[Path, MixedNgramModel, TuningResult | None]:
     """Load models (NAMEs, PATHs or ARPA files), mix them and save the mixture
     (``wordseq ngram mix``): ``weights`` as given, or fitted on the ``tune`` file."""
+    from wordseq.ngram.mix import stored_mixture, tune_weights
     from wordseq.store import DEFAULT_NAME, writing
     from wordseq.text.reader import CorpusReader
 

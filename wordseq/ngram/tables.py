@@ -8,6 +8,10 @@ ARPA files and KenLM's own tables (the smoothing computes in float64 and rounds 
 
 Querying follows ARPA / KenLM: p(w | h) is the entry ``h w`` when it exists, otherwise
 ``backoff(h) + p(w | h minus its first word)`` (``backoff(h)`` is 0 when ``h`` is absent).
+The compact form (``packed.py``, ``compact.py``) stores the same keys split (a first
+level over the high bits, uint32 low halves) and may quantize the values; the arrays
+index as the plain ones do, so every reader below serves both.
+
 Add-k is no backoff model: its unseen words get one fixed probability per context, so
 its tables say ``unseen="absolute"`` and ``backoff(h)`` then holds that probability itself.
 """
@@ -15,9 +19,11 @@ its tables say ``unseen="absolute"`` and ``backoff(h)`` then holds that probabil
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from wordseq.ngram.packed import SplitKeys
 from wordseq.vocab import Vocabulary
 
 UNSEEN_MODES = ("backoff", "absolute")
@@ -49,9 +55,9 @@ class NgramTables:
 
     vocab: Vocabulary
     order: int
-    prob: list[np.ndarray]
-    backoff: list[np.ndarray]
-    keys: list[np.ndarray]
+    prob: list[Any]  # np.ndarray, or packed.QuantizedValues
+    backoff: list[Any]
+    keys: list[Any]  # np.ndarray, or packed.SplitKeys
     unseen: str = "backoff"
 
     @property
@@ -100,6 +106,8 @@ class NgramTables:
         """Entries of order n whose first n-1 words are the given order n-1 entry."""
         keys = self.keys[n - 1]
         base = context_index * self.vocab_size
+        if isinstance(keys, SplitKeys):
+            return slice(keys.search(base), keys.search(base + self.vocab_size))
         lo = int(np.searchsorted(keys, base))
         hi = int(np.searchsorted(keys, base + self.vocab_size))
         return slice(lo, hi)
@@ -108,7 +116,7 @@ class NgramTables:
         """(E, n) word ids of every entry of order n, in table order."""
         if n == 1:
             return np.arange(self.vocab_size, dtype=np.int64)[:, None]
-        keys = self.keys[n - 1]
+        keys = np.asarray(self.keys[n - 1])
         ctx = keys // self.vocab_size
         return np.concatenate([self.entry_words(n - 1)[ctx], (keys % self.vocab_size)[:, None]], axis=1)
 
@@ -132,11 +140,13 @@ def sort_with_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[order], order
 
 
-def find_keys(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Position of each query in the sorted ``table``, -1 where it is not there."""
-    if len(table) == 0:
+def find_keys(table: Any, queries: np.ndarray) -> np.ndarray:
+    """Position of each query in the sorted ``table`` (int64 keys or ``SplitKeys``), -1
+    where it is not there."""
+    if len(table) == 0 or len(queries) == 0:
         return np.full(len(queries), -1, dtype=np.int64)
-    if len(queries) < _SORT_QUERIES_FROM:
+    split = isinstance(table, SplitKeys)
+    if len(queries) < _SORT_QUERIES_FROM and not split:
         pos = np.searchsorted(table, queries)
         np.minimum(pos, len(table) - 1, out=pos)
         return np.where(table[pos] == queries, pos, -1)
@@ -146,9 +156,12 @@ def find_keys(table: np.ndarray, queries: np.ndarray) -> np.ndarray:
     first[0] = True
     np.not_equal(sorted_q[1:], sorted_q[:-1], out=first[1:])
     distinct = sorted_q[first]
-    pos = np.searchsorted(table, distinct)
-    np.minimum(pos, len(table) - 1, out=pos)
-    pos[table[pos] != distinct] = -1
+    if split:
+        pos = table.find_sorted(distinct)
+    else:
+        pos = np.searchsorted(table, distinct)
+        np.minimum(pos, len(table) - 1, out=pos)
+        pos[table[pos] != distinct] = -1
     out = np.empty(len(queries), dtype=np.int64)
     out[order] = pos[np.cumsum(first) - 1] if len(distinct) < len(sorted_q) else pos
     return out

@@ -73,7 +73,7 @@ class TrainingFigures(Record):
 def train_ngram(
     corpus: Corpus = None, output: str | Path | None = None, *, model: NgramConfig | None = None,
     preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict", reporter: Reporter = SILENT,
-    resources: Resources | None = None, **options: Any,
+    resources: Resources | None = None, compact: bool = False, quantize: int | None = None, **options: Any,
 ) -> NgramModel:
     """Train an n-gram model and (with ``output``) save it.
 
@@ -96,6 +96,10 @@ def train_ngram(
     resources
         Memory budget, temporary folder and cluster (``budget.Resources``); the model
         does not depend on them.
+    compact, quantize
+        Store the tables in the compact form (``compact.py``: split keys, about 11 bytes
+        per n-gram where int64 keys take 16); ``quantize=8`` also stores the values above
+        the unigrams in 8 bits (as KenLM's ``-q 8 -b 8``; about 6 bytes per n-gram).
 
     Returns
     -------
@@ -113,6 +117,10 @@ def train_ngram(
     from wordseq.store import writing
 
     config = replace(model or NgramConfig(), **options) if options else (model or NgramConfig())
+    if quantize is not None:
+        from wordseq.ngram.config import check_quantize
+
+        check_quantize(quantize)
     preprocess = preprocess or PreprocessConfig()
     resources = resources or Resources()
     with writing(output, "ngram") as writer, tempfile.TemporaryDirectory(prefix="wordseq-ngram-", dir=resources.temp_dir) as tmp:
@@ -120,6 +128,10 @@ def train_ngram(
             trained = _train_on_cluster(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
         else:
             trained = _train(corpus, config, preprocess, encoding_errors, resources, reporter, Path(tmp))
+        if compact or quantize is not None:
+            from wordseq.ngram.compact import compact_model
+
+            compact_model(trained, quantize)
         if writer is not None:
             from wordseq.ngram.storage import ngram_meta, write_payload
 
