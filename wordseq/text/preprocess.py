@@ -15,6 +15,7 @@ from typing import Any
 
 from wordseq.config_checks import Config
 from wordseq.errors import ModelError, OptionError
+from wordseq.text.languages import LEMMAS, SNOWBALL, STOPWORDS, check_language
 from wordseq.text.sentences import split_sentences
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -28,7 +29,7 @@ _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"
 # The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
 _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
-    "sentences": (bool,), "level": (str,), "pretokenized": (bool,),
+    "sentences": (bool,), "level": (str,), "pretokenized": (bool,), "lang": (str,),
 }
 _TYPE_WORDS = {bool: "true or false", str: "a string"}
 
@@ -40,11 +41,12 @@ class PreprocessConfig(Config):
     lower: bool = True
     stem: str | None = None
     lemmatize: bool = False
-    stopwords: str | None = None  # 'english', or the file name the list was read from
+    stopwords: str | None = None  # a named list ('english', 'german': stopwords.NAMED), or the file it was read from
     stopword_list: tuple[str, ...] = field(default=(), repr=False)
     sentences: bool = False
     level: str = "word"
     pretokenized: bool = False
+    lang: str = "en"  # ISO 639-1 (languages.py); models saved before --lang are English
 
     def __post_init__(self) -> None:
         if self.stem is not None and self.stem not in STEMMERS:
@@ -65,6 +67,10 @@ class PreprocessConfig(Config):
                     f"the text is taken as it is (only split on spaces and --lower), so {ignored[0]} cannot be "
                     f"applied; run 'wordseq tokenize {ignored[0].split()[0]} ...' first, or drop --pretokenized",
                 )
+        check_language(self.lang, level=self.level, stem=self.stem, lemmatize=self.lemmatize,
+                       stopwords_lang=self.stopwords == "lang")
+        if self.stopwords == "lang":  # recorded by its name, so meta.json says which list
+            object.__setattr__(self, "stopwords", STOPWORDS[self.lang])
         if self.stopwords and not self.stopword_list:
             object.__setattr__(self, "stopword_list", tuple(load_stopwords(self.stopwords)))
 
@@ -115,6 +121,8 @@ class PreprocessConfig(Config):
 
     def describe(self) -> str:
         parts = [self.level, "lower" if self.lower else "cased"]
+        if self.lang != "en":
+            parts.append(f"lang={self.lang}")
         if self.pretokenized:
             parts.append("pretokenized")
         if self.stem:
@@ -178,7 +186,7 @@ class Preprocessor:
         """A query (analogy word, prompt) through the model's settings, sentences joined."""
         if self.config.pretokenized:
             # Queries are typed by people: tokenize them the usual way, then lower if asked.
-            raw = Preprocessor(PreprocessConfig(lower=self.config.lower))
+            raw = Preprocessor(PreprocessConfig(lower=self.config.lower, lang=self.config.lang))
             return raw.tokens(text)
         return self.tokens(text)
 
@@ -259,11 +267,13 @@ class Preprocessor:
 def build_token_normalizer(cfg: PreprocessConfig) -> Callable[[str], str | None]:
     """token → normalized token, or None to drop it (stopword or nothing left)."""
     stop = frozenset(w.lower() for w in cfg.stopword_list)
-    stemmer = _make_stemmer(cfg.stem) if cfg.stem else None
-    lemmatize = _make_lemmatizer() if cfg.lemmatize else None
+    stemmer = _make_stemmer(cfg.stem, cfg.lang) if cfg.stem else None
+    lemmatize = _make_lemmatizer(LEMMAS[cfg.lang]) if cfg.lemmatize else None
+    # NLTK's lists write elided words without their apostrophe (French 'l', Italian 'dell')
+    elided = cfg.lang != "en"
 
     def normalize(token: str) -> str | None:
-        if stop and token.lower() in stop:
+        if stop and (token.lower() in stop or (elided and token[-1:] in "'’" and token[:-1].lower() in stop)):
             return None
         # the lemmatizer sees the token's case ("Wales" is a name, "wales" the plural of
         # "wale"); lowercasing comes after it
@@ -278,7 +288,13 @@ def build_token_normalizer(cfg: PreprocessConfig) -> Callable[[str], str | None]
     return normalize
 
 
-def _make_stemmer(name: str) -> Callable[[str], str]:
+def _make_stemmer(name: str, lang: str) -> Callable[[str], str]:
+    if name == "snowball" and lang != "en":
+        # PyStemmer: Snowball's own C code, the same stems as the pure-Python
+        # snowballstemmer and about 200x faster per word (measured on the UDHR)
+        import Stemmer
+
+        return Stemmer.Stemmer(SNOWBALL[lang]).stemWord  # type: ignore[no-any-return]
     if name == "porter":
         from nltk.stem import PorterStemmer
 
@@ -292,14 +308,14 @@ def _make_stemmer(name: str) -> Callable[[str], str]:
     return LancasterStemmer().stem
 
 
-def _make_lemmatizer() -> Callable[[str], str]:
+def _make_lemmatizer(lang: str = "en") -> Callable[[str], str]:
     # simplemma ships its lemma tables in the wheel, so this works offline.
     import simplemma
 
     def lemmatize(token: str) -> str:
         if not any(c.isalpha() for c in token):
             return token
-        lemma = simplemma.lemmatize(token, lang="en")
+        lemma = simplemma.lemmatize(token, lang=lang)
         # simplemma changes case both ways ('sydney' → 'Sydney', 'The' → 'the'): a
         # lowercase token keeps a lowercase lemma, and a lemma that differs only in
         # case from the token is no lemma at all
