@@ -5,6 +5,10 @@ final periods, and for ``--sentences``) → NLTK word tokenizer → per token: d
 stopwords → lemmatize (on the token as written: the lemmatizer needs case) → lowercase →
 stem. Everything after sentence splitting is cached per
 distinct string, so the cost grows with the number of word types, not tokens.
+
+Languages other than English (``lang``) get their own sentence splitter and word splitter
+(sentences.py, words.py) in place of NLTK's; a line written mostly in a script without
+spaces between words is refused at word level.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import Any
 from wordseq.config_checks import Config
 from wordseq.errors import ModelError, OptionError
 from wordseq.text.languages import LEMMAS, SNOWBALL, STOPWORDS, check_language
-from wordseq.text.sentences import split_sentences
+from wordseq.text.sentences import sentence_splitter
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
+from wordseq.text.words import detokenize_words, refuse_spaceless_text, split_words
 
 STEMMERS = ("porter", "snowball", "lancaster")
 LEVELS = ("word", "char")
@@ -145,6 +150,7 @@ class Preprocessor:
         self._token_cache: dict[str, str | None] = {}
         self._word_tokenizer: Any = None
         self._normalize_token: Callable[[str], str | None] | None = None
+        self._split_sentences = sentence_splitter(self.config.lang)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -164,10 +170,12 @@ class Preprocessor:
             return [tokens]
         if cfg.level == "char":
             return [self._chars(s) for s in self._sentences_of(line)]
+        if not line.isascii():
+            refuse_spaceless_text(line)
         if cfg.sentences:
-            return [self._words(s) for s in split_sentences(line)]
+            return [self._words(s) for s in self._split_sentences(line)]
         words: list[str] = []
-        for s in split_sentences(line):
+        for s in self._split_sentences(line):
             words.extend(self._words(s))
         return [words]
 
@@ -191,9 +199,12 @@ class Preprocessor:
         return self.tokens(text)
 
     def detokenize(self, tokens: list[str]) -> str:
-        """Readable text from tokens (NLTK's Treebank detokenizer; char level rejoins)."""
+        """Readable text from tokens (NLTK's Treebank detokenizer for English, words.py's for other
+        languages; char level rejoins)."""
         if self.config.level == "char":
             return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        if self.config.lang != "en":
+            return detokenize_words(tokens)
         from nltk.tokenize.treebank import TreebankWordDetokenizer
 
         return TreebankWordDetokenizer().detokenize(tokens)
@@ -207,7 +218,7 @@ class Preprocessor:
 
     def _sentences_of(self, line: str) -> list[str]:
         if self.config.sentences:
-            return split_sentences(line)
+            return self._split_sentences(line)
         stripped = line.strip()
         return [stripped] if stripped else []
 
@@ -233,13 +244,15 @@ class Preprocessor:
     def _tokenize_chunk(self, chunk: str, final: bool) -> list[str]:
         """Tokenize one whitespace-separated chunk and normalize its tokens.
 
-        NLTK's tokenizer rules look only inside a chunk, except that it splits a period
+        English: NLTK's tokenizer rules look only inside a chunk, except that it splits a period
         off the last word of its input: a non-final chunk gets a dummy word after it so
         "Mr." or "U.S." mid-sentence keep their period, as in a whole-sentence call. The
         result equals NLTK's whole-sentence output (checked on the Brown corpus) except
         that a standalone closing ``''`` stays ``''`` where NLTK turns it into ``````.
         """
-        if chunk.isalpha() and chunk.lower() not in _ALPHA_SPLITS:
+        if self.config.lang != "en":
+            raw = split_words(chunk, self.config.lang)
+        elif chunk.isalpha() and chunk.lower() not in _ALPHA_SPLITS:
             raw = [chunk]  # NLTK's rules leave a purely alphabetic word alone
         else:
             if self._word_tokenizer is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wordseq.errors import InputError
+from wordseq.text.languages import STOPWORDS
 
 ENGLISH: frozenset[str] = frozenset(
     """
@@ -30,7 +31,7 @@ ENGLISH: frozenset[str] = frozenset(
 
 LISTS = Path(__file__).with_name("stopword_lists")
 # The lists by name: rebuilt from the name alone (meta.json stores no words for these).
-NAMED: frozenset[str] = frozenset({"english", *(p.stem for p in LISTS.glob("*.txt"))})
+NAMED: frozenset[str] = frozenset(STOPWORDS.values())
 
 
 def load_stopwords(spec: str) -> list[str]:
