@@ -111,3 +111,12 @@ def test_any_text_gives_clean_tokens_in_any_language(text: str, lang: str) -> No
     assert all(t and not any(c.isspace() for c in t) for t in flat)
     # re-reading the output as pretokenized text keeps every token
     assert Preprocessor(PreprocessConfig(pretokenized=True, lang=lang)).tokens(" ".join(flat)) == flat
+
+
+def test_turkish_and_azerbaijani_lowercase_dotted_and_dotless_i() -> None:
+    # before: 'İnsan' became 'i̇nsan' (an i with a combining dot) and 'IŞIK' 'işik'
+    for options in ({}, {"pretokenized": True}):
+        pre = Preprocessor(PreprocessConfig(lang="tr", **options))  # type: ignore[arg-type]
+        assert pre.tokens("İnsan IŞIK") == ["insan", "ışık"]
+    assert Preprocessor(PreprocessConfig(lang="az", level="char")).tokens("İI") == ["i", "ı"]
+    assert Preprocessor(PreprocessConfig(lang="de")).tokens("Insel") == ["insel"]

@@ -10,6 +10,8 @@ imports it for its option help).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from wordseq.errors import OptionError
 
 NAMES: dict[str, str] = {
@@ -63,6 +65,18 @@ SPACELESS = frozenset({"ja", "km", "lo", "my", "th", "zh"})
 
 # Only English has these stemmers (NLTK's Porter and Lancaster).
 ENGLISH_STEMMERS = ("porter", "lancaster")
+
+
+# Turkish and Azerbaijani write dotted and dotless i as two letters: İ → i, I → ı
+# (str.lower() makes 'İ' an 'i' with a combining dot, and 'I' an 'i').
+_DOTTED_I = str.maketrans({"İ": "i", "I": "ı"})
+
+
+def lowercaser(lang: str) -> Callable[[str], str]:
+    """How text in ``lang`` is lowercased (``str.lower`` but for Turkish and Azerbaijani)."""
+    if lang in ("tr", "az"):
+        return lambda text: text.translate(_DOTTED_I).lower()
+    return str.lower
 
 
 def known_languages() -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from wordseq.config_checks import Config
 from wordseq.errors import ModelError, OptionError
-from wordseq.text.languages import LEMMAS, SNOWBALL, STOPWORDS, check_language
+from wordseq.text.languages import LEMMAS, SNOWBALL, STOPWORDS, check_language, lowercaser
 from wordseq.text.sentences import sentence_splitter
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -166,7 +166,8 @@ class Preprocessor:
         if cfg.pretokenized:
             tokens = line.split()
             if cfg.lower:
-                tokens = [t.lower() for t in tokens]
+                lower = lowercaser(cfg.lang)
+                tokens = [t.lower() for t in tokens] if lower is str.lower else [lower(t) for t in tokens]
             return [tokens]
         if cfg.level == "char":
             return [self._chars(s) for s in self._sentences_of(line)]
@@ -224,7 +225,7 @@ class Preprocessor:
 
     def _chars(self, text: str) -> list[str]:
         if self.config.lower:
-            text = text.lower()
+            text = lowercaser(self.config.lang)(text)
         return [SPACE_TOKEN if c.isspace() else c for c in " ".join(text.split())]
 
     def _words(self, sentence: str) -> list[str]:
@@ -279,21 +280,22 @@ class Preprocessor:
 
 def build_token_normalizer(cfg: PreprocessConfig) -> Callable[[str], str | None]:
     """token → normalized token, or None to drop it (stopword or nothing left)."""
-    stop = frozenset(w.lower() for w in cfg.stopword_list)
+    lower = lowercaser(cfg.lang)
+    stop = frozenset(lower(w) for w in cfg.stopword_list)
     stemmer = _make_stemmer(cfg.stem, cfg.lang) if cfg.stem else None
     lemmatize = _make_lemmatizer(LEMMAS[cfg.lang]) if cfg.lemmatize else None
     # NLTK's lists write elided words without their apostrophe (French 'l', Italian 'dell')
     elided = cfg.lang != "en"
 
     def normalize(token: str) -> str | None:
-        if stop and (token.lower() in stop or (elided and token[-1:] in "'’" and token[:-1].lower() in stop)):
+        if stop and (lower(token) in stop or (elided and token[-1:] in "'’" and lower(token[:-1]) in stop)):
             return None
         # the lemmatizer sees the token's case ("Wales" is a name, "wales" the plural of
         # "wale"); lowercasing comes after it
         if lemmatize is not None:
             token = lemmatize(token)
         if cfg.lower:
-            token = token.lower()
+            token = lower(token)
         if stemmer is not None:
             token = stemmer(token)
         return token or None
