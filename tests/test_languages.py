@@ -110,3 +110,8 @@ def test_queries_on_a_saved_model_use_its_language(runner: CliRunner, tmp_path: 
     similar = invoke(runner, ["similar", "Menschenrechten", "-m", str(model), "--topn", "1", "--json"])
     assert similar.exit_code == 0, similar.output
     assert json.loads(similar.stdout)["word"] == "menschenrecht"
+
+
+def test_a_word_the_snowball_stemmer_empties_is_kept() -> None:
+    # before: Snowball's Greek stemmer gives '' for 'είτε' and 'ίδια', and the words vanished
+    assert tokens("είτε ίδια δικαιώματα", lang="el", stem="snowball") == ["είτε", "ίδια", "δικαιωμ"]

@@ -309,7 +309,8 @@ def _make_stemmer(name: str, lang: str) -> Callable[[str], str]:
         # snowballstemmer and about 200x faster per word (measured on the UDHR)
         import Stemmer
 
-        return Stemmer.Stemmer(SNOWBALL[lang]).stemWord  # type: ignore[no-any-return]
+        stem = Stemmer.Stemmer(SNOWBALL[lang]).stemWord
+        return lambda word: stem(word) or word  # Greek's stemmer gives '' for some words ('είτε')
     if name == "porter":
         from nltk.stem import PorterStemmer
 
