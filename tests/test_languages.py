@@ -84,8 +84,10 @@ def test_a_step_the_language_lacks_is_a_usage_error_naming_those_that_have_it(se
     assert names in str(caught.value)
 
 
-def test_languages_without_spaces_are_read_at_character_level() -> None:
+def test_languages_without_spaces_are_read_at_character_level_or_segmented() -> None:
     assert tokens("人人生而自由", lang="zh", level="char") == list("人人生而自由")
+    segmented = Preprocessor(PreprocessConfig(lang="zh", pretokenized=True))
+    assert segmented.tokens("人人 生 而 自由") == segmented.normalize_query("人人 生 而 自由") == ["人人", "生", "而", "自由"]
 
 
 def test_tokenize_cli_takes_lang(runner: CliRunner) -> None:

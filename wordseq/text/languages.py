@@ -84,16 +84,18 @@ def known_languages() -> list[str]:
     return sorted(set(LEMMAS) | set(SNOWBALL) | set(STOPWORDS) | SPACELESS)
 
 
-def check_language(lang: str, *, level: str, stem: str | None, lemmatize: bool, stopwords_lang: bool) -> None:
+def check_language(lang: str, *, level: str, stem: str | None, lemmatize: bool, stopwords_lang: bool,
+                   pretokenized: bool = False) -> None:
     """An OptionError naming the option when ``lang`` is unknown, is written without spaces
-    at word level, or lacks a step asked for (the message lists the languages that have it).
-    ``stopwords_lang``: ``--stopwords lang`` was given (the list of this language)."""
+    at word level (unless the text comes segmented: ``pretokenized``), or lacks a step
+    asked for (the message lists the languages that have it). ``stopwords_lang``:
+    ``--stopwords lang`` was given (the list of this language)."""
     if not isinstance(lang, str) or lang not in NAMES:
         raise OptionError("--lang", f"unknown language {lang!r}; choose an ISO 639-1 code, one of {', '.join(known_languages())}")
     name = f"--lang {lang} ({NAMES[lang]})"
-    if lang in SPACELESS and level == "word":
+    if lang in SPACELESS and level == "word" and not pretokenized:
         raise OptionError("--lang", f"{name} is written without spaces between words, so it has no word tokens: "
-                                    "use --level char (or subword units)")
+                                    "use --level char (or subword units), or segment it first and give --pretokenized")
     if stem in ENGLISH_STEMMERS and lang != "en":
         raise OptionError("--stem", f"{stem} stems English only, not {name}; use --stem snowball, which has {_listed(SNOWBALL)}")
     if stem == "snowball" and lang not in SNOWBALL:

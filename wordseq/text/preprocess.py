@@ -19,7 +19,7 @@ from typing import Any
 
 from wordseq.config_checks import Config
 from wordseq.errors import ModelError, OptionError
-from wordseq.text.languages import LEMMAS, SNOWBALL, STOPWORDS, check_language, lowercaser
+from wordseq.text.languages import LEMMAS, SNOWBALL, SPACELESS, STOPWORDS, check_language, lowercaser
 from wordseq.text.sentences import sentence_splitter
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
@@ -73,7 +73,7 @@ class PreprocessConfig(Config):
                     f"applied; run 'wordseq tokenize {ignored[0].split()[0]} ...' first, or drop --pretokenized",
                 )
         check_language(self.lang, level=self.level, stem=self.stem, lemmatize=self.lemmatize,
-                       stopwords_lang=self.stopwords == "lang")
+                       stopwords_lang=self.stopwords == "lang", pretokenized=self.pretokenized)
         if self.stopwords == "lang":  # recorded by its name, so meta.json says which list
             object.__setattr__(self, "stopwords", STOPWORDS[self.lang])
         if self.stopwords and not self.stopword_list:
@@ -193,8 +193,9 @@ class Preprocessor:
 
     def normalize_query(self, text: str) -> list[str]:
         """A query (analogy word, prompt) through the model's settings, sentences joined."""
-        if self.config.pretokenized:
-            # Queries are typed by people: tokenize them the usual way, then lower if asked.
+        if self.config.pretokenized and self.config.lang not in SPACELESS:
+            # Queries are typed by people: tokenize them the usual way, then lower if asked
+            # (segmented Chinese or Thai has no usual way: its words are split on spaces).
             raw = Preprocessor(PreprocessConfig(lower=self.config.lower, lang=self.config.lang))
             return raw.tokens(text)
         return self.tokens(text)
