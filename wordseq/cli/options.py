@@ -70,7 +70,7 @@ def preprocessing_override_options(func: Callable[..., Any]) -> Callable[..., An
         click.option("--lower/--no-lower", default=None, help="Override the model's lowercasing."),
         click.option("--stem", type=click.Choice((*STEMMERS, "none")), default=None, help="Override the model's stemmer."),
         click.option("--lemmatize/--no-lemmatize", default=None, help="Override the model's lemmatizing."),
-        click.option("--stopwords", metavar="english|FILE|none", default=None, help="Override the model's stopwords."),
+        click.option("--stopwords", metavar="english|lang|NAME|FILE|none", default=None, help="Override the model's stopwords."),
         click.option("--sentences/--no-sentences", default=None, help="Override the model's sentence splitting."),
         click.option("--pretokenized/--raw", default=None, help="The text is (or is not) already space-separated tokens."),
         click.option("--lang", metavar="CODE", default=None, help="Override the model's language (e.g. --lang de)."),
