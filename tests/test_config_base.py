@@ -43,7 +43,7 @@ STORED = {
                           '"clip": 5.0, "teacher_forcing": 1.0, "patience": 3, "seed": 1, "min_count": 1, '
                           '"dev_percent": 5.0}',
     "PreprocessConfig": '{"lower": true, "stem": null, "lemmatize": false, "stopwords": null, "stopword_list": [], '
-                        '"sentences": false, "level": "word", "pretokenized": false}',
+                        '"sentences": false, "level": "word", "pretokenized": false, "lang": "en"}',
 }
 
 

@@ -67,6 +67,17 @@ CASES = [
     (["ngram", "train", "{corpus}"], "--quantize", ["4", "0", "16"]),
     (["ngram", "compact", "{ngram}", "-o", "small"], "--quantize", ["4", "-1"]),
     (["transduce", "{pairs}", "-m", "{s2s}"], "--beam", ["0"]),
+    # --lang: an unknown language, or Chinese at word level, on every command of the
+    # preprocessing options; a step the language lacks
+    *[(args, "--lang", ["tlh", "zh"]) for args in (
+        ["tokenize", "{corpus}"], ["vocab", "build", "{corpus}"], ["ngram", "train", "{corpus}"],
+        ["lm", "train", "{corpus}", *SMALL_LM], ["train-embeddings", "{corpus}", "--min-count", "1"],
+        ["classify", "train", "{labelled}", *SMALL_CLASSIFIER], ["ngram", "eval", "{corpus}", "-m", "{ngram}"],
+        ["lm", "eval", "{corpus}", "-m", "{lm}"], ["classify", "predict", "{corpus}", "-m", "{classifier}"])],
+    (["tokenize", "{corpus}", "--lemmatize"], "--lang", ["kk"]),
+    (["ngram", "train", "{corpus}", "--stem", "snowball"], "--lang", ["bg"]),
+    (["lm", "train", "{corpus}", "--stem", "porter", *SMALL_LM], "--lang", ["de"]),
+    (["vocab", "build", "{corpus}", "--stopwords", "lang"], "--lang", ["la"]),
 ]
 
 

@@ -97,12 +97,19 @@ def test_an_empty_test_file_is_refused_before_training(tmp_path: Path, models: d
 def test_text_the_model_cannot_read_is_an_error_for_every_model_kind(tmp_path: Path, models: dict[str, Path]) -> None:
     cjk = tmp_path / "cjk.txt"
     cjk.write_text("日本語の文章です\n中文句子\n")
+    cyrillic = tmp_path / "ru.txt"
+    cyrillic.write_text("Все люди рождаются свободными\n")
     cases: list[tuple[str, list[str | Path]]] = [("lm", ["lm", "eval", cjk, "-m", models["char"]]),
-                                                 ("lm-word", ["lm", "eval", cjk, "-m", models["lm"]]),
-                                                 ("ngram", ["ngram", "eval", cjk, "-m", models["ngram"]])]
+                                                 ("lm-word", ["lm", "eval", cyrillic, "-m", models["lm"]]),
+                                                 ("ngram", ["ngram", "eval", cyrillic, "-m", models["ngram"]])]
     for kind, args in cases:
         result = run(args)
         assert result.exit_code == 1 and "is in the model's vocabulary" in result.stderr, (kind, result.output)
+    # text without spaces between words has no word tokens at all: word models say so (--lang)
+    for model in ("lm", "ngram"):
+        result = run([model, "eval", cjk, "-m", models[model]])
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output
+        assert "text in Japanese is written without spaces" in result.stderr and "--level char" in result.stderr
 
 
 def test_a_high_oov_rate_warns_with_what_the_model_expects(tmp_path: Path, models: dict[str, Path]) -> None:

@@ -51,6 +51,8 @@ BAD_PREPROCESSING = [
     {"stem": 3},
     {"stem": "quantum"},
     {"level": ["word"]},
+    {"lang": "tlh"},
+    {"lang": 5},
 ]
 
 

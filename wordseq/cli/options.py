@@ -17,7 +17,9 @@ from wordseq.text.preprocess import LEVELS, STEMMERS, PreprocessConfig
 from wordseq.text.reader import ENCODING_ERRORS
 
 Decorator = Callable[[Any], Any]
-_PREPROCESSING_KEYS = ("lower", "stem", "lemmatize", "stopwords", "sentences", "level", "pretokenized")
+_PREPROCESSING_KEYS = ("lower", "stem", "lemmatize", "stopwords", "sentences", "level", "pretokenized", "lang")
+_LANG_HELP = ("Language of the text, an ISO 639-1 code (e.g. --lang de): its tokenizer, sentences, --lemmatize, "
+              "--stem snowball and --stopwords lang. Default: en.")
 
 
 def _apply(func: Callable[..., Any], options: list[Decorator]) -> Callable[..., Any]:
@@ -36,12 +38,15 @@ def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
     and ``encoding_errors: str``."""
     options = [
         click.option("--lower/--no-lower", default=True, show_default=True, help="Lowercase tokens."),
-        click.option("--stem", type=click.Choice(STEMMERS), default=None, help="Stem tokens with an NLTK stemmer."),
+        click.option("--stem", type=click.Choice(STEMMERS), default=None, help="Stem tokens: porter or lancaster (English, NLTK), snowball (the --lang language's Snowball stemmer)."),
         click.option("--lemmatize", is_flag=True, help="Reduce tokens to lemmas (simplemma, offline): geese → goose."),
-        click.option("--stopwords", metavar="english|FILE", default=None, help="Drop stopwords: the built-in English list or one word per line from FILE."),
+        click.option("--stopwords", metavar="english|lang|NAME|FILE", default=None,
+                     help="Drop stopwords: the built-in English list, 'lang' for the --lang language's list, a list by name "
+                          "(german, french, ...) or one word per line from FILE."),
         click.option("--sentences", is_flag=True, help="Split lines into sentences: one sequence per sentence."),
         click.option("--level", type=click.Choice(LEVELS), default="word", show_default=True, help="Word tokens, or characters (a space becomes '▁')."),
         click.option("--pretokenized", is_flag=True, help="Input is one sequence per line, tokens separated by spaces: only split (and --lower)."),
+        click.option("--lang", metavar="CODE", default="en", help=_LANG_HELP),
         _encoding_errors_option(),
     ]
 
@@ -65,15 +70,16 @@ def preprocessing_override_options(func: Callable[..., Any]) -> Callable[..., An
         click.option("--lower/--no-lower", default=None, help="Override the model's lowercasing."),
         click.option("--stem", type=click.Choice((*STEMMERS, "none")), default=None, help="Override the model's stemmer."),
         click.option("--lemmatize/--no-lemmatize", default=None, help="Override the model's lemmatizing."),
-        click.option("--stopwords", metavar="english|FILE|none", default=None, help="Override the model's stopwords."),
+        click.option("--stopwords", metavar="english|lang|NAME|FILE|none", default=None, help="Override the model's stopwords."),
         click.option("--sentences/--no-sentences", default=None, help="Override the model's sentence splitting."),
         click.option("--pretokenized/--raw", default=None, help="The text is (or is not) already space-separated tokens."),
+        click.option("--lang", metavar="CODE", default=None, help="Override the model's language (e.g. --lang de)."),
         _encoding_errors_option(),
     ]
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        overrides = {k: kwargs.pop(k) for k in ("lower", "stem", "lemmatize", "stopwords", "sentences", "pretokenized")}
+        overrides = {k: kwargs.pop(k) for k in ("lower", "stem", "lemmatize", "stopwords", "sentences", "pretokenized", "lang")}
         overrides = {k: v for k, v in overrides.items() if v is not None}
         for key in ("stem", "stopwords"):
             if overrides.get(key) == "none":

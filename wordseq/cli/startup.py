@@ -16,7 +16,7 @@ def import_nltk_quickly(config: PreprocessConfig) -> None:
     while NLTK imports, and anything imported later (gensim) gets scipy as usual.
     Nothing happens when NLTK is not needed or scipy is already loaded.
     """
-    needs_nltk = not config.pretokenized and config.level == "word"
+    needs_nltk = not config.pretokenized and config.level == "word" and config.lang == "en"
     if not needs_nltk or "nltk" in sys.modules or "scipy" in sys.modules:
         return
     sys.modules["scipy"] = None  # type: ignore[assignment]  # 'import scipy...' raises ImportError

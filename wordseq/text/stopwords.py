@@ -1,7 +1,9 @@
 """Stopword lists that ship with wordseq (NLTK's stopwords corpus needs a download).
 
 ENGLISH is the Snowball English stop list as distributed in NLTK's stopwords corpus
-(BSD licence), including the contraction pieces that NLTK's tokenizer produces.
+(BSD licence), including the contraction pieces that NLTK's tokenizer produces. The other
+languages' lists are NLTK's files as distributed, in ``stopword_lists/`` (sources and
+licence in its README.md), read when first used.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from wordseq.errors import InputError
+from wordseq.text.languages import STOPWORDS
 
 ENGLISH: frozenset[str] = frozenset(
     """
@@ -26,17 +29,20 @@ ENGLISH: frozenset[str] = frozenset(
     """.split()
 )
 
-NAMED = {"english": ENGLISH}
+LISTS = Path(__file__).with_name("stopword_lists")
+# The lists by name: rebuilt from the name alone (meta.json stores no words for these).
+NAMED: frozenset[str] = frozenset(STOPWORDS.values())
 
 
 def load_stopwords(spec: str) -> list[str]:
-    """'english' or the path of a file with one stopword per line ('#' starts a comment)."""
-    if spec in NAMED:
-        return sorted(NAMED[spec])
-    path = Path(spec)
+    """A named list ('english', 'german', ...: NAMED) or the path of a file with one
+    stopword per line ('#' starts a comment)."""
+    if spec == "english":
+        return sorted(ENGLISH)
+    path = LISTS / f"{spec}.txt" if spec in NAMED else Path(spec)
     if not path.is_file():
         raise InputError(
-            f"--stopwords {spec!r}: not a known list ({', '.join(NAMED)}) and no such file"
+            f"--stopwords {spec!r}: not a known list ({', '.join(sorted(NAMED))}) and no such file"
         )
     try:
         text = path.read_text(encoding="utf-8")
