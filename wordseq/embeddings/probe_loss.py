@@ -6,7 +6,8 @@ the sign of the code flipped). Instead, before training we draw a fixed sample o
 (word, context) pairs from the corpus and fixed negative words, and after each epoch
 compute the exact mean loss of the objective being trained on them: negative sampling
 -log s(u.v) - sum log s(-u.n), and/or hierarchical softmax -sum log s((1 - 2 code) u.p).
-Because the sample never changes, the numbers compare from epoch to epoch.
+Because the sample never changes, the numbers compare from epoch to epoch. For fastText
+a word's input vector is its own row averaged with its n-gram rows, as training uses it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,21 @@ import numpy as np
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
+
+
+def _input_rows(model: Any, ids: np.ndarray) -> np.ndarray:
+    """The input vectors of word ``ids`` as training sees them: Word2Vec's rows, or
+    fastText's word row averaged with its n-gram rows (gensim composes ``wv.vectors``
+    only once training ends, so between epochs it is stale)."""
+    wv = model.wv
+    if not getattr(wv, "bucket", 0) or getattr(wv, "vectors_ngrams", None) is None:
+        return np.asarray(wv.vectors[ids])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    composed = np.empty((len(unique), wv.vector_size), dtype=np.float32)
+    for k, word in enumerate(unique.tolist()):
+        buckets = wv.buckets_word[word]
+        composed[k] = (wv.vectors_vocab[word] + wv.vectors_ngrams[buckets].sum(axis=0)) / (len(buckets) + 1)
+    return composed[inverse.reshape(-1)].reshape(*ids.shape, -1)
 
 
 class ProbeLoss:
@@ -67,12 +83,12 @@ class ProbeLoss:
     def __call__(self, model: Any) -> float | None:
         if not self.size:
             return None
-        vectors = model.wv.vectors
+        inputs = _input_rows(model, self.context_ids)
         if self.cbow:
-            summed = np.einsum("pw,pwd->pd", self.context_mask, vectors[self.context_ids])
+            summed = np.einsum("pw,pwd->pd", self.context_mask, inputs)
             hidden = summed / self.context_mask.sum(axis=1, keepdims=True)
         else:
-            hidden = vectors[self.context_ids]
+            hidden = inputs
         loss = np.zeros(self.size, dtype=np.float64)
         if self.negatives is not None:
             out = model.syn1neg
