@@ -49,17 +49,29 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pairs.write_text(PAIRS)
     paths = {"corpus": corpus, "ngram": root / "ngram", "lm": root / "lm", "embeddings": root / "emb",
              "char": root / "char", "pairs": pairs, "seq2seq": root / "s2s", "labelled": labelled,
-             "classifier": root / "classifier"}
+             "classifier": root / "classifier", "subwords": root / "ft", "fasttext_bin": root / "fasttext.bin"}
     for args in (["ngram", "train", str(corpus), "-o", str(paths["ngram"]), "--discount-fallback"],
                  ["lm", "train", str(corpus), "-o", str(paths["lm"]), *SMALL_LM],
                  ["lm", "train", str(corpus), "-o", str(paths["char"]), "--level", "char", *SMALL_LM],
                  ["train-embeddings", str(corpus), "-o", str(paths["embeddings"]), "--min-count", "1",
                   "--dim", "8", "--epochs", "1", "--workers", "1"],
+                 ["train-embeddings", str(corpus), "-o", str(paths["subwords"]), "--min-count", "1", "--subwords",
+                  "--buckets", "500", "--dim", "8", "--epochs", "1", "--workers", "1"],
                  ["seq2seq", "train", str(pairs), "-o", str(paths["seq2seq"]), *SMALL_S2S],
                  ["classify", "train", str(labelled), "-o", str(paths["classifier"]), *SMALL_CLASSIFIER]):
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
+    _write_fasttext_bin(corpus, paths["fasttext_bin"])
     return paths
+
+
+def _write_fasttext_bin(corpus: Path, out: Path) -> None:
+    """A small model saved by Facebook's fastText package (the ``fasttext`` module)."""
+    import fasttext
+
+    model = fasttext.train_unsupervised(str(corpus), dim=4, epoch=1, minCount=1, bucket=50, minn=2, maxn=3,
+                                        thread=1, verbose=0)
+    model.save_model(str(out))
 
 
 def snapshot(folder: Path) -> dict[str, str]:

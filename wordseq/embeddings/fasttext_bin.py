@@ -124,9 +124,11 @@ def _check_dictionary(data: _Reader, header: FastTextHeader) -> None:
     label = data.label
     if nlabels:
         raise InputError(f"{label}: a supervised (classifier) fastText model holds no word vectors to import")
-    # every entry takes at least 10 bytes (a NUL, a count, a type)
-    if not (1 <= nwords == size) or size * 10 > data.left():
+    if not 1 <= nwords == size:
         raise InputError(f"{label}: a dictionary of {size:,} entries ({nwords:,} words) cannot be; the fastText .bin is damaged")
+    if size * 10 > data.left():  # every entry takes at least 10 bytes (a NUL, a count, a type)
+        raise InputError(f"{label}: a dictionary of {size:,} entries does not fit in the {data.left():,} bytes left; "
+                         "the fastText .bin is truncated or damaged")
     if prune_size > 0:
         raise InputError(f"{label}: a quantized fastText model (.ftz) cannot be imported; use the unquantized .bin")
     seen: set[bytes] = set()
