@@ -178,3 +178,22 @@ def test_limit_is_refused_for_a_bin(tmp_path: Path) -> None:
     path, _ = _fasttext_bin(tmp_path)
     result = _run("embeddings", "import", path, "--limit", "3", ok=False)
     assert result.exit_code == 2 and "--limit" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_export_words_builds_unseen_ones(tmp_path: Path) -> None:
+    import wordseq
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT.replace(" . ", " .\n"))
+    _run("train-embeddings", corpus, "-o", "ft", "--subwords", "--buckets", "3000", "--dim", "8", "--epochs", "1",
+         "--min-count", "2", "--workers", "1")
+    words = tmp_path / "words.txt"
+    words.write_text("catsitter cats\nswimmer catsitter\n")
+    out = _run("embeddings", "export", "ft", "-", "--words", words).stdout  # type: ignore[attr-defined]
+    lines = out.splitlines()
+    assert lines[0] == "3 8" and [line.split(" ")[0] for line in lines[1:]] == ["catsitter", "cats", "swimmer"]
+    model = wordseq.load("ft")
+    np.testing.assert_allclose(np.array(lines[1].split(" ")[1:], dtype=np.float32), model.vector("catsitter"), atol=1e-6)
+    _run("train-embeddings", corpus, "-o", "w2v", "--dim", "8", "--epochs", "1", "--min-count", "2", "--workers", "1")
+    refused = _run("embeddings", "export", "w2v", "-", "--words", words, ok=False)
+    assert refused.exit_code == 1 and "'catsitter' is not in the vocabulary" in refused.stderr  # type: ignore[attr-defined]

@@ -213,19 +213,27 @@ def embeddings() -> None:
 @click.option("--format", "fmt", type=click.Choice(["word2vec-text", "word2vec-bin", "projector"]),
               default="word2vec-text", show_default=True,
               help="projector: OUT is a folder that gets TensorBoard's vectors.tsv and metadata.tsv.")
-def export(model_name: str, out: str, fmt: str) -> None:
-    """Write MODEL's vectors to OUT ('-' for stdout) in word2vec format (most frequent first).
+@click.option("--words", "words_file", default=None, metavar="FILE|-",
+              help="Only these words (separated by spaces or lines); a fastText model builds unseen ones from n-grams.")
+def export(model_name: str, out: str, fmt: str, words_file: str | None) -> None:
+    """Write MODEL's vectors to OUT ('-' for stdout) in word2vec format (most frequent
+    first); word2vec-text is fastText's .vec format too.
 
     \b
     wordseq embeddings export news news.bin --format word2vec-bin
     wordseq embeddings export news - | gzip > news.vec.gz
+    wordseq embeddings export news-ft rare.vec --words rare-words.txt
     """
     from wordseq.embeddings.formats import export_vectors
     from wordseq.embeddings.model import load_embeddings
+    from wordseq.text.reader import CorpusReader
 
     model = load_embeddings(model_name)
-    export_vectors(model.vectors, out, fmt)
-    log(f"wrote {len(model.vectors):,} vectors × {model.vectors.dim} to {'<stdout>' if out == '-' else out} ({fmt})")
+    vectors = model.vectors
+    if words_file is not None:
+        vectors = model.vectors_of([w for line in CorpusReader([words_file]) for w in line.split()])
+    export_vectors(vectors, out, fmt)
+    log(f"wrote {len(vectors):,} vectors × {vectors.dim} to {'<stdout>' if out == '-' else out} ({fmt})")
 
 
 @embeddings.command("import")

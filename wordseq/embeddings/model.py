@@ -207,6 +207,18 @@ class EmbeddingModel:
         """The vectors as gensim ``KeyedVectors`` (same words, same order, same values)."""
         return self.vectors.to_gensim()
 
+    def vectors_of(self, words: Sequence[str]) -> WordVectors:
+        """The vectors of ``words`` (each once, in the order given, named as given), as
+        fastText's ``print-word-vectors``: a fastText model builds those of unseen words
+        from their n-grams; a word without a vector is an UnknownWordError."""
+        chosen = list(dict.fromkeys(words))
+        if not chosen:
+            raise InputError("no words given")
+        matrix = np.empty((len(chosen), self.vectors.dim), dtype=np.float32)
+        for i, word in enumerate(chosen):
+            matrix[i] = self.vector(word)
+        return WordVectors(chosen, matrix)
+
     def lookup(self, word: str) -> int:
         """Row of a query word, or an UnknownWordError that helps the user fix it."""
         norm = self.normalize(word)
