@@ -66,12 +66,17 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _write_fasttext_bin(corpus: Path, out: Path) -> None:
-    """A small model saved by Facebook's fastText package (the ``fasttext`` module)."""
-    import fasttext
+    """A small Facebook fastText .bin, written by gensim's ``save_facebook_model`` (the
+    layout fastText's own ``save_model`` writes; tests/test_embeddings_subwords.py reads
+    files of the fastText package itself)."""
+    from gensim.models import FastText
+    from gensim.models.fasttext import save_facebook_model
 
-    model = fasttext.train_unsupervised(str(corpus), dim=4, epoch=1, minCount=1, bucket=50, minn=2, maxn=3,
-                                        thread=1, verbose=0)
-    model.save_model(str(out))
+    model = FastText(vector_size=4, min_count=1, bucket=50, min_n=2, max_n=3, epochs=1, workers=1)
+    sentences = [line.split() for line in corpus.read_text().splitlines()]
+    model.build_vocab(sentences)
+    model.train(sentences, total_examples=len(sentences), epochs=1)
+    save_facebook_model(model, str(out))
 
 
 def snapshot(folder: Path) -> dict[str, str]:
