@@ -197,3 +197,22 @@ def test_export_words_builds_unseen_ones(tmp_path: Path) -> None:
     _run("train-embeddings", corpus, "-o", "w2v", "--dim", "8", "--epochs", "1", "--min-count", "2", "--workers", "1")
     refused = _run("embeddings", "export", "w2v", "-", "--words", words, ok=False)
     assert refused.exit_code == 1 and "'catsitter' is not in the vocabulary" in refused.stderr  # type: ignore[attr-defined]
+
+
+def test_the_fasttext_probe_loss_sees_composed_vectors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between epochs gensim's wv.vectors are stale for fastText: the probe composes each
+    word's row with its n-grams' (what wv.vectors hold once training ends), in slices
+    that give the same numbers as one pass."""
+    from wordseq.embeddings import probe_loss
+    from wordseq.embeddings.config import Word2VecConfig
+
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(TEXT.replace(" . ", " .\n"))
+    g = _gensim_fasttext(tokens, Word2VecConfig(subwords=True, **SMALL))
+    sequences = [line.split() for line in tokens.read_text().splitlines()]
+    probe = probe_loss.ProbeLoss(g, sequences, seed=1)
+    composed = probe_loss._input_rows(g, probe.context_ids)
+    np.testing.assert_allclose(composed, g.wv.vectors[probe.context_ids], atol=1e-6)  # type: ignore[attr-defined]
+    whole = probe(g)
+    monkeypatch.setattr(probe_loss, "_PAIRS_AT_ONCE", 7)
+    assert probe(g) == pytest.approx(whole, rel=1e-9)

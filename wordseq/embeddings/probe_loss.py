@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+_PAIRS_AT_ONCE = 512
+
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
@@ -83,21 +85,30 @@ class ProbeLoss:
     def __call__(self, model: Any) -> float | None:
         if not self.size:
             return None
-        inputs = _input_rows(model, self.context_ids)
+        loss = np.zeros(self.size, dtype=np.float64)
+        # in slices: the scratch arrays (negatives × dim per pair) stay about a megabyte,
+        # so that measuring the loss never raises the run's peak memory above gensim's
+        for start in range(0, self.size, _PAIRS_AT_ONCE):
+            part = slice(start, start + _PAIRS_AT_ONCE)
+            loss[part] = self._losses(model, part)
+        return float(loss.mean())
+
+    def _losses(self, model: Any, part: slice) -> np.ndarray:
+        inputs = _input_rows(model, self.context_ids[part])
         if self.cbow:
-            summed = np.einsum("pw,pwd->pd", self.context_mask, inputs)
-            hidden = summed / self.context_mask.sum(axis=1, keepdims=True)
+            mask = self.context_mask[part]
+            hidden = np.einsum("pw,pwd->pd", mask, inputs) / mask.sum(axis=1, keepdims=True)
         else:
             hidden = inputs
-        loss = np.zeros(self.size, dtype=np.float64)
+        loss = np.zeros(len(hidden), dtype=np.float64)
         if self.negatives is not None:
             out = model.syn1neg
-            pos = np.einsum("pd,pd->p", hidden, out[self.centers])
-            neg = np.einsum("pd,pkd->pk", hidden, out[self.negatives])
+            pos = np.einsum("pd,pd->p", hidden, out[self.centers[part]])
+            neg = np.einsum("pd,pkd->pk", hidden, out[self.negatives[part]])
             loss -= _log_sigmoid(pos) + _log_sigmoid(-neg).sum(axis=1)
         if self.codes is not None and self.points is not None:
             syn1 = model.syn1
-            for i, (code, point) in enumerate(zip(self.codes, self.points)):
+            for i, (code, point) in enumerate(zip(self.codes[part], self.points[part])):
                 f = syn1[point] @ hidden[i]
                 loss[i] -= _log_sigmoid((1.0 - 2.0 * code) * f).sum()
-        return float(loss.mean())
+        return loss

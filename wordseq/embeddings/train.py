@@ -183,14 +183,15 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
         if stats.tokens == 0:
             raise InputError(f"{label}: {stats.lines:,} lines but no tokens after preprocessing ({preprocess.describe()})")
         model = _gensim_model(config)
-        model.build_vocab(corpus_file=corpus_file)
+        probe = _build_vocab(model, corpus_file, probe_sequences, config.seed)
         if len(model.wv) == 0:
             raise InputError(
                 f"{label}: no word occurs --min-count {config.min_count} times or more "
                 f"({stats.tokens:,} tokens); give a bigger corpus or a lower --min-count"
             )
+        model.prepare_weights()
         epochs: list[EpochReport] = []
-        watch = _epoch_watch(ProbeLoss(model, probe_sequences, seed=config.seed), epochs, on_epoch)
+        watch = _epoch_watch(probe, epochs, on_epoch)
         prepared = time.perf_counter()
         with _progress_records(on_progress):
             effective, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words,
@@ -202,6 +203,16 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
     return TrainResult(keyed_vectors=keyed_vectors, vectors=vectors, subwords=subwords, corpus=stats,
                        vocab_size=len(vectors), prepare_seconds=prepared - start, train_seconds=trained - prepared,
                        raw_words=int(raw), effective_words=int(effective), epochs=epochs)
+
+
+def _build_vocab(model: Any, corpus_file: str, sequences: list[list[str]], seed: int) -> ProbeLoss:
+    """gensim's ``build_vocab`` but its last step (``prepare_weights``, the large arrays),
+    with the probe sample drawn in between: it needs only the vocabulary, and its scratch
+    lists come and go before the arrays exist, not on top of them."""
+    total_words, corpus_count = model.scan_vocab(corpus_file=corpus_file)
+    model.corpus_count, model.corpus_total_words = corpus_count, total_words
+    model.prepare_vocab()
+    return ProbeLoss(model, sequences, seed=seed)
 
 
 def _gensim_model(config: Word2VecConfig) -> Any:
@@ -236,6 +247,12 @@ def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable
             seconds = time.perf_counter() - self.began
             speed = round(model.corpus_total_words / seconds, 1) if seconds > 0 else 0.0
             epochs.append(EpochReport(len(epochs) + 1, round(seconds, 4), speed, probe(model)))
+            if len(epochs) == model.epochs and getattr(model.wv, "vectors_ngrams", None) is not None:
+                # fastText: gensim composes the word vectors anew once training ends
+                # (adjust_vectors), while the stale ones it replaces are still held; they
+                # are read by nothing until then, so let them go first (one vocabulary ×
+                # dim array less at the run's peak)
+                model.wv.vectors = model.wv.vectors[:0]
             if on_epoch is not None:
                 on_epoch(epochs[-1])
 
