@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
 from wordseq.embeddings.model import KIND, EmbeddingModel, save_payload
@@ -240,6 +242,14 @@ def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable
     from gensim.models.callbacks import CallbackAny2Vec
 
     class EpochWatch(CallbackAny2Vec):  # type: ignore[misc]
+        def on_train_begin(self, model: Any) -> None:
+            if getattr(model.wv, "vectors_ngrams", None) is not None:
+                # fastText trains the word and n-gram rows; its composed word vectors are
+                # stale until gensim makes them anew when training ends (adjust_vectors),
+                # and nothing reads them before (the probe composes its own): let them go
+                # now, one vocabulary × dim array less than gensim holds all along
+                model.wv.vectors = np.zeros((0, model.wv.vector_size), dtype=np.float32)  # not a view: that keeps them
+
         def on_epoch_begin(self, model: Any) -> None:
             self.began = time.perf_counter()
 
@@ -247,12 +257,6 @@ def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable
             seconds = time.perf_counter() - self.began
             speed = round(model.corpus_total_words / seconds, 1) if seconds > 0 else 0.0
             epochs.append(EpochReport(len(epochs) + 1, round(seconds, 4), speed, probe(model)))
-            if len(epochs) == model.epochs and getattr(model.wv, "vectors_ngrams", None) is not None:
-                # fastText: gensim composes the word vectors anew once training ends
-                # (adjust_vectors), while the stale ones it replaces are still held; they
-                # are read by nothing until then, so let them go first (one vocabulary ×
-                # dim array less at the run's peak)
-                model.wv.vectors = model.wv.vectors[:0]
             if on_epoch is not None:
                 on_epoch(epochs[-1])
 
