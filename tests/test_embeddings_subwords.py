@@ -216,3 +216,19 @@ def test_the_fasttext_probe_loss_sees_composed_vectors(tmp_path: Path, monkeypat
     whole = probe(g)
     monkeypatch.setattr(probe_loss, "_PAIRS_AT_ONCE", 7)
     assert probe(g) == pytest.approx(whole, rel=1e-9)
+
+
+def test_training_lets_gensims_stale_word_vectors_go(tmp_path: Path) -> None:
+    """fastText's composed word vectors are stale until training ends: they are dropped
+    when it begins (an empty array of their own, not a view that keeps them alive)."""
+    from gensim.models import FastText
+
+    from wordseq.embeddings.config import Word2VecConfig
+    from wordseq.embeddings.train import _epoch_watch
+
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(TEXT.replace(" . ", " .\n"))
+    g = FastText(**Word2VecConfig(subwords=True, **SMALL).gensim_kwargs())
+    g.build_vocab(corpus_file=str(tokens))
+    _epoch_watch(lambda model: None, [], None).on_train_begin(g)  # type: ignore[arg-type]
+    assert g.wv.vectors.size == 0 and g.wv.vectors.base is None
