@@ -49,17 +49,34 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pairs.write_text(PAIRS)
     paths = {"corpus": corpus, "ngram": root / "ngram", "lm": root / "lm", "embeddings": root / "emb",
              "char": root / "char", "pairs": pairs, "seq2seq": root / "s2s", "labelled": labelled,
-             "classifier": root / "classifier"}
+             "classifier": root / "classifier", "subwords": root / "ft", "fasttext_bin": root / "fasttext.bin"}
     for args in (["ngram", "train", str(corpus), "-o", str(paths["ngram"]), "--discount-fallback"],
                  ["lm", "train", str(corpus), "-o", str(paths["lm"]), *SMALL_LM],
                  ["lm", "train", str(corpus), "-o", str(paths["char"]), "--level", "char", *SMALL_LM],
                  ["train-embeddings", str(corpus), "-o", str(paths["embeddings"]), "--min-count", "1",
                   "--dim", "8", "--epochs", "1", "--workers", "1"],
+                 ["train-embeddings", str(corpus), "-o", str(paths["subwords"]), "--min-count", "1", "--subwords",
+                  "--buckets", "500", "--dim", "8", "--epochs", "1", "--workers", "1"],
                  ["seq2seq", "train", str(pairs), "-o", str(paths["seq2seq"]), *SMALL_S2S],
                  ["classify", "train", str(labelled), "-o", str(paths["classifier"]), *SMALL_CLASSIFIER]):
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
+    _write_fasttext_bin(corpus, paths["fasttext_bin"])
     return paths
+
+
+def _write_fasttext_bin(corpus: Path, out: Path) -> None:
+    """A small Facebook fastText .bin, written by gensim's ``save_facebook_model`` (the
+    layout fastText's own ``save_model`` writes; tests/test_embeddings_subwords.py reads
+    files of the fastText package itself)."""
+    from gensim.models import FastText
+    from gensim.models.fasttext import save_facebook_model
+
+    model = FastText(vector_size=4, min_count=1, bucket=50, min_n=2, max_n=3, epochs=1, workers=1)
+    sentences = [line.split() for line in corpus.read_text().splitlines()]
+    model.build_vocab(sentences)
+    model.train(sentences, total_examples=len(sentences), epochs=1)
+    save_facebook_model(model, str(out))
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -43,6 +43,7 @@ COMMANDS = {
     "lm-train-test": ["lm", "train", "{corpus}", "--test", "{f}", *SMALL_LM],
     "lm-eval": ["lm", "eval", "{f}", "-m", "{lm}"],
     "embeddings-import": ["embeddings", "import", "{f}"],
+    "embeddings-export-words": ["embeddings", "export", "{emb}", "{f}.vec", "--words", "{f}"],
     "eval-analogies": ["eval", "analogies", "{f}", "-m", "{emb}"],
     "eval-similarity": ["eval", "similarity", "{f}", "-m", "{emb}"],
     "generate-model": ["generate", "-m", "{f}"],

@@ -22,6 +22,12 @@ CASES = [
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--dim", ["0", "-3", "1000000000"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--window", ["0"]),
     (["train-embeddings", "{corpus}", "--min-count", "1"], "--epochs", ["0"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1", "--subwords"], "--buckets", ["0", "-1", "nan", "2147483648"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1", "--subwords"], "--min-n", ["0", "-2", "101", "7"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1", "--subwords", "--min-n", "5"], "--max-n", ["4", "0", "101"]),
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--min-n", ["2"]),  # without --subwords
+    (["train-embeddings", "{corpus}", "--min-count", "1"], "--buckets", ["100"]),
+    (["embeddings", "import", "{fasttext_bin}"], "--limit", ["5"]),
     (["lm", "train", "{corpus}", *SMALL_LM], "--lr", ["nan", "inf", "0", "-1"]),
     (["lm", "train", "{corpus}", *SMALL_LM], "--clip", ["nan", "inf", "-1"]),
     (["lm", "train", "{corpus}", *SMALL_LM], "--dropout", ["nan", "1", "-0.5"]),
@@ -84,7 +90,7 @@ CASES = [
 def _fill(args: list[str], models: dict[str, Path]) -> list[str]:
     return [a.format(corpus=models["corpus"], lm=models["lm"], emb=models["embeddings"], ngram=models["ngram"],
                      pairs=models["pairs"], s2s=models["seq2seq"], labelled=models["labelled"],
-                     classifier=models["classifier"])
+                     classifier=models["classifier"], fasttext_bin=models["fasttext_bin"])
             for a in args]
 
 

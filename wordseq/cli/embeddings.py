@@ -33,23 +33,29 @@ def _default_workers() -> int:
 @click.option("--workers", type=click.IntRange(min=1), default=_default_workers, show_default="CPU cores, at most 8",
               help="Training threads and tokenizing processes.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULT_SEED, show_default=True, help="With --workers 1 the vectors are identical run to run.")
+@click.option("--subwords", is_flag=True, help="fastText vectors (gensim's FastText): words are also made of character n-grams, so unseen words get vectors.")
+@click.option("--min-n", type=int, default=None, help="With --subwords: shortest character n-gram [default: 3].")
+@click.option("--max-n", type=int, default=None, help="With --subwords: longest character n-gram [default: 6].")
+@click.option("--buckets", type=int, default=None, help="With --subwords: rows the n-grams are hashed into [default: 2000000].")
 @preprocessing_options
 def train_embeddings(corpus: tuple[str, ...], output: str | None, preprocess: PreprocessConfig, encoding_errors: str,
                      **options: Any) -> None:
     """Train Word2Vec vectors (skip-gram, negative sampling by default) on CORPUS files
-    (or stdin).
+    (or stdin); with --subwords, fastText vectors that give any word a vector.
 
     \b
     wordseq train-embeddings corpus.txt -o news --dim 200 --epochs 10
     wordseq train-embeddings tokens.txt --pretokenized --cbow
+    wordseq train-embeddings corpus.txt -o news-ft --subwords --min-n 3 --max-n 6 --buckets 500000
     wordseq analogy king man woman -m news
     """
     from wordseq.embeddings.train import train_embeddings as train
     from wordseq.store import DEFAULT_NAME
     from wordseq.text.reader import CorpusReader
 
+    given = {k: v for k, v in options.items() if not (k in ("min_n", "max_n", "buckets") and v is None)}
     train(CorpusReader(corpus, encoding_errors), output or DEFAULT_NAME, preprocess=preprocess,
-          reporter=reporter(), **options)
+          reporter=reporter(), **given)
 
 
 def _print_scored(results: list[tuple[str, float]]) -> None:
@@ -91,7 +97,7 @@ def analogy(words: tuple[str, ...], model_name: str | None, positive: tuple[str,
     model = load_embeddings(model_name)
     results = model.most_similar_to(positive, negative, topn=topn, method=method)
     if as_json:
-        plus, minus = ([model.vectors.words[model.lookup(w)] for w in ws] for ws in (positive, negative))
+        plus, minus = ([model.query_word(w) for w in ws] for ws in (positive, negative))
         query = {"plus": plus, "minus": minus[0]} if words else {"plus": plus, "minus": minus}
         echo_json({"query": query, "method": method, "results": [{"word": w, "score": s} for w, s in results]})
     else:
@@ -104,17 +110,19 @@ def analogy(words: tuple[str, ...], model_name: str | None, positive: tuple[str,
 @click.option("--topn", type=click.IntRange(min=1), default=10, show_default=True)
 @json_option
 def similar(word: str, model_name: str | None, topn: int, as_json: bool) -> None:
-    """The words nearest to WORD by cosine similarity.
+    """The words nearest to WORD by cosine similarity. A fastText model (trained with
+    --subwords, or an imported .bin) answers for words it never saw too.
 
     \b
     wordseq similar government -m news --topn 5
+    wordseq similar governmentally -m news-ft
     """
     from wordseq.embeddings.model import load_embeddings
 
     model = load_embeddings(model_name)
     results = model.most_similar(word, topn=topn)
     if as_json:
-        echo_json({"word": model.vectors.words[model.lookup(word)],
+        echo_json({"word": model.query_word(word),
                    "results": [{"word": w, "score": s} for w, s in results]})
     else:
         _print_scored(results)
@@ -205,36 +213,47 @@ def embeddings() -> None:
 @click.option("--format", "fmt", type=click.Choice(["word2vec-text", "word2vec-bin", "projector"]),
               default="word2vec-text", show_default=True,
               help="projector: OUT is a folder that gets TensorBoard's vectors.tsv and metadata.tsv.")
-def export(model_name: str, out: str, fmt: str) -> None:
-    """Write MODEL's vectors to OUT ('-' for stdout) in word2vec format (most frequent first).
+@click.option("--words", "words_file", default=None, metavar="FILE|-",
+              help="Only these words (separated by spaces or lines); a fastText model builds unseen ones from n-grams.")
+def export(model_name: str, out: str, fmt: str, words_file: str | None) -> None:
+    """Write MODEL's vectors to OUT ('-' for stdout) in word2vec format (most frequent
+    first); word2vec-text is fastText's .vec format too.
 
     \b
     wordseq embeddings export news news.bin --format word2vec-bin
     wordseq embeddings export news - | gzip > news.vec.gz
+    wordseq embeddings export news-ft rare.vec --words rare-words.txt
     """
     from wordseq.embeddings.formats import export_vectors
     from wordseq.embeddings.model import load_embeddings
+    from wordseq.text.reader import CorpusReader
 
     model = load_embeddings(model_name)
-    export_vectors(model.vectors, out, fmt)
-    log(f"wrote {len(model.vectors):,} vectors × {model.vectors.dim} to {'<stdout>' if out == '-' else out} ({fmt})")
+    vectors = model.vectors
+    if words_file is not None:
+        vectors = model.vectors_of([w for line in CorpusReader([words_file]) for w in line.split()])
+    export_vectors(vectors, out, fmt)
+    log(f"wrote {len(vectors):,} vectors × {vectors.dim} to {'<stdout>' if out == '-' else out} ({fmt})")
 
 
 @embeddings.command("import")
 @click.argument("file", metavar="FILE|-")
 @output_model_option("embeddings")
-@click.option("--format", "fmt", type=click.Choice(["auto", "word2vec-text", "word2vec-bin"]), default="auto", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["auto", "word2vec-text", "word2vec-bin", "fasttext-bin"]), default="auto",
+              show_default=True, help="auto tells them apart by their first bytes.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Keep only the first N vectors (the most frequent words).")
 @click.option("--encoding-errors", type=click.Choice(["strict", "replace"]), default="strict", show_default=True,
               help="Words that are not valid UTF-8: stop, or replace the bytes.")
 def import_(file: str, output: str | None, fmt: str, limit: int | None, encoding_errors: str) -> None:
     """Make a model from a word2vec-format FILE (text or binary, .gz/.bz2/.xz too;
-    fastText .vec and GloVe files as well).
+    fastText .vec and GloVe files as well), or from a fastText .bin model: its subword
+    n-grams come too, so `similar` answers for words it never saw.
 
     Queries are then lowercased only if every word of the file is lowercase.
 
     \b
     wordseq embeddings import GoogleNews-vectors-negative300.bin.gz -o google --limit 500000
+    wordseq embeddings import cc.de.300.bin -o de && wordseq similar Donaudampfschifffahrt -m de
     """
     from wordseq.embeddings.model import import_embeddings
     from wordseq.store import DEFAULT_NAME

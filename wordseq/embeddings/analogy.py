@@ -80,17 +80,27 @@ def combination_scores(unit: np.ndarray, plus: Sequence[int], minus: Sequence[in
     With two positives and one negative these are 3CosAdd and 3CosMul. The query words'
     own columns are -inf."""
     plus_rows, minus_rows = np.asarray(plus, dtype=np.int64), np.asarray(minus, dtype=np.int64)
+    return vector_combination_scores(unit, unit[plus_rows], unit[minus_rows],
+                                     np.concatenate([plus_rows, minus_rows]), method)
+
+
+def vector_combination_scores(unit: np.ndarray, plus: np.ndarray, minus: np.ndarray, exclude: Sequence[int] | np.ndarray,
+                              method: str = "add") -> np.ndarray:
+    """``combination_scores`` for query words given as unit vectors (k, dim), which need
+    not be rows of ``unit`` (fastText words outside the vocabulary); the ``exclude`` rows
+    (the query words that are rows) get -inf."""
+    plus, minus = np.asarray(plus).reshape(-1, unit.shape[1]), np.asarray(minus).reshape(-1, unit.shape[1])
     if method == "add":
-        target = unit[plus_rows].sum(axis=0) - unit[minus_rows].sum(axis=0)
+        target = plus.sum(axis=0) - minus.sum(axis=0)
         norm = np.linalg.norm(target)
         scores = unit @ (target / norm if norm > 0 else target)
     elif method == "mul":
-        scores = np.prod((unit[plus_rows] @ unit.T + 1.0) / 2.0, axis=0)
-        scores = scores / (np.prod((unit[minus_rows] @ unit.T + 1.0) / 2.0, axis=0) + COSMUL_EPSILON)
+        scores = np.prod((plus @ unit.T + 1.0) / 2.0, axis=0)
+        scores = scores / (np.prod((minus @ unit.T + 1.0) / 2.0, axis=0) + COSMUL_EPSILON)
     else:
         raise ValueError(f"unknown analogy method {method!r}; choose add or mul")
     scores = np.asarray(scores, dtype=np.float64)
-    scores[np.concatenate([plus_rows, minus_rows])] = -np.inf
+    scores[np.asarray(exclude, dtype=np.int64)] = -np.inf
     return scores[None, :]
 
 

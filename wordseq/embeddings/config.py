@@ -1,4 +1,4 @@
-"""Word2Vec hyper-parameters: one dataclass, filled from the options, stored in meta.json."""
+"""Word2Vec / fastText hyper-parameters: one dataclass, filled from the options, stored in meta.json."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ class Word2VecConfig(Config):
         CBOW instead of skip-gram; hierarchical softmax (with or instead of negative sampling).
     workers, seed
         Training threads; the seed (one thread and one seed give the same vectors).
+    subwords, min_n, max_n, buckets
+        fastText vectors (gensim's ``FastText``): words are also made of their character
+        n-grams of ``min_n`` to ``max_n`` characters, hashed into ``buckets`` rows, so that
+        a word never seen gets a vector too.
     """
 
     dim: int = 100
@@ -45,6 +49,10 @@ class Word2VecConfig(Config):
     min_alpha: float = 0.0001
     workers: int = 1
     seed: int = DEFAULT_SEED
+    subwords: bool = False
+    min_n: int = 3
+    max_n: int = 6
+    buckets: int = 2_000_000
 
     def __post_init__(self) -> None:
         count("--dim", self.dim, 1, 10_000)
@@ -62,6 +70,23 @@ class Word2VecConfig(Config):
         within("--min-alpha", self.min_alpha, 0.0, self.alpha)
         if not (self.hs or self.negative > 0):
             raise OptionError("--negative", "with --negative 0 there is no training objective: add --hs")
+        self._check_subwords()
+
+    def _check_subwords(self) -> None:
+        from wordseq.embeddings.subwords import MAX_BUCKETS, MAX_N
+
+        defaults = (Word2VecConfig.min_n, Word2VecConfig.max_n, Word2VecConfig.buckets)
+        if not self.subwords and (self.min_n, self.max_n, self.buckets) != defaults:
+            raise OptionError("--subwords", "--min-n, --max-n and --buckets shape subword vectors: add --subwords")
+        count("--min-n", self.min_n, 1, MAX_N)
+        count("--max-n", self.max_n, 1, MAX_N)
+        count("--buckets", self.buckets, 1, MAX_BUCKETS)
+        if self.max_n < self.min_n:
+            raise OptionError("--max-n", f"must be at least --min-n ({self.min_n}), got {self.max_n}")
+
+    @property
+    def engine(self) -> str:
+        return "fasttext" if self.subwords else "word2vec"
 
     @property
     def architecture(self) -> str:
@@ -77,8 +102,10 @@ class Word2VecConfig(Config):
         return " + ".join(parts)
 
     def gensim_kwargs(self) -> dict[str, Any]:
-        """The same settings under gensim's ``Word2Vec`` argument names."""
+        """The same settings under gensim's ``Word2Vec`` (or ``FastText``) argument names."""
+        subwords = {"min_n": self.min_n, "max_n": self.max_n, "bucket": self.buckets} if self.subwords else {}
         return {
+            **subwords,
             "vector_size": self.dim,
             "window": self.window,
             "negative": self.negative,

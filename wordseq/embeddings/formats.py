@@ -195,6 +195,7 @@ def import_vectors(path: str | Path, fmt: str = "auto", limit: int | None = None
             head = stream.read(_HEAD_BYTES).removeprefix(BOM)  # an editor's byte-order mark
         except Exception as exc:  # decompression errors of the three formats
             raise InputError(f"{label}: damaged {kind or ''} file: {exc}") from None
+        _refuse_fasttext_stream(head, kind, label)
         detected, has_header = _detect(head, label)
         fmt = detected if fmt == "auto" else fmt
         if fmt == "word2vec-bin" and not has_header:
@@ -209,6 +210,15 @@ def import_vectors(path: str | Path, fmt: str = "auto", limit: int | None = None
     finally:
         if owned is not None:
             owned.close()
+
+
+def _refuse_fasttext_stream(head: bytes, compression: str, label: str) -> None:
+    """A fastText .bin reaches the word2vec readers only compressed or from stdin."""
+    from wordseq.embeddings.fasttext_bin import is_fasttext_bin
+
+    if is_fasttext_bin(head):
+        how = f"decompress it first ({compression})" if compression else "give its file name, not stdin"
+        raise InputError(f"{label}: a fastText .bin is read from a plain file: {how}")
 
 
 def _header(data: _Bytes, label: str) -> tuple[int, int]:

@@ -6,7 +6,8 @@ the sign of the code flipped). Instead, before training we draw a fixed sample o
 (word, context) pairs from the corpus and fixed negative words, and after each epoch
 compute the exact mean loss of the objective being trained on them: negative sampling
 -log s(u.v) - sum log s(-u.n), and/or hierarchical softmax -sum log s((1 - 2 code) u.p).
-Because the sample never changes, the numbers compare from epoch to epoch.
+Because the sample never changes, the numbers compare from epoch to epoch. For fastText
+a word's input vector is its own row averaged with its n-gram rows, as training uses it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,26 @@ from typing import Any
 
 import numpy as np
 
+_PAIRS_AT_ONCE = 512
+
 
 def _log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
+
+
+def _input_rows(model: Any, ids: np.ndarray) -> np.ndarray:
+    """The input vectors of word ``ids`` as training sees them: Word2Vec's rows, or
+    fastText's word row averaged with its n-gram rows (gensim composes ``wv.vectors``
+    only once training ends, so between epochs it is stale)."""
+    wv = model.wv
+    if not getattr(wv, "bucket", 0) or getattr(wv, "vectors_ngrams", None) is None:
+        return np.asarray(wv.vectors[ids])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    composed = np.empty((len(unique), wv.vector_size), dtype=np.float32)
+    for k, word in enumerate(unique.tolist()):
+        buckets = wv.buckets_word[word]
+        composed[k] = (wv.vectors_vocab[word] + wv.vectors_ngrams[buckets].sum(axis=0)) / (len(buckets) + 1)
+    return composed[inverse.reshape(-1)].reshape(*ids.shape, -1)
 
 
 class ProbeLoss:
@@ -67,21 +85,30 @@ class ProbeLoss:
     def __call__(self, model: Any) -> float | None:
         if not self.size:
             return None
-        vectors = model.wv.vectors
-        if self.cbow:
-            summed = np.einsum("pw,pwd->pd", self.context_mask, vectors[self.context_ids])
-            hidden = summed / self.context_mask.sum(axis=1, keepdims=True)
-        else:
-            hidden = vectors[self.context_ids]
         loss = np.zeros(self.size, dtype=np.float64)
+        # in slices: the scratch arrays (negatives × dim per pair) stay about a megabyte,
+        # so that measuring the loss never raises the run's peak memory above gensim's
+        for start in range(0, self.size, _PAIRS_AT_ONCE):
+            part = slice(start, start + _PAIRS_AT_ONCE)
+            loss[part] = self._losses(model, part)
+        return float(loss.mean())
+
+    def _losses(self, model: Any, part: slice) -> np.ndarray:
+        inputs = _input_rows(model, self.context_ids[part])
+        if self.cbow:
+            mask = self.context_mask[part]
+            hidden = np.einsum("pw,pwd->pd", mask, inputs) / mask.sum(axis=1, keepdims=True)
+        else:
+            hidden = inputs
+        loss = np.zeros(len(hidden), dtype=np.float64)
         if self.negatives is not None:
             out = model.syn1neg
-            pos = np.einsum("pd,pd->p", hidden, out[self.centers])
-            neg = np.einsum("pd,pkd->pk", hidden, out[self.negatives])
+            pos = np.einsum("pd,pd->p", hidden, out[self.centers[part]])
+            neg = np.einsum("pd,pkd->pk", hidden, out[self.negatives[part]])
             loss -= _log_sigmoid(pos) + _log_sigmoid(-neg).sum(axis=1)
         if self.codes is not None and self.points is not None:
             syn1 = model.syn1
-            for i, (code, point) in enumerate(zip(self.codes, self.points)):
+            for i, (code, point) in enumerate(zip(self.codes[part], self.points[part])):
                 f = syn1[point] @ hidden[i]
                 loss[i] -= _log_sigmoid((1.0 - 2.0 * code) * f).sum()
-        return float(loss.mean())
+        return loss

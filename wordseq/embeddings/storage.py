@@ -91,7 +91,7 @@ def _declared_shape(meta: dict[str, Any] | None) -> tuple[int | None, int | None
     return size(rows), size(config.get("dim"))
 
 
-def _check_finite(matrix: Path, vectors: np.ndarray) -> None:
+def check_finite(matrix: Path, vectors: np.ndarray) -> None:
     """A NaN or infinite value makes every similarity with its word meaningless: refuse,
     once per file (the check is remembered in the store's stamp while it is unchanged)."""
     from wordseq.store.meta import checked_before, remember_check
@@ -125,5 +125,5 @@ def load_vectors(folder: Path, meta: dict[str, Any] | None = None) -> WordVector
     if names and names[-1] == "":
         names.pop()
     result = WordVectors(names, vectors)
-    _check_finite(matrix, vectors)
+    check_finite(matrix, vectors)
     return result

@@ -1,8 +1,11 @@
-"""Word2Vec training on gensim's compiled trainer, with wordseq's text pipeline around it.
+"""Word2Vec and fastText training on gensim's compiled trainers, with wordseq's text
+pipeline around them.
 
 The corpus is tokenized once into a temporary file of space-separated tokens and gensim
 trains from it with ``corpus_file=`` (its multi-threaded reader: no Python generator or
-GIL in the loop, the fastest path when there are several workers).
+GIL in the loop, the fastest path when there are several workers). With subwords
+(gensim's ``FastText``) the vectors are taken out of gensim's model as plain arrays as soon
+as training ends and the model is dropped, so memory never holds both.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from wordseq.config_checks import Record
 from wordseq.embeddings.config import Word2VecConfig
-from wordseq.embeddings.model import KIND, EmbeddingModel
+from wordseq.embeddings.model import KIND, EmbeddingModel, save_payload
 from wordseq.embeddings.probe_loss import ProbeLoss
 from wordseq.embeddings.storage import WordVectors
+from wordseq.embeddings.subwords import SubwordVectors
 from wordseq.errors import InputError
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
@@ -54,9 +60,11 @@ class EpochReport(Record):
 
 @dataclass
 class TrainResult:
-    """The trained gensim vectors and the figures of the run."""
+    """The trained vectors and the figures of the run."""
 
-    keyed_vectors: Any
+    keyed_vectors: Any  # gensim's KeyedVectors (Word2Vec); None for subword vectors
+    vectors: WordVectors
+    subwords: SubwordVectors | None
     corpus: CorpusStats
     vocab_size: int
     prepare_seconds: float  # tokenizing into the temporary file and building the vocabulary
@@ -143,6 +151,7 @@ def _progress_records(on_progress: Callable[[int, float], None] | None) -> Itera
     if on_progress is None:
         yield
         return
+    # FastText's epochs run in Word2Vec's code and log through its logger too
     logger = logging.getLogger("gensim.models.word2vec")
     handler = _EpochProgress(on_progress)
     saved = logger.level, logger.propagate
@@ -163,9 +172,8 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
                    on_lines: Callable[[int], None] | None = None,
                    tmp_dir: str | None = None, label: str = "the corpus",
                    on_progress: Callable[[int, float], None] | None = None) -> TrainResult:
-    """Tokenize ``lines`` and train skip-gram / CBOW vectors on them."""
-    from gensim.models import Word2Vec
-
+    """Tokenize ``lines`` and train skip-gram / CBOW vectors on them (fastText's subword
+    vectors with ``config.subwords``)."""
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="wordseq-w2v-", dir=tmp_dir) as tmp:
         corpus_file = str(Path(tmp) / "tokens.txt")
@@ -176,22 +184,55 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
             raise InputError(f"{label}: input is empty")
         if stats.tokens == 0:
             raise InputError(f"{label}: {stats.lines:,} lines but no tokens after preprocessing ({preprocess.describe()})")
-        model = Word2Vec(**config.gensim_kwargs())
-        model.build_vocab(corpus_file=corpus_file)
+        model = _gensim_model(config)
+        probe = _build_vocab(model, corpus_file, probe_sequences, config.seed)
         if len(model.wv) == 0:
             raise InputError(
                 f"{label}: no word occurs --min-count {config.min_count} times or more "
                 f"({stats.tokens:,} tokens); give a bigger corpus or a lower --min-count"
             )
+        model.prepare_weights()
         epochs: list[EpochReport] = []
-        watch = _epoch_watch(ProbeLoss(model, probe_sequences, seed=config.seed), epochs, on_epoch)
+        watch = _epoch_watch(probe, epochs, on_epoch)
         prepared = time.perf_counter()
         with _progress_records(on_progress):
             effective, raw = model.train(corpus_file=corpus_file, total_words=model.corpus_total_words,
                                          epochs=config.epochs, callbacks=[watch])
         trained = time.perf_counter()
-    return TrainResult(keyed_vectors=model.wv, corpus=stats, vocab_size=len(model.wv), prepare_seconds=prepared - start,
-                       train_seconds=trained - prepared, raw_words=int(raw), effective_words=int(effective), epochs=epochs)
+    vectors, subwords = _take_vectors(model.wv, config)
+    keyed_vectors = None if subwords is not None else model.wv
+    del model  # subwords: gensim's training arrays (output layer, word rows) go now
+    return TrainResult(keyed_vectors=keyed_vectors, vectors=vectors, subwords=subwords, corpus=stats,
+                       vocab_size=len(vectors), prepare_seconds=prepared - start, train_seconds=trained - prepared,
+                       raw_words=int(raw), effective_words=int(effective), epochs=epochs)
+
+
+def _build_vocab(model: Any, corpus_file: str, sequences: list[list[str]], seed: int) -> ProbeLoss:
+    """gensim's ``build_vocab`` but its last step (``prepare_weights``, the large arrays),
+    with the probe sample drawn in between: it needs only the vocabulary, and its scratch
+    lists come and go before the arrays exist, not on top of them."""
+    total_words, corpus_count = model.scan_vocab(corpus_file=corpus_file)
+    model.corpus_count, model.corpus_total_words = corpus_count, total_words
+    model.prepare_vocab()
+    return ProbeLoss(model, sequences, seed=seed)
+
+
+def _gensim_model(config: Word2VecConfig) -> Any:
+    if config.subwords:
+        from gensim.models import FastText
+
+        return FastText(**config.gensim_kwargs())
+    from gensim.models import Word2Vec
+
+    return Word2Vec(**config.gensim_kwargs())
+
+
+def _take_vectors(kv: Any, config: Word2VecConfig) -> tuple[WordVectors, SubwordVectors | None]:
+    """The word vectors (and n-gram rows) of gensim's trained vectors, sharing their memory."""
+    vectors = WordVectors(list(kv.index_to_key), kv.vectors)
+    if not config.subwords:
+        return vectors, None
+    return vectors, SubwordVectors(kv.vectors_ngrams, config.min_n, config.max_n)
 
 
 def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable[[EpochReport], None] | None) -> Any:
@@ -201,6 +242,14 @@ def _epoch_watch(probe: ProbeLoss, epochs: list[EpochReport], on_epoch: Callable
     from gensim.models.callbacks import CallbackAny2Vec
 
     class EpochWatch(CallbackAny2Vec):  # type: ignore[misc]
+        def on_train_begin(self, model: Any) -> None:
+            if getattr(model.wv, "vectors_ngrams", None) is not None:
+                # fastText trains the word and n-gram rows; its composed word vectors are
+                # stale until gensim makes them anew when training ends (adjust_vectors),
+                # and nothing reads them before (the probe composes its own): let them go
+                # now, one vocabulary × dim array less than gensim holds all along
+                model.wv.vectors = np.zeros((0, model.wv.vector_size), dtype=np.float32)  # not a view: that keeps them
+
         def on_epoch_begin(self, model: Any) -> None:
             self.began = time.perf_counter()
 
@@ -224,7 +273,8 @@ def train_embeddings(
     reporter: Reporter = SILENT,
     **options: Any,
 ) -> EmbeddingModel:
-    """Train Word2Vec vectors on a corpus and (with ``output``) save them as a model.
+    """Train Word2Vec vectors (fastText's subword vectors with ``subwords=True``) on a
+    corpus and (with ``output``) save them as a model.
 
     Parameters
     ----------
@@ -240,7 +290,8 @@ def train_embeddings(
     **options
         Single ``Word2VecConfig`` fields, named as the command's options (``dim``,
         ``window``, ``negative``, ``min_count``, ``epochs``, ``sample``, ``cbow``, ``hs``,
-        ``alpha``, ``workers``, ``seed``); they override ``model``.
+        ``alpha``, ``workers``, ``seed``, ``subwords``, ``min_n``, ``max_n``, ``buckets``);
+        they override ``model``.
 
     Returns
     -------
@@ -268,23 +319,27 @@ def train_embeddings(
             reporter.warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
         if result.corpus.split_sequences:
             reporter.warn(f"{result.corpus.split_sequences} sequence(s) longer than 10,000 tokens were split (gensim's limit)")
-        summary = (f"word2vec {config.architecture}, {config.dim}d, {result.vocab_size:,} words, "
-                   f"{result.corpus.tokens:,} tokens, {preprocess.describe()}")
         meta = new_meta(
             KIND,
-            summary=summary,
+            summary=_summary(config, result, preprocess),
             preprocessing=preprocess.to_dict(),
             config=config.to_dict(),
             corpus=[s.to_dict() for s in reader.sources],
             training={**result.figures(), **result.corpus.to_dict()},
         )
-        vectors = WordVectors.from_keyed_vectors(result.keyed_vectors)
-        target = w.commit(meta, vectors.save) if w is not None else None
+        vectors, subwords = result.vectors, result.subwords
+        target = w.commit(meta, lambda folder: save_payload(folder, vectors, subwords)) if w is not None else None
     reporter.log(f"{result.vocab_size:,} words × {config.dim} from {result.corpus.tokens:,} tokens; "
                  f"{result.words_per_second:,.0f} words/s, {result.train_seconds:.1f} s training "
                  f"(+{result.prepare_seconds:.1f} s tokenizing and vocabulary)"
                  + (f"; saved to {target}" if target is not None else ""))
-    return EmbeddingModel(path=target, meta=meta, vectors=vectors, preprocess=preprocess)
+    return EmbeddingModel(path=target, meta=meta, vectors=vectors, preprocess=preprocess, subwords=subwords)
+
+
+def _summary(config: Word2VecConfig, result: TrainResult, preprocess: PreprocessConfig) -> str:
+    subwords = f", {config.min_n}-{config.max_n}-grams in {config.buckets:,} buckets" if config.subwords else ""
+    return (f"{config.engine} {config.architecture}, {config.dim}d{subwords}, {result.vocab_size:,} words, "
+            f"{result.corpus.tokens:,} tokens, {preprocess.describe()}")
 
 
 def _train_reported(reader: CorpusReader | TextLines, preprocess: PreprocessConfig, config: Word2VecConfig, reporter: Reporter,
