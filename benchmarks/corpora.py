@@ -91,7 +91,7 @@ def movie_review_sentences() -> list[str]:
     zpath = corpora_dir() / "movie_reviews.zip"
     if not zpath.is_file():
         raise FileNotFoundError(f"movie_reviews.zip not found in {corpora_dir()} (set WORDSEQ_CORPORA)")
-    out = []
+    out: list[str] = []
     with zipfile.ZipFile(zpath) as zf:
         for name in sorted(n for n in zf.namelist() if n.endswith(".txt")):
             out.extend(line.strip() for line in zf.read(name).decode("utf-8").splitlines() if line.strip())
