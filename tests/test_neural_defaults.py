@@ -43,7 +43,7 @@ def test_smaller_corpora_get_more_epochs_and_more_dropout() -> None:
     dropouts = [recommend(n, 10_000).model["dropout"] for n in sizes]
     assert epochs == sorted(epochs, reverse=True) and epochs[0] >= 4 * epochs[2]
     assert dropouts == sorted(dropouts, reverse=True) and dropouts[0] > dropouts[-1]
-    assert epochs_for(10) == 60 and epochs_for(10**9) == 2  # capped both ways
+    assert epochs_for(10) == 60 and epochs_for(10**9) == 1  # capped both ways
 
 
 def test_large_corpora_are_checked_several_times_an_epoch() -> None:

@@ -9,7 +9,7 @@ benchmark table) for a model that clearly beats a 5-gram within minutes on a lap
 CPU: a tied LSTM with AWD-LSTM's dropouts, trained with Adam, the learning rate divided
 by 4 as soon as a validation check (several per epoch on a large corpus) stops
 improving, and an adaptive softmax once the vocabulary is large. Every corpus up to a
-few million tokens gets about the same number of token passes (``epochs_for``: 45
+few million tokens gets about the same number of token passes (``epochs_for``: 36
 epochs of 100 k tokens, 4 of 1 M) as a cap, and the run is meant to end before it, on
 its validation curve: stalls cut the rate, and ``patience`` stalls end the run.
 
@@ -38,14 +38,14 @@ class Recommendation:
         return self.tier
 
 
-TOKEN_PASSES = 4_500_000  # training tokens a run may see in all, whatever the corpus's size
-MIN_EPOCHS, MAX_EPOCHS = 2, 60
+TOKEN_PASSES = 3_600_000  # training tokens a run may see in all, whatever the corpus's size
+MIN_EPOCHS, MAX_EPOCHS = 1, 60
 MEDIUM_FROM, MEDIUM_UPPER_FROM, LARGE_FROM = 100_000, 500_000, 5_000_000
 
 
 def epochs_for(tokens: int) -> int:
     """The epoch cap for a corpus of ``tokens``: about ``TOKEN_PASSES`` token passes, so
-    a 100 k-token corpus gets 45 epochs and Brown's 1 M gets 5. The cap is a budget
+    a 100 k-token corpus gets 36 epochs and Brown's 1 M gets 4. The cap is a budget
     (about 15 minutes of two CPU cores for the models below); the run itself is meant
     to end before it, on its validation curve (``patience``, the rate annealed)."""
     return max(MIN_EPOCHS, min(MAX_EPOCHS, round(TOKEN_PASSES / max(tokens, 1))))

@@ -22,7 +22,7 @@ from wordseq.device import resolve_device
 from wordseq.errors import ModelError
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqModel
-from wordseq.seq2seq.network import Seq2SeqNet
+from wordseq.seq2seq.architectures import build_network
 from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
@@ -106,7 +106,7 @@ def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "
     check_finite_tensors(path / MODEL_FILE, state)
     source_vocab = _vocab(path / SOURCE_VOCAB_FILE)
     target_vocab = _vocab(path / TARGET_VOCAB_FILE)
-    net = Seq2SeqNet(config, len(source_vocab), len(target_vocab))
+    net = build_network(config, len(source_vocab), len(target_vocab))
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as exc:
