@@ -21,10 +21,10 @@ from wordseq import decoding
 from wordseq.config_checks import at_least, count
 from wordseq.decoding import Hypothesis
 from wordseq.errors import InputError, WordseqError
+from wordseq.seq2seq.architectures import Network
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM
 from wordseq.seq2seq.metrics import Evaluation, score
-from wordseq.seq2seq.architectures import Network
 from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary

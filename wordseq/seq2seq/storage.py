@@ -20,9 +20,9 @@ import torch
 
 from wordseq.device import resolve_device
 from wordseq.errors import ModelError
+from wordseq.seq2seq.architectures import build_network
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqModel
-from wordseq.seq2seq.architectures import build_network
 from wordseq.store.payload import check_finite_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary

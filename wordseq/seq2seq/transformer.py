@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from wordseq.seq2seq.config import Seq2SeqConfig
-from wordseq.seq2seq.network import NEVER_EMITTED, Encoded
+from wordseq.seq2seq.network import NEVER_EMITTED, Encoded, Hidden
 from wordseq.vocab import Vocabulary
 
 MAX_POSITIONS = 1024  # source or target tokens; decoding stops at default_max_tokens long before
@@ -73,6 +73,8 @@ class DecoderLayer(nn.Module):
 class TransformerNet(nn.Module):
     """Encoder and decoder stacks built from a ``Seq2SeqConfig`` (``arch="transformer"``):
     ``hidden`` is the model size, ``heads`` the attention heads, ``ff`` the feed-forward size."""
+
+    positions: torch.Tensor  # (MAX_POSITIONS, d) sinusoids, a buffer
 
     def __init__(self, config: Seq2SeqConfig, source_vocab_size: int, target_vocab_size: int) -> None:
         super().__init__()
@@ -136,10 +138,11 @@ class TransformerNet(nn.Module):
         return self.norm(x), seen_all, weights
 
     def step(
-        self, tokens: torch.Tensor, hidden: torch.Tensor, feed: None, enc: Encoded
+        self, tokens: torch.Tensor, hidden: Hidden, feed: torch.Tensor | None, enc: Encoded
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """One decoding step for tokens (B,): log-probs (B, V) with never-emitted tokens at
         -inf, the grown cache, the output vector (B, d) and the attention weights (B, S)."""
+        assert isinstance(hidden, torch.Tensor)  # the cache; a recurrent state is a pair or one tensor too
         x = self._embed(self.tgt_embed, tokens.unsqueeze(1), start=hidden.size(2))
         out, seen, weights = self._decode(x, hidden, enc, need_weights=True)
         logits = self.out(out[:, 0]).float()
