@@ -11,7 +11,7 @@ import torch
 from click.testing import CliRunner
 
 from tests.conftest import invoke
-from tests.seq2seq_toy import one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401  (autouse fixture)
+from tests.seq2seq_toy import loss_by_decoding, one_thread, random_strings, reverse_pairs, write_pairs  # noqa: F401  (autouse fixture)
 from wordseq import decoding
 from wordseq.errors import OptionError
 from wordseq.seq2seq import train_seq2seq
@@ -56,13 +56,7 @@ def test_training_loss_matches_incremental_decoding(layers: int) -> None:
     tgt_in, _ = pad_batch([[2, *t] for t in targets], CPU)
     tgt_out, _ = pad_batch([[*t, 3] for t in targets], CPU)
     whole = net(src, lengths, tgt_in, tgt_out).item()
-    by_lm = 0.0
-    lm = bound(net, SOURCES)
-    for i, t in enumerate(targets):
-        state = lm.select(lm.start([]), np.array([i]))
-        for tok in [*t, 3]:
-            by_lm -= float(state.logprobs[0, tok])
-            state = lm.advance(state, np.array([tok]))
+    by_lm = loss_by_decoding(bound(net, SOURCES), targets)
     assert whole == pytest.approx(by_lm, rel=1e-4)
 
 

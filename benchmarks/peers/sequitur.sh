@@ -22,10 +22,8 @@ set -euo pipefail
 SEQUITUR_HOME="${SEQUITUR_HOME:-$HOME/.cache/wordseq-peers/sequitur}"
 SEQUITUR_VERSION="${SEQUITUR_VERSION:-1.0.1668.30}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if [ -z "${PYTHON:-}" ]; then
-    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
-fi
-APT_GET="${APT_GET:-apt-get}"
+# shellcheck source=build-helpers.sh
+. "$ROOT/benchmarks/peers/build-helpers.sh"
 DEBS="swig g++"
 
 if [ -f "$SEQUITUR_HOME/lib/.wordseq-built" ] && PYTHONPATH="$SEQUITUR_HOME/lib" "$PYTHON" -c "import sequitur_, six" 2>/dev/null; then
@@ -33,20 +31,7 @@ if [ -f "$SEQUITUR_HOME/lib/.wordseq-built" ] && PYTHONPATH="$SEQUITUR_HOME/lib"
     exit 0
 fi
 
-missing=""
-for deb in $DEBS; do
-    dpkg -s "$deb" >/dev/null 2>&1 || missing="$missing $deb"
-done
-if [ -n "$missing" ]; then
-    if command -v "${APT_GET%% *}" >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ "$APT_GET" != apt-get ]; }; then
-        echo "installing:$missing"
-        $APT_GET update -qq
-        DEBIAN_FRONTEND=noninteractive $APT_GET install -y -qq $missing >/dev/null
-    else
-        echo "missing packages:$missing (install them, or run as root on Debian / Ubuntu)" >&2
-        exit 1
-    fi
-fi
+install_debs $DEBS
 "$PYTHON" -c "import numpy" || { echo "$PYTHON has no numpy: Sequitur's extension builds against it" >&2; exit 1; }
 
 mkdir -p "$SEQUITUR_HOME/src"
