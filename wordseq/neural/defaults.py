@@ -102,9 +102,11 @@ def recommend(train_tokens: int, vocab_size: int, cell: str = "lstm") -> Recomme
     # several checks an epoch on a large corpus: one noisy check must not cut the rate.
     # The run ends on its curve: each stall divides the rate by 4, and it stops once the
     # divided rate brings nothing either (a check that gains under MIN_GAIN is a stall)
+    # A corpus checked several times an epoch (Brown's 1 M: 4 epochs, the rate annealed at
+    # every check of the last one: 0.72x MKN-5) also keeps the final annealing, in case its
+    # curve has not ended by the cap.
     frequent = round(train_tokens / CHECK_TOKENS) >= 2
-    large = train_tokens >= LARGE_FROM
-    train = {**train, "anneal_after": 2 if frequent else 1, "patience": 4 if frequent else 3, "final_anneal": large}
+    train = {**train, "anneal_after": 2 if frequent else 1, "patience": 4 if frequent else 3, "final_anneal": frequent}
     return Recommendation(model, train, tier)
 
 
