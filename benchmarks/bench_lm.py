@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from corpora import Split, brown_split, brown_zip, lee_split  # noqa: E402
+from corpora import Split, brown_split, brown_zip, lee_split, sized_splits  # noqa: E402
 
 from wordseq import decoding  # noqa: E402
 from wordseq.neural.config import LMConfig, TrainConfig  # noqa: E402
@@ -334,12 +334,7 @@ def quality(split: Split, tmp: Path, device: str, lm_rows: list[tuple[str, list[
     print(f"machine: {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}, device {device}")
     print("| model | test perplexity | excl. OOV | ratio to MKN-5 | minutes |")
     print("|---|---|---|---|---|")
-    kn_model = str(tmp / "kn5")
-    r, minutes = timed_cli(["--quiet", "ngram", "train", str(split.train), "-o", kn_model, "--order", "5",
-                            "--smoothing", "modified-kneser-ney", *COMMON])
-    if r.returncode != 0:
-        raise SystemExit(f"wordseq ngram train failed: {r.stderr.strip()}")
-    kn = test_ppl(kn_model, split.test, "ngram")
+    kn, minutes = kn5_perplexity(split, tmp)
     print(f"| order-5 modified Kneser-Ney | {kn['perplexity']:.1f} | {kn['perplexity_excl_oov']:.1f} | 1.00 | {minutes:.1f} |", flush=True)
     for label, options in lm_rows:
         out = str(tmp / label.split()[0])
@@ -356,6 +351,61 @@ def quality(split: Split, tmp: Path, device: str, lm_rows: list[tuple[str, list[
               f"{len(meta['training']['history'])} checks, last lr {meta['training']['history'][-1]['lr']:g}")
 
 
+def kn5_perplexity(split: Split, tmp: Path) -> tuple[dict, float]:  # type: ignore[type-arg]
+    """MKN-5 on ``split`` with the vocabulary every model of the tables uses; its minutes."""
+    kn_model = str(tmp / f"kn5-{split.train.stem}")
+    r, minutes = timed_cli(["--quiet", "ngram", "train", str(split.train), "-o", kn_model, "--order", "5",
+                            "--smoothing", "modified-kneser-ney", *COMMON])
+    if r.returncode != 0:
+        raise SystemExit(f"wordseq ngram train failed: {r.stderr.strip()}")
+    return test_ppl(kn_model, split.test, "ngram"), minutes
+
+
+def default_row(split: Split, tmp: Path, options: list[str], log_dir: Path | None) -> None:
+    """One row of --defaults-table: ``lm train`` with no options (``options`` only for
+    --smoke) against MKN-5 on the same split; whether the run ended on its validation
+    curve (early stopping) or on the epoch cap, and the validation perplexity at each check."""
+    kn, _ = kn5_perplexity(split, tmp)
+    out = str(tmp / f"lm-{split.train.stem}")
+    log = (log_dir or tmp) / f"lm-{split.train.stem}.log"
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as err:  # written as it trains: the curve can be watched
+        r = subprocess.run(WORDSEQ + ["lm", "train", str(split.train), "--valid", str(split.valid), "-o", out,
+                                      "--device", "cpu", *COMMON, *options], stdout=subprocess.PIPE, stderr=err,
+                           text=True, cwd=ROOT)
+    minutes = (time.perf_counter() - start) / 60
+    r.stderr = log.read_text(encoding="utf-8")
+    tokens = split.description.split()[0]
+    if r.returncode != 0:
+        print(f"| {tokens} | | {kn['perplexity']:.1f} | failed: {r.stderr.strip().splitlines()[-1]} | | | |", flush=True)
+        return
+    lm = test_ppl(out, split.test, "lm")
+    meta = json.loads((Path(out) / "meta.json").read_text())
+    train, cfg = meta["training"], meta["config"]
+    ended = "curve" if train["stopped_early"] else "epoch cap"
+    print(f"| {tokens} | {cfg['defaults']['tier']} | {kn['perplexity']:.1f} | {lm['perplexity']:.1f} | "
+          f"{lm['perplexity'] / kn['perplexity']:.2f} | {minutes:.1f} | {train['epochs_done']} of "
+          f"{cfg['train']['epochs']}, {ended} |", flush=True)
+    curve = " ".join(f"{h['valid_ppl']:.0f}" for h in train["history"])
+    print(f"    valid ppl by check: {curve}; last lr {train['history'][-1]['lr']:.2g}", flush=True)
+
+
+def defaults_table(sizes: list[int], tmp: Path, smoke: bool, log_dir: Path | None) -> None:
+    """``lm train`` with no options on corpora of each size against MKN-5 (target: at most
+    0.75x its perplexity, 15 minutes, the run ending on its validation curve)."""
+    if smoke:
+        splits, options = [lee_split(tmp / "split")], ["--epochs", "1", "--emb", "32", "--hidden", "32"]
+    else:
+        splits, options = sized_splits(tmp / "sized", sizes), []
+    print(f"\n== lm train defaults by corpus size: {splits[0].description.split(' (')[1].rstrip(')') if not smoke else 'Lee'}; "
+          f"every model {' '.join(COMMON)} ==")
+    print(f"machine: {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}")
+    print("| training tokens | tier | MKN-5 test ppl | lm train test ppl | ratio | minutes | epochs, ended on |")
+    print("|---|---|---|---|---|---|---|")
+    for split in splits:
+        default_row(split, tmp, options, log_dir)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="data/ only, tiny settings: under 30 s")
@@ -364,6 +414,11 @@ def main() -> None:
     ap.add_argument("--no-quality", action="store_true")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--brown", type=Path, default=None, help="brown.zip, if not in $WORDSEQ_CORPORA or ../shared/corpora")
+    ap.add_argument("--defaults-table", action="store_true",
+                    help="only the table of `lm train` with no options on corpora of --sizes tokens against MKN-5")
+    ap.add_argument("--sizes", default="100000,300000,1000000,3000000",
+                    help="training tokens of the --defaults-table corpora (Brown + movie reviews; 2.4 M at most)")
+    ap.add_argument("--log-dir", type=Path, default=None, help="keep each --defaults-table run's log here")
     ap.add_argument("--threads", type=int, default=None, help="torch threads here and in the commands run (default: torch's; 1 with --smoke)")
     args = ap.parse_args()
     threads = args.threads or (1 if args.smoke else None)
@@ -383,6 +438,9 @@ def main() -> None:
             split = lee_split(tmp / "split")
         else:
             split = brown_split(tmp / "split", args.brown)
+        if args.defaults_table:
+            defaults_table([int(x) for x in args.sizes.split(",")], tmp, args.smoke, args.log_dir)
+            return
         pre = Preprocessor(PreprocessConfig(pretokenized=True))
         data = build_training_data(CorpusReader([str(split.train)]), pre, CorpusReader([str(split.valid)]), min_count=2)
         print(f"data: {split.description}; {data.train.predicted:,} training tokens, vocabulary {len(data.vocab):,}; "
@@ -404,6 +462,8 @@ def main() -> None:
             else:
                 print("(the large regularised LSTM and the Transformer rows need a GPU: run with --device cuda)")
             quality(split, tmp, args.device, rows)
+            if args.smoke:
+                defaults_table([], tmp, True, None)
 
         if not args.no_speed:
             if args.smoke:

@@ -84,3 +84,46 @@ def lee_split(folder: Path) -> Split:
     valid.write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
     test.write_bytes((DATA / "lee_test.txt").read_bytes())
     return Split(train, valid, test, f"Lee corpus: train {cut} articles, valid {len(lines) - cut}, test lee_test.txt")
+
+
+def movie_review_sentences() -> list[str]:
+    """The 2,000 movie reviews' sentences (Pang & Lee 2004), one tokenized, lower-cased line each."""
+    zpath = corpora_dir() / "movie_reviews.zip"
+    if not zpath.is_file():
+        raise FileNotFoundError(f"movie_reviews.zip not found in {corpora_dir()} (set WORDSEQ_CORPORA)")
+    out: list[str] = []
+    with zipfile.ZipFile(zpath) as zf:
+        for name in sorted(n for n in zf.namelist() if n.endswith(".txt")):
+            out.extend(line.strip() for line in zf.read(name).decode("utf-8").splitlines() if line.strip())
+    return out
+
+
+def _spread(lines: list[str], tokens: int) -> list[str]:
+    """About ``tokens`` tokens of ``lines``, taken evenly from all of it (every genre and review)."""
+    total = sum(len(line.split()) for line in lines)
+    share = min(1.0, tokens / total)
+    return [line for j, line in enumerate(lines) if int((j + 1) * share) > int(j * share)]
+
+
+def sized_splits(folder: Path, sizes: list[int], path: Path | None = None) -> list[Split]:
+    """Training texts of about ``sizes`` tokens from Brown and the movie reviews together,
+    with one validation and one test text for all: every 20th sentence of the two goes to
+    test, every 40th after it to validation, training subsets are spread evenly over the
+    rest (2.4 M tokens at most)."""
+    sents = brown_sentences(path) + movie_review_sentences()
+    test = [s for i, s in enumerate(sents) if i % 20 == 0]
+    valid = [s for i, s in enumerate(sents) if i % 40 == 1]
+    rest = [s for i, s in enumerate(sents) if i % 20 != 0 and i % 40 != 1]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mixed.test.txt").write_text("\n".join(test) + "\n", encoding="utf-8")
+    (folder / "mixed.valid.txt").write_text("\n".join(valid) + "\n", encoding="utf-8")
+    splits = []
+    for size in sizes:
+        train = _spread(rest, size)
+        file = folder / f"mixed.train.{size}.txt"
+        file.write_text("\n".join(train) + "\n", encoding="utf-8")
+        count = sum(len(s.split()) for s in train)
+        splits.append(Split(file, folder / "mixed.valid.txt", folder / "mixed.test.txt",
+                            f"{count:,} training tokens of Brown + movie reviews (valid {len(valid):,}, "
+                            f"test {len(test):,} sentences)"))
+    return splits

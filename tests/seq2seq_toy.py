@@ -5,7 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -37,3 +39,14 @@ def copy_pairs(strings: list[str]) -> list[tuple[str, str]]:
 def write_pairs(path: Path, pairs: list[tuple[str, str]]) -> Path:
     path.write_text("".join(f"{s}\t{t}\n" for s, t in pairs), encoding="utf-8")
     return path
+
+
+def loss_by_decoding(lm: Any, targets: list[list[int]], eos: int = 3) -> float:
+    """Summed -log p of each target (and ``</s>``) given its bound source, one step at a time."""
+    total = 0.0
+    for i, t in enumerate(targets):
+        state = lm.select(lm.start([]), np.array([i]))
+        for tok in [*t, eos]:
+            total -= float(state.logprobs[0, tok])
+            state = lm.advance(state, np.array([tok]))
+    return total

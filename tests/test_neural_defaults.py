@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wordseq.neural.config import LMConfig, TrainConfig, default_cutoffs
-from wordseq.neural.defaults import ADAPTIVE_FROM, checks_every, recommend
+from wordseq.neural.defaults import ADAPTIVE_FROM, TOKEN_PASSES, checks_every, epochs_for, recommend
 
 
 @pytest.mark.parametrize("tokens", [5_000, 1_100_000, 20_000_000])
@@ -25,6 +25,26 @@ def test_larger_corpora_get_larger_less_regularised_models_and_fewer_epochs() ->
     assert small.train["epochs"] >= medium.train["epochs"] >= large.train["epochs"]
     assert small.model["softmax"] == "full"  # below ADAPTIVE_FROM words the full softmax is cheap
     assert recommend(50_000, ADAPTIVE_FROM).model["softmax"] == "adaptive"
+
+
+@pytest.mark.parametrize("tokens", [100_000, 200_000, 300_000, 1_000_000, 3_000_000])
+def test_every_medium_corpus_gets_about_the_same_token_passes(tokens: int) -> None:
+    """Reported (issue 24): the medium tier trained 4 epochs whatever its size, a quarter
+    of the passes on 200 k tokens, and the run ended still improving."""
+    advice = recommend(tokens, 10_000)
+    passes = advice.train["epochs"] * tokens
+    assert 0.75 * TOKEN_PASSES <= passes <= 1.35 * TOKEN_PASSES, (tokens, advice.train["epochs"])  # whole epochs
+    assert advice.train["patience"] is not None  # it may end on its curve
+    assert advice.train["final_anneal"] == (tokens >= 1_000_000)  # only those checked several times an epoch
+
+
+def test_smaller_corpora_get_more_epochs_and_more_dropout() -> None:
+    sizes = (100_000, 300_000, 1_000_000, 3_000_000)
+    epochs = [epochs_for(n) for n in sizes]
+    dropouts = [recommend(n, 10_000).model["dropout"] for n in sizes]
+    assert epochs == sorted(epochs, reverse=True) and epochs[0] >= 4 * epochs[2]
+    assert dropouts == sorted(dropouts, reverse=True) and dropouts[0] > dropouts[-1]
+    assert epochs_for(10) == 60 and epochs_for(10**9) == 1  # capped both ways
 
 
 def test_large_corpora_are_checked_several_times_an_epoch() -> None:

@@ -14,7 +14,7 @@ from wordseq.neural.config import LMConfig, TrainConfig
 from wordseq.neural.data import build_training_data
 from wordseq.neural.network import RNNModel
 from wordseq.neural.storage import Checkpoint, load_checkpoint, save_checkpoint
-from wordseq.neural.train import Trainer
+from wordseq.neural.train import MIN_GAIN, Trainer
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.training import train_loop
 from wordseq.vocab import Vocabulary
@@ -218,6 +218,23 @@ def test_with_anneal_after_2_one_bad_check_keeps_the_rate_and_two_in_a_row_cut_i
         lrs.append(trainer.lr)
     assert lrs == [1.0, 0.25, 0.25, 0.0625]
     assert trainer.stopped_early  # patience 4: the fourth bad check ends the run
+
+
+def test_gains_under_min_gain_count_as_stalls_so_the_run_ends_on_its_curve() -> None:
+    """Reported (issue 24): at a rate annealed to almost nothing, each check still gained a
+    hair, which reset patience, and runs went on to the epoch cap. Tiny gains keep the
+    weights (best) but cut the rate and count towards patience."""
+    torch.manual_seed(0)
+    data = tiny_data(10)
+    model = RNNModel(LMConfig(vocab_size=len(data.vocab), layers=1, emb=8, hidden=8))
+    trainer = Trainer(model, data.train, data.valid, TrainConfig(epochs=100, lr=1.0, patience=3, bptt=5, batch_size=2), CPU)
+    losses = iter([5.0, 4.0, 4.0 - MIN_GAIN / 2, 4.0 - MIN_GAIN, 4.0 - 1.4 * MIN_GAIN])
+    trainer.evaluate = lambda stream: next(losses)  # type: ignore[method-assign]
+    records = [trainer.check(end_of_epoch=True) for _ in range(5)]
+    assert [r.best for r in records] == [True] * 5  # every lower loss keeps its weights
+    assert [r.lr for r in records] == [1.0, 1.0, 1.0, 0.25, 0.0625]  # the rate in force at each check
+    assert trainer.stopped_early and trainer.epoch < trainer.config.epochs
+    assert trainer.best_valid_loss == 4.0 - 1.4 * MIN_GAIN
 
 
 def _final_anneal_run(epochs: int) -> list[dict]:  # type: ignore[type-arg]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.seq2seq_toy import one_thread  # noqa: F401  (autouse fixture)
+from tests.seq2seq_toy import loss_by_decoding, one_thread  # noqa: F401  (autouse fixture)
 from wordseq import decoding
 from wordseq.errors import ModelError, WordseqError
 from wordseq.lm_interface import LanguageModel
@@ -123,13 +123,7 @@ def test_training_loss_matches_step_by_step_decoding(attention: str, feeding: bo
     tgt_out, _ = pad_batch([[*t, 3] for t in targets], torch.device("cpu"))
     fast = net(src, lengths, tgt_in, tgt_out).item()
     stepwise = net(src, lengths, tgt_in, tgt_out, teacher_forcing=0.999999, generator=torch.Generator().manual_seed(0)).item()
-    by_lm = 0.0
-    lm = bound(net, SOURCES)
-    for i, t in enumerate(targets):
-        state = lm.select(lm.start([]), np.array([i]))
-        for tok in [*t, 3]:
-            by_lm -= float(state.logprobs[0, tok])
-            state = lm.advance(state, np.array([tok]))
+    by_lm = loss_by_decoding(bound(net, SOURCES), targets)
     assert fast == pytest.approx(stepwise, rel=1e-5)
     assert fast == pytest.approx(by_lm, rel=1e-5)
 

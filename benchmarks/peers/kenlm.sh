@@ -14,10 +14,8 @@ KENLM_HOME="${KENLM_HOME:-$HOME/.cache/wordseq-peers/kenlm}"
 KENLM_VERSION="${KENLM_VERSION:-0.3.0}"
 JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-if [ -z "${PYTHON:-}" ]; then
-    if [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
-fi
-APT_GET="${APT_GET:-apt-get}"
+# shellcheck source=build-helpers.sh
+. "$ROOT/benchmarks/peers/build-helpers.sh"
 DEBS="cmake g++ make libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev"
 
 if [ -x "$KENLM_HOME/bin/lmplz" ] && [ -x "$KENLM_HOME/bin/query" ] && [ -x "$KENLM_HOME/bin/build_binary" ]; then
@@ -25,20 +23,7 @@ if [ -x "$KENLM_HOME/bin/lmplz" ] && [ -x "$KENLM_HOME/bin/query" ] && [ -x "$KE
     exit 0
 fi
 
-missing=""
-for deb in $DEBS; do
-    dpkg -s "$deb" >/dev/null 2>&1 || missing="$missing $deb"
-done
-if [ -n "$missing" ]; then
-    if command -v "${APT_GET%% *}" >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ "$APT_GET" != apt-get ]; }; then
-        echo "installing:$missing"
-        $APT_GET update -qq
-        DEBIAN_FRONTEND=noninteractive $APT_GET install -y -qq $missing >/dev/null
-    else
-        echo "missing packages:$missing (install them, or run as root on Debian / Ubuntu)" >&2
-        exit 1
-    fi
-fi
+install_debs $DEBS
 
 mkdir -p "$KENLM_HOME/src"
 cd "$KENLM_HOME/src"

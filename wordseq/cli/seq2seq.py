@@ -16,6 +16,7 @@ from wordseq.cli.options import (
     output_model_option,
 )
 from wordseq.seq2seq.config import (
+    ARCHS,
     ATTENTIONS,
     DECODERS,
     ENCODERS,
@@ -65,6 +66,7 @@ def seq2seq() -> None:
 @click.argument("pairs", nargs=-1, metavar="[PAIRS|-]...")
 @output_model_option("seq2seq")
 @click.option("--dev", default=None, metavar="FILE", help="Pairs for early stopping. Default: --dev-percent of the training sources.")
+@_opt("arch", click.Choice(ARCHS), "rnn: recurrent encoder-decoder with attention; transformer: encoder-decoder Transformer (size --hidden).")
 @_opt("source_level", click.Choice(LEVELS), "Source tokens: characters, or words separated by spaces.")
 @_opt("target_level", click.Choice(LEVELS), "Target tokens (G2P: phonemes separated by spaces, 'word').")
 @click.option("--lower/--no-lower", "lower", default=_default("lower"), show_default=True, help="Lowercase sources (targets are kept as written).")
@@ -76,6 +78,9 @@ def seq2seq() -> None:
 @_opt("hidden", click.IntRange(1, 100_000), "Encoder output and decoder state size.")
 @_opt("dropout", click.FloatRange(0, 1, max_open=True), "On embeddings, between layers, before the output layer.")
 @_opt("attention", click.Choice(ATTENTIONS), "Luong dot / general, Bahdanau additive, or none.")
+@_opt("heads", click.IntRange(1, 1_000), "Transformer: attention heads (--hidden a multiple of it).")
+@_opt("ff", click.IntRange(0, 1_000_000), "Transformer: feed-forward size (0: 4 x --hidden).")
+@_opt("label_smoothing", click.FloatRange(0, 1, max_open=True), "Share of each training target's probability spread over the other tokens.")
 @click.option("--input-feeding/--no-input-feeding", "input_feeding", default=_default("input_feeding"), show_default=True, help="Feed the last attentional vector into the next step (Luong).")
 @_opt("teacher_forcing", click.FloatRange(0, 1), "Probability of feeding the gold previous token (else the model's guess).")
 @_opt("epochs", click.IntRange(1, 100_000), "Total epochs (with --resume: including those done).")
@@ -105,6 +110,7 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     \b
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p
     wordseq seq2seq train pairs.tsv --source-level word --target-level word --attention additive
+    wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p-tf --arch transformer --heads 4 --label-smoothing 0.1
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p --resume --epochs 20
     """
     from wordseq.seq2seq.train import train_seq2seq

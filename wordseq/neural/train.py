@@ -6,7 +6,8 @@ validation text after every ``valid_every`` batches and at the end of each epoch
 best weights are kept. When ``anneal_after`` checks in a row bring no improvement the
 learning rate is divided by 4 (one check is the example's rule; with several checks an
 epoch two, so that one noisy check does not cut the rate), so training never goes on at a
-rate that has stopped helping; it stops after ``patience`` checks without improvement.
+rate that has stopped helping; it stops after ``patience`` checks without improvement
+(a gain under ``MIN_GAIN`` is none).
 With ``final_anneal`` the rate is also divided by 4 at every check of the last quarter of
 the run (the last of four epochs; the last fifth of a one-epoch run checked five times):
 when the budget is a few epochs, the run ends on the small steps that give the last gains,
@@ -46,6 +47,10 @@ from wordseq.neural.precision import autocast, grad_scaler
 from wordseq.training import EpochTrainer, TrainingDiverged, cpu_copy
 
 FINAL_SHARE = 0.75  # final_anneal acts on the checks after this share of the planned epochs
+# A check must lower the validation loss by this much (nats: 0.2 % of the perplexity) to
+# count as progress; a smaller gain still keeps the weights, but counts towards annealing
+# and patience, so a run at a tiny annealed rate ends on its curve rather than crawling on.
+MIN_GAIN = 0.002
 ANNEAL = 4.0
 
 
@@ -234,12 +239,14 @@ class Trainer(EpochTrainer):
         """Score the validation text, keep the best weights, adjust the schedule."""
         valid_loss = self.evaluate(self.valid)
         best = valid_loss < self.best_valid_loss
+        gained = valid_loss < self.best_valid_loss - MIN_GAIN
         lr = self.lr
         averaged = self.average is not None
         if best:
             self.best_valid_loss = valid_loss
             with self.average.applied(self.model) if self.average is not None else nullcontext():
                 self.best_state = cpu_copy(self.model.state_dict())
+        if gained:
             self.bad_checks = 0
         elif self.config.optimizer == "nt-asgd" and self.average is None:
             if self._nonmonotone(valid_loss):
@@ -248,7 +255,7 @@ class Trainer(EpochTrainer):
             self.bad_checks += 1
             if self.config.patience is not None and self.bad_checks >= self.config.patience:
                 self.stopped_early = True
-        plateau = not best and self.bad_checks % self.config.anneal_after == 0
+        plateau = not gained and self.bad_checks % self.config.anneal_after == 0
         done = self.epoch - 1 + self._batches / max(self.batches_per_epoch, 1)  # epochs, fractional
         final_stretch = self.config.final_anneal and FINAL_SHARE * self.config.epochs < done < self.config.epochs
         if self.config.optimizer != "nt-asgd" and (plateau or final_stretch):

@@ -15,6 +15,7 @@ from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
 
+ARCHS = ("rnn", "transformer")
 ENCODERS = ("bilstm", "bigru", "lstm", "gru")
 DECODERS = ("lstm", "gru")
 ATTENTIONS = ("dot", "general", "additive", "none")
@@ -35,6 +36,17 @@ class Seq2SeqConfig(Config):
 
     Parameters
     ----------
+    arch
+        ``rnn``: the recurrent encoder-decoder with attention described below;
+        ``transformer``: the encoder-decoder Transformer (``seq2seq.transformer``), whose
+        model size is ``hidden`` (``emb``, ``encoder``, ``decoder``, ``attention`` and
+        ``input_feeding`` are the recurrent network's only).
+    heads, ff
+        The Transformer's attention heads (``hidden`` a multiple of it) and feed-forward
+        size (0: 4 × ``hidden``).
+    label_smoothing
+        Share of the training target's probability spread over the other tokens (both
+        archs; dev and test scores are never smoothed).
     source_level, target_level
         ``char``: every character is a token (a space becomes ``▁``); ``word``: tokens
         are separated by spaces. Grapheme-to-phoneme is ``char`` → ``word``.
@@ -76,8 +88,21 @@ class Seq2SeqConfig(Config):
     dropout: float = 0.2
     attention: str = "general"
     input_feeding: bool = False
+    arch: str = "rnn"
+    heads: int = 4
+    ff: int = 0
+    label_smoothing: float = 0.0
 
     def __post_init__(self) -> None:
+        _choice("--arch", self.arch, ARCHS)
+        count("--heads", self.heads, 1, 1_000)
+        count("--ff", self.ff, 0, 1_000_000)
+        within("--label-smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        if self.arch == "transformer":
+            if self.hidden % self.heads:
+                raise OptionError("--hidden", f"must be a multiple of --heads ({self.heads}) with the transformer, "
+                                              f"got {self.hidden}")
+            object.__setattr__(self, "input_feeding", False)  # a recurrent decoder's option
         _choice("--source-level", self.source_level, LEVELS)
         _choice("--target-level", self.target_level, LEVELS)
         _choice("--encoder", self.encoder, ENCODERS)
@@ -111,7 +136,14 @@ class Seq2SeqConfig(Config):
         """How target text becomes tokens: never lowercased (phoneme symbols keep their case)."""
         return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word")
 
+    @property
+    def ff_size(self) -> int:
+        return self.ff or 4 * self.hidden
+
     def describe(self) -> str:
+        if self.arch == "transformer":
+            return (f"Transformer {self.encoder_layers}+{self.decoder_layers} layers × {self.hidden}, "
+                    f"{self.heads} heads, ff {self.ff_size}")
         att = "no attention" if self.attention == "none" else f"{self.attention} attention"
         feed = ", input feeding" if self.input_feeding else ""
         return (f"{self.encoder.upper()} {self.encoder_layers}×{self.hidden} → {self.decoder.upper()} "

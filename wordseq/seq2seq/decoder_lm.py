@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from wordseq.errors import InputError
-from wordseq.seq2seq.network import Encoded, Hidden, Seq2SeqNet
+from wordseq.seq2seq.architectures import Network
+from wordseq.seq2seq.network import Encoded, Hidden
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -64,7 +65,7 @@ class SourceConditionedLM:
     """
 
     def __init__(
-        self, net: Seq2SeqNet, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
+        self, net: Network, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
         sources: Sequence[Sequence[int]],
     ) -> None:
         if not sources or any(len(s) == 0 for s in sources):

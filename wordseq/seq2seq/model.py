@@ -21,10 +21,10 @@ from wordseq import decoding
 from wordseq.config_checks import at_least, count
 from wordseq.decoding import Hypothesis
 from wordseq.errors import InputError, WordseqError
+from wordseq.seq2seq.architectures import Network
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM
 from wordseq.seq2seq.metrics import Evaluation, score
-from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
 from wordseq.text.preprocess import SPACE_TOKEN, PreprocessConfig, Preprocessor
 from wordseq.vocab import Vocabulary
@@ -89,7 +89,7 @@ class SearchSettings:
 
 
 def decode_ids(
-    net: Seq2SeqNet, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
+    net: Network, vocab: Vocabulary, preprocess: PreprocessConfig, device: torch.device,
     sources: Sequence[Sequence[int]], search: SearchSettings = SearchSettings(),
 ) -> list[list[Hypothesis]]:
     """The ``search.num`` best outputs (token ids, ``</s>`` last when finished) per source."""
@@ -176,7 +176,7 @@ class Seq2SeqModel:
     """
 
     def __init__(
-        self, net: Seq2SeqNet, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
+        self, net: Network, config: Seq2SeqConfig, source_vocab: Vocabulary, target_vocab: Vocabulary,
         device: torch.device, source_preprocess: PreprocessConfig | None = None,
         target_preprocess: PreprocessConfig | None = None, path: Path | None = None,
         meta: dict[str, Any] | None = None,

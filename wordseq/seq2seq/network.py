@@ -202,8 +202,9 @@ class Seq2SeqNet(nn.Module):
             logits = self.decoder.logits(att)
         else:
             logits = self._stepwise(tgt_in, hidden, feed, enc, teacher_forcing, generator)
+        smoothing = self.config.label_smoothing if self.training else 0.0
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), tgt_out.reshape(-1),
-                               ignore_index=Vocabulary.pad_id, reduction="sum")
+                               ignore_index=Vocabulary.pad_id, reduction="sum", label_smoothing=smoothing)
 
     def _stepwise(
         self, tgt_in: torch.Tensor, hidden: Hidden, feed: torch.Tensor | None, enc: Encoded,

@@ -19,9 +19,9 @@ import torch
 
 from wordseq.device import resolve_device
 from wordseq.errors import ModelError
+from wordseq.seq2seq.architectures import build_network
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqModel
-from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.store.payload import check_finite_tensors
 from wordseq.store.tensors import payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig
@@ -100,7 +100,7 @@ def load_seq2seq(path: Path, meta: dict[str, Any] | None = None, device: str = "
     check_finite_tensors(file, state)
     source_vocab = _vocab(path / SOURCE_VOCAB_FILE)
     target_vocab = _vocab(path / TARGET_VOCAB_FILE)
-    net = Seq2SeqNet(config, len(source_vocab), len(target_vocab))
+    net = build_network(config, len(source_vocab), len(target_vocab))
     try:
         net.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as exc:

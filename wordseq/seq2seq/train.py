@@ -25,13 +25,13 @@ import torch
 
 from wordseq.config_checks import Record, unchanged_on_resume
 from wordseq.device import resolve_device
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.progress import SILENT, Reporter
+from wordseq.seq2seq.architectures import Network, build_network
 from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
 from wordseq.seq2seq.metrics import score
 from wordseq.seq2seq.model import SearchSettings, Seq2SeqModel, decode_ids
-from wordseq.seq2seq.network import Seq2SeqNet
 from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, tokenize_pairs
 from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.text.preprocess import Preprocessor
@@ -123,7 +123,7 @@ class Seq2SeqTrainer(EpochTrainer):
     """The loop's state: model, optimizer, position, history, best weights."""
 
     def __init__(
-        self, net: Seq2SeqNet, train: EncodedPairs, dev: EncodedPairs, config: Seq2SeqTrainConfig,
+        self, net: Network, train: EncodedPairs, dev: EncodedPairs, config: Seq2SeqTrainConfig,
         device: torch.device, target_vocab: Vocabulary, target_preprocess: Any,
     ) -> None:
         self.net = net
@@ -378,6 +378,9 @@ def train_seq2seq(
     model_options, train_options = split_options(options, model, training)
     train_cfg = Seq2SeqTrainConfig(**train_options)
     config = Seq2SeqConfig(**model_options)  # checked now, before any reading
+    if config.arch == "transformer" and train_cfg.teacher_forcing < 1.0:
+        # every target position is computed at once from the gold prefix
+        raise OptionError("--teacher-forcing", "the transformer trains with the gold previous tokens only (1)")
     dev_ = resolve_device(device)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
@@ -416,7 +419,7 @@ class _Session:
         with self.reporter.task("reading", unit="pairs"):
             self.train_set, self.dev_set = _read_pairs(train, dev, config, self.train_cfg.dev_percent, encoding_errors)
         self.source_vocab, self.target_vocab = _vocabularies(source, self.train_set, self.train_cfg.min_count)
-        self.net = Seq2SeqNet(config, len(self.source_vocab), len(self.target_vocab)).to(self.device)
+        self.net = build_network(config, len(self.source_vocab), len(self.target_vocab)).to(self.device)
         self.trainer = Seq2SeqTrainer(
             self.net, EncodedPairs.build(self.train_set, self.source_vocab, self.target_vocab),
             EncodedPairs.build(self.dev_set, self.source_vocab, self.target_vocab), self.train_cfg, self.device,
