@@ -13,7 +13,7 @@ import pytest
 from classify_toy import negated_lines, sentiment_pairs
 
 from wordseq.classify.crossval import cross_validate
-from wordseq.classify.data import fasttext_example
+from wordseq.classify.data import LabelledData, fasttext_example
 from wordseq.classify.linear import LinearClassifier
 from wordseq.classify.model import open_classifier
 from wordseq.classify.train import train_classifier
@@ -32,8 +32,9 @@ def linear(**settings: Any) -> LinearClassifier:
     return model
 
 
-def _pairs(lines: list[str]) -> list[tuple[str, str]]:
-    return [(e.label, e.text) for e in (fasttext_example(line, "t") for line in lines)]
+def _labelled(lines: list[str]) -> LabelledData:
+    """fastText lines as read from a file, every label kept."""
+    return LabelledData([fasttext_example(line, f"line {n}") for n, line in enumerate(lines, 1)])
 
 
 @pytest.mark.parametrize("encoder", ["nbsvm", "fasttext"])
@@ -133,7 +134,7 @@ def test_several_labels_without_multi_label_name_the_line(tmp_path: Path) -> Non
 
 
 def test_multi_label_explanation_adds_up_to_the_labels_own_logit(tmp_path: Path) -> None:
-    model = linear(data=_pairs(MULTI), encoder="nbsvm", multi_label=True)
+    model = linear(data=_labelled(MULTI), encoder="nbsvm", multi_label=True)
     (pred,) = model.predict(["the plot was not dull"], explain=True)
     assert pred.explanation is not None and pred.explanation.bias is not None
     logit = model.scores(model.tokenize(["the plot was not dull"]))[0][model.labels.index(pred.label)]
@@ -142,7 +143,7 @@ def test_multi_label_explanation_adds_up_to_the_labels_own_logit(tmp_path: Path)
 
 
 def test_ranked_labels_follow_k_and_threshold() -> None:
-    model = train_classifier(_pairs(MULTI), encoder="nbsvm", multi_label=True)
+    model = train_classifier(_labelled(MULTI), encoder="nbsvm", multi_label=True)
     (pred,) = model.predict(["the plot was never dull"])
     ranked = pred.ranked()
     assert [p for _, p in ranked] == sorted((p for _, p in ranked), reverse=True) and len(ranked) == 3

@@ -20,10 +20,13 @@ from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data, i
 from wordseq.classify.explain import Explanation
 from wordseq.classify.metrics import Evaluation, MultiLabelEvaluation
 from wordseq.config_checks import count, within
-from wordseq.errors import InputError
+from wordseq.errors import InputError, ModelError
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.vocab import Vocabulary
 
 KIND = "classifier"
+VOCAB_FILE = "vocab.tsv"
+BIGRAMS_FILE = "bigrams.tsv"
 BATCH_SIZE = 256
 # A multi-label model names every label at least this probable unless told otherwise.
 MULTI_LABEL_THRESHOLD = 0.5
@@ -64,6 +67,27 @@ def label_choice(multi_label: bool, k: int | None, threshold: float | None) -> t
     return (1 if k is None else k), (0.0 if threshold is None else threshold)
 
 
+def stored_config(path: Path, meta: dict[str, Any], factory: Any) -> Any:
+    """The config a model directory's meta.json holds, built by ``factory.from_dict``; a
+    missing or bad one is a damaged model."""
+    try:
+        return factory.from_dict(meta["config"])
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"{path}/meta.json has no usable classifier config ({exc})") from None
+    except InputError as exc:
+        raise ModelError(f"{path}/meta.json: {exc}") from None
+
+
+def stored_vocabularies(path: Path, words: int, bigrams: int) -> tuple[Vocabulary, Vocabulary | None]:
+    """vocab.tsv and, when the config counts bigram entries, bigrams.tsv, of the sizes the
+    config declares."""
+    vocab = Vocabulary.load(path / VOCAB_FILE)
+    bigram_vocab = Vocabulary.load(path / BIGRAMS_FILE) if bigrams else None
+    if len(vocab) != words or (bigram_vocab is not None and len(bigram_vocab) != bigrams):
+        raise ModelError(f"{path} is damaged: its vocabulary files do not match its config")
+    return vocab, bigram_vocab
+
+
 class Labeller:
     """Raw text in, predictions out; subclasses score token lists."""
 
@@ -73,6 +97,15 @@ class Labeller:
     corpus: list[dict[str, Any]]
     path: Path | None
     _pre: Preprocessor
+
+    def _keep(self, preprocess: PreprocessConfig, corpus: list[dict[str, Any]] | None,
+              training: dict[str, Any] | None, path: Path | None) -> None:
+        """What every classifier keeps besides its scorer (called by ``__init__``)."""
+        self.preprocess = preprocess
+        self.corpus = corpus or []
+        self.training = training or {}
+        self.path = path
+        self._pre = Preprocessor(preprocess)
 
     # -- what a subclass supplies ----------------------------------------------------------
 

@@ -24,17 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.classify.encoding import bigram_keys
+from wordseq.classify.encoding import BIGRAM_JOIN
 from wordseq.classify.explain import Explanation
-from wordseq.classify.labelling import Labeller
+from wordseq.classify.labelling import BIGRAMS_FILE, VOCAB_FILE, Labeller, stored_config, stored_vocabularies
 from wordseq.config_checks import Config
-from wordseq.errors import InputError, ModelError
-from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.errors import ModelError
+from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
 LINEAR_ENCODERS = ("nbsvm", "fasttext")
-VOCAB_FILE = "vocab.tsv"
-BIGRAMS_FILE = "bigrams.tsv"
 WEIGHTS_FILE = "weights.npy"      # nbsvm: (features, classes)
 EMBEDDINGS_FILE = "embeddings.npy"  # fasttext: (features, emb)
 OUTPUT_FILE = "output.npy"        # fasttext: (classes, emb)
@@ -114,46 +112,56 @@ class FeatureSpace:
 
     def occurrences(self, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(feature ids, position of the first token, is a bigram) of one text's features."""
-        get, first = self.vocab.stoi.get, len(SPECIALS)
+        _, ids, pos, is_gram = self.flat([tokens])
+        return ids, pos, is_gram
+
+    def flat(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every feature occurrence of the texts: (text, feature id, position of its first
+        token in the text, is a bigram), words first, then bigrams. One pass over all the
+        tokens at once: a loop per text costs more than the features."""
+        lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+        tokens = [t for text in token_lists for t in text]
+        text_of = np.repeat(np.arange(len(token_lists)), lengths)
+        position = np.arange(len(tokens)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        get = self.vocab.stoi.get
         words = np.fromiter((get(t, 0) for t in tokens), dtype=np.int64, count=len(tokens))
-        known = words >= first
-        ids, pos = [words[known]], [np.flatnonzero(known)]
+        known = words >= len(SPECIALS)
+        pairs = np.flatnonzero(text_of[:-1] == text_of[1:]) if len(tokens) > 1 else np.zeros(0, dtype=np.int64)
+        grams = np.zeros(len(pairs), dtype=np.int64)
+        ok = np.zeros(len(pairs), dtype=bool)
         if self.bigram_vocab is not None:
             gget = self.bigram_vocab.stoi.get
-            grams = np.fromiter((gget(k, 0) for k in bigram_keys(tokens)), dtype=np.int64, count=max(len(tokens) - 1, 0))
-            ok = grams >= first
-            ids.append(grams[ok] + len(self.vocab))
-            pos.append(np.flatnonzero(ok))
-        elif self.buckets and len(tokens) > 1:
-            ok = known[:-1] & known[1:]
-            pairs = (words[:-1] * HASH_MULTIPLIER + words[1:]) % self.buckets
-            ids.append(pairs[ok] + len(self.vocab))
-            pos.append(np.flatnonzero(ok))
-        is_gram = np.concatenate([np.zeros(len(ids[0]), dtype=bool)] + [np.ones(len(a), dtype=bool) for a in ids[1:]])
-        return np.concatenate(ids), np.concatenate(pos), is_gram
+            grams = np.fromiter((gget(f"{tokens[i]}{BIGRAM_JOIN}{tokens[i + 1]}", 0) for i in pairs), dtype=np.int64,
+                                count=len(pairs))
+            ok = grams >= len(SPECIALS)
+        elif self.buckets:
+            grams = (words[pairs] * HASH_MULTIPLIER + words[pairs + 1]) % self.buckets
+            ok = known[pairs] & known[pairs + 1]
+        at = pairs[ok]
+        return (np.concatenate([text_of[known], text_of[at]]),
+                np.concatenate([words[known], grams[ok] + len(self.vocab)]),
+                np.concatenate([position[known], position[at]]),
+                np.concatenate([np.zeros(int(known.sum()), dtype=bool), np.ones(len(at), dtype=bool)]))
+
+    def bags(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """The feature ids of each text (fasttext's embedding bags)."""
+        rows, ids = self.flat(token_lists)[:2]
+        order = np.argsort(rows, kind="stable")
+        return np.split(ids[order], np.cumsum(np.bincount(rows, minlength=len(token_lists)))[:-1])
 
     def matrix(self, token_lists: Sequence[Sequence[str]], pooling: str) -> Any:
         """Sparse (texts, features): 1 per distinct feature (``max``), or each feature's
         share of the text's features (``mean``)."""
         import scipy.sparse as sp
 
-        indices: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        indptr = [0]
-        for tokens in token_lists:
-            ids = self.occurrences(tokens)[0]
-            if pooling == "max":
-                ids = np.unique(ids)
-                vals = np.ones(len(ids))
-            else:
-                ids, counts = np.unique(ids, return_counts=True)
-                vals = counts / max(int(counts.sum()), 1)
-            indices.append(ids)
-            values.append(vals)
-            indptr.append(indptr[-1] + len(ids))
-        data = np.concatenate(values) if values else np.zeros(0)
-        cols = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-        return sp.csr_matrix((data, cols, np.array(indptr)), shape=(len(token_lists), self.size))
+        rows, ids = self.flat(token_lists)[:2]
+        keys, counts = np.unique(rows * self.size + ids, return_counts=True)
+        rows, cols = np.divmod(keys, self.size)
+        if pooling == "max":
+            values = np.ones(len(keys))
+        else:
+            values = counts / np.bincount(rows, weights=counts, minlength=len(token_lists))[rows]
+        return sp.csr_matrix((values, (rows, cols)), shape=(len(token_lists), self.size))
 
 
 def softmax_or_sigmoid(scores: np.ndarray, multi_label: bool) -> np.ndarray:
@@ -179,11 +187,7 @@ class LinearClassifier(Labeller):
         self.weights = np.asarray(weights, dtype=np.float32)
         self.bias = np.asarray(bias, dtype=np.float64)
         self.layers = layers
-        self.preprocess = preprocess
-        self.corpus = corpus or []
-        self.training = training or {}
-        self.path = path
-        self._pre = Preprocessor(preprocess)
+        self._keep(preprocess, corpus, training, path)
 
     @property
     def vocab(self) -> Vocabulary:
@@ -245,16 +249,9 @@ def load_linear(path: Path, meta: dict[str, Any]) -> LinearClassifier:
     """Rebuild a linear classifier from its model directory (arrays checked on opening)."""
     from wordseq.store.payload import open_npy
 
-    try:
-        config = LinearConfig.from_dict(meta["config"])
-    except (KeyError, TypeError) as exc:
-        raise ModelError(f"{path}/meta.json has no usable classifier config ({exc})") from None
-    except InputError as exc:
-        raise ModelError(f"{path}/meta.json: {exc}") from None
-    vocab = Vocabulary.load(path / VOCAB_FILE)
-    bigram_vocab = Vocabulary.load(path / BIGRAMS_FILE) if config.encoder == "nbsvm" and config.bigram_rows else None
-    if len(vocab) != config.vocab_size or (bigram_vocab is not None and len(bigram_vocab) != config.bigram_rows):
-        raise ModelError(f"{path} is damaged: its vocabulary files do not match its config")
+    config: LinearConfig = stored_config(path, meta, LinearConfig)
+    vocab, bigram_vocab = stored_vocabularies(path, config.vocab_size,
+                                              config.bigram_rows if config.encoder == "nbsvm" else 0)
     classes = len(config.labels)
     layers = None
     if config.encoder == "fasttext":

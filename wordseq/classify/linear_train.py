@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from wordseq.classify.encoding import build_bigram_vocab
-from wordseq.classify.linear import FeatureSpace, LinearClassifier, LinearConfig, fasttext_weights
+from wordseq.classify.epochs import EpochRecord, torch_threads
+from wordseq.classify.linear import FeatureSpace, LinearClassifier, LinearConfig, fasttext_weights, softmax_or_sigmoid
 from wordseq.classify.metrics import fit_figures
 from wordseq.vocab import Vocabulary
 
@@ -51,39 +52,35 @@ def _config(prep: Any, features: FeatureSpace, options: Any, emb: int = 0) -> Li
     return LinearConfig(tuple(prep.labels), options.encoder, len(features.vocab), rows, emb, options.multi_label)
 
 
-def _record(model: LinearClassifier, prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, epoch: int,
-            seconds: float, best: bool, fold: int | None) -> Any:
-    from wordseq.classify.train import EpochRecord
-
-    multi = prep.multi_label
-    train_loss, train_acc = fit_figures(model.probabilities_of([prep.tokens[i] for i in fit_rows]),
-                                        prep.targets[fit_rows], multi)
-    valid_loss, valid_acc = fit_figures(model.probabilities_of([prep.tokens[i] for i in valid_rows]),
-                                        prep.targets[valid_rows], multi) if len(valid_rows) else (train_loss, train_acc)
-    return EpochRecord(epoch, train_loss, train_acc, valid_loss, valid_acc, round(seconds, 3),
-                       len(fit_rows) / seconds if seconds > 0 else 0.0, best, fold)
-
-
 def fit_nbsvm_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, options: Any, cfg: Any,
                     preprocess: Any, fold: int | None, hooks: Any) -> LinearClassifier:
     """NBSVM on ``fit_rows``; with ``valid_rows``, scored on them, then fitted on both."""
     from wordseq.classify.nbsvm import fit_nbsvm
 
     start = time.perf_counter()
+    multi = prep.multi_label
 
-    def fitted(rows: np.ndarray) -> LinearClassifier:
+    def fitted(rows: np.ndarray) -> tuple[LinearClassifier, tuple[float, float]]:
+        """The model on ``rows``, and its (loss, accuracy) on them."""
         features = _features(prep, rows, options, cfg)
         x = features.matrix([prep.tokens[i] for i in rows], "max")
-        weights, bias = fit_nbsvm(x, prep.targets[rows], options.multi_label, cfg.seed)
-        return LinearClassifier(_config(prep, features, options), features, weights, bias, preprocess,
-                                prep.data.sources)
+        weights, bias = fit_nbsvm(x, prep.targets[rows], multi, cfg.seed)
+        probs = softmax_or_sigmoid(np.asarray(x @ weights) + bias, multi)
+        return (LinearClassifier(_config(prep, features, options), features, weights, bias, preprocess,
+                                 prep.data.sources), fit_figures(probs, prep.targets[rows], multi))
 
-    model = fitted(fit_rows)
-    record = _record(model, prep, fit_rows, valid_rows, 1, time.perf_counter() - start, True, fold)
+    model, (train_loss, train_acc) = fitted(fit_rows)
+    valid_loss, valid_acc = train_loss, train_acc  # no share held out (cross-validation): nothing reported
+    if len(valid_rows):
+        valid_loss, valid_acc = fit_figures(model.probabilities_of([prep.tokens[i] for i in valid_rows]),
+                                            prep.targets[valid_rows], multi)
+    seconds = time.perf_counter() - start
+    record = EpochRecord(1, train_loss, train_acc, valid_loss, valid_acc, round(seconds, 3),
+                         len(fit_rows) / seconds if seconds > 0 else 0.0, True, fold)
     if len(valid_rows):
         hooks.checked(record)
         everything = np.union1d(fit_rows, valid_rows)
-        model = fitted(everything)
+        model = fitted(everything)[0]
         hooks.reporter.log(f"fitted again on all {len(everything):,} texts (the validation share included)")
     model.training = _training(model, prep, fit_rows, valid_rows, cfg, [record], start)
     model.training["refitted_on_all"] = bool(len(valid_rows))
@@ -114,17 +111,15 @@ def fit_fasttext_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, 
     """fastText: the epoch with the best validation accuracy (the last without a share)."""
     import torch
 
-    from wordseq.classify.train import EpochRecord, _torch_threads
-
     start = time.perf_counter()
     features = _features(prep, fit_rows, options, cfg)
     emb = options.emb or FASTTEXT_EMB
     config = _config(prep, features, options, emb)
-    bags = [features.occurrences(t)[0] for t in prep.tokens]
+    bags = features.bags(prep.tokens)
     history: list[Any] = []
     best: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     best_key: tuple[float, float] | None = None
-    with torch.random.fork_rng(devices=[]), _torch_threads(cfg.threads):
+    with torch.random.fork_rng(devices=[]), torch_threads(cfg.threads):
         torch.manual_seed(cfg.seed)
         net = _BagNetwork(features.size, emb, len(prep.labels))
         for epoch, seconds, train_loss, train_acc in _epochs(net, bags, prep, fit_rows, cfg):

@@ -18,11 +18,20 @@ import torch
 from wordseq.classify.config import LINEAR, ClassifierConfig
 from wordseq.classify.encoding import EncodedTexts, encode, make_batch, scoring_batches
 from wordseq.classify.explain import Explanation, explain_batch
-from wordseq.classify.labelling import BATCH_SIZE, KIND, Labeller, Prediction
+from wordseq.classify.labelling import (
+    BATCH_SIZE,
+    BIGRAMS_FILE,
+    KIND,
+    VOCAB_FILE,
+    Labeller,
+    Prediction,
+    stored_config,
+    stored_vocabularies,
+)
 from wordseq.classify.network import ClassifierNetwork
-from wordseq.errors import InputError, ModelError
+from wordseq.errors import ModelError
 from wordseq.store.payload import check_finite_tensors
-from wordseq.text.preprocess import PreprocessConfig, Preprocessor
+from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
 __all__ = ["KIND", "Prediction", "TextClassifier", "load_classifier", "open_classifier", "class_probabilities"]
@@ -30,8 +39,6 @@ __all__ = ["KIND", "Prediction", "TextClassifier", "load_classifier", "open_clas
 MAGIC = "wordseq-classifier"
 VERSION = 1
 MODEL_FILE = "model.pt"
-VOCAB_FILE = "vocab.tsv"
-BIGRAMS_FILE = "bigrams.tsv"
 
 
 def class_probabilities(network: ClassifierNetwork, texts: EncodedTexts, rows: np.ndarray | None = None,
@@ -74,11 +81,7 @@ class TextClassifier(Labeller):
         self.vocab = vocab
         self.bigram_vocab = bigram_vocab
         self.network = network
-        self.preprocess = preprocess
-        self.corpus = corpus or []
-        self.training = training or {}
-        self.path = path
-        self._pre = Preprocessor(preprocess)
+        self._keep(preprocess, corpus, training, path)
 
     @property
     def device(self) -> torch.device:
@@ -137,16 +140,8 @@ def load_classifier(path: Path, meta: dict[str, Any], device: str | torch.device
         from wordseq.classify.linear import load_linear
 
         return load_linear(path, meta)
-    try:
-        config = ClassifierConfig.from_dict(meta["config"])
-    except (KeyError, TypeError) as exc:
-        raise ModelError(f"{path}/meta.json has no usable classifier config ({exc})") from None
-    except InputError as exc:
-        raise ModelError(f"{path}/meta.json: {exc}") from None
-    vocab = Vocabulary.load(path / VOCAB_FILE)
-    bigram_vocab = Vocabulary.load(path / BIGRAMS_FILE) if config.bigram_vocab_size else None
-    if len(vocab) != config.vocab_size or (bigram_vocab is not None and len(bigram_vocab) != config.bigram_vocab_size):
-        raise ModelError(f"{path} is damaged: its vocabulary files do not match its config")
+    config: ClassifierConfig = stored_config(path, meta, ClassifierConfig)
+    vocab, bigram_vocab = stored_vocabularies(path, config.vocab_size, config.bigram_vocab_size)
     state = _read_state(path / MODEL_FILE)
     network = ClassifierNetwork(config)
     try:

@@ -11,8 +11,7 @@ the network trains on, never from validation or test texts. Cross-validation
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,8 @@ import torch.nn.functional as F
 from wordseq.classify.config import LINEAR, ClassifierConfig, EncoderOptions, TrainingConfig
 from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
 from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
+from wordseq.classify.epochs import EpochRecord
+from wordseq.classify.epochs import torch_threads as _torch_threads
 from wordseq.classify.folds import split_validation
 from wordseq.classify.labelling import Labeller
 from wordseq.classify.metrics import fit_figures
@@ -38,27 +39,6 @@ from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy
 from wordseq.vocab import Vocabulary
 
 DEFAULT_EMB = 100
-
-
-@dataclass
-class EpochRecord:
-    """Figures of one epoch (``fold`` is set in cross-validation)."""
-
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    valid_loss: float
-    valid_accuracy: float
-    seconds: float
-    examples_per_s: float
-    best: bool
-    fold: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if self.fold is None:
-            d.pop("fold")
-        return d
 
 
 EpochCallback = Callable[[EpochRecord], None]
@@ -137,19 +117,6 @@ def _split_settings(options: EncoderOptions | None, training: TrainingConfig | N
     tr = asdict(training) if training is not None else {}
     tr.update({k: v for k, v in settings.items() if k in train_names})
     return EncoderOptions(**enc), TrainingConfig(**tr)
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    if n <= 0:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, targets: np.ndarray, rows: np.ndarray,
