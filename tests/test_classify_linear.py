@@ -155,3 +155,17 @@ def test_linear_options_that_mean_nothing_are_refused() -> None:
         train_classifier(TRAIN[:20], encoder="nbsvm", pool="max")
     with pytest.raises(OptionError, match="--emb: nbsvm has no embeddings"):
         train_classifier(TRAIN[:20], encoder="nbsvm", emb=8)
+
+
+def test_a_nan_in_the_arrays_is_refused(tmp_path: Path) -> None:
+    train_classifier(TRAIN[:60], encoder="fasttext", output=str(tmp_path / "m"), epochs=1, threads=1)
+    table = tmp_path / "m" / "embeddings.npy"
+    array = np.load(table)
+    array[5, 0] = np.nan
+    np.save(table, array, allow_pickle=False)
+    meta_path = tmp_path / "m" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["payload"]["embeddings.npy"] = hashlib.sha256(table.read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="damaged: its weights hold a value that is not finite"):
+        open_classifier(str(tmp_path / "m"))
