@@ -71,14 +71,18 @@ def test_saved_linear_model_is_arrays_and_loads_to_the_same_predictions(tmp_path
         assert loaded.predict_proba(texts) == pytest.approx(model.predict_proba(texts), abs=1e-6)
 
 
+def _reseal(folder: Path, name: str) -> None:
+    """A consistent forgery: meta.json's checksum made to match the changed file."""
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["payload"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta))
+
+
 def test_a_pickle_in_place_of_an_array_is_refused(tmp_path: Path) -> None:
     train_classifier(TRAIN[:60], encoder="nbsvm", output=str(tmp_path / "m"), threads=1)
-    planted = tmp_path / "m" / "weights.npy"
-    planted.write_bytes(b"\x80\x04\x95" + b"cos\nsystem\n" * 4)
-    meta_path = tmp_path / "m" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["payload"]["weights.npy"] = hashlib.sha256(planted.read_bytes()).hexdigest()
-    meta_path.write_text(json.dumps(meta))
+    (tmp_path / "m" / "weights.npy").write_bytes(b"\x80\x04\x95" + b"cos\nsystem\n" * 4)
+    _reseal(tmp_path / "m", "weights.npy")
     with pytest.raises(ModelError, match="weights.npy is not a .npy array"):
         open_classifier(str(tmp_path / "m"))
 
@@ -163,9 +167,16 @@ def test_a_nan_in_the_arrays_is_refused(tmp_path: Path) -> None:
     array = np.load(table)
     array[5, 0] = np.nan
     np.save(table, array, allow_pickle=False)
-    meta_path = tmp_path / "m" / "meta.json"
-    meta = json.loads(meta_path.read_text())
-    meta["payload"]["embeddings.npy"] = hashlib.sha256(table.read_bytes()).hexdigest()
-    meta_path.write_text(json.dumps(meta))
+    _reseal(tmp_path / "m", "embeddings.npy")
     with pytest.raises(ModelError, match="damaged: its weights hold a value that is not finite"):
         open_classifier(str(tmp_path / "m"))
+
+
+def test_a_saved_multi_label_network_loads_as_multi_label(tmp_path: Path) -> None:
+    model = train_classifier(_labelled(MULTI[:60]), encoder="bow", multi_label=True, epochs=1, emb=8,
+                             output=str(tmp_path / "m"), threads=1)
+    loaded = open_classifier(str(tmp_path / "m"))
+    assert loaded.multi_label and json.loads((tmp_path / "m" / "meta.json").read_text())["config"]["multi_label"]
+    assert loaded.predict_proba(["not dull"]) == pytest.approx(model.predict_proba(["not dull"]))
+    single = train_classifier(TRAIN[:40], encoder="bow", epochs=1, emb=8, threads=1)
+    assert "multi_label" not in single.config.to_dict()  # a softmax model's meta.json as before the option

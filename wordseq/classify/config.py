@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import InitVar, dataclass
+from typing import Any
 
 from wordseq.config_checks import DEFAULT_SEED, Config, count, within
 from wordseq.errors import ModelError, OptionError, WordseqDeprecation
@@ -140,6 +141,14 @@ class ClassifierConfig(Config):
             raise ModelError(f"the bigram vocabulary size cannot be negative, got {self.bigram_vocab_size!r}")
         if self.bigram_vocab_size and self.encoder != "bow":
             raise ModelError("bigram embeddings belong to the bow encoder only")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored in meta.json; ``multi_label`` only when set, so a softmax model's
+        meta.json is what it was before the option existed."""
+        d = super().to_dict()
+        if not self.multi_label:
+            d.pop("multi_label")
+        return d
 
     @property
     def bidirectional(self) -> bool:

@@ -34,6 +34,7 @@ class EpochRecord:
 
 @contextmanager
 def torch_threads(n: int) -> Iterator[None]:
+    """torch runs on ``n`` CPU threads inside the block (0: torch's own default)."""
     if n <= 0:
         yield
         return

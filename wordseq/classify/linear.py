@@ -165,6 +165,8 @@ class FeatureSpace:
 
 
 def softmax_or_sigmoid(scores: np.ndarray, multi_label: bool) -> np.ndarray:
+    """Probabilities of class scores (texts, classes): a softmax over each row, or with
+    ``multi_label`` one sigmoid per score."""
     if multi_label:
         return 1.0 / (1.0 + np.exp(-scores))
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
