@@ -33,3 +33,24 @@ def first_word_pairs(n: int, length: int = 30, seed: int = 0) -> list[tuple[str,
         label = "alpha" if i % 2 == 0 else "beta"
         out.append((label, " ".join([label] + [rng.choice(noise) for _ in range(length)])))
     return out
+
+
+NEGATIONS = ["not", "never", "n't"]
+
+
+def negated_lines(n: int, seed: int = 0) -> list[str]:
+    """fastText lines of sentence polarity with a second label, ``negated``, on sentences
+    holding not / never / n't (about a third). A negation stands just before the
+    sentiment word and flips it: "the plot was not dull" is positive."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        positive = i % 2 == 0
+        negated = i % 3 == 0
+        word = rng.choice(POSITIVE if positive != negated else NEGATIVE)
+        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 7))]
+        at = rng.randint(0, len(words))
+        words[at:at] = [rng.choice(NEGATIONS), word] if negated else [word]
+        labels = ["__label__" + ("pos" if positive else "neg")] + (["__label__negated"] if negated else [])
+        out.append(" ".join(labels + words))
+    return out

@@ -137,3 +137,52 @@ def test_predict_reads_pretokenized_text_when_told(model: Path, runner: CliRunne
                     input="LOVELY,film\n")
     doc = json.loads(result.stdout)
     assert doc["explanation"]["tokens"] == ["lovely,film"]  # split on spaces only, lowercased
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from classify_toy import negated_lines
+
+    path = tmp_path_factory.mktemp("tagged") / "train.txt"
+    path.write_text("\n".join(negated_lines(300, seed=1)) + "\n", encoding="utf-8")
+    return path
+
+
+def test_nbsvm_multi_label_on_fasttext_lines_and_predict_k_threshold(tagged: Path, tmp_path: Path,
+                                                                       runner: CliRunner) -> None:
+    out = tmp_path / "tags"
+    result = invoke(runner, ["classify", "train", str(tagged), "--encoder", "nbsvm", "--multi-label", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "fitted again on all 300 texts" in result.stderr
+    text = "the plot was never dull\na superb story\n\n"
+    lines = invoke(runner, ["classify", "predict", "-m", str(out)], input=text).stdout.split("\n")[:-1]
+    assert len(lines) == 3
+    cells = lines[0].split("\t")  # every label at least 0.5 probable, most probable first
+    assert len(cells) == 4 and "negated" in cells[::2] and all(float(p) >= 0.5 for p in cells[1::2])
+    assert lines[1].split("\t")[0] == "pos" and len(lines[1].split("\t")) == 2
+    top = invoke(runner, ["classify", "predict", "-m", str(out), "-k", "1", "--threshold", "0"], input=text).stdout
+    assert [len(line.split("\t")) for line in top.splitlines()] == [2, 2, 2]
+    none = invoke(runner, ["classify", "predict", "-m", str(out), "--threshold", "1"], input=text).stdout
+    assert none == "\n\n\n"  # one line per input line, with no label that probable
+    doc = json.loads(invoke(runner, ["classify", "predict", "-m", str(out), "--nl", "-k", "2"], input="superb\n").stdout)
+    assert [label for label, _ in doc["labels"]][0] == doc["label"] == "pos" and len(doc["labels"]) <= 2
+    figures = invoke(runner, ["classify", "eval", str(tagged), "-m", str(out)]).stdout.splitlines()
+    assert figures[0] == "examples\t300" and figures[1].startswith("exact_match\t") and figures[3].startswith("micro_f1\t")
+
+
+def test_single_label_predict_k_prints_label_probability_pairs(model: Path, runner: CliRunner) -> None:
+    result = invoke(runner, ["classify", "predict", "-m", str(model), "-k", "2"], input="lovely\n")
+    label1, p1, label2, p2 = result.stdout.rstrip("\n").split("\t")
+    assert (label1, label2) == ("pos", "neg") and float(p1) + float(p2) == pytest.approx(1, abs=1e-3)
+
+
+@pytest.mark.parametrize("encoder", ["nbsvm", "fasttext"])
+def test_linear_encoders_cross_validate_and_explain_from_the_cli(encoder: str, tsv: Path, tmp_path: Path,
+                                                                 runner: CliRunner) -> None:
+    result = invoke(runner, ["classify", "train", str(tsv), "--cv", "3", "--encoder", encoder, "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[4].startswith("mean\t") and f"cross-validation of {encoder}" in result.stderr
+    out = tmp_path / encoder
+    assert invoke(runner, ["classify", "train", str(tsv), "--encoder", encoder, "-o", str(out), "--threads", "1"]).exit_code == 0
+    doc = json.loads(invoke(runner, ["classify", "predict", "-m", str(out), "--nl", "--explain"], input="a superb film\n").stdout)
+    assert doc["label"] == "pos" and doc["explanation"]["method"] == "linear" and "bias" in doc["explanation"]

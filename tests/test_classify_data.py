@@ -149,3 +149,28 @@ def test_validation_split_is_disjoint_and_per_class() -> None:
     train, valid = split_validation(rows, y, 0.2, seed=1)
     assert set(train) | set(valid) == set(rows) and not set(train) & set(valid)
     assert np.sum(y[valid] == 0) == 8 and np.sum(y[valid] == 1) == 6
+
+
+def test_fasttext_lines_give_labels_and_text_several_labels_kept_in_order(tmp_path: Path) -> None:
+    f = write(tmp_path / "d.txt", "__label__pos a fine film\n__label__neg __label__negated not a fine film\n"
+                                   "__label__pos\t__label__pos  tabs and  spaces\n")
+    data = DataSpec((f,)).read()
+    assert [(e.label, e.more, e.text) for e in data.examples] == [
+        ("pos", (), "a fine film"), ("neg", ("negated",), "not a fine film"), ("pos", (), "tabs and spaces")]
+    assert data.labels == ["neg", "negated", "pos"] and data.counts()["negated"] == 1
+    with pytest.raises(InputError, match=r"d\.txt: line 2: 2 labels \(neg, negated\); train with --multi-label"):
+        data.check_single_label()
+
+
+def test_bad_fasttext_lines_name_file_and_line(tmp_path: Path) -> None:
+    for second, message in (("neg bad", "no __label__ word at the start"), ("__label__neg", r"empty text \(label 'neg'\)"),
+                            ("__label__ bad", "empty label")):
+        f = write(tmp_path / "d.txt", f"__label__pos good\n{second}\n")
+        with pytest.raises(InputError, match=r"d\.txt: line 2: " + message):
+            DataSpec((f,)).read()
+
+
+def test_a_tsv_whose_text_mentions_label_prefixes_stays_a_tsv(tmp_path: Path) -> None:
+    f = write(tmp_path / "d.tsv", "pos\t__label__x is a word here\n")
+    (e,) = DataSpec((f,)).read().examples
+    assert (e.label, e.text) == ("pos", "__label__x is a word here")

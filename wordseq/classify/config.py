@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import InitVar, dataclass
+from typing import Any
 
 from wordseq.config_checks import DEFAULT_SEED, Config, count, within
 from wordseq.errors import ModelError, OptionError, WordseqDeprecation
 
 # bi*: one RNN reading left to right and one right to left, their outputs side by side.
-ENCODERS = ("bilstm", "bigru", "lstm", "gru", "rnn", "bow")
+ENCODERS = ("bilstm", "bigru", "lstm", "gru", "rnn", "bow", "nbsvm", "fasttext")
+# linear models on word and bigram features (``linear.py``): no pooling choice, no RNN
+LINEAR = ("nbsvm", "fasttext")
 POOLS = ("max", "mean", "last", "attention")
 # What each encoder pools with when --pool is not given: max over time is the strongest
 # for RNN encoders on sentence tasks (Conneau et al. 2017); fastText averages.
 DEFAULT_POOL = {"bow": "mean"}
 # Adam's step size when --lr is not given (tuned by 10-fold CV on MR, benchmarks/bench_classify.py)
-DEFAULT_LR = {"bow": 2e-3, "rnn": 1e-3}
+DEFAULT_LR = {"bow": 2e-3, "rnn": 1e-3, "fasttext": 0.02}
+# Bigrams seen fewer times are left out unless --bigram-min-count says otherwise: NBSVM
+# keeps them all, as Wang & Manning
+BIGRAM_MIN_COUNT = {"nbsvm": 1}
 # Sizes past these are typing mistakes, not models that fit in memory.
 MAX_SIZE = 100_000
 MAX_LAYERS = 100
@@ -31,8 +37,11 @@ class EncoderOptions(Config):
     Parameters
     ----------
     encoder : str
-        ``bilstm`` (default), ``bigru``, ``lstm``, ``gru``, ``rnn`` (tanh) or ``bow``
-        (averaged word and bigram embeddings, fastText-style).
+        ``bilstm`` (default), ``bigru``, ``lstm``, ``gru``, ``rnn`` (tanh), ``bow``
+        (averaged word and bigram embeddings, fastText-style, through the RNNs' trainer),
+        ``nbsvm`` (Naive-Bayes-scaled logistic regression on binarized words and
+        bigrams, Wang & Manning 2012) or ``fasttext`` (averaged word and hashed-bigram
+        embeddings, one linear layer, SGD; Joulin et al. 2016).
     pool : str or None
         How the per-token states become one vector: ``max``, ``mean``, ``last`` (the
         final state of each direction) or ``attention``. None: ``max`` for RNN
@@ -46,7 +55,10 @@ class EncoderOptions(Config):
     dropout : float
         Dropout on embeddings and on the pooled vector, in [0, 1).
     bigrams : bool
-        ``bow`` only: average bigram embeddings along with the words'.
+        ``bow``, ``nbsvm``, ``fasttext``: word pairs as features too.
+    multi_label : bool
+        One sigmoid per label (a text may have several, or none above 0.5) instead of
+        a softmax choosing one.
     """
 
     encoder: str = "bilstm"
@@ -56,10 +68,18 @@ class EncoderOptions(Config):
     layers: int = 1
     dropout: float = 0.5
     bigrams: bool = True
+    multi_label: bool = False
 
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
             raise OptionError("--encoder", f"choose one of {', '.join(ENCODERS)}, got {self.encoder!r}")
+        if self.encoder in LINEAR and self.pool is not None:
+            raise OptionError("--pool", f"{self.encoder} is a linear model of its words and bigrams: it has no pooling to choose")
+        if self.encoder == "nbsvm" and self.emb is not None:
+            raise OptionError("--emb", "nbsvm has no embeddings: leave --emb out")
+        if self.encoder in LINEAR:
+            # what the features do: nbsvm counts each once (max), fasttext averages
+            object.__setattr__(self, "pool", "max" if self.encoder == "nbsvm" else "mean")
         if self.pool is None:
             object.__setattr__(self, "pool", DEFAULT_POOL.get(self.encoder, "max"))
         if self.pool not in POOLS:
@@ -89,6 +109,8 @@ class ClassifierConfig(Config):
         Embedding size.
     bigram_vocab_size : int
         Rows of the bigram table (``bow`` with bigrams; otherwise 0).
+    multi_label : bool
+        One sigmoid per label instead of a softmax.
     """
 
     labels: tuple[str, ...]
@@ -100,9 +122,12 @@ class ClassifierConfig(Config):
     layers: int = 1
     dropout: float = 0.5
     bigram_vocab_size: int = 0
+    multi_label: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))
+        if self.encoder in LINEAR:
+            raise ModelError(f"{self.encoder} is a linear model: its config is a LinearConfig")
         options = EncoderOptions(self.encoder, self.pool, self.emb, self.hidden, self.layers, self.dropout)
         object.__setattr__(self, "pool", options.pool)
         # the rest comes from the data, not from options: a bad value means a damaged model
@@ -116,6 +141,14 @@ class ClassifierConfig(Config):
             raise ModelError(f"the bigram vocabulary size cannot be negative, got {self.bigram_vocab_size!r}")
         if self.bigram_vocab_size and self.encoder != "bow":
             raise ModelError("bigram embeddings belong to the bow encoder only")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As stored in meta.json; ``multi_label`` only when set, so a softmax model's
+        meta.json is what it was before the option existed."""
+        d = super().to_dict()
+        if not self.multi_label:
+            d.pop("multi_label")
+        return d
 
     @property
     def bidirectional(self) -> bool:
@@ -159,8 +192,9 @@ class TrainingConfig(Config):
         Words seen fewer times in training become ``<unk>``.
     max_size : int or None
         Keep at most this many words.
-    bigram_min_count : int
-        ``bow``: bigrams seen fewer times in training are left out.
+    bigram_min_count : int or None
+        ``bow``, ``nbsvm``: bigrams seen fewer times in training are left out. None: 1
+        for ``nbsvm`` (Wang & Manning keep them all), 2 otherwise.
     init_embeddings : str or None
         A wordseq embeddings model (NAME or PATH) to start the word embeddings from.
     freeze_embeddings : bool
@@ -185,7 +219,7 @@ class TrainingConfig(Config):
     clip: float = 5.0
     min_count: int = 1
     max_size: int | None = None
-    bigram_min_count: int = 2
+    bigram_min_count: int | None = None
     init_embeddings: str | None = None
     freeze_embeddings: bool = False
     vector_words: int = 100_000
@@ -207,7 +241,8 @@ class TrainingConfig(Config):
         count("--batch-size", self.batch_size, 1, 1_000_000)
         count("--patience", self.patience, 0)
         count("--min-count", self.min_count, 1)
-        count("--bigram-min-count", self.bigram_min_count, 1)
+        if self.bigram_min_count is not None:
+            count("--bigram-min-count", self.bigram_min_count, 1)
         count("--threads", self.threads, 0, 1024)
         count("--vector-words", self.vector_words, 0)
         if self.max_size is not None:
@@ -218,6 +253,11 @@ class TrainingConfig(Config):
         within("--clip", self.clip, 0.0, 1e6)
         if self.freeze_embeddings and not self.init_embeddings:
             raise OptionError("--freeze-embeddings", "keeps pre-trained vectors fixed: give --init-embeddings MODEL too")
+
+    def bigram_floor(self, encoder: str) -> int:
+        if self.bigram_min_count is not None:
+            return self.bigram_min_count
+        return BIGRAM_MIN_COUNT.get(encoder, 2)
 
     def learning_rate(self, encoder: str) -> float:
         return self.lr if self.lr is not None else DEFAULT_LR.get(encoder, DEFAULT_LR["rnn"])

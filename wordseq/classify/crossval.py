@@ -21,8 +21,8 @@ import torch
 from wordseq.classify.config import EncoderOptions, TrainingConfig
 from wordseq.classify.data import TableFormat
 from wordseq.classify.folds import split_validation, stratified_folds
-from wordseq.classify.metrics import Evaluation
-from wordseq.classify.model import class_probabilities
+from wordseq.classify.labelling import MULTI_LABEL_THRESHOLD
+from wordseq.classify.metrics import Evaluation, MultiLabelEvaluation
 from wordseq.classify.train import (
     EpochCallback,
     EpochRecord,
@@ -64,7 +64,7 @@ class CrossValidation:
     k: int
     description: str
     folds: list[FoldResult]
-    evaluation: Evaluation
+    evaluation: Evaluation | MultiLabelEvaluation
     seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -129,7 +129,7 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
     pretrained = _pretrained(enc, cfg)
-    prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
+    prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter, enc.multi_label)
     folds = stratified_folds(prep.y, k, cfg.seed)
     if workers > 1 and cfg.threads == 0:
         cfg = replace(cfg, threads=max(1, (os.cpu_count() or 1) // workers))
@@ -152,10 +152,10 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     else:
         _in_workers(tasks, workers, done, reporter)
     outcomes.sort(key=lambda o: o.result.fold)
-    predicted = np.zeros(len(prep.y), dtype=np.int64)
+    predicted = np.zeros(prep.targets.shape, dtype=bool)
     for task, outcome in zip(tasks, outcomes):
         predicted[task.test_rows] = outcome.predicted
-    pooled = Evaluation.from_predictions(prep.labels, prep.y, predicted)
+    pooled = _evaluation(prep.labels, prep.targets, predicted, prep.multi_label)
     settings_doc = {"encoder": enc.to_dict(), "training": cfg.to_dict(), "preprocessing": preprocess.to_dict(),
                     "examples": len(prep.y), "device": dev.type, "workers": workers}
     return CrossValidation(k, outcomes[0].description, [o.result for o in outcomes], pooled,
@@ -204,22 +204,38 @@ class _FoldOutcome:
     description: str
 
 
+def _evaluation(labels: list[str], truth: np.ndarray, predicted: np.ndarray,
+                multi_label: bool) -> Evaluation | MultiLabelEvaluation:
+    """Figures of (texts, classes) yes / no predictions against the truth."""
+    if multi_label:
+        return MultiLabelEvaluation(labels, truth, predicted)
+    return Evaluation.from_predictions(labels, truth.argmax(axis=1), predicted.argmax(axis=1))
+
+
 def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
-    """Train on everything but the fold (holding out a validation share), score the fold."""
+    """Train on everything but the fold (holding out a validation share, but for nbsvm,
+    which has nothing to stop early), score the fold."""
     began, cpu = time.perf_counter(), time.process_time()
     prep, i = task.prep, task.fold
     rest = np.setdiff1d(np.arange(len(prep.y)), task.test_rows, assume_unique=True)
-    fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_percent / 100, task.cfg.seed + i)
+    if task.options.encoder == "nbsvm":
+        fit_rows, valid_rows = rest, np.zeros(0, dtype=np.int64)
+    else:
+        fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_percent / 100, task.cfg.seed + i)
     model = _fit(prep, fit_rows, valid_rows, task.options, task.cfg, task.preprocess, task.device, task.pretrained,
                  i, hooks)
     with _torch_threads(task.cfg.threads):
-        probs = class_probabilities(model.network, model.encode([prep.tokens[j] for j in task.test_rows]))
-    predicted = probs.argmax(axis=1)
-    scores = Evaluation.from_predictions(prep.labels, prep.y[task.test_rows], predicted)
+        probs = model.probabilities_of([prep.tokens[j] for j in task.test_rows])
+    if prep.multi_label:
+        predicted = probs >= MULTI_LABEL_THRESHOLD
+    else:
+        predicted = np.eye(len(prep.labels), dtype=bool)[probs.argmax(axis=1)]
+    scores = _evaluation(prep.labels, prep.targets[task.test_rows], predicted, prep.multi_label)
     result = FoldResult(i, len(fit_rows), len(valid_rows), len(task.test_rows), scores.accuracy, scores.macro_f1,
                         int(model.training["best_epoch"]), int(model.training["epochs_done"]),
                         round(time.perf_counter() - began, 2), round(time.process_time() - cpu, 2))
-    history = [EpochRecord(**r) for r in model.training["history"]]
+    # nbsvm in a fold fits once, with no validation share: no epoch to report
+    history = [] if task.options.encoder == "nbsvm" else [EpochRecord(**r) for r in model.training["history"]]
     return _FoldOutcome(result, predicted, history, model.config.describe())
 
 

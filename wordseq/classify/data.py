@@ -1,4 +1,5 @@
-"""Labelled text for classifiers: TSV files, one folder per label, or one file per label.
+"""Labelled text for classifiers: TSV files, fastText lines, one folder per label, or one
+file per label.
 
 Every text is read through ``CorpusReader`` (files, ``-``, .gz/.bz2/.xz, strict UTF-8)
 and every problem is reported with its file and line: a line without a tab, a column
@@ -7,6 +8,9 @@ that is not there, an empty text, a single class.
 - TSV: ``label<TAB>text`` by default. ``label_col`` / ``text_col`` pick columns by
   number (1 is the first), ``last``, or by NAME, which makes the first line of each
   file a header. Without ``text_col`` the text is every other column, joined by spaces.
+- fastText lines: a file whose first line starts with ``__label__`` is read as fastText's
+  ``supervised`` input, ``__label__pos __label__negated text ...``: the leading
+  ``__label__`` words are the labels (several: a multi-label text), the rest the text.
 - A folder: one sub-folder per label, each file in it one text (scikit-learn's
   ``load_files`` layout, e.g. ``movie_reviews/pos/*.txt``).
 - ``label=FILE`` pairs: each line of FILE one text of that label (``rt-polarity.pos``).
@@ -24,14 +28,22 @@ from typing import Any, BinaryIO
 from wordseq.errors import InputError
 from wordseq.text.reader import CorpusReader
 
+LABEL_PREFIX = "__label__"
+
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled text; ``where`` names its file and line for messages."""
+    """One labelled text; ``where`` names its file and line for messages; ``more`` holds
+    the further labels of a multi-label text (fastText lines with several labels)."""
 
     label: str
     text: str
     where: str = ""
+    more: tuple[str, ...] = ()
+
+    @property
+    def all_labels(self) -> tuple[str, ...]:
+        return (self.label, *self.more)
 
 
 @dataclass(frozen=True)
@@ -82,10 +94,17 @@ class LabelledData:
     @property
     def labels(self) -> list[str]:
         """The classes, sorted by name: the order of a model's outputs."""
-        return sorted({e.label for e in self.examples})
+        return sorted({label for e in self.examples for label in e.all_labels})
 
     def counts(self) -> Counter[str]:
-        return Counter(e.label for e in self.examples)
+        return Counter(label for e in self.examples for label in e.all_labels)
+
+    def check_single_label(self) -> None:
+        """One label per text, as a softmax classifier needs: a text with several is named."""
+        for e in self.examples:
+            if e.more:
+                raise InputError(f"{e.where}: {len(e.all_labels)} labels ({', '.join(e.all_labels)}); "
+                                 "train with --multi-label for texts with several labels")
 
     def check_trainable(self) -> None:
         """At least two classes, each with a text: what any classifier needs."""
@@ -109,7 +128,13 @@ def read_table(name: str, table: TableFormat, encoding_errors: str = "strict",
     label = "<stdin>" if name == "-" else name
     examples: list[Example] = []
     positions: tuple[int | str, int | str | None] | None = None
+    fasttext = None
     for lineno, line in enumerate(reader, 1):
+        if fasttext is None:
+            fasttext = line.startswith(LABEL_PREFIX)
+        if fasttext:
+            examples.append(fasttext_example(line, f"{label}: line {lineno}"))
+            continue
         if positions is None and table.has_header:
             positions = _header_positions(label, line, table)
             continue
@@ -127,6 +152,22 @@ def read_table(name: str, table: TableFormat, encoding_errors: str = "strict",
             text = cells[_index(positions[1], cells, where, "--text-col")]
         examples.append(_example(cells[label_at], text, where))
     return examples, reader.sources[0].to_dict()
+
+
+def fasttext_example(line: str, where: str) -> Example:
+    """``__label__a __label__b text``: the leading ``__label__`` words, then the text."""
+    words = line.split()
+    labels: list[str] = []
+    while words and words[0].startswith(LABEL_PREFIX):
+        labels.append(words.pop(0)[len(LABEL_PREFIX):])
+    if not labels:
+        raise InputError(f"{where}: no {LABEL_PREFIX} word at the start; in a fastText file every line starts "
+                         f"with its labels ({LABEL_PREFIX}pos text ...)")
+    unique = list(dict.fromkeys(labels))
+    if not all(unique):
+        raise InputError(f"{where}: empty label ('{LABEL_PREFIX}' with no name)")
+    example = _example(unique[0], " ".join(words), where)
+    return Example(example.label, example.text, where, tuple(unique[1:]))
 
 
 def _position(column: str) -> int | str:

@@ -87,3 +87,71 @@ class Evaluation:
         out.append("true\\predicted\t" + "\t".join(self.labels))
         out += [f"{label}\t" + "\t".join(str(int(v)) for v in row) for label, row in zip(self.labels, self.confusion)]
         return out
+
+
+@dataclass
+class MultiLabelEvaluation:
+    """Figures of multi-label predictions (one yes / no per label and text).
+
+    ``accuracy`` is the share of texts whose predicted label set is exactly the true one;
+    per-label precision / recall / F1 treat each label as its own yes / no question;
+    ``micro_f1`` pools the yes / no decisions of every label.
+    """
+
+    labels: list[str]
+    truth: np.ndarray
+    predicted: np.ndarray
+
+    @property
+    def examples(self) -> int:
+        return int(self.truth.shape[0])
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(np.all(self.truth == self.predicted, axis=1))) if self.examples else 0.0
+
+    @property
+    def per_class(self) -> list[ClassFigures]:
+        return [_figures(label, self.truth[:, i], self.predicted[:, i]) for i, label in enumerate(self.labels)]
+
+    @property
+    def macro_f1(self) -> float:
+        figures = self.per_class
+        return float(sum(c.f1 for c in figures) / len(figures)) if figures else 0.0
+
+    @property
+    def micro_f1(self) -> float:
+        return _figures("", self.truth.ravel(), self.predicted.ravel()).f1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"examples": self.examples, "exact_match_accuracy": self.accuracy, "accuracy": self.accuracy,
+                "macro_f1": self.macro_f1, "micro_f1": self.micro_f1, "classes": [c.to_dict() for c in self.per_class]}
+
+    def lines(self) -> list[str]:
+        out = [f"examples\t{self.examples}", f"exact_match\t{self.accuracy:.4f}", f"macro_f1\t{self.macro_f1:.4f}",
+               f"micro_f1\t{self.micro_f1:.4f}", "label\tprecision\trecall\tf1\tsupport"]
+        out += [f"{c.label}\t{c.precision:.4f}\t{c.recall:.4f}\t{c.f1:.4f}\t{c.support}" for c in self.per_class]
+        return out
+
+
+def _figures(label: str, truth: np.ndarray, predicted: np.ndarray) -> ClassFigures:
+    tp = int(np.sum(truth & predicted))
+    said, support = int(np.sum(predicted)), int(np.sum(truth))
+    p = tp / said if said else 0.0
+    r = tp / support if support else 0.0
+    return ClassFigures(label, p, r, 2 * p * r / (p + r) if p + r else 0.0, support)
+
+
+def fit_figures(probs: np.ndarray, targets: np.ndarray, multi_label: bool) -> tuple[float, float]:
+    """(mean loss, accuracy) of probabilities against (texts, classes) yes / no targets:
+    cross-entropy and accuracy of the best class, or for a multi-label model the mean
+    binary cross-entropy over labels and the exact-match accuracy at 0.5."""
+    if len(probs) == 0:
+        return 0.0, 0.0
+    p = np.clip(probs, 1e-12, 1 - 1e-12)
+    if multi_label:
+        loss = -np.mean(np.where(targets, np.log(p), np.log1p(-p)))
+        return float(loss), float(np.mean(np.all((probs >= 0.5) == targets, axis=1)))
+    truth = targets.argmax(axis=1)
+    loss = -np.mean(np.log(p[np.arange(len(p)), truth]))
+    return float(loss), float(np.mean(probs.argmax(axis=1) == truth))

@@ -11,8 +11,7 @@ the network trains on, never from validation or test texts. Cross-validation
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from wordseq.classify.config import ClassifierConfig, EncoderOptions, TrainingConfig
+from wordseq.classify.config import LINEAR, ClassifierConfig, EncoderOptions, TrainingConfig
 from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
 from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
+from wordseq.classify.epochs import EpochRecord
+from wordseq.classify.epochs import torch_threads as _torch_threads
 from wordseq.classify.folds import split_validation
+from wordseq.classify.labelling import Labeller
+from wordseq.classify.metrics import fit_figures
 from wordseq.classify.model import KIND, TextClassifier, class_probabilities
 from wordseq.classify.network import ClassifierNetwork
 from wordseq.errors import OptionError
@@ -36,27 +39,6 @@ from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy
 from wordseq.vocab import Vocabulary
 
 DEFAULT_EMB = 100
-
-
-@dataclass
-class EpochRecord:
-    """Figures of one epoch (``fold`` is set in cross-validation)."""
-
-    epoch: int
-    train_loss: float
-    train_accuracy: float
-    valid_loss: float
-    valid_accuracy: float
-    seconds: float
-    examples_per_s: float
-    best: bool
-    fold: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        if self.fold is None:
-            d.pop("fold")
-        return d
 
 
 EpochCallback = Callable[[EpochRecord], None]
@@ -96,24 +78,31 @@ class _Prepared:
     data: LabelledData
     labels: list[str]
     tokens: list[list[str]]
-    y: np.ndarray
+    y: np.ndarray  # the class of each text (a multi-label text's first label: what folds stratify by)
+    targets: np.ndarray  # (texts, classes) yes / no
+    multi_label: bool = False
 
 
 def _prepare(data: Any, labels: Sequence[str] | None, table: TableFormat | None, encoding_errors: str,
-             preprocess: PreprocessConfig, reporter: Reporter) -> _Prepared:
+             preprocess: PreprocessConfig, reporter: Reporter, multi_label: bool = False) -> _Prepared:
     with reporter.task("reading", unit="texts"):
         labelled = data if isinstance(data, LabelledData) else as_labelled_data(data, labels, table, encoding_errors)
     labelled.check_trainable()
+    if not multi_label:
+        labelled.check_single_label()
     names = labelled.labels
     index = {name: i for i, name in enumerate(names)}
     pre = Preprocessor(preprocess)
     with reporter.task("tokenizing", total=len(labelled.examples), unit="texts") as task:
         tokens = [pre.tokens(e.text) for e in track(task, labelled.examples)]
     y = np.array([index[e.label] for e in labelled.examples], dtype=np.int64)
+    targets = np.zeros((len(y), len(names)), dtype=bool)
+    for i, e in enumerate(labelled.examples):
+        targets[i, [index[label] for label in e.all_labels]] = True
     counts = labelled.counts()
     reporter.log(f"{len(y):,} texts: " + ", ".join(f"{name} {counts[name]:,}" for name in names)
                  + f" ({preprocess.describe()})")
-    return _Prepared(labelled, names, tokens, y)
+    return _Prepared(labelled, names, tokens, y, targets, multi_label)
 
 
 def _split_settings(options: EncoderOptions | None, training: TrainingConfig | None,
@@ -130,26 +119,11 @@ def _split_settings(options: EncoderOptions | None, training: TrainingConfig | N
     return EncoderOptions(**enc), TrainingConfig(**tr)
 
 
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    if n <= 0:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, y: np.ndarray, rows: np.ndarray,
+def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, targets: np.ndarray, rows: np.ndarray,
                    device: torch.device) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy on ``rows``."""
+    """Mean loss and accuracy on ``rows`` (``fit_figures``)."""
     probs = class_probabilities(network, texts, rows, device)
-    truth = y[rows]
-    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(rows)), truth], 1e-12, None))))
-    return loss, float(np.mean(probs.argmax(axis=1) == truth))
+    return fit_figures(probs, targets[rows], network.config.multi_label)
 
 
 class _Trainer(EpochTrainer):
@@ -172,7 +146,8 @@ class _Trainer(EpochTrainer):
         if tables:
             self.optimizers.append(torch.optim.SparseAdam(tables, lr=lr))
         self.rng = np.random.default_rng(cfg.seed)
-        self.targets = torch.from_numpy(y)
+        # y: class ids, or with multi_label the (texts, classes) yes / no matrix
+        self.targets = torch.from_numpy(y.astype(np.float32) if y.ndim == 2 else y)
         self.history: list[EpochRecord] = []
         self.best_key: tuple[float, float] | None = None
         self.best_state = cpu_copy(network.state_dict())
@@ -196,7 +171,8 @@ class _Trainer(EpochTrainer):
         return loss
 
     def check(self, end_of_epoch: bool = True) -> EpochRecord:
-        valid_loss, valid_acc = _evaluate_rows(self.network, self.texts, self.y, self.valid_rows, self.device)
+        targets = self.y if self.y.ndim == 2 else np.eye(len(self.network.config.labels), dtype=bool)[self.y]
+        valid_loss, valid_acc = _evaluate_rows(self.network, self.texts, targets, self.valid_rows, self.device)
         # accuracy decides; on a tie the lower loss (the better-calibrated weights) wins
         key = (valid_acc, -valid_loss)
         is_best = self.best_key is None or key > self.best_key
@@ -233,7 +209,8 @@ def _train_step(network: ClassifierNetwork, optimizers: list[torch.optim.Optimiz
     """One Adam step on a batch; (its mean loss, how many it got right)."""
     out = network(make_batch(texts, rows).to(device))
     gold = targets[rows].to(device)
-    loss = F.cross_entropy(out.logits, gold)
+    multi = network.config.multi_label
+    loss = F.binary_cross_entropy_with_logits(out.logits, gold) if multi else F.cross_entropy(out.logits, gold)
     for opt in optimizers:
         opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -243,13 +220,20 @@ def _train_step(network: ClassifierNetwork, optimizers: list[torch.optim.Optimiz
         torch.nn.utils.clip_grad_norm_(params, clip)
     for opt in optimizers:
         opt.step()
+    if multi:
+        return float(loss.detach()), float(((out.logits.detach() > 0) == (gold > 0.5)).all(dim=1).sum())
     return float(loss.detach()), float((out.logits.detach().argmax(dim=1) == gold).sum())
 
 
 def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options: EncoderOptions,
          cfg: TrainingConfig, preprocess: PreprocessConfig, device: torch.device,
-         pretrained: PretrainedVectors | None, fold: int | None = None, hooks: _Hooks | None = None) -> TextClassifier:
+         pretrained: PretrainedVectors | None, fold: int | None = None, hooks: _Hooks | None = None) -> Labeller:
     hooks = hooks or _Hooks()
+    if options.encoder in LINEAR:
+        from wordseq.classify.linear_train import fit_fasttext_model, fit_nbsvm_model
+
+        fit = fit_nbsvm_model if options.encoder == "nbsvm" else fit_fasttext_model
+        return fit(prep, fit_rows, valid_rows, options, cfg, preprocess, fold, hooks)
     start = time.perf_counter()
     vocab = Vocabulary.build((prep.tokens[i] for i in fit_rows), min_count=cfg.min_count, max_size=cfg.max_size)
     trained_words = vocab.num_words
@@ -257,12 +241,12 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         vocab = extend_vocabulary(vocab, pretrained, cfg.vector_words)
     bigram_vocab = None
     if options.encoder == "bow" and options.bigrams:
-        bigram_vocab = build_bigram_vocab((prep.tokens[i] for i in fit_rows), cfg.bigram_min_count)
+        bigram_vocab = build_bigram_vocab((prep.tokens[i] for i in fit_rows), cfg.bigram_floor(options.encoder))
     emb = options.emb or (pretrained.dim if pretrained is not None else DEFAULT_EMB)
     config = ClassifierConfig(
         labels=tuple(prep.labels), vocab_size=len(vocab), encoder=options.encoder, pool=options.pool, emb=emb,
         hidden=options.hidden, layers=options.layers, dropout=options.dropout,
-        bigram_vocab_size=len(bigram_vocab) if bigram_vocab is not None else 0,
+        bigram_vocab_size=len(bigram_vocab) if bigram_vocab is not None else 0, multi_label=options.multi_label,
     )
     texts = encode(prep.tokens, vocab, bigram_vocab)
     with torch.random.fork_rng(devices=[]), _torch_threads(cfg.threads):
@@ -283,13 +267,14 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
             hooks.reporter.log(f"{config.describe()} on {device.type}: {vocab.num_words:,} words"
                                + (f" + {len(bigram_vocab) - 4:,} bigrams" if bigram_vocab is not None else ""))
             hooks.reporter.log(f"{len(fit_rows):,} texts to train on, {len(valid_rows):,} held out for early stopping")
-        trainer = _Trainer(network, texts, prep.y, fit_rows, valid_rows, cfg, device, fold, hooks)
+        targets = prep.targets if prep.multi_label else prep.y
+        trainer = _Trainer(network, texts, targets, fit_rows, valid_rows, cfg, device, fold, hooks)
         TrainingRun(trainer, trainer, hooks.reporter).train()
         history = trainer.history
         network.load_state_dict(trainer.best_state)
         network.eval()
     best = max(history, key=lambda r: (r.valid_accuracy, -r.valid_loss))
-    counts = np.bincount(prep.y[fit_rows], minlength=len(prep.labels))
+    counts = prep.targets[fit_rows].sum(axis=0)
     training = {
         "settings": {**cfg.to_dict(), "lr": cfg.learning_rate(options.encoder)},
         "examples": {"train": int(len(fit_rows)), "valid": int(len(valid_rows)),
@@ -309,7 +294,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
                      preprocess: PreprocessConfig | None = None, model: EncoderOptions | None = None,
                      training: TrainingConfig | None = None, table: TableFormat | None = None,
                      encoding_errors: str = "strict", device: str = "auto", reporter: Reporter = SILENT,
-                     on_epoch: EpochCallback | None = None, **settings: Any) -> TextClassifier:
+                     on_epoch: EpochCallback | None = None, **settings: Any) -> Labeller:
     """Train a text classifier, with early stopping on a held-out validation share.
 
     Parameters
@@ -340,8 +325,9 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
 
     Returns
     -------
-    TextClassifier
-        The weights of the epoch with the best validation accuracy.
+    TextClassifier or LinearClassifier
+        The weights of the epoch with the best validation accuracy (``nbsvm``: fitted
+        on all the texts after its validation score).
 
     Examples
     --------
@@ -356,7 +342,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     preprocess = preprocess or PreprocessConfig()
     with writing(output, KIND) as writer:
         pretrained = _pretrained(enc, cfg)
-        prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter)
+        prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter, enc.multi_label)
         fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_percent / 100, cfg.seed)
         trained = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
         if writer is not None:

@@ -1,0 +1,46 @@
+"""What the torch trainer (``train``) and the linear ones (``linear_train``) share without
+importing each other: the figures of an epoch, and torch's thread count for a run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass
+class EpochRecord:
+    """Figures of one epoch (``fold`` is set in cross-validation)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    valid_loss: float
+    valid_accuracy: float
+    seconds: float
+    examples_per_s: float
+    best: bool
+    fold: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        if self.fold is None:
+            d.pop("fold")
+        return d
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch runs on ``n`` CPU threads inside the block (0: torch's own default)."""
+    if n <= 0:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
