@@ -180,3 +180,16 @@ def test_a_saved_multi_label_network_loads_as_multi_label(tmp_path: Path) -> Non
     assert loaded.predict_proba(["not dull"]) == pytest.approx(model.predict_proba(["not dull"]))
     single = train_classifier(TRAIN[:40], encoder="bow", epochs=1, emb=8, threads=1)
     assert "multi_label" not in single.config.to_dict()  # a softmax model's meta.json as before the option
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "hf"])
+def test_exporting_a_linear_classifier_is_one_clear_line(tmp_path: Path, fmt: str) -> None:
+    # was an internal AttributeError (onnx) and "model.safetensors is missing" (hf)
+    from wordseq.export.hf import export_hf
+    from wordseq.export.onnx_export import export_onnx
+
+    train_classifier(TRAIN, encoder="nbsvm", output=str(tmp_path / "lin"), **SETTINGS_NBSVM)
+    target = tmp_path / ("lin.onnx" if fmt == "onnx" else "lin-hf")
+    with pytest.raises(ModelError, match=r"nbsvm.*\.npy arrays"):
+        (export_onnx if fmt == "onnx" else export_hf)(str(tmp_path / "lin"), target)
+    assert not target.exists()

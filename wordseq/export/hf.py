@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.errors import InputError, ModelError
+from wordseq.export import refuse_linear
 from wordseq.export.card import model_card
 from wordseq.store import find_model, model_dir, save_model
 from wordseq.store.meta import MAX_META_BYTES, check_meta
@@ -119,6 +120,7 @@ def export_hf(name_or_path: str | Path, output: str | Path) -> Path:
     PosixPath('news-hf')
     """
     path, meta = find_model(str(name_or_path), TORCH_KINDS)
+    refuse_linear(meta["config"].get("encoder") if meta["kind"] == "classifier" else None, "hf")
     weights = read_payload(payload_file(path, "model"))
     files = _carried(meta)
     target = Path(output)

@@ -34,6 +34,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from wordseq.errors import ModelError
+from wordseq.export import refuse_linear
 from wordseq.store import load, output_file
 
 EXTRA_HINT = "pip install 'wordseq[export]'"
@@ -240,6 +241,7 @@ def export_onnx(name_or_path: str | Path, output: str | Path) -> OnnxExport:
     import onnx
 
     model = load(str(name_or_path), ("lm", "classifier"), device="cpu")
+    refuse_linear(getattr(model.config, "encoder", None) if hasattr(model, "labels") else None, "onnx")
     kind = "classifier" if hasattr(model, "labels") else "lm"
     graph = _classifier_graph(model) if kind == "classifier" else _lm_graph(model)
     graph.module.eval()
