@@ -13,12 +13,13 @@ from typing import Any
 
 from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
 from wordseq.errors import OptionError
-from wordseq.text.preprocess import PreprocessConfig
+from wordseq.text.preprocess import PreprocessConfig, stored_tokenizer
+from wordseq.text.subword import SubwordTokenizer
 
 ENCODERS = ("bilstm", "bigru", "lstm", "gru")
 DECODERS = ("lstm", "gru")
 ATTENTIONS = ("dot", "general", "additive", "none")
-LEVELS = ("char", "word")
+LEVELS = ("char", "word", "subword")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("plateau", "cosine")
 DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
@@ -37,7 +38,10 @@ class Seq2SeqConfig(Config):
     ----------
     source_level, target_level
         ``char``: every character is a token (a space becomes ``▁``); ``word``: tokens
-        are separated by spaces. Grapheme-to-phoneme is ``char`` → ``word``.
+        are separated by spaces; ``subword``: the units of ``subword``. Grapheme-to-phoneme
+        is ``char`` → ``word``.
+    subword
+        The tokenizer of the side(s) at ``subword`` level (``wordseq.load("subword/NAME")``).
     lower
         Lowercase the source side (the target side is kept as written).
     encoder
@@ -76,10 +80,12 @@ class Seq2SeqConfig(Config):
     dropout: float = 0.2
     attention: str = "general"
     input_feeding: bool = False
+    subword: SubwordTokenizer | None = None
 
     def __post_init__(self) -> None:
         _choice("--source-level", self.source_level, LEVELS)
         _choice("--target-level", self.target_level, LEVELS)
+        self._check_subword()
         _choice("--encoder", self.encoder, ENCODERS)
         _choice("--decoder", self.decoder, DECODERS)
         _choice("--attention", self.attention, ATTENTIONS)
@@ -95,6 +101,26 @@ class Seq2SeqConfig(Config):
             # input feeding passes on the attentional vector, which does not exist here
             object.__setattr__(self, "input_feeding", False)
 
+    def _check_subword(self) -> None:
+        at_subword = "subword" in (self.source_level, self.target_level)
+        if at_subword and self.subword is None:
+            raise OptionError("--subword", "a side at subword level needs --subword NAME (a model made by "
+                                           "'wordseq subword train')")
+        if self.subword is not None and not isinstance(self.subword, SubwordTokenizer):
+            raise OptionError("--subword", f"expected a subword model, not {type(self.subword).__name__}")
+        if self.subword is not None and not at_subword:
+            raise OptionError("--subword", "needs --source-level subword or --target-level subword")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as meta.json stores them (the tokenizer as its digest)."""
+        return {**super().to_dict(), "subword": self.subword.describe() if self.subword is not None else None}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Seq2SeqConfig:
+        known = cls.known_fields(d)
+        known["subword"] = stored_tokenizer(known.get("subword"))
+        return cls(**known)
+
     @property
     def bidirectional(self) -> bool:
         return self.encoder.startswith("bi")
@@ -105,11 +131,13 @@ class Seq2SeqConfig(Config):
 
     def source_preprocess(self) -> PreprocessConfig:
         """How source text becomes tokens (word level: split on spaces)."""
-        return PreprocessConfig(lower=self.lower, level=self.source_level, pretokenized=self.source_level == "word")
+        return PreprocessConfig(lower=self.lower, level=self.source_level, pretokenized=self.source_level == "word",
+                                subword=self.subword if self.source_level == "subword" else None)
 
     def target_preprocess(self) -> PreprocessConfig:
         """How target text becomes tokens: never lowercased (phoneme symbols keep their case)."""
-        return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word")
+        return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word",
+                                subword=self.subword if self.target_level == "subword" else None)
 
     def describe(self) -> str:
         att = "no attention" if self.attention == "none" else f"{self.attention} attention"

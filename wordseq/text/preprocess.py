@@ -34,7 +34,7 @@ _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
     "sentences": (bool,), "level": (str,), "pretokenized": (bool,), "subword": (dict, type(None)),
 }
-_TYPE_WORDS = {bool: "true or false", str: "a string"}
+_TYPE_WORDS = {bool: "true or false", str: "a string", dict: "an object"}
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class PreprocessConfig(Config):
         if not isinstance(words, list | tuple) or not all(isinstance(w, str) for w in words):
             raise ModelError("the model's meta.json is damaged: preprocessing 'stopword_list' should be a list of words")
         known["stopword_list"] = tuple(words)
-        known["subword"] = _stored_tokenizer(known.get("subword"))
+        known["subword"] = stored_tokenizer(known.get("subword"))
         try:
             return cls(**known)
         except OptionError as exc:
@@ -157,7 +157,7 @@ class PreprocessConfig(Config):
         return ", ".join(parts)
 
 
-def _stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
+def stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
     """The tokenizer meta.json names by digest: the store registered it when it read the
     model's files (a payload file ``subword-*``)."""
     if stored is None:
@@ -167,8 +167,8 @@ def _stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
     if found is not None and not found.name and isinstance(stored.get("name"), str):
         found.name = stored["name"]
     if found is None:
-        raise ModelError("the model's subword tokenizer is missing (its file should be in the model's "
-                         "directory); train the model again")
+        raise ModelError("the model's meta.json or files are damaged: preprocessing 'subword' names a tokenizer "
+                         "that is not in the model's directory; train the model again")
     return found
 
 
