@@ -51,6 +51,9 @@ BAD_PREPROCESSING = [
     {"stem": 3},
     {"stem": "quantum"},
     {"level": ["word"]},
+    {"level": "subword", "subword": "bpe"},
+    {"level": "subword", "subword": {"name": "bpe", "format": "sentencepiece", "sha256": "0" * 64}},
+    {"level": "subword"},
 ]
 
 
