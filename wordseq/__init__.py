@@ -71,6 +71,8 @@ _API = {
     "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),
     "load_classifier": ("wordseq.classify.model", "load_classifier"),
     "open_classifier": ("wordseq.classify.model", "open_classifier"),
+    "train_subwords": ("wordseq.subwords", "train_subwords"),
+    "import_tokenizer": ("wordseq.subwords", "import_tokenizer"),
     "list_models": ("wordseq.store", "list_models"),
     "remove_model": ("wordseq.store", "remove_model"),
     "WordseqError": ("wordseq.errors", "WordseqError"),
