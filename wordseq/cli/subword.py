@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from wordseq.cli.console import log
+from wordseq.cli.console import log, warn
 from wordseq.cli.options import output_model_option
 from wordseq.text.reader import ENCODING_ERRORS
 from wordseq.text.subword import SUBWORD_TYPES
@@ -47,5 +47,8 @@ def train(corpus: tuple[str, ...], output: str | None, vocab_size: int, model_ty
         tok = import_tokenizer(tokenizer, output)
         log(f"imported {tok.size:,} units from {tokenizer} as subword/{tok.name}")
         return
-    tok = train_subwords(CorpusReader(corpus, encoding_errors), output, vocab_size=vocab_size, model_type=model_type)
+    reader = CorpusReader(corpus, encoding_errors)
+    tok = train_subwords(reader, output, vocab_size=vocab_size, model_type=model_type)
+    if reader.replaced:
+        warn(f"replaced {reader.replaced} invalid UTF-8 byte(s) with U+FFFD")
     log(f"{model_type}: {tok.size:,} units saved as subword/{tok.name}")

@@ -5,9 +5,9 @@ model (a protobuf, what ``wordseq subword train`` makes) or a Hugging Face ``tok
 JSON file (``wordseq subword train --tokenizer tokenizer.json`` imports one). Text is
 split into units by that library and joined back by its decoder.
 
-SentencePiece trains the units: on the movie reviews (1.5 M words) it trains BPE 8k about
-twice as fast as ``tokenizers`` on the same two cores (``benchmarks/bench_subword.py``),
-and unigram faster too. It is trained with the identity normalization (no NFKC: the
+SentencePiece trains the units: on the movie reviews (1.5 M words) it trained BPE 8k about
+twice as fast as ``tokenizers`` on the same two cores (8.7 s against 18.1 s, loaded
+machine; ``benchmarks/bench_subword.py``), unigram about as fast (145 s against 137 s). It is trained with the identity normalization (no NFKC: the
 detokenized text is the input) and byte fallback (a character never seen becomes its
 UTF-8 bytes as units, so no text has a unit outside the tokenizer).
 
@@ -57,6 +57,7 @@ class SubwordTokenizer:
         self.name = name
         self.sha256 = hashlib.sha256(self.data).hexdigest()
         self._impl = _parse(self.data, fmt, what)
+        self._restricted: dict[int, tuple[Collection[str], SubwordTokenizer]] = {}
         _MADE.setdefault(self.sha256, self)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -73,6 +74,9 @@ class SubwordTokenizer:
         A Hugging Face tokenizer is returned as it is (no such restriction there)."""
         if self.format != "sentencepiece":
             return self
+        cached = self._restricted.get(id(known))
+        if cached is not None and cached[0] is known:  # the same vocabulary (scoring line by line)
+            return cached[1]
         from sentencepiece import sentencepiece_model_pb2
 
         proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]
@@ -84,6 +88,8 @@ class SubwordTokenizer:
         out = copy.copy(self)
         out._impl = _parse(proto.SerializeToString(), "sentencepiece", "the restricted tokenizer")
         out.known = frozenset(known)
+        out._restricted = {}
+        self._restricted = {id(known): (known, out)}  # the last one only: models come one at a time
         return out
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SubwordTokenizer:
