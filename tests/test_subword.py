@@ -235,3 +235,11 @@ def test_a_file_that_is_no_tokenizer_is_one_clear_error(content: bytes, says: st
     assert result.exit_code == 1 and says in result.stderr and "Traceback" not in result.output
     assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == result.stderr.splitlines()
     assert not (wordseq_home / "subword").exists() or not list((wordseq_home / "subword").iterdir())
+
+
+def test_settings_store_the_tokenizer_by_digest_and_read_it_back() -> None:
+    cfg = PreprocessConfig(level="subword", subword=lee_tokenizer())
+    stored = json.loads(json.dumps(cfg.to_dict()))
+    assert stored["subword"]["sha256"] == lee_tokenizer().sha256 and "data" not in stored["subword"]
+    assert PreprocessConfig.from_dict(stored) == cfg
+    assert "subword" not in PreprocessConfig().to_dict()  # word and char models' meta.json as before

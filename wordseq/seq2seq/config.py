@@ -113,7 +113,10 @@ class Seq2SeqConfig(Config):
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as meta.json stores them (the tokenizer as its digest)."""
-        return {**super().to_dict(), "subword": self.subword.describe() if self.subword is not None else None}
+        d = {k: v for k, v in super().to_dict().items() if k != "subword"}
+        if self.subword is not None:  # absent otherwise: other models' meta.json as before
+            d["subword"] = self.subword.describe()
+        return d
 
     @classmethod
     def from_dict(cls, d: Any) -> Seq2SeqConfig:

@@ -88,7 +88,8 @@ class PreprocessConfig(Config):
         """The settings as meta.json stores them (a tokenizer as its digest: its bytes
         are a payload file the store writes beside the model)."""
         d = {k: v for k, v in super().to_dict().items() if k != "subword"}
-        d["subword"] = self.subword.describe() if self.subword is not None else None
+        if self.subword is not None:  # absent otherwise: word and char models' meta.json as before
+            d["subword"] = self.subword.describe()
         # A named list is rebuilt from its name; a file's words travel with the model.
         d["stopword_list"] = list(self.stopword_list) if self.stopwords not in NAMED_STOPWORDS else None
         return d
