@@ -72,6 +72,8 @@ _API = {
     "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),
     "load_classifier": ("wordseq.classify.model", "load_classifier"),
     "open_classifier": ("wordseq.classify.model", "open_classifier"),
+    "train_subwords": ("wordseq.subwords", "train_subwords"),
+    "import_tokenizer": ("wordseq.subwords", "import_tokenizer"),
     "list_models": ("wordseq.store", "list_models"),
     "model_card": ("wordseq.export.card", "model_card"),
     "export_onnx": ("wordseq.export.onnx_export", "export_onnx"),

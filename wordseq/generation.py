@@ -154,7 +154,7 @@ def generate(lm: LanguageModel, prompt: str = "", config: GenerateConfig | None 
     """
     cfg = config or GenerateConfig()
     cfg.check_memory(len(lm.vocab))
-    pre = Preprocessor(lm.preprocess)
+    pre = Preprocessor(lm.preprocess.for_vocabulary(lm.vocab.stoi))  # subword units the model knows
     return _search(lm, pre, [_prompt(lm, pre, prompt)], cfg)[0]
 
 
@@ -187,7 +187,7 @@ def generate_lines(lm: LanguageModel, prompts: Iterable[str], config: GenerateCo
 
 
 def _generate_batch(lm: LanguageModel, texts: list[str], cfg: GenerateConfig, first: int) -> list[GenerateResult]:
-    pre = Preprocessor(lm.preprocess)
+    pre = Preprocessor(lm.preprocess.for_vocabulary(lm.vocab.stoi))  # subword units the model knows
     prompts = [_prompt(lm, pre, text, f"line {first + i}: ") for i, text in enumerate(texts)]
     together = cfg.mode != "sample" and hasattr(lm, "join_states")
     groups = [prompts] if together else [[p] for p in prompts]

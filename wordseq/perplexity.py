@@ -23,6 +23,8 @@ class PerplexityReport:
     oov: int = 0
     logprob: float = 0.0  # natural-log total over all predicted tokens
     oov_logprob: float = 0.0  # natural-log total over the OOV tokens alone
+    # subword models: the scored text's words (split at whitespace), for per-word figures
+    words: int = 0
 
     def add(self, logprob: float, is_oov: bool = False) -> None:
         self.tokens += 1
@@ -49,8 +51,21 @@ class PerplexityReport:
         """Cross-entropy in bits; bits per character for character-level models."""
         return -self.logprob / (self.tokens * LN2) if self.tokens else math.inf
 
+    @property
+    def perplexity_per_word(self) -> float:
+        """Perplexity per word of a subword model's text: the total log-probability over
+        the words plus one ``</s>`` a sentence, as a word model's perplexity counts
+        ``</s>``, so the two compare. Infinite when no words were counted."""
+        n = self.words + self.sentences
+        return math.exp(-self.logprob / n) if self.words else math.inf
+
+    def per_word(self) -> dict[str, float | int]:
+        """The per-word figures, for a subword model's report (none otherwise)."""
+        return {"words": self.words, "perplexity_per_word": self.perplexity_per_word} if self.words else {}
+
     def to_dict(self) -> dict[str, float | int]:
         return {
+            **self.per_word(),
             "sentences": self.sentences,
             "tokens": self.tokens,
             "oov": self.oov,
@@ -64,8 +79,10 @@ class PerplexityReport:
 
     def lines(self) -> list[str]:
         """Plain ``name<TAB>value`` lines for stdout."""
+        per_word = [f"perplexity_per_word\t{self.perplexity_per_word:.4f}", f"words\t{self.words}"] if self.words else []
         return [
             f"perplexity\t{self.perplexity:.4f}",
+            *per_word,
             f"perplexity_excl_oov\t{self.perplexity_excl_oov:.4f}",
             f"sentences\t{self.sentences}",
             f"tokens\t{self.tokens}",

@@ -58,6 +58,9 @@ COMMANDS = {
     "classify-train-class": ["classify", "train", "--class", "pos={f}", "--class", "neg={corpus}", *SMALL_CLASSIFIER],
     "classify-eval": ["classify", "eval", "{f}", "-m", "{classifier}"],
     "classify-model": ["classify", "predict", "{corpus}", "-m", "{f}"],
+    "subword-train": ["subword", "train", "{f}", "--vocab", "300"],
+    "subword-import": ["subword", "train", "--tokenizer", "{f}"],
+    "subword-model": ["tokenize", "{corpus}", "--level", "subword", "--subword", "{f}"],
 }
 
 

@@ -53,6 +53,9 @@ BAD_PREPROCESSING = [
     {"level": ["word"]},
     {"lang": "tlh"},
     {"lang": 5},
+    {"level": "subword", "subword": "bpe"},
+    {"level": "subword", "subword": {"name": "bpe", "format": "sentencepiece", "sha256": "0" * 64}},
+    {"level": "subword"},
 ]
 
 

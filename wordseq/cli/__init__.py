@@ -154,6 +154,7 @@ COMMANDS = {
     "classify": ("wordseq.cli.classify", "classify"),
     "seq2seq": ("wordseq.cli.seq2seq", "seq2seq"),
     "transduce": ("wordseq.cli.seq2seq", "transduce"),
+    "subword": ("wordseq.cli.subword", "subword"),
 }
 
 

@@ -44,7 +44,8 @@ def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Drop stopwords: the built-in English list, 'lang' for the --lang language's list, a list by name "
                           "(german, french, ...) or one word per line from FILE."),
         click.option("--sentences", is_flag=True, help="Split lines into sentences: one sequence per sentence."),
-        click.option("--level", type=click.Choice(LEVELS), default="word", show_default=True, help="Word tokens, or characters (a space becomes '▁')."),
+        click.option("--level", type=click.Choice(LEVELS), default="word", show_default=True, help="Word tokens, characters (a space becomes '▁'), or subword units (with --subword)."),
+        click.option("--subword", "subword_name", default=None, metavar="NAME", help="With --level subword: the units of this subword model (wordseq subword train)."),
         click.option("--pretokenized", is_flag=True, help="Input is one sequence per line, tokens separated by spaces: only split (and --lower)."),
         click.option("--lang", metavar="CODE", default="en", help=_LANG_HELP),
         _encoding_errors_option(),
@@ -55,11 +56,23 @@ def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
         from wordseq.cli.startup import import_nltk_quickly
 
         settings = {k: kwargs.pop(k) for k in _PREPROCESSING_KEYS}
+        settings["subword"] = _subword_model(kwargs.pop("subword_name"), settings["level"])
         kwargs["preprocess"] = PreprocessConfig(**settings)
         import_nltk_quickly(kwargs["preprocess"])
         return func(*args, **kwargs)
 
     return _apply(wrapper, options)
+
+
+def _subword_model(name: str | None, level: str) -> Any:
+    """The tokenizer of the subword model --subword names (None without it)."""
+    if name is None:
+        return None
+    if level != "subword":
+        raise click.UsageError(f"--subword needs --level subword (the level is {level})")
+    from wordseq.store import load
+
+    return load(name, "subword")
 
 
 def preprocessing_override_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -67,8 +67,9 @@ def seq2seq() -> None:
 @output_model_option("seq2seq")
 @click.option("--dev", default=None, metavar="FILE", help="Pairs for early stopping. Default: --dev-percent of the training sources.")
 @_opt("arch", click.Choice(ARCHS), "rnn: recurrent encoder-decoder with attention; transformer: encoder-decoder Transformer (size --hidden).")
-@_opt("source_level", click.Choice(LEVELS), "Source tokens: characters, or words separated by spaces.")
+@_opt("source_level", click.Choice(LEVELS), "Source tokens: characters, words separated by spaces, or subword units (with --subword).")
 @_opt("target_level", click.Choice(LEVELS), "Target tokens (G2P: phonemes separated by spaces, 'word').")
+@click.option("--subword", "subword_name", default=None, metavar="NAME", help="The units of this subword model for the side(s) at subword level.")
 @click.option("--lower/--no-lower", "lower", default=_default("lower"), show_default=True, help="Lowercase sources (targets are kept as written).")
 @_opt("encoder", click.Choice(ENCODERS), "Encoder RNN; bi*: each direction gets --hidden / 2 units.")
 @_opt("encoder_layers", click.IntRange(1, 100), "Encoder layers.")
@@ -98,7 +99,7 @@ def seq2seq() -> None:
 @log_interval_option
 @_ENCODING
 def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: str, resume: bool, log_interval: int,
-          encoding_errors: str, **options: Any) -> None:
+          encoding_errors: str, subword_name: str | None, **options: Any) -> None:
     """Train an encoder-decoder on PAIRS files (or stdin) of 'source<TAB>target' lines.
 
     Shows per epoch the training loss and the dev loss, WER (share of sources with any
@@ -112,15 +113,18 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
     wordseq seq2seq train pairs.tsv --source-level word --target-level word --attention additive
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p-tf --arch transformer --heads 4 --label-smoothing 0.1
     wordseq seq2seq train g2p/train.tsv --dev g2p/dev.tsv -o g2p --resume --epochs 20
+    wordseq seq2seq train pairs.tsv --source-level subword --target-level subword --subword bpe8k
     """
     from wordseq.seq2seq.train import train_seq2seq
-    from wordseq.store import DEFAULT_NAME
+    from wordseq.store import DEFAULT_NAME, load
     from wordseq.training import Interrupted
 
     # only the options given: the library's defaults are the same values, and with --resume
     # a network option given (not a default) that differs from the saved run is refused
     ctx = click.get_current_context()
     given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) != click.core.ParameterSource.DEFAULT}
+    if subword_name is not None:
+        given["subword"] = load(subword_name, "subword")
     try:
         train_seq2seq(list(pairs) or ["-"], dev, output=output or DEFAULT_NAME, resume=resume, device=device,
                       encoding_errors=encoding_errors, reporter=reporter(log_interval), **given)

@@ -65,9 +65,10 @@ class EmbeddingModel:
         if not isinstance(word, str):
             raise InputError(f"a word is a str, got {type(word).__name__}")
         if word not in self._query_cache:
-            if word.isalnum():
+            if word.isalnum() and self.preprocess.level == "word":
                 # The tokenizer leaves a plain word whole: only the per-token steps apply,
-                # and the NLTK tokenizer need not even be imported.
+                # and the NLTK tokenizer need not even be imported (characters and
+                # subword units come from the whole preprocessing).
                 self._query_cache[word] = self._token_normalizer()(word)
             else:
                 tokens = self._preprocessor().normalize_query(word)

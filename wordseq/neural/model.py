@@ -9,7 +9,7 @@ and ``next_logprobs`` costs nothing more. Everything stays on the model's device
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,11 +73,20 @@ class NeuralLM(TextMethods):
         from wordseq.text.reader import open_corpus
 
         reader = open_corpus(corpus, encoding_errors)
-        stream = encode_text(reader, Preprocessor(preprocess or self.preprocess), self.vocab)
+        pre = Preprocessor((preprocess or self.preprocess).for_vocabulary(self.vocab.stoi))
+        words = [0]  # subword models: the text's words (split at whitespace), for per-word perplexity
+
+        def counted() -> Iterator[str]:
+            for line in reader:
+                words[0] += len(line.split())
+                yield line
+
+        stream = encode_text(counted() if pre.config.level == "subword" else reader, pre, self.vocab)
         if bptt is None:
             bptt = int(self.meta.get("config", {}).get("train", {}).get("bptt", 35))
         # reported figures are exact: scored in float32 whatever the decoding precision
         scores = score_stream(self.model, stream, self.device, bptt=bptt, keep_tokens=per_line)
+        scores.report.words = words[0]
         lines = []
         if per_line:
             assert scores.token_logprobs is not None

@@ -48,6 +48,7 @@ class TokenChunk:
     first_line: int
     lines: int
     bytes: int = 0
+    words: int = 0  # subword level: the lines' words (split at whitespace), for per-word perplexity
 
 
 @dataclass
@@ -201,7 +202,8 @@ def _preprocessed_chunk(lines: list[str], pre: Preprocessor, first_line: int) ->
             tokens.extend(seq)
             tokens.append(LINE_END)
             seq_lines.append(i)
-    return TokenChunk(tokens, np.asarray(seq_lines, dtype=np.int64), first_line, len(lines))
+    words = sum(len(text.split()) for text in lines) if pre.config.level == "subword" else 0
+    return TokenChunk(tokens, np.asarray(seq_lines, dtype=np.int64), first_line, len(lines), words=words)
 
 
 def corpus_chunks(corpus: Corpus, preprocess: PreprocessConfig, encoding_errors: str = "strict") -> tuple[Iterable[TokenChunk], Any]:

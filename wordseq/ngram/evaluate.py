@@ -156,11 +156,18 @@ def evaluate(
     3
     """
     model.check_normalised()
-    preprocess = preprocess or model.preprocess
+    preprocess = (preprocess or model.preprocess).for_vocabulary(model.vocab.stoi)
     chunks, _ = corpus_chunks(text, preprocess, encoding_errors)
-    blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=on_chunk, with_words=per_token)
+    report = PerplexityReport()
+
+    def seen(chunk: TokenChunk) -> None:
+        report.words += chunk.words  # subword models: per-word perplexity too
+        if on_chunk is not None:
+            on_chunk(chunk)
+
+    blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=seen, with_words=per_token)
     penalty = 0.0 if vocab_pad is None else math.log10(vocab_pad_share(vocab_pad, model.vocab.num_words))
-    return Evaluation(model, blocks, per_line, per_token, preprocess, oov_penalty=penalty)
+    return Evaluation(model, blocks, per_line, per_token, preprocess, report, oov_penalty=penalty)
 
 
 def vocab_pad_share(vocab_pad: int, words: int) -> int:

@@ -13,13 +13,14 @@ from typing import Any
 
 from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
 from wordseq.errors import OptionError
-from wordseq.text.preprocess import PreprocessConfig
+from wordseq.text.preprocess import PreprocessConfig, stored_tokenizer
+from wordseq.text.subword import SubwordTokenizer
 
 ARCHS = ("rnn", "transformer")
 ENCODERS = ("bilstm", "bigru", "lstm", "gru")
 DECODERS = ("lstm", "gru")
 ATTENTIONS = ("dot", "general", "additive", "none")
-LEVELS = ("char", "word")
+LEVELS = ("char", "word", "subword")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("plateau", "cosine")
 DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
@@ -49,7 +50,10 @@ class Seq2SeqConfig(Config):
         archs; dev and test scores are never smoothed).
     source_level, target_level
         ``char``: every character is a token (a space becomes ``▁``); ``word``: tokens
-        are separated by spaces. Grapheme-to-phoneme is ``char`` → ``word``.
+        are separated by spaces; ``subword``: the units of ``subword``. Grapheme-to-phoneme
+        is ``char`` → ``word``.
+    subword
+        The tokenizer of the side(s) at ``subword`` level (``wordseq.load("subword/NAME")``).
     lower
         Lowercase the source side (the target side is kept as written).
     encoder
@@ -92,6 +96,7 @@ class Seq2SeqConfig(Config):
     heads: int = 4
     ff: int = 0
     label_smoothing: float = 0.0
+    subword: SubwordTokenizer | None = None
 
     def __post_init__(self) -> None:
         _choice("--arch", self.arch, ARCHS)
@@ -105,6 +110,7 @@ class Seq2SeqConfig(Config):
             object.__setattr__(self, "input_feeding", False)  # a recurrent decoder's option
         _choice("--source-level", self.source_level, LEVELS)
         _choice("--target-level", self.target_level, LEVELS)
+        self._check_subword()
         _choice("--encoder", self.encoder, ENCODERS)
         _choice("--decoder", self.decoder, DECODERS)
         _choice("--attention", self.attention, ATTENTIONS)
@@ -120,6 +126,29 @@ class Seq2SeqConfig(Config):
             # input feeding passes on the attentional vector, which does not exist here
             object.__setattr__(self, "input_feeding", False)
 
+    def _check_subword(self) -> None:
+        at_subword = "subword" in (self.source_level, self.target_level)
+        if at_subword and self.subword is None:
+            raise OptionError("--subword", "a side at subword level needs --subword NAME (a model made by "
+                                           "'wordseq subword train')")
+        if self.subword is not None and not isinstance(self.subword, SubwordTokenizer):
+            raise OptionError("--subword", f"expected a subword model, not {type(self.subword).__name__}")
+        if self.subword is not None and not at_subword:
+            raise OptionError("--subword", "needs --source-level subword or --target-level subword")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as meta.json stores them (the tokenizer as its digest)."""
+        d = {k: v for k, v in super().to_dict().items() if k != "subword"}
+        if self.subword is not None:  # absent otherwise: other models' meta.json as before
+            d["subword"] = self.subword.describe()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Seq2SeqConfig:
+        known = cls.known_fields(d)
+        known["subword"] = stored_tokenizer(known.get("subword"))
+        return cls(**known)
+
     @property
     def bidirectional(self) -> bool:
         return self.encoder.startswith("bi")
@@ -130,11 +159,13 @@ class Seq2SeqConfig(Config):
 
     def source_preprocess(self) -> PreprocessConfig:
         """How source text becomes tokens (word level: split on spaces)."""
-        return PreprocessConfig(lower=self.lower, level=self.source_level, pretokenized=self.source_level == "word")
+        return PreprocessConfig(lower=self.lower, level=self.source_level, pretokenized=self.source_level == "word",
+                                subword=self.subword if self.source_level == "subword" else None)
 
     def target_preprocess(self) -> PreprocessConfig:
         """How target text becomes tokens: never lowercased (phoneme symbols keep their case)."""
-        return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word")
+        return PreprocessConfig(lower=False, level=self.target_level, pretokenized=self.target_level == "word",
+                                subword=self.subword if self.target_level == "subword" else None)
 
     @property
     def ff_size(self) -> int:

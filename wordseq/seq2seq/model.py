@@ -211,6 +211,8 @@ class Seq2SeqModel:
         """Output tokens as text in the training targets' format."""
         if self.target_preprocess.level == "char":
             return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        if self.target_preprocess.subword is not None:
+            return self.target_preprocess.subword.decode(list(tokens))
         return " ".join(tokens)
 
     def _candidate(self, h: Hypothesis) -> Candidate:

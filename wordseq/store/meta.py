@@ -28,6 +28,7 @@ from typing import Any
 from wordseq import __version__
 from wordseq.errors import ModelError
 from wordseq.store.paths import KINDS, MARKER_FILE, META_FILE, wordseq_home
+from wordseq.text.subword import FORMATS, SubwordTokenizer, made_tokenizer, tokenizer_file
 
 FORMAT_VERSION = 2
 _LIBRARIES = ("numpy", "torch", "gensim", "nltk")
@@ -253,3 +254,41 @@ def verify_payload(folder: Path, meta: dict[str, Any]) -> None:
                 "train or import the model again"
             )
         remember_check(path, f"sha256:{digest}")
+    read_tokenizers(folder, meta)
+
+
+def _tokenizers_named(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The subword tokenizers the model's preprocessing names (a seq2seq model has one
+    preprocessing per side)."""
+    pre = meta.get("preprocessing") or {}
+    found = []
+    for settings in [pre, *(v for v in pre.values() if isinstance(v, dict))]:
+        stored = settings.get("subword") if isinstance(settings, dict) else None
+        if isinstance(stored, dict) and isinstance(stored.get("sha256"), str) and stored.get("format") in FORMATS:
+            found.append(stored)
+    return found
+
+
+def write_tokenizers(meta: dict[str, Any], folder: Path) -> None:
+    """Write the bytes of each subword tokenizer the model uses beside it, so the model
+    keeps its tokenizer when the subword model it came from is removed."""
+    for stored in _tokenizers_named(meta):
+        tokenizer = made_tokenizer(stored["sha256"])
+        if tokenizer is None:
+            raise ModelError(f"the subword tokenizer {stored.get('name')!r} of this model is not loaded; cannot save it")
+        path = folder / tokenizer.file_name
+        if not path.exists():
+            path.write_bytes(tokenizer.data)
+
+
+def read_tokenizers(folder: Path, meta: dict[str, Any]) -> None:
+    """Load the subword tokenizers a model's preprocessing names from its (verified)
+    payload, so that its PreprocessConfig finds them by digest."""
+    for stored in _tokenizers_named(meta):
+        if made_tokenizer(stored["sha256"]) is not None:
+            continue
+        name = tokenizer_file(stored["sha256"], stored["format"])
+        if name not in meta["payload"]:
+            raise ModelError(f"{folder}: the subword tokenizer {name} is not in the model's payload; the model is damaged")
+        SubwordTokenizer((folder / name).read_bytes(), stored["format"], str(stored.get("name") or ""),
+                         what=str(folder / name))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from wordseq.errors import ModelError
 
-KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq")
+KINDS = ("embeddings", "ngram", "lm", "classifier", "seq2seq", "subword")
 DEFAULT_NAME = "default"
 META_FILE = "meta.json"
 # Written into every model directory wordseq creates; -o and models rm on a PATH act only

@@ -44,6 +44,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     "lm": ("wordseq.neural.model", "load_neural_lm"),
     "classifier": ("wordseq.classify.model", "load_classifier"),
     "seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
+    "subword": ("wordseq.subwords", "load_subword_model"),
 }
 # kinds that can also be read from a single file (-m model.arpa)
 FILE_LOADERS: dict[str, tuple[str, str]] = {
@@ -55,6 +56,7 @@ HOW_TO_MAKE = {
     "lm": "wordseq lm train CORPUS",
     "classifier": "wordseq classify train DATA",
     "seq2seq": "wordseq seq2seq train PAIRS",
+    "subword": "wordseq subword train CORPUS",
 }
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from wordseq.errors import ModelError
 from wordseq.sizes import human_size
-from wordseq.store.meta import payload_digests, read_meta, write_meta
+from wordseq.store.meta import payload_digests, read_meta, write_meta, write_tokenizers
 from wordseq.store.output import current_umask, leftover_pid, pid_alive, remove_stale_siblings, temp_name
 from wordseq.store.paths import MARKER_FILE, MARKER_TEXT, META_FILE, made_by_wordseq, model_dir, partial_dir, wordseq_home
 
@@ -227,6 +227,7 @@ class ModelWriter:
         folder = self._new_folder()
         try:
             write_payload(folder)
+            write_tokenizers(meta, folder)
             meta = {**meta, "payload": payload_digests(folder)}
             write_meta(folder, meta)
             (folder / MARKER_FILE).write_text(MARKER_TEXT, encoding="utf-8")

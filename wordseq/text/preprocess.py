@@ -9,12 +9,14 @@ distinct string, so the cost grows with the number of word types, not tokens.
 Languages other than English (``lang``) get their own sentence splitter and word splitter
 (sentences.py, words.py) in place of NLTK's; a line written mostly in a script without
 spaces between words is refused at word level.
+Character level splits each line (whitespace collapsed) into characters; subword level
+gives it to the subword tokenizer (``text/subword.py``) the config holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wordseq.config_checks import Config
@@ -23,10 +25,11 @@ from wordseq.text.languages import LEMMAS, SNOWBALL, SPACELESS, STOPWORDS, check
 from wordseq.text.sentences import sentence_splitter
 from wordseq.text.stopwords import NAMED as NAMED_STOPWORDS
 from wordseq.text.stopwords import load_stopwords
+from wordseq.text.subword import SubwordTokenizer, made_tokenizer
 from wordseq.text.words import detokenize_words, refuse_spaceless_text, split_words
 
 STEMMERS = ("porter", "snowball", "lancaster")
-LEVELS = ("word", "char")
+LEVELS = ("word", "char", "subword")
 # Character-level sequences show a space as this token, so tokens stay space-separated.
 SPACE_TOKEN = "▁"
 # The only purely alphabetic words NLTK's tokenizer splits (its CONTRACTIONS2 rules).
@@ -34,9 +37,9 @@ _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"
 # The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
 _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
-    "sentences": (bool,), "level": (str,), "pretokenized": (bool,), "lang": (str,),
+    "sentences": (bool,), "level": (str,), "pretokenized": (bool,), "lang": (str,), "subword": (dict, type(None)),
 }
-_TYPE_WORDS = {bool: "true or false", str: "a string"}
+_TYPE_WORDS = {bool: "true or false", str: "a string", dict: "an object"}
 
 
 @dataclass(frozen=True)
@@ -52,20 +55,23 @@ class PreprocessConfig(Config):
     level: str = "word"
     pretokenized: bool = False
     lang: str = "en"  # ISO 639-1 (languages.py); models saved before --lang are English
+    # --level subword: the units' tokenizer (``wordseq.load("subword/NAME")``)
+    subword: SubwordTokenizer | None = None
 
     def __post_init__(self) -> None:
         if self.stem is not None and self.stem not in STEMMERS:
             raise OptionError("--stem", f"unknown stemmer {self.stem!r}; choose one of {', '.join(STEMMERS)}")
         if self.level not in LEVELS:
-            raise OptionError("--level", f"unknown level {self.level!r}; choose word or char")
+            raise OptionError("--level", f"unknown level {self.level!r}; choose word, char or subword")
+        self._check_subword()
         word_steps = [name for name, on in (("--stem", self.stem), ("--lemmatize", self.lemmatize),
                                             ("--stopwords", self.stopwords)) if on]
-        if self.level == "char" and word_steps:
-            raise OptionError(word_steps[0], "works on words; it cannot be used with --level char")
+        if self.level != "word" and word_steps:
+            raise OptionError(word_steps[0], f"works on words; it cannot be used with --level {self.level}")
         if self.pretokenized:
             # pretokenized text is only split on spaces: any other step would be recorded
             # in meta.json as applied while it was not
-            ignored = word_steps + (["--sentences"] if self.sentences else []) + (["--level char"] if self.level == "char" else [])
+            ignored = word_steps + (["--sentences"] if self.sentences else []) + ([f"--level {self.level}"] if self.level != "word" else [])
             if ignored:
                 raise OptionError(
                     "--pretokenized",
@@ -79,9 +85,21 @@ class PreprocessConfig(Config):
         if self.stopwords and not self.stopword_list:
             object.__setattr__(self, "stopword_list", tuple(load_stopwords(self.stopwords)))
 
+    def _check_subword(self) -> None:
+        if self.level == "subword" and self.subword is None:
+            raise OptionError("--level", "subword needs --subword NAME (a model made by 'wordseq subword train')")
+        if self.subword is not None and not isinstance(self.subword, SubwordTokenizer):
+            raise OptionError("--subword", f"expected a subword model (wordseq.load('subword/NAME')), "
+                                           f"not {type(self.subword).__name__}")
+        if self.subword is not None and self.level != "subword":
+            raise OptionError("--subword", f"needs --level subword (the level is {self.level})")
+
     def to_dict(self) -> dict[str, Any]:
-        """The settings as meta.json stores them."""
-        d = super().to_dict()
+        """The settings as meta.json stores them (a tokenizer as its digest: its bytes
+        are a payload file the store writes beside the model)."""
+        d = {k: v for k, v in super().to_dict().items() if k != "subword"}
+        if self.subword is not None:  # absent otherwise: word and char models' meta.json as before
+            d["subword"] = self.subword.describe()
         # A named list is rebuilt from its name; a file's words travel with the model.
         d["stopword_list"] = list(self.stopword_list) if self.stopwords not in NAMED_STOPWORDS else None
         return d
@@ -101,6 +119,7 @@ class PreprocessConfig(Config):
         if not isinstance(words, list | tuple) or not all(isinstance(w, str) for w in words):
             raise ModelError("the model's meta.json is damaged: preprocessing 'stopword_list' should be a list of words")
         known["stopword_list"] = tuple(words)
+        known["subword"] = stored_tokenizer(known.get("subword"))
         try:
             return cls(**known)
         except OptionError as exc:
@@ -115,6 +134,7 @@ class PreprocessConfig(Config):
         if not overrides:
             return self
         base = asdict(self)
+        base["subword"] = self.subword  # asdict would turn it into a copy of its fields
         if overrides.get("pretokenized"):
             base.update(stem=None, lemmatize=False, stopwords=None, sentences=False)
         base.update(overrides)
@@ -124,8 +144,17 @@ class PreprocessConfig(Config):
             base["stopword_list"] = tuple(base["stopword_list"])
         return PreprocessConfig(**base)
 
+    def for_vocabulary(self, words: Collection[str]) -> PreprocessConfig:
+        """These settings for scoring text with a model of this vocabulary: subword units
+        the model never saw are split into smaller ones it did (``SubwordTokenizer.restricted``)."""
+        if self.subword is None:
+            return self
+        return replace(self, subword=self.subword.restricted(words))
+
     def describe(self) -> str:
         parts = [self.level, "lower" if self.lower else "cased"]
+        if self.subword is not None:
+            parts[0] = f"subword ({self.subword.name or self.subword.sha256[:12]})"
         if self.lang != "en":
             parts.append(f"lang={self.lang}")
         if self.pretokenized:
@@ -139,6 +168,21 @@ class PreprocessConfig(Config):
         if self.sentences:
             parts.append("sentences")
         return ", ".join(parts)
+
+
+def stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
+    """The tokenizer meta.json names by digest: the store registered it when it read the
+    model's files (a payload file ``subword-*``)."""
+    if stored is None:
+        return None
+    digest = stored.get("sha256")
+    found = made_tokenizer(digest) if isinstance(digest, str) else None
+    if found is not None and not found.name and isinstance(stored.get("name"), str):
+        found.name = stored["name"]
+    if found is None:
+        raise ModelError("the model's meta.json or files are damaged: preprocessing 'subword' names a tokenizer "
+                         "that is not in the model's directory; train the model again")
+    return found
 
 
 class Preprocessor:
@@ -171,6 +215,8 @@ class Preprocessor:
             return [tokens]
         if cfg.level == "char":
             return [self._chars(s) for s in self._sentences_of(line)]
+        if cfg.level == "subword":
+            return [self._subwords(s) for s in self._sentences_of(line)]
         if not line.isascii():
             refuse_spaceless_text(line)
         if cfg.sentences:
@@ -202,9 +248,11 @@ class Preprocessor:
 
     def detokenize(self, tokens: list[str]) -> str:
         """Readable text from tokens (NLTK's Treebank detokenizer for English, words.py's for other
-        languages; char level rejoins)."""
+        languages; char level rejoins; subword units go through their tokenizer's decoder)."""
         if self.config.level == "char":
             return "".join(" " if t == SPACE_TOKEN else t for t in tokens)
+        if self.config.subword is not None:
+            return self.config.subword.decode(tokens)
         if self.config.lang != "en":
             return detokenize_words(tokens)
         from nltk.tokenize.treebank import TreebankWordDetokenizer
@@ -228,6 +276,14 @@ class Preprocessor:
         if self.config.lower:
             text = lowercaser(self.config.lang)(text)
         return [SPACE_TOKEN if c.isspace() else c for c in " ".join(text.split())]
+
+    def _subwords(self, text: str) -> list[str]:
+        assert self.config.subword is not None
+        if self.config.lower:
+            text = lowercaser(self.config.lang)(text)
+        # runs of whitespace become one space, as at char level: the units of "a  b" are
+        # those of "a b", and detokenizing gives that back
+        return self.config.subword.encode(" ".join(text.split()))
 
     def _words(self, sentence: str) -> list[str]:
         out: list[str] = []
