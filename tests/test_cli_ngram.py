@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import CORPUS, HELDOUT, assert_golden, invoke
 
 
-@pytest.fixture
-def trained(runner, tmp_path):  # type: ignore[no-untyped-def]
-    small = tmp_path / "train.txt"
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The trigram model of the corpus's first 80 lines, trained once for the module:
+    (its training text, its folder in a store of its own)."""
+    folder = tmp_path_factory.mktemp("ngram_tri")
+    small = folder / "train.txt"
     small.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:80]) + "\n", encoding="utf-8")
-    result = invoke(runner, ["ngram", "train", str(small), "--order", "3", "-o", "tri"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORDSEQ_HOME", str(folder / "home"))
+        result = invoke(CliRunner(), ["ngram", "train", str(small), "--order", "3", "-o", "tri"])
     assert result.exit_code == 0, result.output
+    return small, folder / "home" / "ngram" / "tri"
+
+
+@pytest.fixture
+def trained(trained_once: tuple[Path, Path], wordseq_home: Path) -> Path:
+    """That model as "tri" in this test's own store (a copy: a test may replace it)."""
+    small, model = trained_once
+    shutil.copytree(model, wordseq_home / "ngram" / "tri")
     return small
 
 

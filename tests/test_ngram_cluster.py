@@ -18,7 +18,13 @@ from wordseq.errors import InputError
 from wordseq.ngram.budget import Resources
 from wordseq.ngram.train import train_ngram
 
-pytest.importorskip("distributed")
+
+@pytest.fixture(autouse=True, scope="module")
+def _distributed() -> None:
+    """Skip without Dask's scheduler; imported when a test here runs, not at collection
+    (every xdist worker collects every module)."""
+    pytest.importorskip("distributed")
+
 
 LINES = CORPUS.read_text(encoding="utf-8").splitlines()[:120]
 
@@ -42,7 +48,25 @@ def _assert_same(a, b) -> None:  # type: ignore[no-untyped-def]
     assert a.training["discounts"] == b.training["discounts"]
 
 
-def test_local_cluster_of_two_equals_one_process(tmp_path: Path) -> None:
+@pytest.fixture(params=["threads", pytest.param("processes", marks=pytest.mark.processes)])
+def local_workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``local:N`` as wordseq starts it (worker processes: make test-processes) and, in the
+    fast suite, the same cluster with its workers as threads of this process: the same
+    shards, tasks and merge without seconds of process start-up."""
+    if request.param == "threads":
+        import distributed
+
+        real = distributed.LocalCluster
+
+        def in_process(**options: object) -> object:
+            options.pop("host", None)  # a host is for TCP; threads talk over inproc://
+            return real(**{**options, "processes": False})
+
+        monkeypatch.setattr(distributed, "LocalCluster", in_process)
+    return str(request.param)
+
+
+def test_local_cluster_of_two_equals_one_process(tmp_path: Path, local_workers: str) -> None:
     paths = _shards(tmp_path / "shards")
     one = train_ngram(paths, order=3)
     many = train_ngram([str(tmp_path / "shards" / "part*.txt")], order=3, resources=Resources(cluster="local:2", partition_rows=4000))
@@ -147,7 +171,7 @@ def test_without_dask_the_extra_is_named(runner, monkeypatch, tmp_path: Path) ->
     assert r.exit_code == 2 and "pip install 'wordseq[cluster]'" in r.output
 
 
-def test_vocab_build_on_the_cluster_shares_the_word_pass(tmp_path: Path, runner) -> None:  # type: ignore[no-untyped-def]
+def test_vocab_build_on_the_cluster_shares_the_word_pass(tmp_path: Path, runner, local_workers: str) -> None:  # type: ignore[no-untyped-def]
     paths = _shards(tmp_path / "shards", 3)
     one, many = tmp_path / "one.tsv", tmp_path / "many.tsv"
     r = invoke(runner, ["vocab", "build", *map(str, paths), "--min-count", "2", "-o", str(one)])

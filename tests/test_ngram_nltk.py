@@ -17,17 +17,23 @@ Known nltk.lm deviations (so only the parts below are compared):
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 import pytest
 
-nltk_lm = pytest.importorskip("nltk.lm")
-from nltk.lm.preprocessing import padded_everygram_pipeline  # noqa: E402
-
-from tests.conftest import CORPUS  # noqa: E402
-from tests.ngram_toy import prob_after, train  # noqa: E402
-from wordseq.ngram.model import NgramModel  # noqa: E402
+from tests.conftest import CORPUS
+from tests.ngram_toy import prob_after, train
+from wordseq.ngram.model import NgramModel
 
 ORDER = 3
+
+
+@pytest.fixture(scope="module")
+def nltk_lm() -> ModuleType:
+    """nltk.lm, imported by the tests that use it (it pulls in scipy.stats: seconds of
+    start-up that every xdist worker would pay at collection)."""
+    return pytest.importorskip("nltk.lm")
 
 
 def _corpus() -> list[list[str]]:
@@ -38,6 +44,8 @@ def _corpus() -> list[list[str]]:
 def _nltk(cls, sents, **kw):  # type: ignore[no-untyped-def]
     kw = dict(kw)
     lm = cls(kw.pop("gamma"), ORDER) if "gamma" in kw else cls(ORDER, **kw)
+    from nltk.lm.preprocessing import padded_everygram_pipeline
+
     train, _ = padded_everygram_pipeline(ORDER, sents)
     vocab_words = [w for s in sents for w in s] + ["</s>"]
     lm.fit(train, vocab_words)
@@ -58,7 +66,7 @@ def _words(model: NgramModel) -> list[str]:
 
 
 @pytest.mark.parametrize("smoothing,cls,kw", [("mle", "MLE", {}), ("add-k", "Lidstone", {"gamma": 0.5})])
-def test_full_probabilities_agree(smoothing: str, cls: str, kw: dict) -> None:
+def test_full_probabilities_agree(smoothing: str, cls: str, kw: dict, nltk_lm: ModuleType) -> None:
     sents = _corpus()
     mine = train(sents, order=ORDER, smoothing=smoothing, k=kw.get("gamma", 1.0))
     theirs = _nltk(getattr(nltk_lm, cls), sents, **kw)
@@ -80,7 +88,7 @@ def _alpha_gamma(model: NgramModel, ctx: tuple[str, ...], word: str) -> tuple[fl
 
 
 @pytest.mark.parametrize("smoothing", ["witten-bell", "kneser-ney"])
-def test_highest_order_interpolation_weights_agree(smoothing: str) -> None:
+def test_highest_order_interpolation_weights_agree(smoothing: str, nltk_lm: ModuleType) -> None:
     sents = _corpus()
     if smoothing == "witten-bell":
         mine = train(sents, order=ORDER, smoothing=smoothing)
