@@ -185,7 +185,7 @@ def test_embeddings_export_dash_writes_stdout(runner: CliRunner, tmp_path: Path,
 
 def test_tokenize_output_through_process_substitution(tmp_path: Path) -> None:
     out = tmp_path / "x.gz"
-    script = f"{sys.executable} -m wordseq tokenize {CORPUS} -o >(gzip > {out})"
+    script = f"{sys.executable} -m wordseq tokenize {CORPUS} --pretokenized -o >(gzip > {out})"  # no nltk in the child
     proc = subprocess.run(["bash", "-c", script + "; sleep 0.5"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     import gzip
@@ -253,14 +253,14 @@ def test_two_writers_to_one_name_the_second_fails_at_once(runner: CliRunner, cor
     assert result.exit_code == 1 and "another wordseq process" in result.stderr
 
 
-def test_an_unwritable_store_fails_before_training(corpus: Path, tmp_path: Path) -> None:
+def test_an_unwritable_store_fails_before_training(runner: CliRunner, corpus: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the store's folder should be")
-    env = {**os.environ, "WORDSEQ_HOME": str(blocker / "home")}
-    proc = subprocess.run([sys.executable, "-m", "wordseq", "lm", "train", str(corpus), *SMALL_LM],
-                          env=env, capture_output=True, text=True)
-    assert proc.returncode == 1 and proc.stderr.startswith("Error: cannot create")
-    assert "epoch" not in proc.stderr
+    monkeypatch.setenv("WORDSEQ_HOME", str(blocker / "home"))
+    result = invoke(runner, ["lm", "train", str(corpus), *SMALL_LM])
+    assert result.exit_code == 1 and result.stderr.startswith("Error: cannot create")
+    assert "epoch" not in result.stderr
 
 
 def test_a_full_disk_is_one_line_and_the_previous_model_stays(runner: CliRunner, corpus: Path, wordseq_home: Path) -> None:
