@@ -26,9 +26,11 @@ demo: install
 readme: install
 	$(PY) scripts/tour.py --readme --out $(OUT)
 
-# the fast suite: two processes (CI has 2 cores); tests set one torch thread each
+# the fast suite: two processes (CI has 2 cores); tests set one torch thread each.
+# PYTHONDONTWRITEBYTECODE cleared: with it set, every run and each worker recompiled the
+# sources and pytest's assertion-rewritten tests (about 3 s of CPU per worker)
 test: install
-	$(PY) -m pytest -q -n 2
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2
 
 # the documentation run as a user runs it: the README's Python blocks and pipelines, the
 # reduced Tour, examples/quickstart.py and the end-to-end CLI pipeline (a few minutes)
