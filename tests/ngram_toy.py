@@ -19,12 +19,17 @@ def prob(model: NgramModel, context: list[str], word: str) -> float:
     return float(np.exp(model.next_logprobs(state)[0, model.vocab.id(word)]))
 
 
-def prob_after(model: NgramModel, context: list[str], word: str) -> float:
-    """p(word | context) with exactly this context (no <s> added in front)."""
+def probs_after(model: NgramModel, context: list[str]) -> np.ndarray:
+    """p(· | context) over the vocabulary with exactly this context (no <s> added in front)."""
     width = model.order - 1
     ids = model.vocab.encode(context)[-width:] if width else []
     state = np.array([[-1] * (width - len(ids)) + ids], dtype=np.int64).reshape(1, width)
-    return float(np.exp(model.next_logprobs(state)[0, model.vocab.id(word)]))
+    return np.exp(model.next_logprobs(state)[0])
+
+
+def prob_after(model: NgramModel, context: list[str], word: str) -> float:
+    """p(word | context) with exactly this context (no <s> added in front)."""
+    return float(probs_after(model, context)[model.vocab.id(word)])
 
 
 def all_context_states(model: NgramModel) -> np.ndarray:

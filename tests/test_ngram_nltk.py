@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import CORPUS
-from tests.ngram_toy import prob_after, train
+from tests.ngram_toy import prob_after, probs_after, train
 from wordseq.ngram.model import NgramModel
 
 ORDER = 3
@@ -74,7 +74,8 @@ def test_full_probabilities_agree(smoothing: str, cls: str, kw: dict, nltk_lm: M
     words = _words(mine)
     contexts = _contexts(mine)[:60]
     for ctx in contexts:
-        got = [prob_after(mine, list(ctx), w) for w in words]
+        dist = probs_after(mine, list(ctx))  # the whole row once, not once a word
+        got = [float(dist[mine.vocab.id(w)]) for w in words]
         want = [theirs.score("<UNK>" if w == "<unk>" else w, _nltk_context(ctx)) for w in words]
         assert np.allclose(got, want, rtol=1e-5, atol=1e-9), ctx  # float32 tables
 
