@@ -64,13 +64,19 @@ def test_spilled_tables_equal_the_in_memory_ones(tmp_path: Path, corpus: list[li
     assert os.listdir(tmp_path) == []  # temporary files gone
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_real_text_many_partitions_and_arpa_byte_identical(tmp_path: Path, threads: int) -> None:
+@pytest.fixture(scope="module")
+def real_text_in_memory():  # type: ignore[no-untyped-def]
+    """150 lines of the corpus and their 5-gram model counted in memory (read only)."""
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:150]
+    return lines, train_ngram(lines, order=5, preprocess=PreprocessConfig())
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_real_text_many_partitions_and_arpa_byte_identical(tmp_path: Path, threads: int, real_text_in_memory) -> None:  # type: ignore[no-untyped-def]
+    lines, plain = real_text_in_memory
     pre = PreprocessConfig()
     work = tmp_path / "work"
     work.mkdir()
-    plain = train_ngram(lines, order=5, preprocess=pre)
     spilled = train_ngram(lines, order=5, preprocess=pre,
                           resources=Resources(memory=TINY, temp_dir=str(work), partition_rows=2500, threads=threads))
     _tables_equal(plain, spilled)
