@@ -291,13 +291,6 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
                                scores_only, str(slices / f"order{n}-part{p}")) for p in range(P)]
         ex.release(routes)
         values, routes, requests = [g[0] for g in got], [g[2] for g in got], [g[3:] for g in got]
-        for p, g in enumerate(got):  # appended in partition order: the order of the tables
-            ex.fetch(g[1])
-            ex.release(g[1])
-            _append_slice(writers, slices / f"order{n}-part{p}")
-        for w in writers:
-            if w is not None:
-                w.close()
         ex.release(lower if n > 2 else shared)
         lower = [None] * P
         if n < N and not scores_only:
@@ -306,6 +299,14 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
             lower = [[answers[q][p] for q in range(P)] for p in range(P)]
         ex.release(requests)
         ex.release(values)
+        # the slices copied while the answers are made
+        for p, g in enumerate(got):  # appended in partition order: the order of the tables
+            ex.fetch(g[1])
+            ex.release(g[1])
+            _append_slice(writers, slices / f"order{n}-part{p}")
+        for w in writers:
+            if w is not None:
+                w.close()
         tick(f"order {n} estimated", n - 1, N - 1)
     ex.release(lower)
     ex.release(routes)
