@@ -203,8 +203,7 @@ def local_settings() -> dict[str, Any]:
     kernel (twice the system time). Measured in ``bench_ngram.py --cluster-pairs``."""
     import dask
 
-    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}), MALLOC_TRIM_THRESHOLD_=None)  # None: unset
     return {"distributed.nanny.pre-spawn-environ": environ,
             "distributed.worker.profile.enabled": False,
             "distributed.admin.system-monitor.interval": "5s",
