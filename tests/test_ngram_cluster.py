@@ -261,3 +261,15 @@ def test_the_workers_write_probe(tmp_path: Path) -> None:
 def test_worker_processes_hand_slices_over_as_files(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     seen = _slices_of_a_run(tmp_path, monkeypatch)
     assert seen and all(gone for _, gone in seen)
+
+
+def _worker_settings() -> tuple[str | None, bool]:
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+@pytest.mark.processes
+def test_local_workers_run_without_malloc_trim_and_profiler() -> None:
+    with cluster.connect("local:1") as client:
+        assert list(client.run(_worker_settings).values()) == [(None, False)]
