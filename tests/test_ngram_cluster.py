@@ -273,3 +273,17 @@ def _worker_settings() -> tuple[str | None, bool]:
 def test_local_workers_run_without_malloc_trim_and_profiler() -> None:
     with cluster.connect("local:1") as client:
         assert list(client.run(_worker_settings).values()) == [(None, False)]
+
+
+def test_a_slice_a_worker_cannot_write_is_not_called_a_shard(tmp_path: Path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cluster, "connect", _threads_cluster)
+
+    def lost_folder(path: str, piece) -> int:  # type: ignore[no-untyped-def]
+        raise FileNotFoundError(2, "No such file or directory", path + ".keys.npy")
+
+    monkeypatch.setattr(pipeline, "write_slice", lost_folder)
+    paths = _shards(tmp_path / "shards", 2)
+    r = invoke(runner, ["ngram", "train", *map(str, paths), "--cluster", "local:2", "--temp-dir", str(tmp_path), "-o", "never"])
+    assert r.exit_code == 1
+    assert "a worker cannot write" in r.output and "order2-part0.keys.npy" in r.output and "shard" not in r.output
+    assert not (Path(os.environ["WORDSEQ_HOME"]) / "ngram" / "never").exists()

@@ -278,7 +278,7 @@ def cluster_estimate(corpus: Corpus, address: str, est: Estimation, min_count: i
     try:
         with connect(address) as client:
             return _guarded(address, lambda: _run(client, paths, est, min_count, preprocess, encoding_errors, out,
-                                                   slices, reporter, partition_rows, budget))
+                                                   slices, reporter, partition_rows, budget), slices)
     finally:  # after the client is gone: no step still writes a slice
         shutil.rmtree(slices, ignore_errors=True)
 
@@ -300,13 +300,17 @@ def check_slices_folder(client: Any, slices: Path) -> None:
                           "(a shared filesystem)") from None
 
 
-def _guarded(address: str, work: Any) -> Any:
-    """``work()``, with the cluster's failures turned into one line."""
+def _guarded(address: str, work: Any, slices: Path | None = None) -> Any:
+    """``work()``, with the cluster's failures turned into one line (``slices``: the
+    folder of the tables' slices, which a worker may fail to write)."""
     try:
         return work()
     except WordseqError:
         raise
     except FileNotFoundError as exc:
+        if slices is not None and str(exc.filename or "").startswith(str(slices)):  # the folder went while running
+            raise InputError(f"a worker cannot write {exc.filename}: on a cluster, --temp-dir must be a folder every "
+                             "worker can write at the same path (a shared filesystem)") from None
         raise InputError(f"a worker cannot read shard {exc.filename or exc}: every worker must see the corpus "
                          "files at the same path as this machine") from None
     except Exception as exc:  # a worker died, the scheduler went away: one line, nothing saved
