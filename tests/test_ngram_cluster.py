@@ -7,12 +7,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import wordseq.ngram.cluster as cluster
+import wordseq.ngram.pipeline as pipeline
 from tests.conftest import CORPUS, invoke
 from wordseq.errors import InputError
 from wordseq.ngram.budget import Resources
@@ -179,3 +181,133 @@ def test_vocab_build_on_the_cluster_shares_the_word_pass(tmp_path: Path, runner,
     r = invoke(runner, ["vocab", "build", str(tmp_path / "shards" / "*.txt"), "--min-count", "2", "--cluster", "local:1", "-o", str(many)])
     assert r.exit_code == 0, r.output
     assert one.read_text(encoding="utf-8") == many.read_text(encoding="utf-8")
+
+
+# -- the tables' slices handed over as files --------------------------------------------------------
+
+
+@contextmanager
+def _threads_cluster(address: str):  # type: ignore[no-untyped-def]
+    """``cluster.connect`` over workers in this process (no process started): the steps
+    see this test's patches."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as lc, \
+            Client(lc) as client:
+        yield client
+
+
+def _watch_slices(monkeypatch) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    """Every slice file the client appends: (name, whether it is gone afterwards)."""
+    seen: list[tuple[str, bool]] = []
+    real = pipeline._append_slice
+
+    def append(writers, path: Path) -> None:  # type: ignore[no-untyped-def]
+        files = sorted(path.parent.glob(path.name + ".*.npy"))
+        assert files, f"no slice file for {path.name}"
+        real(writers, path)
+        seen.extend((f.name, not f.exists()) for f in files)
+
+    monkeypatch.setattr(pipeline, "_append_slice", append)
+    return seen
+
+
+def _slices_of_a_run(tmp_path: Path, monkeypatch) -> list[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    """Trains on the cluster, checks the model equals one process's and that the temporary
+    folder is empty; the slice files the client appended."""
+    seen = _watch_slices(monkeypatch)
+    paths = _shards(tmp_path / "shards")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    many = train_ngram(paths, order=3, resources=Resources(cluster="local:2", partition_rows=3000, temp_dir=str(temp)))
+    _assert_same(train_ngram(paths, order=3), many)
+    assert list(temp.iterdir()) == []
+    return seen
+
+
+def test_slices_travel_as_files_and_are_removed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cluster, "connect", _threads_cluster)
+    seen = _slices_of_a_run(tmp_path, monkeypatch)
+    assert {name.split("-")[0] for name, _ in seen} == {"order2", "order3"} and len(seen) > 10
+    assert all(gone for _, gone in seen)
+
+
+def test_a_worker_failure_is_one_line_and_leaves_no_slice(tmp_path: Path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cluster, "connect", _threads_cluster)
+    real = pipeline.order_step
+
+    def dies_at_order_3(*args):  # type: ignore[no-untyped-def]
+        out = real(*args)  # its slice is written first: the failure must still clear it
+        if args[2] == 3:
+            raise RuntimeError("worker lost")
+        return out
+
+    monkeypatch.setattr(pipeline, "order_step", dies_at_order_3)
+    paths = _shards(tmp_path / "shards")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    r = invoke(runner, ["ngram", "train", *map(str, paths), "--order", "4", "--cluster", "local:2", "--temp-dir", str(temp),
+                        "-o", "never"])
+    assert r.exit_code == 1
+    assert "counting on the cluster at local:2 failed: RuntimeError: worker lost" in r.output
+    assert "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output
+    assert not (Path(os.environ["WORDSEQ_HOME"]) / "ngram" / "never").exists()
+    assert list(temp.iterdir()) == []
+
+
+def test_a_temp_dir_the_workers_cannot_write_is_one_line(tmp_path: Path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cluster, "connect", _threads_cluster)
+
+    def cannot(folder: str) -> None:
+        raise PermissionError(13, "Permission denied", folder)
+
+    monkeypatch.setattr(cluster, "_can_write", cannot)
+    paths = _shards(tmp_path / "shards", 2)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    r = invoke(runner, ["ngram", "train", *map(str, paths), "--cluster", "local:2", "--temp-dir", str(temp), "-o", "never"])
+    assert r.exit_code == 2, r.output
+    assert "a worker cannot write" in r.output and "every worker can write at the same path" in r.output
+    assert "Traceback" not in r.output and [line for line in r.output.splitlines() if "Error" in line] == \
+        [r.output.strip().splitlines()[-1]], r.output  # click's usage lines, then the one error line
+    assert not (Path(os.environ["WORDSEQ_HOME"]) / "ngram" / "never").exists()
+    assert list(temp.iterdir()) == []
+
+
+def test_the_workers_write_probe(tmp_path: Path) -> None:
+    cluster._can_write(str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError):
+        cluster._can_write(str(tmp_path / "not-shared"))
+
+
+@pytest.mark.processes
+def test_worker_processes_hand_slices_over_as_files(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    seen = _slices_of_a_run(tmp_path, monkeypatch)
+    assert seen and all(gone for _, gone in seen)
+
+
+def _worker_settings() -> tuple[str | None, bool]:
+    import dask
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), bool(dask.config.get("distributed.worker.profile.enabled"))
+
+
+@pytest.mark.processes
+def test_local_workers_run_without_malloc_trim_and_profiler() -> None:
+    with cluster.connect("local:1") as client:
+        assert list(client.run(_worker_settings).values()) == [(None, False)]
+
+
+def test_a_slice_a_worker_cannot_write_is_not_called_a_shard(tmp_path: Path, monkeypatch, runner) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cluster, "connect", _threads_cluster)
+
+    def lost_folder(path: str, piece) -> int:  # type: ignore[no-untyped-def]
+        raise FileNotFoundError(2, "No such file or directory", path + ".keys.npy")
+
+    monkeypatch.setattr(pipeline, "write_slice", lost_folder)
+    paths = _shards(tmp_path / "shards", 2)
+    r = invoke(runner, ["ngram", "train", *map(str, paths), "--cluster", "local:2", "--temp-dir", str(tmp_path), "-o", "never"])
+    assert r.exit_code == 1
+    assert "a worker cannot write" in r.output and "order2-part0.keys.npy" in r.output and "shard" not in r.output
+    assert not (Path(os.environ["WORDSEQ_HOME"]) / "ngram" / "never").exists()

@@ -71,7 +71,7 @@ def ngram() -> None:
 @click.option("--vocab", "vocab_file", default=None, metavar="FILE", help="Keep only the words of FILE (as lmplz --limit_vocab_file); the rest become <unk>.")
 @click.option("--max-vocab", type=int, default=None, help="Keep only the N most frequent words; the rest become <unk>.")
 @click.option("--memory", default=None, metavar="SIZE", help="Memory for counting: 2G, 500M, 40% of RAM (default: half of the available memory). Past it, counts spill to --temp-dir; the model is the same.")
-@click.option("--temp-dir", default=None, metavar="DIR", help="Folder for the temporary files (default: the system's).")
+@click.option("--temp-dir", default=None, metavar="DIR", help="Folder for the temporary files (default: the system's). With --cluster on several machines: a shared folder every worker can write at the same path.")
 @click.option("--compact", is_flag=True, help="Store the tables in the compact form (split keys: about 11 bytes per n-gram instead of 16).")
 @click.option("--quantize", type=int, default=None, metavar="8", help="Also store probabilities and backoffs in 8 bits (256 bins per order, as KenLM's -q 8 -b 8): about 6 bytes per n-gram.")
 @click.option("--cluster", default=None, metavar="ADDRESS", help="Count on a Dask cluster: tcp://HOST:8786, or local:N for N local worker processes (pip install 'wordseq[cluster]'). Each CORPUS file (or glob) is one shard.")

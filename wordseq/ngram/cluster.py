@@ -21,6 +21,9 @@ import glob
 import logging
 import operator
 import os
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +45,7 @@ from wordseq.text.reader import CorpusReader
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CONNECT_TIMEOUT = "15s"
+PARTS_PER_WORKER = 4
 EXTRA = "pip install 'wordseq[cluster]'"
 
 
@@ -189,6 +193,24 @@ def shard_paths(corpus: Corpus) -> list[str]:
     return paths
 
 
+def local_settings() -> dict[str, Any]:
+    """Dask's settings for a ``local:N`` cluster (the README gives them for ``dask worker``).
+
+    Dask's dashboard bookkeeping (a profiler sampling every thread 100 times a second,
+    system and memory monitors, a 20 ms tick) cost a third of a 10 M-token run's CPU beyond
+    the steps themselves; and the ``MALLOC_TRIM_THRESHOLD_`` Dask gives its workers turns
+    off glibc's adaptive threshold, so every array of the steps is fresh pages from the
+    kernel (twice the system time). Measured in ``bench_ngram.py --cluster-pairs``."""
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}), MALLOC_TRIM_THRESHOLD_=None)  # None: unset
+    return {"distributed.nanny.pre-spawn-environ": environ,
+            "distributed.worker.profile.enabled": False,
+            "distributed.admin.system-monitor.interval": "5s",
+            "distributed.worker.memory.monitor-interval": "1s",
+            "distributed.admin.tick.interval": "1s"}
+
+
 @contextmanager
 def connect(address: str) -> Iterator[Any]:
     """A client of the scheduler at ``address``, or of a local cluster for ``local:N``."""
@@ -206,8 +228,11 @@ def connect(address: str) -> Iterator[Any]:
     cluster = None
     try:
         if address.startswith("local:"):
-            cluster = LocalCluster(n_workers=int(address[6:]), threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=":0")
+            import dask
+
+            with dask.config.set(local_settings()):
+                cluster = LocalCluster(n_workers=int(address[6:]), threads_per_worker=1, processes=True,
+                                       host="127.0.0.1", dashboard_address=":0")
             target: Any = cluster
         else:
             target = address
@@ -244,21 +269,48 @@ def _vocabulary(summaries: list[dict[str, Any]], min_count: int) -> tuple[Vocabu
 
 def cluster_estimate(corpus: Corpus, address: str, est: Estimation, min_count: int, preprocess: PreprocessConfig,
                      encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None = None,
-                     budget: int | None = None) -> ClusterResult:
-    """Count on the cluster and write the model's tables into ``out``."""
+                     budget: int | None = None, temp: Path | None = None) -> ClusterResult:
+    """Count on the cluster and write the model's tables into ``out``; the workers hand
+    their slices of the tables over as files in a folder made in ``temp`` (default:
+    ``out``'s parent), which on a cluster of several machines must be shared."""
     paths = shard_paths(corpus)
-    with connect(address) as client:
-        return _guarded(address, lambda: _run(client, paths, est, min_count, preprocess, encoding_errors, out, reporter,
-                                               partition_rows, budget))
+    slices = Path(tempfile.mkdtemp(prefix="slices-", dir=temp or out.parent))
+    try:
+        with connect(address) as client:
+            return _guarded(address, lambda: _run(client, paths, est, min_count, preprocess, encoding_errors, out,
+                                                   slices, reporter, partition_rows, budget), slices)
+    finally:  # after the client is gone: no step still writes a slice
+        shutil.rmtree(slices, ignore_errors=True)
 
 
-def _guarded(address: str, work: Any) -> Any:
-    """``work()``, with the cluster's failures turned into one line."""
+def _can_write(folder: str) -> None:
+    """On a worker: a file can be made and removed in ``folder`` (the slices' folder)."""
+    probe = Path(folder) / f"probe-{os.getpid()}-{threading.get_ident()}"
+    probe.write_bytes(b"")
+    probe.unlink()
+
+
+def check_slices_folder(client: Any, slices: Path) -> None:
+    """One line, before any work, when a worker cannot write the folder of the slices."""
+    try:
+        client.run(_can_write, str(slices))
+    except OSError as exc:
+        raise OptionError("--temp-dir", f"a worker cannot write {slices} ({type(exc).__name__}: {exc.strerror or exc}): "
+                          "on a cluster, --temp-dir must be a folder every worker can write at the same path "
+                          "(a shared filesystem)") from None
+
+
+def _guarded(address: str, work: Any, slices: Path | None = None) -> Any:
+    """``work()``, with the cluster's failures turned into one line (``slices``: the
+    folder of the tables' slices, which a worker may fail to write)."""
     try:
         return work()
     except WordseqError:
         raise
     except FileNotFoundError as exc:
+        if slices is not None and str(exc.filename or "").startswith(str(slices)):  # the folder went while running
+            raise InputError(f"a worker cannot write {exc.filename}: on a cluster, --temp-dir must be a folder every "
+                             "worker can write at the same path (a shared filesystem)") from None
         raise InputError(f"a worker cannot read shard {exc.filename or exc}: every worker must see the corpus "
                          "files at the same path as this machine") from None
     except Exception as exc:  # a worker died, the scheduler went away: one line, nothing saved
@@ -310,15 +362,20 @@ def cluster_vocabulary(corpus: Corpus, address: str, preprocess: PreprocessConfi
 
 
 def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preprocess: PreprocessConfig,
-         encoding_errors: str, out: Path, reporter: Reporter, partition_rows: int | None, budget: int | None) -> ClusterResult:
+         encoding_errors: str, out: Path, slices: Path, reporter: Reporter, partition_rows: int | None,
+         budget: int | None) -> ClusterResult:
     ex = DaskExecutor(client)
+    check_slices_folder(client, slices)
     summaries, shard_ids = word_pass(client, paths, preprocess, encoding_errors, reporter, keep_tokens=True)
     vocab, first = _vocabulary(summaries, min_count)
     weights = rows_per_word(vocab)
     remaps = [shard_remap(s, vocab) for s in summaries]
     workers = max(1, len(client.scheduler_info().get("workers", {})))
-    # at least two partitions a worker, each within one process's budget
-    target = partition_rows or max(1, min(int(weights.sum()) // (2 * workers) + 1, partition_target(budget or 1 << 30)))
+    # at least PARTS_PER_WORKER partitions a worker (a phase ends with its slowest worker:
+    # with fewer, one worker waits while the other does one more), each within one
+    # process's budget
+    target = partition_rows or max(1, min(int(weights.sum()) // (PARTS_PER_WORKER * workers) + 1,
+                                          partition_target(budget or 1 << 30)))
 
     def heavy_bigrams(heavy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = [_result(client.submit(shard_bigrams, t, r, heavy, pure=False), p) for t, r, p in zip(shard_ids, remaps, paths)]
@@ -337,7 +394,7 @@ def _run(client: Any, paths: list[str], est: Estimation, min_count: int, preproc
     with reporter.task("partitions", unit="steps") as task:
         def tick(phase: str, done: int, total: int) -> None:
             task.update(completed=done, total=total, description=phase)
-        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, tick)
+        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, slices, tick)
     tokens = int(unigram_counts(vocab).sum()) - first.sentences
     return ClusterResult(vocab, report, sizes, first.sentences, tokens, first.skipped,
                          sum(s["replaced"] for s in summaries))

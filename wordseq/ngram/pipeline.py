@@ -11,6 +11,7 @@ order's keys, probabilities and backoffs appended to its files in partition orde
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +88,12 @@ def answer_step(keys: list[np.ndarray], n: int, lower: np.ndarray,
 
 
 def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.ndarray, lower: Any,
-               route: np.ndarray | None, offset: int, scores_only: bool) -> list[Any]:
-    """Order n of one partition: its values (None for scores), its slice of the order's
-    files, which partition holds each order n + 1 suffix, and its requests for them, one
-    per partition. ``lower``: order 1's probabilities (n = 2), else the answers to its
-    order-n requests; ``route``: the partitions they went to."""
+               route: np.ndarray | None, offset: int, scores_only: bool, slice_path: str) -> list[Any]:
+    """Order n of one partition: its values (None for scores), the length of its slice of
+    the order's files (written to ``slice_path``'s files: ``write_slice``), which partition
+    holds each order n + 1 suffix, and its requests for them, one per partition.
+    ``lower``: order 1's probabilities (n = 2), else the answers to its order-n requests;
+    ``route``: the partitions they went to."""
     found = None
     if scores_only:
         values = None
@@ -107,12 +109,25 @@ def order_step(pc: PartitionCounts, parts: PartitionParts, n: int, bounds: np.nd
         values = interpolate(parts, pc, n, at_suffix)
     p = parts.own[n - 2] if values is None else values
     backoff = _log10(parts.gamma[n - 1]).astype(VALUE_DTYPE) if n < pc.order else None
-    piece = (global_keys(pc, n, offset), _log10(p).astype(VALUE_DTYPE), backoff)
+    length = write_slice(slice_path, (global_keys(pc, n, offset), _log10(p).astype(VALUE_DTYPE), backoff))
     if n < pc.order and not scores_only:
         requests, next_route = suffix_requests(pc, n + 1, bounds, route, found)
     else:
         requests, next_route = [np.zeros(0, np.int64)] * len(bounds), np.zeros(0, np.int16)
-    return [values, piece, next_route, *requests]
+    return [values, length, next_route, *requests]
+
+
+SLICE_FILES = ("keys", "prob", "backoff")
+
+
+def write_slice(path: str, piece: tuple[np.ndarray, np.ndarray, np.ndarray | None]) -> int:
+    """A partition's slice of an order's tables as ``.npy`` files beside ``path`` (on a
+    cluster, in a folder the client reads too): the slices never travel through the
+    scheduler's connections, and the client copies them into the tables in partition order."""
+    for name, array in zip(SLICE_FILES, piece):
+        if array is not None:
+            np.save(f"{path}.{name}.npy", array, allow_pickle=False)
+    return len(piece[0])
 
 
 def word_backoff_step(pc: PartitionCounts, parts: PartitionParts) -> np.ndarray:
@@ -168,6 +183,9 @@ def _discounts_from(est: Estimation, coc: list[int], n: int, report: SmoothingRe
 # -- the whole estimate ----------------------------------------------------------------------------
 
 
+COPY_BLOCK = 1 << 22  # bytes of a slice file copied at a time
+
+
 class NpyWriter:
     """A 1-d ``.npy`` file of known length written in pieces (never all in memory)."""
 
@@ -181,6 +199,17 @@ class NpyWriter:
         np.ascontiguousarray(values, dtype=self.dtype).tofile(self.fh)
         self.written += len(values)
 
+    def append(self, path: Path) -> None:
+        """The values of a 1-d ``.npy`` file of this dtype, copied a block at a time."""
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = header(fh)
+            if len(shape) != 1 or fortran or dtype != self.dtype:
+                raise AssertionError(f"{path}: {dtype} {shape}, not a column of {self.dtype}")
+            shutil.copyfileobj(fh, self.fh, COPY_BLOCK)
+        self.written += shape[0]
+
     def close(self) -> None:
         self.fh.close()
         if self.written != self.length:
@@ -188,10 +217,12 @@ class NpyWriter:
 
 
 def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabulary, bounds: np.ndarray,
-                        est: Estimation, unigram_raw: np.ndarray, out: Path,
+                        est: Estimation, unigram_raw: np.ndarray, out: Path, slices: Path,
                         progress: Progress | None = None) -> tuple[SmoothingReport, list[int]]:
     """Count and estimate every partition and write ``prob{n}.npy`` / ``backoff{n}.npy`` /
-    ``keys{n}.npy`` into ``out``; the smoothing report and the entries per order."""
+    ``keys{n}.npy`` into ``out``; the smoothing report and the entries per order. The steps
+    write their slices of the tables into ``slices`` (a folder every worker can write and
+    this process read), and each is deleted once copied."""
     V, N, P = len(vocab), est.order, len(bounds)
     tick = progress or (lambda phase, done, total: None)
     edges = np.append(bounds, V * V).tolist()
@@ -226,7 +257,7 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
                        {w: t for w, t in totals.items() if edges[p] // V <= w <= (edges[p + 1] - 1) // V})
              for p in range(P)]
     _write_unigrams(ex, pcs, parts, logp1, out, N)
-    _orders(ex, pcs, parts, keys, p1, bounds, sizes, est, out, tick)
+    _orders(ex, pcs, parts, keys, p1, bounds, sizes, est, out, slices, tick)
     ex.release(parts)
     ex.release(pcs)
     ex.release(keys)
@@ -245,7 +276,7 @@ def _write_unigrams(ex: Executor, pcs: list[Any], parts: list[Any], logp1: np.nd
 
 
 def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1: np.ndarray, bounds: np.ndarray,
-            sizes: np.ndarray, est: Estimation, out: Path, tick: Progress) -> None:
+            sizes: np.ndarray, est: Estimation, out: Path, slices: Path, tick: Progress) -> None:
     """Order by order: each partition's values and files, then the answers to the next
     order's requests (from the partitions holding the suffixes)."""
     N, P = est.order, len(pcs)
@@ -257,17 +288,9 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
         writers = _order_writers(out, n, N, int(sizes[:, n - 2].sum()))
         offsets = np.concatenate([[0], np.cumsum(sizes[:, n - 3])[:-1]]) if n >= 3 else np.zeros(P, np.int64)
         got = [ex.submit_split(order_step, 3 + P, pcs[p], parts[p], n, bounds, lower[p], routes[p], int(offsets[p]),
-                               scores_only) for p in range(P)]
+                               scores_only, str(slices / f"order{n}-part{p}")) for p in range(P)]
         ex.release(routes)
         values, routes, requests = [g[0] for g in got], [g[2] for g in got], [g[3:] for g in got]
-        for g in got:  # appended in partition order: the order of the tables
-            for w, piece in zip(writers, ex.fetch(g[1])):
-                if w is not None and piece is not None:
-                    w.write(piece)
-            ex.release(g[1])
-        for w in writers:
-            if w is not None:
-                w.close()
         ex.release(lower if n > 2 else shared)
         lower = [None] * P
         if n < N and not scores_only:
@@ -276,9 +299,26 @@ def _orders(ex: Executor, pcs: list[Any], parts: list[Any], keys: list[Any], p1:
             lower = [[answers[q][p] for q in range(P)] for p in range(P)]
         ex.release(requests)
         ex.release(values)
+        # the slices copied while the answers are made
+        for p, g in enumerate(got):  # appended in partition order: the order of the tables
+            ex.fetch(g[1])
+            ex.release(g[1])
+            _append_slice(writers, slices / f"order{n}-part{p}")
+        for w in writers:
+            if w is not None:
+                w.close()
         tick(f"order {n} estimated", n - 1, N - 1)
     ex.release(lower)
     ex.release(routes)
+
+
+def _append_slice(writers: list[NpyWriter | None], path: Path) -> None:
+    """A partition's slice files appended to the order's files, then deleted."""
+    for w, name in zip(writers, SLICE_FILES):
+        if w is not None:
+            piece = Path(f"{path}.{name}.npy")
+            w.append(piece)
+            piece.unlink()
 
 
 def _order_writers(out: Path, n: int, order: int, total: int) -> list[NpyWriter | None]:

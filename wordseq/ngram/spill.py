@@ -160,10 +160,12 @@ def spill_estimate(folder: Path, length: int, remap: np.ndarray, vocab: Vocabula
     check_space(folder, needed, f"counting {length:,} tokens at order {order} within {human_size(budget)}")
     work = folder / "spill"
     work.mkdir(exist_ok=True)
+    (work / "slices").mkdir(exist_ok=True)
     ex = LocalExecutor(work, threads)
     try:
         blocks = _split(ex, folder, length, remap, step, order, bounds, len(vocab), threads, progress)
-        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, progress)
+        report, sizes = estimate_partitions(ex, blocks, vocab, bounds, est, unigram_counts(vocab), out, work / "slices",
+                                            progress)
     finally:
         ex.close()
     return report, sizes, len(bounds)

@@ -237,7 +237,7 @@ def _train_on_cluster(corpus: Corpus, config: NgramConfig, preprocess: Preproces
     staging = tmp / "model"
     staging.mkdir()
     result = cluster_estimate(corpus, resources.cluster or "", _estimation(config), config.min_count, preprocess,
-                              encoding_errors, staging, reporter, resources.partition_rows, resources.budget)
+                              encoding_errors, staging, reporter, resources.partition_rows, resources.budget, tmp)
     model, figures = _staged_model(staging, result.vocab, config, preprocess, result.report, result.sizes)
     figures.sentences, figures.tokens, figures.skipped_markers = result.sentences, result.tokens, result.skipped
     figures.replaced_bytes = result.replaced
