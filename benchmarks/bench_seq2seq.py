@@ -55,9 +55,13 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # feeding, dropout 0.2, Adam 0.003 on a cosine over 15 epochs, batches of 64
     "base": dict(),
     "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=25),
-    # the published 2-layer Transformer's size (cmusphinx/g2p-seq2seq: 20.2 % WER): model 256,
-    # 4 heads, feed-forward 1024; pre-norm, label smoothing 0.1, Adam 0.001 on a cosine
-    "transformer": dict(arch="transformer", encoder_layers=2, decoder_layers=2, hidden=256, heads=4, ff=1024,
+    # a 2-layer Transformer of g2p-seq2seq's width (cmusphinx/g2p-seq2seq: 20.2 % WER): model 256,
+    # 4 heads, feed-forward 512; pre-norm, label smoothing 0.1, Adam 0.001 on a cosine.
+    # Cost, one thread, 1,771 batches an epoch (timed over 15 batches at load 9): ff 512
+    # 10.6 CPU-min an epoch, ff 1024 15.5 (the BiLSTM `large`, 9.9, took 70 CPU-min for 25
+    # epochs quiet; the defaults 3.5-4x less when quiet): ff 512 is about 3 CPU-min an epoch, 20
+    # epochs 52-60 CPU-min, about 30-35 min on two idle cores; ff 1024 would be over 40
+    "transformer": dict(arch="transformer", encoder_layers=2, decoder_layers=2, hidden=256, heads=4, ff=512,
                         dropout=0.2, label_smoothing=0.1, lr=0.001, epochs=20),
     "smoke": dict(hidden=96, emb=32, epochs=3, lr=0.01),
     "smoke-transformer": dict(arch="transformer", hidden=32, heads=2, ff=64, encoder_layers=1, decoder_layers=1,
