@@ -25,6 +25,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -361,6 +362,12 @@ def kn5_perplexity(split: Split, tmp: Path) -> tuple[dict, float]:  # type: igno
     return test_ppl(kn_model, split.test, "ngram"), minutes
 
 
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def default_row(split: Split, tmp: Path, options: list[str], log_dir: Path | None) -> None:
     """One row of --defaults-table: ``lm train`` with no options (``options`` only for
     --smoke) against MKN-5 on the same split; whether the run ended on its validation
@@ -368,12 +375,12 @@ def default_row(split: Split, tmp: Path, options: list[str], log_dir: Path | Non
     kn, _ = kn5_perplexity(split, tmp)
     out = str(tmp / f"lm-{split.train.stem}")
     log = (log_dir or tmp) / f"lm-{split.train.stem}.log"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     with log.open("w", encoding="utf-8") as err:  # written as it trains: the curve can be watched
         r = subprocess.run(WORDSEQ + ["lm", "train", str(split.train), "--valid", str(split.valid), "-o", out,
                                       "--device", "cpu", *COMMON, *options], stdout=subprocess.PIPE, stderr=err,
                            text=True, cwd=ROOT)
-    minutes = (time.perf_counter() - start) / 60
+    minutes, cpu_minutes = (time.perf_counter() - start) / 60, (_children_cpu() - cpu) / 60
     r.stderr = log.read_text(encoding="utf-8")
     tokens = split.description.split()[0]
     if r.returncode != 0:
@@ -384,7 +391,8 @@ def default_row(split: Split, tmp: Path, options: list[str], log_dir: Path | Non
     train, cfg = meta["training"], meta["config"]
     ended = "curve" if train["stopped_early"] else "epoch cap"
     print(f"| {tokens} | {cfg['defaults']['tier']} | {kn['perplexity']:.1f} | {lm['perplexity']:.1f} | "
-          f"{lm['perplexity'] / kn['perplexity']:.2f} | {minutes:.1f} | {train['epochs_done']} of "
+          f"{lm['perplexity'] / kn['perplexity']:.2f} | {minutes:.1f} ({cpu_minutes:.1f} CPU, load "
+          f"{os.getloadavg()[0]:.1f}) | {train['epochs_done']} of "
           f"{cfg['train']['epochs']}, {ended} |", flush=True)
     curve = " ".join(f"{h['valid_ppl']:.0f}" for h in train["history"])
     print(f"    valid ppl by check: {curve}; last lr {train['history'][-1]['lr']:.2g}", flush=True)
@@ -400,7 +408,7 @@ def defaults_table(sizes: list[int], tmp: Path, smoke: bool, log_dir: Path | Non
     print(f"\n== lm train defaults by corpus size: {splits[0].description.split(' (')[1].rstrip(')') if not smoke else 'Lee'}; "
           f"every model {' '.join(COMMON)} ==")
     print(f"machine: {os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.1f}")
-    print("| training tokens | tier | MKN-5 test ppl | lm train test ppl | ratio | minutes | epochs, ended on |")
+    print("| training tokens | tier | MKN-5 test ppl | lm train test ppl | ratio | minutes (CPU minutes, load) | epochs, ended on |")
     print("|---|---|---|---|---|---|---|")
     for split in splits:
         default_row(split, tmp, options, log_dir)

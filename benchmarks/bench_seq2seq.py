@@ -55,9 +55,14 @@ CONFIGS: dict[str, dict[str, Any]] = {
     # feeding, dropout 0.2, Adam 0.003 on a cosine over 15 epochs, batches of 64
     "base": dict(),
     "large": dict(encoder_layers=2, hidden=384, emb=128, dropout=0.3, epochs=25),
-    # the published 2-layer Transformer's size (cmusphinx/g2p-seq2seq: 20.2 % WER): model 256,
-    # 4 heads, feed-forward 1024; pre-norm, label smoothing 0.1, Adam 0.001 on a cosine
-    "transformer": dict(arch="transformer", encoder_layers=2, decoder_layers=2, hidden=256, heads=4, ff=1024,
+    # a 2-layer Transformer of g2p-seq2seq's width (cmusphinx/g2p-seq2seq: 20.2 % WER): model 256,
+    # 4 heads, feed-forward 512; pre-norm, label smoothing 0.1, Adam 0.001 on a cosine.
+    # Cost against `large`, timed alike (one thread, 15 batches, same load): ff 512 1.07x
+    # large's CPU an epoch, ff 1024 1.57x. `large` took 70 CPU-min for 25 epochs where the
+    # README's rows were measured, so ff 512 needs about 60 CPU-min for 20 epochs there (30-35
+    # min on two cores), ff 1024 over 40 min. On the machine of December 2026 every config
+    # is about 4x slower (the defaults: 3.5 CPU-min an epoch, against 0.92 in the README)
+    "transformer": dict(arch="transformer", encoder_layers=2, decoder_layers=2, hidden=256, heads=4, ff=512,
                         dropout=0.2, label_smoothing=0.1, lr=0.001, epochs=20),
     "smoke": dict(hidden=96, emb=32, epochs=3, lr=0.01),
     "smoke-transformer": dict(arch="transformer", hidden=32, heads=2, ff=64, encoder_layers=1, decoder_layers=1,
