@@ -78,6 +78,8 @@ CASES = [
     (["classify", "train", "{labelled}", "--encoder", "nbsvm"], "--pool", ["max"]),
     (["classify", "train", "{labelled}", "--encoder", "nbsvm"], "--emb", ["8"]),
     (["classify", "train", "{labelled}", "--encoder", "fasttext"], "--emb", ["0"]),
+    # the vectors were ignored without a word
+    (["classify", "train", "{labelled}", "--init-embeddings", "{emb}"], "--encoder", ["nbsvm", "fasttext"]),
     (["ngram", "train", "{corpus}"], "--order", ["10", "0"]),
     (["ngram", "mix", "{ngram}", "{ngram}"], "--weights", ["0.5 0.6", "1.5,-0.5"]),
     (["ngram", "train", "{corpus}"], "--quantize", ["4", "0", "16"]),

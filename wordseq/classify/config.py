@@ -21,7 +21,7 @@ POOLS = ("max", "mean", "last", "attention")
 # for RNN encoders on sentence tasks (Conneau et al. 2017); fastText averages.
 DEFAULT_POOL = {"bow": "mean"}
 # Adam's step size when --lr is not given (tuned by 10-fold CV on MR, benchmarks/bench_classify.py)
-DEFAULT_LR = {"bow": 2e-3, "rnn": 1e-3, "fasttext": 0.02}
+DEFAULT_LR = {"bow": 2e-3, "rnn": 1e-3, "fasttext": 0.5}
 # Bigrams seen fewer times are left out unless --bigram-min-count says otherwise: NBSVM
 # keeps them all, as Wang & Manning
 BIGRAM_MIN_COUNT = {"nbsvm": 1}

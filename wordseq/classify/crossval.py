@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from wordseq.classify.config import EncoderOptions, TrainingConfig
+from wordseq.classify.config import LINEAR, EncoderOptions, TrainingConfig
 from wordseq.classify.data import TableFormat
 from wordseq.classify.folds import split_validation, stratified_folds
 from wordseq.classify.labelling import MULTI_LABEL_THRESHOLD
@@ -213,12 +213,12 @@ def _evaluation(labels: list[str], truth: np.ndarray, predicted: np.ndarray,
 
 
 def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
-    """Train on everything but the fold (holding out a validation share, but for nbsvm,
-    which has nothing to stop early), score the fold."""
+    """Train on everything but the fold (holding out a validation share, but for the
+    linear models, which have nothing to stop early), score the fold."""
     began, cpu = time.perf_counter(), time.process_time()
     prep, i = task.prep, task.fold
     rest = np.setdiff1d(np.arange(len(prep.y)), task.test_rows, assume_unique=True)
-    if task.options.encoder == "nbsvm":
+    if task.options.encoder in LINEAR:
         fit_rows, valid_rows = rest, np.zeros(0, dtype=np.int64)
     else:
         fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_percent / 100, task.cfg.seed + i)

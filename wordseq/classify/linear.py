@@ -143,11 +143,12 @@ class FeatureSpace:
                 np.concatenate([position[known], position[at]]),
                 np.concatenate([np.zeros(int(known.sum()), dtype=bool), np.ones(len(at), dtype=bool)]))
 
-    def bags(self, token_lists: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """The feature ids of each text (fasttext's embedding bags)."""
+    def bags(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """The feature ids of every text, text after text, and where each text's begin
+        (``len(token_lists) + 1`` offsets): fasttext's embedding bags."""
         rows, ids = self.flat(token_lists)[:2]
         order = np.argsort(rows, kind="stable")
-        return np.split(ids[order], np.cumsum(np.bincount(rows, minlength=len(token_lists)))[:-1])
+        return ids[order], np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(token_lists)))])
 
     def matrix(self, token_lists: Sequence[Sequence[str]], pooling: str) -> Any:
         """Sparse (texts, features): 1 per distinct feature (``max``), or each feature's
