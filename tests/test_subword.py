@@ -143,6 +143,21 @@ def test_units_a_model_never_saw_whole_are_split_into_units_it_knows() -> None:
     assert report.words == sum(len(line.split()) for line in HELDOUT.read_text().splitlines())
 
 
+def test_kenlm_style_scores_split_unseen_units_as_eval_does() -> None:
+    """full_scores / score go through the same restricted units as ``evaluate``: no more
+    OOVs, and the same log10 total for a line."""
+    from wordseq.ngram import train_ngram
+
+    pre = PreprocessConfig(level="subword", subword=lee_tokenizer())
+    model = train_ngram(CORPUS.read_text().splitlines()[:20], order=3, preprocess=pre, discount_fallback=True)
+    unseen = Preprocessor(pre)  # the units the model never saw make the difference
+    line = next(t for t in HELDOUT.read_text().splitlines() if any(u not in model.vocab for u in unseen.tokens(t)))
+    report, _ = model.evaluate([line])
+    scores = list(model.full_scores(line))
+    assert sum(oov for _, _, oov in scores) == report.oov == 0
+    assert math.isclose(model.score(line), report.logprob / math.log(10), rel_tol=1e-6)
+
+
 def test_an_lstm_over_units_reports_per_word_perplexity(bpe: str, tmp_path: Path) -> None:
     ok("lm", "train", HELDOUT, "--level", "subword", "--subword", bpe, "-o", "ulm", *SMALL_LM)
     doc = json.loads(ok("lm", "eval", HELDOUT, "-m", "ulm", "--json").stdout)  # trained on the same text

@@ -51,7 +51,8 @@ class KenlmMethods:
     def _sentence_ids(self, sentence: str | Sequence[str]) -> list[int]:
         if isinstance(sentence, str):
             if self._preprocessor is None:
-                self._preprocessor = Preprocessor(self.preprocess)
+                # the units the model knows, as ngram eval splits them (one scoring path)
+                self._preprocessor = Preprocessor(self.preprocess.for_vocabulary(self.vocab.stoi))
             tokens = self._preprocessor.tokens(sentence)
         else:
             tokens = list(sentence)
