@@ -117,3 +117,14 @@ def test_queries_on_a_saved_model_use_its_language(runner: CliRunner, tmp_path: 
 def test_a_word_the_snowball_stemmer_empties_is_kept() -> None:
     # before: Snowball's Greek stemmer gives '' for 'είτε' and 'ίδια', and the words vanished
     assert tokens("είτε ίδια δικαιώματα", lang="el", stem="snowball") == ["είτε", "ίδια", "δικαιωμ"]
+
+
+def test_a_pretokenized_turkish_model_finds_a_query_with_dotless_i(wordseq_home: Path) -> None:
+    """Queries of a pretokenized model are lowercased as its training text was: in the
+    model's language (Turkish I → ı), not in English."""
+    import wordseq
+
+    lines = ["Istanbul büyük bir şehir", "Ankara ve Istanbul şehir"] * 30
+    vectors = wordseq.train_embeddings(lines, "tr", dim=8, epochs=1, min_count=1,
+                                       preprocess=PreprocessConfig(pretokenized=True, lang="tr"))
+    assert vectors.vector("Istanbul").shape == (8,)

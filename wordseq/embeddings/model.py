@@ -78,8 +78,10 @@ class EmbeddingModel:
     def _token_normalizer(self) -> Callable[[str], str | None]:
         if self._normalize_token is None:
             cfg = self.preprocess
-            # pretokenized models get typed queries lowercased only (Preprocessor.normalize_query)
-            self._normalize_token = build_token_normalizer(PreprocessConfig(lower=cfg.lower) if cfg.pretokenized else cfg)
+            # pretokenized models get typed queries lowercased only (Preprocessor.normalize_query),
+            # in the model's language (Turkish I → ı)
+            self._normalize_token = build_token_normalizer(
+                PreprocessConfig(lower=cfg.lower, lang=cfg.lang) if cfg.pretokenized else cfg)
         return self._normalize_token
 
     def _preprocessor(self) -> Preprocessor:
