@@ -71,9 +71,14 @@ class _Reader:
 
     def word(self, index: int) -> bytes:
         """Bytes up to the next NUL (a word of the dictionary)."""
-        start = self.fh.tell()
-        chunk = self.fh.read(min(_MAX_WORD_BYTES, self.left()))
-        end = chunk.find(b"\0")
+        start, limit, size = self.fh.tell(), min(_MAX_WORD_BYTES, self.left()), 64
+        while True:  # words are short: read a little, and more only when no NUL came
+            chunk = self.fh.read(min(size, limit))
+            end = chunk.find(b"\0")
+            if end >= 0 or len(chunk) >= limit:
+                break
+            self.fh.seek(start)
+            size *= 8
         if end < 0:
             raise InputError(f"{self.label}: word {index + 1} of the dictionary never ends; the fastText .bin is damaged")
         self.fh.seek(start + end + 1)

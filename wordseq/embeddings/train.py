@@ -229,7 +229,7 @@ def _gensim_model(config: Word2VecConfig) -> Any:
 
 def _take_vectors(kv: Any, config: Word2VecConfig) -> tuple[WordVectors, SubwordVectors | None]:
     """The word vectors (and n-gram rows) of gensim's trained vectors, sharing their memory."""
-    vectors = WordVectors(list(kv.index_to_key), kv.vectors)
+    vectors = WordVectors.from_keyed_vectors(kv)
     if not config.subwords:
         return vectors, None
     return vectors, SubwordVectors(kv.vectors_ngrams, config.min_n, config.max_n)

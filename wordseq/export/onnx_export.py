@@ -252,8 +252,8 @@ def export_onnx(name_or_path: str | Path, output: str | Path) -> OnnxExport:
         raise ModelError(f"torch's ONNX exporter cannot export this {kind} ({model.config.describe()}): "
                          f"{first[:160]}") from None
     proto = onnx.load_from_string(traced)
-    for key, value in _metadata(kind, model, _classifier_meta(model) if kind == "classifier" else model.meta).items():
-        onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props}, key: value})
+    meta = _metadata(kind, model, _classifier_meta(model) if kind == "classifier" else model.meta)
+    onnx.helper.set_model_props(proto, {**{p.key: p.value for p in proto.metadata_props}, **meta})
     proto.producer_name = "wordseq"
     data = proto.SerializeToString()
     worst = _check(data, graph)

@@ -52,26 +52,25 @@ def epochs_for(tokens: int) -> int:
 
 
 def _tier(tokens: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    epochs = epochs_for(tokens)
     if tokens < MEDIUM_FROM:
         return ("small corpus (under 100 k tokens)",
                 {"layers": 2, "emb": 200, "hidden": 200, "tie": True, "dropout": 0.4, "dropout_input": 0.4,
                  "dropout_between": 0.25, "dropout_embedding": 0.1, "weight_drop": 0.3},
-                {"epochs": min(epochs, 20), "optimizer": "adam", "lr": 0.002, "batch_size": 20})
+                {"epochs": 20, "optimizer": "adam", "lr": 0.002, "batch_size": 20})
     if tokens < MEDIUM_UPPER_FROM:
         # 200 k tokens: a 2x200 LSTM with output dropout 0.5 over 12+ epochs is 28 % below
         # MKN-5, where the 2x400 of Brown's size with 4 epochs was 15 % below (issue 24)
         return ("medium corpus (100 k to 500 k tokens)",
                 {"layers": 2, "emb": 200, "hidden": 200, "tie": True, "dropout": 0.5, "dropout_input": 0.3,
                  "dropout_between": 0.2, "dropout_embedding": 0.05, "weight_drop": 0.2},
-                {"epochs": epochs, "optimizer": "adam", "lr": 0.003, "batch_size": 40})
+                {"epochs": epochs_for(tokens), "optimizer": "adam", "lr": 0.003, "batch_size": 40})
     if tokens < LARGE_FROM:
         # Brown (1.1 M tokens): best validation perplexity after about 4 epochs; it starts
         # to over-fit in the third, and AWD-LSTM's full dropout pays only over many more
         return ("medium corpus (500 k to 5 M tokens)",
                 {"layers": 2, "emb": 400, "hidden": 400, "tie": True, "dropout": 0.3, "dropout_input": 0.3,
                  "dropout_between": 0.2, "dropout_embedding": 0.05, "weight_drop": 0.2},
-                {"epochs": epochs, "optimizer": "adam", "lr": 0.003, "batch_size": 40})
+                {"epochs": epochs_for(tokens), "optimizer": "adam", "lr": 0.003, "batch_size": 40})
     return ("large corpus (5 M tokens or more)",
             {"layers": 2, "emb": 512, "hidden": 1024, "tie": True, "dropout": 0.1, "dropout_input": 0.1,
              "dropout_between": 0.1, "dropout_embedding": 0.0, "weight_drop": 0.0},

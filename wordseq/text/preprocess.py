@@ -195,6 +195,7 @@ class Preprocessor:
         self._word_tokenizer: Any = None
         self._normalize_token: Callable[[str], str | None] | None = None
         self._split_sentences = sentence_splitter(self.config.lang)
+        self._lower = lowercaser(self.config.lang)  # the language's (Turkish I → ı), looked up once
 
     def __getstate__(self) -> dict[str, Any]:
         return {"config": self.config}
@@ -210,7 +211,7 @@ class Preprocessor:
         if cfg.pretokenized:
             tokens = line.split()
             if cfg.lower:
-                lower = lowercaser(cfg.lang)
+                lower = self._lower
                 tokens = [t.lower() for t in tokens] if lower is str.lower else [lower(t) for t in tokens]
             return [tokens]
         if cfg.level == "char":
@@ -274,13 +275,13 @@ class Preprocessor:
 
     def _chars(self, text: str) -> list[str]:
         if self.config.lower:
-            text = lowercaser(self.config.lang)(text)
+            text = self._lower(text)
         return [SPACE_TOKEN if c.isspace() else c for c in " ".join(text.split())]
 
     def _subwords(self, text: str) -> list[str]:
         assert self.config.subword is not None
         if self.config.lower:
-            text = lowercaser(self.config.lang)(text)
+            text = self._lower(text)
         # runs of whitespace become one space, as at char level: the units of "a  b" are
         # those of "a b", and detokenizing gives that back
         return self.config.subword.encode(" ".join(text.split()))
