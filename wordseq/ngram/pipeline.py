@@ -36,6 +36,7 @@ from wordseq.ngram.partition import (
 )
 from wordseq.ngram.smoothing import SmoothingReport, _discounts, _predictable
 from wordseq.ngram.tables import VALUE_DTYPE, find_keys
+from wordseq.store.payload import npy_header
 from wordseq.vocab import Vocabulary
 
 KNESER_NEY = ("modified-kneser-ney", "kneser-ney")
@@ -201,12 +202,11 @@ class NpyWriter:
 
     def append(self, path: Path) -> None:
         """The values of a 1-d ``.npy`` file of this dtype, copied a block at a time."""
+        shape, fortran, dtype, offset = npy_header(path)
+        if len(shape) != 1 or fortran or dtype != self.dtype:
+            raise AssertionError(f"{path}: {dtype} {shape}, not a column of {self.dtype}")
         with open(path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = header(fh)
-            if len(shape) != 1 or fortran or dtype != self.dtype:
-                raise AssertionError(f"{path}: {dtype} {shape}, not a column of {self.dtype}")
+            fh.seek(offset)
             shutil.copyfileobj(fh, self.fh, COPY_BLOCK)
         self.written += shape[0]
 

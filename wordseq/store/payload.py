@@ -22,7 +22,7 @@ from wordseq.errors import ModelError
 _ZIP = b"PK\x03\x04"
 
 
-def _header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
+def npy_header(path: Path) -> tuple[tuple[int, ...], bool, np.dtype[Any], int]:
     """(shape, fortran order, dtype, data offset) from a .npy file's header."""
     fmt = np.lib.format
     with open(path, "rb") as fh:
@@ -54,7 +54,7 @@ def open_npy(path: Path, dtype: Any, shape: Sequence[int | None], memmap: bool =
     """
     path = Path(path)
     try:
-        found, fortran, found_dtype, offset = _header(path)
+        found, fortran, found_dtype, offset = npy_header(path)
         size = path.stat().st_size
     except OSError as exc:
         raise ModelError(f"{path} cannot be read: {exc.strerror}") from None
