@@ -53,15 +53,16 @@ def test_nbsvm_reaches_wang_and_manning_on_mr_10_fold_cross_validation() -> None
     assert report.mean_accuracy >= 0.794
 
 
-def test_fasttext_reaches_the_fasttext_package_on_mr_10_fold_cross_validation() -> None:
-    """fastText's own trainer (SGD, lr falling linearly to 0): 77.4 % on the benchmark's
-    folds (was 76.2 % with Adam and early stopping); the ``fasttext`` package reaches
-    77.2 % at best there (benchmarks/bench_classify.py). The issue's 78 % is not met."""
+def test_fasttext_reaches_78_percent_on_mr_10_fold_cross_validation() -> None:
+    """fastText's own trainer (SGD, lr falling linearly to 0) from a Naive-Bayes start:
+    78.1 % on the benchmark's folds (77.4 % from fastText's random start, 76.2 % with Adam
+    and early stopping); the ``fasttext`` package reaches 77.2 % at best there
+    (benchmarks/bench_classify.py). Issue 24's target: 78 %."""
     from wordseq.classify.crossval import cross_validate
 
     data = DataSpec(classes=(("pos", str(DATA / "rt-polarity.pos.gz")), ("neg", str(DATA / "rt-polarity.neg.gz")))).read()
     report = cross_validate(data, k=10, encoder="fasttext", workers=2)
-    assert report.mean_accuracy >= 0.772
+    assert report.mean_accuracy >= 0.78
 
 
 def test_linear_explanations_name_the_word_that_decides(split) -> None:  # type: ignore[no-untyped-def]

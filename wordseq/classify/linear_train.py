@@ -12,8 +12,13 @@ and give a ``LinearClassifier`` with the training figures meta.json keeps.
   embedding bags, the learning rate falling linearly to 0 over the epochs; the last
   epoch's model is kept, so (as nbsvm) it has nothing to stop early: with a validation
   share it is trained once without it (the figures reported) and once on all the texts.
-  On MR (10-fold CV) it reaches 77.4 %, above the ``fasttext`` package's own 77.2 % at
-  its best settings on the same folds; Adam with early stopping reached 76.2 %.
+  One change from fastText: each class's first embedding column starts at its
+  features' Naive-Bayes log-count ratios (nbsvm's r, the class against the rest) instead
+  of random values, so the average of a text's rows starts as a Naive-Bayes score that
+  SGD then refines. On MR (10-fold CV) that gives 78.1 % (78.1 % again on two other fold
+  draws) against 77.4 % from fastText's random start, and the ``fasttext`` package's
+  own 77.2 % at its best settings on the same folds; Adam with early stopping reached
+  76.2 %; an ensemble of three random starts, 77.4 %.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from wordseq.classify.encoding import build_bigram_vocab
 from wordseq.classify.epochs import EpochRecord, torch_threads
 from wordseq.classify.linear import FeatureSpace, LinearClassifier, LinearConfig, fasttext_weights, softmax_or_sigmoid
 from wordseq.classify.metrics import fit_figures
+from wordseq.classify.nbsvm import class_ratios, fit_nbsvm
 from wordseq.vocab import Vocabulary
 
 # the 10 hidden units of "Bag of Tricks" (Joulin et al. 2016); on MR 30 did no better
@@ -60,8 +66,6 @@ def _config(prep: Any, features: FeatureSpace, options: Any, emb: int = 0) -> Li
 def fit_nbsvm_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, options: Any, cfg: Any,
                     preprocess: Any, fold: int | None, hooks: Any) -> LinearClassifier:
     """NBSVM on ``fit_rows``; with ``valid_rows``, scored on them, then fitted on both."""
-    from wordseq.classify.nbsvm import fit_nbsvm
-
     start = time.perf_counter()
     multi = prep.multi_label
 
@@ -133,9 +137,10 @@ def _fit_fasttext(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, optio
     features = _features(prep, fit_rows, options, cfg)
     emb = options.emb or FASTTEXT_EMB
     bags = features.bags(prep.tokens)
+    ratios = class_ratios(features.matrix([prep.tokens[i] for i in fit_rows], "max"), prep.targets[fit_rows])
     history: list[EpochRecord] = []
     with torch_threads(cfg.threads):
-        net = _FastText(features.size, emb, len(prep.labels), cfg.seed)
+        net = _FastText(emb, len(prep.labels), cfg.seed, ratios)
         for epoch, seconds, train_loss, train_acc in _epochs(net, bags, prep, fit_rows, cfg):
             if hooks is None:
                 continue
@@ -160,14 +165,19 @@ class _FastText:
     text is the mean of its features' embeddings, its class scores one linear layer of
     that. A step is fastText's own for each text of a small batch at once: the output
     layer moves by lr · (gold − p) ⊗ input, and each of the text's feature rows by the
-    same share of lr · (gold − p) · W (the gradient of the mean), summed over the batch."""
+    same share of lr · (gold − p) · W (the gradient of the mean), summed over the batch.
 
-    def __init__(self, features: int, emb: int, classes: int, seed: int) -> None:
+    ``ratios`` (features, classes): the Naive-Bayes start of the first columns."""
+
+    def __init__(self, emb: int, classes: int, seed: int, ratios: np.ndarray) -> None:
         import torch
 
         generator = torch.Generator().manual_seed(seed)
-        # fastText's start: embeddings uniform in ±1/emb, a zero output layer
-        self.table = (torch.rand(features, emb, generator=generator) * 2 - 1) / emb
+        # fastText's start: embeddings uniform in ±1/emb, a zero output layer; then the
+        # first columns (one a class, as many as fit) hold the NB log-count ratios
+        self.table = (torch.rand(len(ratios), emb, generator=generator) * 2 - 1) / emb
+        start = min(emb, classes)
+        self.table[:, :start] = torch.from_numpy(ratios[:, :start]).float()
         self.out = torch.zeros(classes, emb)
         self.bias = torch.zeros(classes)
 

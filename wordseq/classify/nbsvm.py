@@ -36,6 +36,11 @@ def log_count_ratio(x: object, positive: np.ndarray) -> np.ndarray:
     return np.where(seen, r, 0.0)
 
 
+def class_ratios(x: object, targets: np.ndarray) -> np.ndarray:
+    """r of each feature for each class against the rest, (features, classes)."""
+    return np.stack([log_count_ratio(x, targets[:, c] > 0.5) for c in range(targets.shape[1])], axis=1)
+
+
 def fit_binary(x: object, positive: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
     """(row weight r · w' per feature, bias) of one class against the rest."""
     import scipy.sparse as sp
