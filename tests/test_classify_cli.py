@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,11 @@ def test_linear_encoders_cross_validate_and_explain_from_the_cli(encoder: str, t
     assert invoke(runner, ["classify", "train", str(tsv), "--encoder", encoder, "-o", str(out), "--threads", "1"]).exit_code == 0
     doc = json.loads(invoke(runner, ["classify", "predict", "-m", str(out), "--nl", "--explain"], input="a superb film\n").stdout)
     assert doc["label"] == "pos" and doc["explanation"]["method"] == "linear" and "bias" in doc["explanation"]
+    # a linear model predicts from its arrays alone: no torch loaded (seconds a call)
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "wordseq", "classify", "predict", "-m", str(out), "--nl"],
+                          input="a superb film\n", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["label"] == "pos", proc.stderr[-2000:]
+    assert not any(re.search(r"\| +torch$", line.rstrip()) for line in proc.stderr.splitlines())

@@ -15,7 +15,7 @@ from classify_toy import negated_lines, sentiment_pairs
 from wordseq.classify.crossval import cross_validate
 from wordseq.classify.data import LabelledData, fasttext_example
 from wordseq.classify.linear import LinearClassifier
-from wordseq.classify.model import open_classifier
+from wordseq.classify.storage import open_classifier
 from wordseq.classify.train import train_classifier
 from wordseq.errors import InputError, ModelError, OptionError
 

@@ -15,7 +15,8 @@ from classify_toy import TINY, first_word_pairs, sentiment_pairs
 from wordseq.classify.config import ENCODERS, LINEAR
 from wordseq.classify.crossval import cross_validate
 from wordseq.classify.metrics import Evaluation
-from wordseq.classify.model import MODEL_FILE, TextClassifier, load_classifier, open_classifier
+from wordseq.classify.model import MODEL_FILE, TextClassifier
+from wordseq.classify.storage import load_classifier, open_classifier
 from wordseq.classify.train import train_classifier
 from wordseq.errors import ModelError, OptionError
 from wordseq.store import find_model

@@ -35,8 +35,9 @@ config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``
 (``paths`` up to ``registry``); ``lm_interface``, ``decoding``, ``generation``;
 ``training`` (the one training run), ``pretrained``; the families ``embeddings/``,
 ``ngram/``, ``neural/``, ``classify/``, ``seq2seq/``, each with ``config.py``,
-``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (where
-saving is more than the model's loader), reaching each other only through the store; ``export/``
+``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (the
+loader the store calls, where loading is more than the model's), reaching each other
+only through the store; ``export/``
 (model cards, ONNX, Hugging Face folders: through the store too); ``plots``; ``cli/``.
 """
 
@@ -70,8 +71,8 @@ _API = {
     "EncoderOptions": ("wordseq.classify.config", "EncoderOptions"),
     "TrainingConfig": ("wordseq.classify.config", "TrainingConfig"),
     "cross_validate_classifier": ("wordseq.classify.crossval", "cross_validate"),
-    "load_classifier": ("wordseq.classify.model", "load_classifier"),
-    "open_classifier": ("wordseq.classify.model", "open_classifier"),
+    "load_classifier": ("wordseq.classify.storage", "load_classifier"),
+    "open_classifier": ("wordseq.classify.storage", "open_classifier"),
     "train_subwords": ("wordseq.subwords", "train_subwords"),
     "import_tokenizer": ("wordseq.subwords", "import_tokenizer"),
     "list_models": ("wordseq.store", "list_models"),

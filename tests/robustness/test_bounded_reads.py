@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -55,10 +56,16 @@ def _inputs(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def run_limited(args: list[str], timeout: float = 25) -> subprocess.CompletedProcess[str]:
-    """The CLI in a subprocess under a 1 GB address space; a hang fails the test."""
+def run_limited(args: list[str], timeout: float = 25, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess under a 1 GB address space (``flags`` for the interpreter);
+    a hang fails the test."""
     code = _RUNNER.format(limit=LIMIT_AS)
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([sys.executable, *flags, "-c", code, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def imported_torch(importtime_stderr: str) -> bool:
+    """Whether ``python -X importtime`` wrote a line for the torch package."""
+    return any(re.search(r"\| +torch$", line.rstrip()) for line in importtime_stderr.splitlines())
 
 
 def assert_clean(result: subprocess.CompletedProcess[str], code: int = 1, says: str = "") -> None:
@@ -129,8 +136,8 @@ LOADING = {
 }
 
 
-def _load_limited(kind: str, folder: Path, corpus: Path) -> subprocess.CompletedProcess[str]:
-    return run_limited([a.format(corpus=corpus, m=folder) for a in LOADING[kind]], timeout=60)
+def _load_limited(kind: str, folder: Path, corpus: Path, flags: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    return run_limited([a.format(corpus=corpus, m=folder) for a in LOADING[kind]], timeout=60, flags=flags)
 
 
 @pytest.mark.parametrize("kind", list(LOADING))
@@ -139,9 +146,11 @@ def test_a_huge_sparse_meta_json_is_refused_unread(kind: str, models: dict[str, 
     with open(folder / "meta.json", "r+b") as fh:
         fh.seek(0, 2)
         fh.truncate(3 << 30)  # sparse: 3 GB that take no disk
-    result = _load_limited(kind, folder, models["corpus"])
+    result = _load_limited(kind, folder, models["corpus"], flags=("-X", "importtime"))
     assert_clean(result, says="meta.json")
     assert "larger than" in result.stderr
+    # refused before torch is loaded (classify predict and transduce paid its seconds first)
+    assert not imported_torch(result.stderr)
 
 
 @pytest.mark.parametrize("kind", ["ngram", "embeddings"])

@@ -15,18 +15,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from wordseq.classify.labelling import bigram_key
 from wordseq.classify.network import Batch
 from wordseq.vocab import Vocabulary
 
 # Shuffled pools of this many batches are sorted by length before cutting batches: the
 # order varies from epoch to epoch, the padding stays small.
 POOL_BATCHES = 50
-BIGRAM_JOIN = " "
 
 
 def bigram_keys(tokens: Sequence[str]) -> list[str]:
     """The keys of a text's adjacent word pairs, as the bigram table stores them."""
-    return [f"{a}{BIGRAM_JOIN}{b}" for a, b in zip(tokens, tokens[1:])]
+    return [bigram_key(a, b) for a, b in zip(tokens, tokens[1:])]
 
 
 def build_bigram_vocab(sequences: Iterable[Sequence[str]], min_count: int = 1) -> Vocabulary:

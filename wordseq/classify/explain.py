@@ -12,39 +12,13 @@ a bigram likewise, so every weight belongs to a word the user can see.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
 
 from wordseq.classify.encoding import EncodedTexts, make_batch
+from wordseq.classify.labelling import Explanation
 from wordseq.classify.network import ClassifierNetwork
-
-
-@dataclass
-class Explanation:
-    """Per-token weights behind one prediction.
-
-    ``method`` is ``attention`` (the pooling weights: non-negative, summing to 1),
-    ``gradient*input`` (the gradient of the predicted class's score, its logit minus the
-    mean logit, times the token's embedding, summed: positive pushes towards the
-    predicted label, negative away from it; for ``bow`` the weights add up to the score
-    less the output bias) or ``linear`` (``nbsvm``, ``fasttext``: each token's exact share
-    of that score; ``bias`` is the rest, so weights and bias add up to the score; a
-    multi-label model's score is the label's own logit).
-    """
-
-    tokens: list[str]
-    weights: list[float]
-    method: str
-    bias: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"method": self.method, "tokens": self.tokens, "weights": self.weights}
-        if self.bias is not None:
-            d["bias"] = self.bias
-        return d
 
 
 def explain_batch(network: ClassifierNetwork, texts: EncodedTexts,

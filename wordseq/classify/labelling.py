@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data, iter_texts
-from wordseq.classify.explain import Explanation
 from wordseq.classify.metrics import Evaluation, MultiLabelEvaluation
 from wordseq.config_checks import count, within
 from wordseq.errors import InputError, ModelError
@@ -27,9 +26,40 @@ from wordseq.vocab import Vocabulary
 KIND = "classifier"
 VOCAB_FILE = "vocab.tsv"
 BIGRAMS_FILE = "bigrams.tsv"
+BIGRAM_JOIN = " "  # between the two words of a bigrams.tsv entry
 BATCH_SIZE = 256
 # A multi-label model names every label at least this probable unless told otherwise.
 MULTI_LABEL_THRESHOLD = 0.5
+
+
+def bigram_key(first: str, second: str) -> str:
+    """A word pair as the bigram tables store it (``bigrams.tsv``)."""
+    return f"{first}{BIGRAM_JOIN}{second}"
+
+
+@dataclass
+class Explanation:
+    """Per-token weights behind one prediction.
+
+    ``method`` is ``attention`` (the pooling weights: non-negative, summing to 1),
+    ``gradient*input`` (the gradient of the predicted class's score, its logit minus the
+    mean logit, times the token's embedding, summed: positive pushes towards the
+    predicted label, negative away from it; for ``bow`` the weights add up to the score
+    less the output bias) or ``linear`` (``nbsvm``, ``fasttext``: each token's exact share
+    of that score; ``bias`` is the rest, so weights and bias add up to the score; a
+    multi-label model's score is the label's own logit).
+    """
+
+    tokens: list[str]
+    weights: list[float]
+    method: str
+    bias: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"method": self.method, "tokens": self.tokens, "weights": self.weights}
+        if self.bias is not None:
+            d["bias"] = self.bias
+        return d
 
 
 @dataclass

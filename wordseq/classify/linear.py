@@ -24,9 +24,15 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.classify.encoding import BIGRAM_JOIN
-from wordseq.classify.explain import Explanation
-from wordseq.classify.labelling import BIGRAMS_FILE, VOCAB_FILE, Labeller, stored_config, stored_vocabularies
+from wordseq.classify.labelling import (
+    BIGRAMS_FILE,
+    VOCAB_FILE,
+    Explanation,
+    Labeller,
+    bigram_key,
+    stored_config,
+    stored_vocabularies,
+)
 from wordseq.config_checks import Config
 from wordseq.errors import ModelError
 from wordseq.text.preprocess import PreprocessConfig
@@ -131,7 +137,7 @@ class FeatureSpace:
         ok = np.zeros(len(pairs), dtype=bool)
         if self.bigram_vocab is not None:
             gget = self.bigram_vocab.stoi.get
-            grams = np.fromiter((gget(f"{tokens[i]}{BIGRAM_JOIN}{tokens[i + 1]}", 0) for i in pairs), dtype=np.int64,
+            grams = np.fromiter((gget(bigram_key(tokens[i], tokens[i + 1]), 0) for i in pairs), dtype=np.int64,
                                 count=len(pairs))
             ok = grams >= len(SPECIALS)
         elif self.buckets:

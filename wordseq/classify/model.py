@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from wordseq.classify.config import LINEAR, ClassifierConfig
+from wordseq.classify.config import ClassifierConfig
 from wordseq.classify.encoding import EncodedTexts, encode, make_batch, scoring_batches
-from wordseq.classify.explain import Explanation, explain_batch
+from wordseq.classify.explain import explain_batch
 from wordseq.classify.labelling import (
     BATCH_SIZE,
     BIGRAMS_FILE,
     KIND,
     VOCAB_FILE,
+    Explanation,
     Labeller,
     Prediction,
     stored_config,
@@ -34,7 +35,7 @@ from wordseq.store.tensors import payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
-__all__ = ["KIND", "Prediction", "TextClassifier", "load_classifier", "open_classifier", "class_probabilities"]
+__all__ = ["KIND", "Prediction", "TextClassifier", "load_network_classifier", "class_probabilities"]
 
 MAGIC = "wordseq-classifier"
 VERSION = 1
@@ -117,30 +118,12 @@ class TextClassifier(Labeller):
             self.bigram_vocab.save(folder / BIGRAMS_FILE)
 
 
-def load_classifier(path: Path, meta: dict[str, Any], device: str | torch.device = "cpu") -> Labeller:
-    """Rebuild a classifier from its model directory (as found by ``find_model``): a
-    ``TextClassifier``, or a ``LinearClassifier`` for ``nbsvm`` / ``fasttext``.
-
-    Parameters
-    ----------
-    path : Path
-        The model directory.
-    meta : dict
-        Its meta.json.
-    device : str or torch.device
-        ``cpu``, ``cuda`` or ``auto``.
-
-    Returns
-    -------
-    TextClassifier or LinearClassifier
-    """
+def load_network_classifier(path: Path, meta: dict[str, Any], device: str | torch.device = "cpu") -> TextClassifier:
+    """Rebuild a torch classifier (RNN or bow encoder) from its model directory, for
+    ``storage.load_classifier`` once meta.json has been read."""
     from wordseq.device import resolve_device
 
     path = Path(path)
-    if isinstance(meta.get("config"), dict) and meta["config"].get("encoder") in LINEAR:
-        from wordseq.classify.linear import load_linear
-
-        return load_linear(path, meta)
     config: ClassifierConfig = stored_config(path, meta, ClassifierConfig)
     vocab, bigram_vocab = stored_vocabularies(path, config.vocab_size, config.bigram_vocab_size)
     file = payload_file(path, MODEL_STEM)
@@ -174,17 +157,3 @@ def _read_state(file: Path) -> dict[str, torch.Tensor]:
 
 
 
-def open_classifier(name_or_path: str | None, device: str = "auto") -> Labeller:
-    """A classifier by NAME (in $WORDSEQ_HOME/classifier), ``classifier/NAME`` or PATH,
-    loaded through the store (meta.json and payload checksums checked first).
-
-    Examples
-    --------
-    >>> model = open_classifier("mr")  # doctest: +SKIP
-    >>> model.predict(["a gorgeous , witty film"])[0].label  # doctest: +SKIP
-    'pos'
-    """
-    from wordseq.store import load
-
-    model: Labeller = load(name_or_path, KIND, device=device)
-    return model

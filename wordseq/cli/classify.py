@@ -172,7 +172,7 @@ def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...
           as_json: bool) -> None:
     """Accuracy, macro-F1, per-class precision / recall and the confusion matrix of a
     classifier on labelled DATA (the layouts train reads; stdin without DATA)."""
-    from wordseq.classify.model import open_classifier
+    from wordseq.classify.storage import open_classifier
 
     model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
     paths = data if data or classes else ("-",)
@@ -213,7 +213,7 @@ def predict(files: tuple[str, ...], model_name: str | None, top_k: int | None, t
     wordseq classify predict -m tags -k 3 --threshold 0.2 < texts.txt
     """
     from wordseq.classify.labelling import label_choice
-    from wordseq.classify.model import open_classifier
+    from wordseq.classify.storage import open_classifier
     from wordseq.text.reader import CorpusReader
 
     model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)

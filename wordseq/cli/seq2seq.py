@@ -151,7 +151,7 @@ def eval_(pairs: tuple[str, ...], model_name: str | None, beam: int, length_pena
     WER is the share of sources with any error; BLEU (corpus BLEU-4) is shown for
     word-level targets.
     """
-    from wordseq.seq2seq.model import SearchSettings
+    from wordseq.seq2seq.config import SearchSettings
     from wordseq.store import load
 
     search = SearchSettings(beam=beam, length_penalty=length_penalty, batch_size=batch_size)  # checked before loading
@@ -222,7 +222,7 @@ def transduce(files: tuple[str, ...], model_name: str | None, beam: int, num: in
     wordseq transduce words.txt -m g2p --num 3 --beam 5 --nl
     wordseq transduce -m g2p --plot-attention phoneme -o attention.png
     """
-    from wordseq.seq2seq.model import SearchSettings
+    from wordseq.seq2seq.config import SearchSettings
     from wordseq.store import load
     from wordseq.text.reader import CorpusReader
 

@@ -266,3 +266,38 @@ def split_options(options: dict[str, Any], model: Seq2SeqConfig | None = None,
     model_given = {**(asdict(model) if model else {}), **{k: v for k, v in options.items() if k in model_keys}}
     train_given = {**(asdict(training) if training else {}), **{k: v for k, v in options.items() if k in train_keys}}
     return model_given, train_given
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How outputs are searched for.
+
+    Parameters
+    ----------
+    beam
+        1: greedy search; K > 1: beam search with K beams.
+    num
+        Outputs per source (the best ``num`` beams; at most ``beam``).
+    max_tokens
+        Output length limit; None: twice the source length plus 10.
+    length_penalty
+        Beam scores are log-prob / length ** P (0: raw log-prob).
+    batch_size
+        Sources decoded together.
+    """
+
+    beam: int = 1
+    num: int = 1
+    max_tokens: int | None = None
+    length_penalty: float = 1.0
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        # beam × batch rows are decoded together: the bounds keep that within memory
+        count("--beam", self.beam, 1, 1_000)
+        count("--num", self.num, 1, 1_000)
+        count("--batch-size", self.batch_size, 1, 100_000)
+        if self.max_tokens is not None:
+            count("--max-tokens", self.max_tokens, 1, 100_000)
+        # the beam's early stop assumes a live beam's score can only fall as it grows
+        at_least("--length-penalty", self.length_penalty, 0.0)

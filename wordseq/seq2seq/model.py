@@ -18,11 +18,10 @@ import numpy as np
 import torch
 
 from wordseq import decoding
-from wordseq.config_checks import at_least, count
 from wordseq.decoding import Hypothesis
 from wordseq.errors import InputError, WordseqError
 from wordseq.seq2seq.architectures import Network
-from wordseq.seq2seq.config import Seq2SeqConfig
+from wordseq.seq2seq.config import SearchSettings, Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM
 from wordseq.seq2seq.metrics import Evaluation, score
 from wordseq.seq2seq.pairs import PairsInput, tokenize_pairs
@@ -51,41 +50,6 @@ def _check_source_length(text: str, tokens: Sequence[str] | None, where: str) ->
     if tokens is not None and len(tokens) > MAX_SOURCE_TOKENS:
         raise InputError(f"{where}: the source has {len(tokens):,} tokens; transduce takes at most "
                          f"{MAX_SOURCE_TOKENS:,} per line: split it")
-
-
-@dataclass(frozen=True)
-class SearchSettings:
-    """How outputs are searched for.
-
-    Parameters
-    ----------
-    beam
-        1: greedy search; K > 1: beam search with K beams.
-    num
-        Outputs per source (the best ``num`` beams; at most ``beam``).
-    max_tokens
-        Output length limit; None: twice the source length plus 10.
-    length_penalty
-        Beam scores are log-prob / length ** P (0: raw log-prob).
-    batch_size
-        Sources decoded together.
-    """
-
-    beam: int = 1
-    num: int = 1
-    max_tokens: int | None = None
-    length_penalty: float = 1.0
-    batch_size: int = 64
-
-    def __post_init__(self) -> None:
-        # beam × batch rows are decoded together: the bounds keep that within memory
-        count("--beam", self.beam, 1, 1_000)
-        count("--num", self.num, 1, 1_000)
-        count("--batch-size", self.batch_size, 1, 100_000)
-        if self.max_tokens is not None:
-            count("--max-tokens", self.max_tokens, 1, 100_000)
-        # the beam's early stop assumes a live beam's score can only fall as it grows
-        at_least("--length-penalty", self.length_penalty, 0.0)
 
 
 def decode_ids(

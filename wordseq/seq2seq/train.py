@@ -28,10 +28,10 @@ from wordseq.device import resolve_device
 from wordseq.errors import InputError, OptionError
 from wordseq.progress import SILENT, Reporter
 from wordseq.seq2seq.architectures import Network, build_network
-from wordseq.seq2seq.config import Seq2SeqConfig, Seq2SeqTrainConfig, split_options
+from wordseq.seq2seq.config import SearchSettings, Seq2SeqConfig, Seq2SeqTrainConfig, split_options
 from wordseq.seq2seq.decoder_lm import pad_batch
 from wordseq.seq2seq.metrics import score
-from wordseq.seq2seq.model import SearchSettings, Seq2SeqModel, decode_ids
+from wordseq.seq2seq.model import Seq2SeqModel, decode_ids
 from wordseq.seq2seq.pairs import PairSet, PairsInput, TokenPair, hash_percent, tokenize_pairs
 from wordseq.store import ModelWriter, new_meta, writing
 from wordseq.text.preprocess import Preprocessor

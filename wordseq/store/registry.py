@@ -42,7 +42,7 @@ LOADERS: dict[str, tuple[str, str]] = {
     "embeddings": ("wordseq.embeddings.model", "load_embedding_model"),
     "ngram": ("wordseq.ngram.storage", "load_ngram_lm"),
     "lm": ("wordseq.neural.model", "load_neural_lm"),
-    "classifier": ("wordseq.classify.model", "load_classifier"),
+    "classifier": ("wordseq.classify.storage", "load_classifier"),
     "seq2seq": ("wordseq.seq2seq.storage", "load_seq2seq"),
     "subword": ("wordseq.subwords", "load_subword_model"),
 }
