@@ -25,6 +25,14 @@ class EpochRecord:
     best: bool
     fold: int | None = None
 
+    @classmethod
+    def timed(cls, epoch: int, train: tuple[float, float], valid: tuple[float, float], seconds: float, examples: float,
+              best: bool, fold: int | None = None) -> EpochRecord:
+        """The record of an epoch that saw ``examples`` in ``seconds``: (loss, accuracy) on
+        the training and validation texts, the time to the millisecond, the rate (0 when
+        too quick to time)."""
+        return cls(epoch, *train, *valid, round(seconds, 3), examples / seconds if seconds > 0 else 0.0, best, fold)
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         if self.fold is None:

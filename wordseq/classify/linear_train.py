@@ -84,8 +84,7 @@ def fit_nbsvm_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, opt
         valid_loss, valid_acc = fit_figures(model.probabilities_of([prep.tokens[i] for i in valid_rows]),
                                             prep.targets[valid_rows], multi)
     seconds = time.perf_counter() - start
-    record = EpochRecord(1, train_loss, train_acc, valid_loss, valid_acc, round(seconds, 3),
-                         len(fit_rows) / seconds if seconds > 0 else 0.0, True, fold)
+    record = EpochRecord.timed(1, (train_loss, train_acc), (valid_loss, valid_acc), seconds, len(fit_rows), True, fold)
     if len(valid_rows):
         hooks.checked(record)
         everything = np.union1d(fit_rows, valid_rows)
@@ -149,8 +148,8 @@ def _fit_fasttext(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, optio
                 valid_loss, valid_acc = fit_figures(net.probabilities(bags, valid_rows, prep.multi_label),
                                                     prep.targets[valid_rows], prep.multi_label)
             # the last epoch's model is kept: lr has come down to 0 there
-            record = EpochRecord(epoch, train_loss, train_acc, valid_loss, valid_acc, round(seconds, 3),
-                                 len(fit_rows) / seconds if seconds > 0 else 0.0, epoch == cfg.epochs, fold)
+            record = EpochRecord.timed(epoch, (train_loss, train_acc), (valid_loss, valid_acc), seconds, len(fit_rows),
+                                       epoch == cfg.epochs, fold)
             history.append(record)
             hooks.checked(record)
     embeddings, output, bias = net.arrays()

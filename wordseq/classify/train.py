@@ -182,8 +182,8 @@ class _Trainer(EpochTrainer):
         else:
             self.bad += 1
         seen, seconds = max(self.seen, 1), self.seconds
-        record = EpochRecord(self.epoch, self.loss_sum / seen, self.correct / seen, valid_loss, valid_acc,
-                             round(seconds, 3), self.seen / seconds if seconds > 0 else 0.0, is_best, self.fold)
+        record = EpochRecord.timed(self.epoch, (self.loss_sum / seen, self.correct / seen), (valid_loss, valid_acc),
+                                   seconds, self.seen, is_best, self.fold)
         self.history.append(record)
         self.stopped_early = bool(self.config.patience) and self.bad >= self.config.patience
         self.epoch, self.position, self.seconds = self.epoch + 1, 0, 0.0
