@@ -24,7 +24,7 @@ and give a ``LinearClassifier`` with the training figures meta.json keeps.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,28 +69,38 @@ def fit_nbsvm_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, opt
     start = time.perf_counter()
     multi = prep.multi_label
 
-    def fitted(rows: np.ndarray) -> tuple[LinearClassifier, tuple[float, float]]:
-        """The model on ``rows``, and its (loss, accuracy) on them."""
+    def fitted(rows: np.ndarray) -> tuple[LinearClassifier, Any]:
+        """The model on ``rows``, and their binarized feature matrix."""
         features = _features(prep, rows, options, cfg)
         x = features.matrix([prep.tokens[i] for i in rows], "max")
         weights, bias = fit_nbsvm(x, prep.targets[rows], multi, cfg.seed)
-        probs = softmax_or_sigmoid(np.asarray(x @ weights) + bias, multi)
-        return (LinearClassifier(_config(prep, features, options), features, weights, bias, preprocess,
-                                 prep.data.sources), fit_figures(probs, prep.targets[rows], multi))
+        return LinearClassifier(_config(prep, features, options), features, weights, bias, preprocess,
+                                prep.data.sources), x
 
-    model, (train_loss, train_acc) = fitted(fit_rows)
-    valid_loss, valid_acc = train_loss, train_acc  # no share held out (cross-validation): nothing reported
+    model, x = fitted(fit_rows)
+    train = fit_figures(softmax_or_sigmoid(np.asarray(x @ model.weights, dtype=np.float64) + model.bias, multi),
+                        prep.targets[fit_rows], multi)
+    valid = train  # no share held out (cross-validation): nothing reported
     if len(valid_rows):
-        valid_loss, valid_acc = fit_figures(model.probabilities_of([prep.tokens[i] for i in valid_rows]),
-                                            prep.targets[valid_rows], multi)
-    seconds = time.perf_counter() - start
-    record = EpochRecord.timed(1, (train_loss, train_acc), (valid_loss, valid_acc), seconds, len(fit_rows), True, fold)
+        valid = fit_figures(model.probabilities_of([prep.tokens[i] for i in valid_rows]), prep.targets[valid_rows], multi)
+    record = EpochRecord.timed(1, train, valid, time.perf_counter() - start, len(fit_rows), True, fold)
     if len(valid_rows):
         hooks.checked(record)
+    return _kept(model, lambda rows: fitted(rows)[0], prep, (fit_rows, valid_rows), cfg, [record], start, hooks)
+
+
+def _kept(model: LinearClassifier, refit: Callable[[np.ndarray], LinearClassifier], prep: Any,
+          rows: tuple[np.ndarray, np.ndarray], cfg: Any, history: list[EpochRecord], start: float,
+          hooks: Any) -> LinearClassifier:
+    """The model kept, with its training figures: with a validation share (``rows``: fit,
+    valid), ``refit`` on all the texts once scored on it (nothing stops a linear model
+    early, so the share is better used as training data)."""
+    fit_rows, valid_rows = rows
+    if len(valid_rows):
         everything = np.union1d(fit_rows, valid_rows)
-        model = fitted(everything)[0]
+        model = refit(everything)
         hooks.reporter.log(f"fitted again on all {len(everything):,} texts (the validation share included)")
-    model.training = _training(model, prep, fit_rows, valid_rows, cfg, [record], start)
+    model.training = _training(model, prep, fit_rows, valid_rows, cfg, history, start)
     model.training["refitted_on_all"] = bool(len(valid_rows))
     return model
 
@@ -121,13 +131,11 @@ def fit_fasttext_model(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, 
     each epoch is scored on them, then, as nbsvm, it is trained again on all the texts."""
     start = time.perf_counter()
     model, history = _fit_fasttext(prep, fit_rows, valid_rows, options, cfg, preprocess, fold, hooks)
-    if len(valid_rows):
-        everything = np.union1d(fit_rows, valid_rows)
-        model = _fit_fasttext(prep, everything, np.zeros(0, dtype=np.int64), options, cfg, preprocess, fold, None)[0]
-        hooks.reporter.log(f"trained again on all {len(everything):,} texts (the validation share included)")
-    model.training = _training(model, prep, fit_rows, valid_rows, cfg, history, start)
-    model.training["refitted_on_all"] = bool(len(valid_rows))
-    return model
+
+    def refit(rows: np.ndarray) -> LinearClassifier:
+        return _fit_fasttext(prep, rows, np.zeros(0, dtype=np.int64), options, cfg, preprocess, fold, None)[0]
+
+    return _kept(model, refit, prep, (fit_rows, valid_rows), cfg, history, start, hooks)
 
 
 def _fit_fasttext(prep: Any, fit_rows: np.ndarray, valid_rows: np.ndarray, options: Any, cfg: Any,
