@@ -33,7 +33,7 @@ Layout, lowest layer first (a module imports only from the layers before it; the
 README's Development section says more): ``errors``, ``sizes``, ``config_checks`` (the
 config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``store/``
 (``paths`` up to ``registry``); ``lm_interface``, ``decoding``, ``generation``;
-``training`` (the one training run), ``pretrained``; the families ``embeddings/``,
+``training`` (the one training run), ``pretrained``, ``positions``; the families ``embeddings/``,
 ``ngram/``, ``neural/``, ``classify/``, ``seq2seq/``, each with ``config.py``,
 ``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (the
 loader the store calls, where loading is more than the model's), reaching each other

@@ -24,21 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from wordseq.positions import sinusoidal_positions
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.network import NEVER_EMITTED, Encoded, Hidden
 from wordseq.vocab import Vocabulary
 
 MAX_POSITIONS = 1024  # source or target tokens; decoding stops at default_max_tokens long before
-
-
-def sinusoids(length: int, d: int) -> torch.Tensor:
-    """The (length, d) sinusoidal position table of Vaswani et al."""
-    position = torch.arange(length, dtype=torch.float32).unsqueeze(1)
-    rate = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * (-math.log(10_000.0) / d))
-    table = torch.zeros(length, d)
-    table[:, 0::2] = torch.sin(position * rate)
-    table[:, 1::2] = torch.cos(position * rate)[:, : d // 2]
-    return table
 
 
 class DecoderLayer(nn.Module):
@@ -91,7 +82,7 @@ class TransformerNet(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, target_vocab_size)
         self.drop = nn.Dropout(config.dropout)
-        self.register_buffer("positions", sinusoids(MAX_POSITIONS, d), persistent=False)
+        self.register_buffer("positions", sinusoidal_positions(MAX_POSITIONS, d), persistent=False)
         self.register_buffer("never_emitted", torch.tensor(NEVER_EMITTED), persistent=False)
         self.init_weights()
         self.out.weight = self.tgt_embed.weight  # tied: the output layer scores against the embeddings
