@@ -31,7 +31,7 @@ from wordseq.classify.labelling import (
 from wordseq.classify.network import ClassifierNetwork
 from wordseq.errors import ModelError
 from wordseq.store.payload import check_finite_tensors
-from wordseq.store.tensors import payload_file, read_payload, write_tensors
+from wordseq.store.tensors import SUFFIX, payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
@@ -40,7 +40,7 @@ __all__ = ["KIND", "Prediction", "TextClassifier", "load_network_classifier", "c
 MAGIC = "wordseq-classifier"
 VERSION = 1
 MODEL_STEM = "model"
-MODEL_FILE = "model.safetensors"
+MODEL_FILE = MODEL_STEM + SUFFIX
 
 
 def class_probabilities(network: ClassifierNetwork, texts: EncodedTexts, rows: np.ndarray | None = None,

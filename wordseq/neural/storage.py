@@ -20,15 +20,14 @@ from wordseq.errors import ModelError
 from wordseq.neural.config import LMConfig
 from wordseq.neural.network import upgrade_state_dict
 from wordseq.store.payload import check_finite_tensors
-from wordseq.store.tensors import read_payload, write_tensors
+from wordseq.store.tensors import SUFFIX, read_payload, write_tensors
 from wordseq.vocab import Vocabulary
 
 MAGIC = "wordseq-lm-checkpoint"
 VERSION = 2  # 2: one recurrent module per layer (rnns.K), regularisers, transformer
 READABLE = (1, 2)
 MODEL_STEM, RESUME_STEM = "model", "resume"
-MODEL_FILE = "model.safetensors"
-RESUME_FILE = "resume.safetensors"
+MODEL_FILE, RESUME_FILE = MODEL_STEM + SUFFIX, RESUME_STEM + SUFFIX
 VOCAB_FILE = "vocab.tsv"
 
 

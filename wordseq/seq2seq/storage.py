@@ -23,13 +23,12 @@ from wordseq.seq2seq.architectures import build_network
 from wordseq.seq2seq.config import Seq2SeqConfig
 from wordseq.seq2seq.model import Seq2SeqModel
 from wordseq.store.payload import check_finite_tensors
-from wordseq.store.tensors import payload_file, read_payload, write_tensors
+from wordseq.store.tensors import SUFFIX, payload_file, read_payload, write_tensors
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
 MODEL_STEM, RESUME_STEM = "model", "resume"
-MODEL_FILE = "model.safetensors"
-RESUME_FILE = "resume.safetensors"
+MODEL_FILE, RESUME_FILE = MODEL_STEM + SUFFIX, RESUME_STEM + SUFFIX
 SOURCE_VOCAB_FILE = "source_vocab.tsv"
 TARGET_VOCAB_FILE = "target_vocab.tsv"
 MAGIC = "wordseq-seq2seq"
