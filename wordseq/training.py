@@ -322,15 +322,17 @@ def cpu_copy(state: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def previous_run(target: Path, resume_stem: str) -> tuple[Path, dict[str, Any]]:
+def previous_run(target: Path, resume_stem: str) -> tuple[Path, Path, dict[str, Any]]:
     """Where a --resume continues from (an unfinished run's checkpoint first, else the
-    model) and its meta.json, its payload checked. ``resume_stem``: the resume file's name
-    without its suffix (``resume.safetensors``, or an older wordseq's ``resume.pt``)."""
+    model): the folder, its resume file and its meta.json, the payload checked.
+    ``resume_stem``: the resume file's name without its suffix (``resume.safetensors``, or
+    an older wordseq's ``resume.pt``)."""
     for folder in (partial_dir(target), target):
-        if payload_file(folder, resume_stem).is_file():
+        file = payload_file(folder, resume_stem)
+        if file.is_file():
             meta = read_meta(folder)
             verify_payload(folder, meta)
-            return folder, meta
+            return folder, file, meta
     raise InputError(f"nothing to resume at {target} (no {resume_stem}{SUFFIX}); train without --resume first")
 
 

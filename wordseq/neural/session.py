@@ -218,8 +218,8 @@ class _Session:
 
     def _previous_run(self) -> _PreviousRun:
         assert self.target is not None
-        source, meta = previous_run(self.target, RESUME_STEM)
-        previous = _PreviousRun(source, meta, load_checkpoint(payload_file(source, RESUME_STEM)))
+        source, file, meta = previous_run(self.target, RESUME_STEM)
+        previous = _PreviousRun(source, meta, load_checkpoint(file))
         self.reporter.log(f"resuming from {source}: model and preprocessing settings come from the checkpoint")
         return previous
 

@@ -409,8 +409,8 @@ class _Session:
         previous, source = None, None
         if resume:
             assert self.writer is not None
-            source, old_meta = previous_run(self.writer.target, RESUME_STEM)
-            previous = read_torch_file(payload_file(source, RESUME_STEM), "wordseq-seq2seq-resume", self.device)
+            source, file, old_meta = previous_run(self.writer.target, RESUME_STEM)
+            previous = read_torch_file(file, "wordseq-seq2seq-resume", self.device)
             config = Seq2SeqConfig.from_dict(previous["config"])
             unchanged_on_resume(given or {}, config)
             self.reporter.log(f"resuming from {source}: network, tokenization and vocabularies come from it")
