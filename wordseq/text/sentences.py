@@ -57,18 +57,6 @@ def _split_at(text: str, boundary: re.Pattern[str] | regex.Pattern[str], is_abbr
     return sentences
 
 
-def _is_abbreviation(before: str) -> bool:
-    m = _WORD_BEFORE.search(before)
-    if not m:
-        return False
-    word = m.group(1).lstrip("\"'(“‘[").lower()
-    if word in ABBREVIATIONS:
-        return True
-    if len(word) == 1 and word.isalpha():
-        return True  # an initial: "J. R. R. Tolkien"
-    return "." in word and all(len(part) <= 2 for part in word.split("."))  # "U.S", "p.m"
-
-
 _ENDS = ".!?…‼؟۔।॥։።፧"
 # Abbreviations that end in a period mid-sentence, per language (lowercase, without the final
 # period); single initials and dotted acronyms ("z.B", "т.е") are found without a list.
@@ -109,6 +97,9 @@ def sentence_splitter(lang: str) -> Callable[[str], list[str]]:
 
 
 def _is_abbreviation_in(before: str, abbreviations: frozenset[str], ordinals: bool) -> bool:
+    """Whether the word ending ``before`` is an abbreviation: listed, a single initial
+    ("J. R. R. Tolkien"), a dotted acronym ("U.S", "z.B", "т.е") or, where the language
+    writes them so, a dotted ordinal or day."""
     m = _WORD_BEFORE.search(before)
     if not m:
         return False
@@ -117,4 +108,7 @@ def _is_abbreviation_in(before: str, abbreviations: frozenset[str], ordinals: bo
         return True
     if ordinals and word.isdigit() and len(word) <= 3:
         return True  # "am 10. Dezember", "2. Weltkrieg"; a year (4 digits) ends a sentence
-    return "." in word and all(len(part) <= 2 for part in word.split("."))  # "z.B", "т.е"
+    return "." in word and all(len(part) <= 2 for part in word.split("."))
+
+
+_is_abbreviation = partial(_is_abbreviation_in, abbreviations=ABBREVIATIONS, ordinals=False)
