@@ -68,3 +68,14 @@ def test_seq2seq_from_configs_is_the_model_of_the_same_keywords() -> None:
     assert typed.config == keywords.config
     assert [t.candidates[0].text for t in typed.transduce(["abc", "ba"])] == \
            [t.candidates[0].text for t in keywords.transduce(["abc", "ba"])]
+
+
+def test_every_name_a_package_exports_resolves() -> None:
+    """``wordseq.neural.NeuralLM`` raised ImportError: the package still pointed at its
+    module's old name (lm.py, now model.py)."""
+    import importlib
+
+    for package in ("wordseq", "wordseq.ngram", "wordseq.neural", "wordseq.seq2seq"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{package}.{name}"

@@ -6,14 +6,8 @@ torch is imported only when one of these names is used, so option lists (``confi
 stay cheap to import.
 """
 
-from typing import Any
+from wordseq.lazy import lazy_attributes
 
 __all__ = ["NeuralLM", "load_neural_lm"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from wordseq.neural import lm
-
-        return getattr(lm, name)
-    raise AttributeError(f"module 'wordseq.neural' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {name: "wordseq.neural.model" for name in __all__})

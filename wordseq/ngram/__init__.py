@@ -7,7 +7,7 @@ training code (``wordseq ngram eval`` starts faster).
 
 from __future__ import annotations
 
-from typing import Any
+from wordseq.lazy import lazy_attributes
 
 _EXPORTS = {
     "NgramConfig": "wordseq.ngram.config",
@@ -23,9 +23,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'wordseq.ngram' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

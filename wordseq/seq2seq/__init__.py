@@ -10,8 +10,7 @@ The names below load torch on first use, so ``wordseq.seq2seq.config`` and
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from wordseq.lazy import lazy_attributes
 
 _EXPORTS = {
     "train_seq2seq": "wordseq.seq2seq.train",
@@ -24,7 +23,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
