@@ -299,3 +299,20 @@ def test_plot_attention_refuses_a_terminal_as_output(trained: Path, runner: CliR
     result = invoke(runner, ["transduce", "-m", str(trained), "--plot-attention", "abcd", "-o", "-"])
     assert result.exit_code == 2 and "a picture is not sent to a terminal" in result.stderr
     assert result.stdout == ""
+
+
+def test_threads_sets_torchs_threads_for_the_run(pairs_dir: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    calls: list[int] = []
+    real = torch.set_num_threads
+
+    def spy(n: int) -> None:
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", spy)
+    result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "-o", "t", *TINY, "--epochs", "1",
+                             "--threads", "2"])
+    assert result.exit_code == 0, result.output
+    assert calls == [2, 1]  # the run's, then back to the tests' one thread

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from wordseq.config_checks import count
 from wordseq.errors import InputError, ModelError, WordseqError
 from wordseq.progress import Reporter, Task
 from wordseq.store import ModelWriter, partial_dir, read_meta, verify_payload
@@ -307,6 +308,25 @@ class TrainingRun:
             kept = f"saved to {where} (marked interrupted)"
         return Interrupted(where, f"interrupted in epoch {epoch}: {kept}; continue with "
                                   f"'{saving.command} -o {target} --resume'")
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """torch runs on ``n`` CPU threads inside the block (0: torch's own default, one per
+    core). On a shared machine fewer threads than torch's default can be several times
+    faster: its threads wait for each other when a core is busy."""
+    count("--threads", n, 0, 1024)
+    if n == 0:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def cpu_copy(state: dict[str, Any]) -> dict[str, Any]:

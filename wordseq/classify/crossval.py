@@ -32,13 +32,13 @@ from wordseq.classify.train import (
     _Prepared,
     _pretrained,
     _split_settings,
-    _torch_threads,
 )
 from wordseq.config_checks import Record, count
 from wordseq.errors import WordseqError
 from wordseq.pretrained import PretrainedVectors
 from wordseq.progress import SILENT, Reporter
 from wordseq.text.preprocess import PreprocessConfig
+from wordseq.training import torch_threads
 
 
 @dataclass
@@ -224,7 +224,7 @@ def _run_fold(task: _FoldTask, hooks: _Hooks | None = None) -> _FoldOutcome:
         fit_rows, valid_rows = split_validation(rest, prep.y, task.cfg.valid_percent / 100, task.cfg.seed + i)
     model = _fit(prep, fit_rows, valid_rows, task.options, task.cfg, task.preprocess, task.device, task.pretrained,
                  i, hooks)
-    with _torch_threads(task.cfg.threads):
+    with torch_threads(task.cfg.threads):
         probs = model.probabilities_of([prep.tokens[j] for j in task.test_rows])
     if prep.multi_label:
         predicted = probs >= MULTI_LABEL_THRESHOLD

@@ -1,14 +1,10 @@
 """What the torch trainer (``train``) and the linear ones (``linear_train``) share without
-importing each other: the figures of an epoch, and torch's thread count for a run."""
+importing each other: the figures of an epoch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import torch
 
 
 @dataclass
@@ -38,17 +34,3 @@ class EpochRecord:
         if self.fold is None:
             d.pop("fold")
         return d
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    """torch runs on ``n`` CPU threads inside the block (0: torch's own default)."""
-    if n <= 0:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

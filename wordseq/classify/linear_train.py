@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 
 from wordseq.classify.encoding import build_bigram_vocab
-from wordseq.classify.epochs import EpochRecord, torch_threads
+from wordseq.classify.epochs import EpochRecord
 from wordseq.classify.linear import FeatureSpace, LinearClassifier, LinearConfig, fasttext_weights, softmax_or_sigmoid
 from wordseq.classify.metrics import fit_figures
 from wordseq.classify.nbsvm import class_ratios, fit_nbsvm
+from wordseq.training import torch_threads
 from wordseq.vocab import Vocabulary
 
 # the 10 hidden units of "Bag of Tricks" (Joulin et al. 2016); on MR 30 did no better

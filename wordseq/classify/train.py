@@ -24,7 +24,6 @@ from wordseq.classify.config import LINEAR, ClassifierConfig, EncoderOptions, Tr
 from wordseq.classify.data import LabelledData, TableFormat, as_labelled_data
 from wordseq.classify.encoding import EncodedTexts, build_bigram_vocab, encode, make_batch, training_batches
 from wordseq.classify.epochs import EpochRecord
-from wordseq.classify.epochs import torch_threads as _torch_threads
 from wordseq.classify.folds import split_validation
 from wordseq.classify.labelling import Labeller
 from wordseq.classify.metrics import fit_figures
@@ -35,7 +34,7 @@ from wordseq.pretrained import PretrainedVectors, copy_vectors, extend_vocabular
 from wordseq.progress import SILENT, Reporter, track
 from wordseq.store import writing
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
-from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy
+from wordseq.training import BatchWindow, EpochTrainer, TrainingRun, cpu_copy, torch_threads
 from wordseq.vocab import Vocabulary
 
 DEFAULT_EMB = 100
@@ -249,7 +248,7 @@ def _fit(prep: _Prepared, fit_rows: np.ndarray, valid_rows: np.ndarray, options:
         bigram_vocab_size=len(bigram_vocab) if bigram_vocab is not None else 0, multi_label=options.multi_label,
     )
     texts = encode(prep.tokens, vocab, bigram_vocab)
-    with torch.random.fork_rng(devices=[]), _torch_threads(cfg.threads):
+    with torch.random.fork_rng(devices=[]), torch_threads(cfg.threads):
         torch.manual_seed(cfg.seed)
         if device.type == "cuda":
             torch.cuda.manual_seed_all(cfg.seed)

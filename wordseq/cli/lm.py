@@ -18,6 +18,7 @@ from wordseq.cli.options import (
     per_line_options,
     preprocessing_options,
     preprocessing_override_options,
+    threads_option,
 )
 from wordseq.config_checks import DEFAULT_SEED
 from wordseq.neural.config import CELLS, OPTIMIZERS, PRECISIONS, SOFTMAXES
@@ -84,6 +85,7 @@ def lm() -> None:
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
 @click.option("--init-embeddings", default=None, metavar="MODEL", help="Start input embeddings from a wordseq embeddings model.")
 @device_option
+@threads_option
 @click.option("--seed", type=click.IntRange(min=0), default=None, help=f"Same seed, same model (on CPU). Default: {DEFAULT_SEED}.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted or finished training saved at -o.")
 @log_interval_option

@@ -14,6 +14,7 @@ from wordseq.cli.options import (
     log_interval_option,
     model_option,
     output_model_option,
+    threads_option,
 )
 from wordseq.seq2seq.config import (
     ARCHS,
@@ -94,12 +95,13 @@ def seq2seq() -> None:
 @_opt("min_count", click.IntRange(min=1), "Source tokens seen fewer times become <unk>.")
 @_opt("dev_percent", click.FloatRange(0, 100, min_open=True, max_open=True), "Without --dev: percentage of the training sources held out (by a hash of the source).")
 @device_option
+@threads_option
 @_opt("seed", click.IntRange(0, 2**63 - 1), "Same seed, same model (on CPU).")
 @click.option("--resume", is_flag=True, help="Continue the run saved at -o: network, tokenization and vocabularies from it, training options from this command line.")
 @log_interval_option
 @_ENCODING
-def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: str, resume: bool, log_interval: int,
-          encoding_errors: str, subword_name: str | None, **options: Any) -> None:
+def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: str, threads: int, resume: bool,
+          log_interval: int, encoding_errors: str, subword_name: str | None, **options: Any) -> None:
     """Train an encoder-decoder on PAIRS files (or stdin) of 'source<TAB>target' lines.
 
     Shows per epoch the training loss and the dev loss, WER (share of sources with any
@@ -127,7 +129,7 @@ def train(pairs: tuple[str, ...], output: str | None, dev: str | None, device: s
         given["subword"] = load(subword_name, "subword")
     try:
         train_seq2seq(list(pairs) or ["-"], dev, output=output or DEFAULT_NAME, resume=resume, device=device,
-                      encoding_errors=encoding_errors, reporter=reporter(log_interval), **given)
+                      threads=threads, encoding_errors=encoding_errors, reporter=reporter(log_interval), **given)
     except Interrupted as stop:
         log(stop.message)
         raise KeyboardInterrupt from None

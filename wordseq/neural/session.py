@@ -42,7 +42,16 @@ from wordseq.store.paths import model_dir
 from wordseq.store.tensors import payload_file
 from wordseq.text.preprocess import PreprocessConfig, Preprocessor
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
-from wordseq.training import BatchWindow, Saving, TrainingRun, previous_run, reserve_space, restoring, warn_if_other_data
+from wordseq.training import (
+    BatchWindow,
+    Saving,
+    TrainingRun,
+    previous_run,
+    reserve_space,
+    restoring,
+    torch_threads,
+    warn_if_other_data,
+)
 
 KIND = "lm"
 MODEL_FIELDS = {f.name for f in dataclasses.fields(LMConfig)} - {"vocab_size"}
@@ -95,7 +104,7 @@ def train_lm(corpus: Any = None, output: str | Path | None = None, *, model: LMC
              training: TrainConfig | None = None, valid: str | Path | None = None, test: str | Path | None = None,
              preprocess: PreprocessConfig | None = None, encoding_errors: str = "strict", min_count: int = 1,
              max_size: int | None = None, init_embeddings: str | None = None, device: str = "auto",
-             resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
+             threads: int = 0, resume: bool = False, reporter: Reporter = SILENT, **options: Any) -> NeuralLM:
     """Train a neural language model (LSTM, GRU, RNN or Transformer) and (with ``output``) save it.
 
     Every option left out (or None) takes the value chosen for the corpus's size
@@ -116,6 +125,8 @@ def train_lm(corpus: Any = None, output: str | Path | None = None, *, model: LMC
     valid, test
         Validation text (default: the last 10 % of the corpus's sequences) and a test text
         scored with the best weights at the end.
+    threads
+        torch's CPU threads for the run (0: torch's default, one per core).
     resume
         Continue the run saved at ``output`` (its unfinished checkpoint, else the model).
     **options
@@ -140,7 +151,8 @@ def train_lm(corpus: Any = None, output: str | Path | None = None, *, model: LMC
         raise InputError("--resume needs the model's name or path (-o)")
     asked = _Asked(valid, test, preprocess or PreprocessConfig(), encoding_errors, min_count, max_size, model_options,
                    train_options, init_embeddings, resume)
-    return _train(corpus, output, asked, device, reporter)
+    with torch_threads(threads):
+        return _train(corpus, output, asked, device, reporter)
 
 
 def _train(corpus: Any, output: str | Path | None, asked: _Asked, device: str, reporter: Reporter) -> NeuralLM:

@@ -45,6 +45,7 @@ from wordseq.training import (
     previous_run,
     reserve_space,
     restoring,
+    torch_threads,
     warn_if_other_data,
 )
 from wordseq.vocab import Vocabulary
@@ -324,6 +325,7 @@ def train_seq2seq(
     model: Seq2SeqConfig | None = None,
     training: Seq2SeqTrainConfig | None = None,
     device: str = "auto",
+    threads: int = 0,
     encoding_errors: str = "strict",
     reporter: Reporter = SILENT,
     **options: Any,
@@ -351,6 +353,8 @@ def train_seq2seq(
         out: the network is the saved one.
     device
         ``auto``, ``cpu`` or ``cuda``.
+    threads
+        torch's CPU threads for the run (0: torch's default, one per core).
     reporter
         Where progress goes (the library prints nothing; the CLI passes its console).
     **options
@@ -384,7 +388,7 @@ def train_seq2seq(
     dev_ = resolve_device(device)
     if resume and output is None:
         raise InputError("--resume needs the model's name or path (-o)")
-    with writing(output, KIND) as writer:
+    with torch_threads(threads), writing(output, KIND) as writer:
         session = _Session(writer, train_cfg, reporter, dev_)
         session.prepare(train, dev, config, encoding_errors, resume, given=model_options)
         return session.run()
