@@ -214,16 +214,13 @@ def compact_to_store(name: str, output: str, quantize: int | None = None) -> tup
 
 
 def _stored_corpus(model: Any) -> list[dict[str, Any]]:
-    """meta.json's corpus entries of a loaded model (kept when it is stored anew)."""
+    """meta.json's corpus entries of a loaded model (kept when it is stored anew); none
+    for a model read from an ARPA file. The store's reader: bounded and checked."""
     if model.path is None or not Path(model.path).is_dir():
         return []
-    import json
+    from wordseq.store.meta import read_meta
 
-    try:
-        meta = json.loads((Path(model.path) / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return list(meta.get("corpus") or [])
+    return list(read_meta(Path(model.path)).get("corpus") or [])
 
 
 def _regular_file_size(name: str) -> int:
