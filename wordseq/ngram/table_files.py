@@ -158,16 +158,23 @@ def _first_bad(mask: np.ndarray) -> int | None:
     return int(np.argmax(mask)) if mask.any() else None
 
 
+def _bad_value(name: str, values: np.ndarray, probability: bool, what: str) -> str | None:
+    """The first entry of ``values`` that no table holds: NaN, a log10 probability above
+    0 or an infinite backoff; ``what`` names the file and the entry."""
+    i = _first_bad(np.isnan(values) | ((values > 0) if probability else (values == np.inf)))
+    if i is None:
+        return None
+    return f"{name}{what} {i} is {values[i]}" + (", not a log10 probability (<= 0)" if probability else "")
+
+
 def _small_fault(tables: NgramTables, n: int) -> str | None:
     """What is wrong with the small arrays of the compact form (bins, the keys' first
     level): checked on every load, as they are never stamped."""
     for name, values in ((f"prob{n}", tables.prob[n - 1]), (f"backoff{n}", tables.backoff[n - 1])):
         if isinstance(values, QuantizedValues):
-            bins = np.asarray(values.bins)
-            bad = np.isnan(bins) | ((bins > 0) if name.startswith("prob") else (bins == np.inf))
-            i = _first_bad(bad)
-            if i is not None:
-                return f"{name}.bins.npy: bin {i} is {bins[i]}" + (", not a log10 probability (<= 0)" if name.startswith("prob") else "")
+            fault = _bad_value(name, np.asarray(values.bins), name.startswith("prob"), ".bins.npy: bin")
+            if fault is not None:
+                return fault
     keys = tables.keys[n - 1]
     if isinstance(keys, SplitKeys):
         first = np.asarray(keys.first)
@@ -181,11 +188,7 @@ def _values_fault(name: str, values: Any, probability: bool) -> str | None:
         if len(values) and (len(values.bins) == 0 or int(np.max(values.codes)) >= len(values.bins)):
             return f"{name}.codes.npy: a bin number is beyond the {len(values.bins)} bins"
         return None
-    values = np.asarray(values)
-    i = _first_bad(np.isnan(values) | ((values > 0) if probability else (values == np.inf)))
-    if i is not None:
-        return f"{name}.npy: entry {i} is {values[i]}" + (", not a log10 probability (<= 0)" if probability else "")
-    return None
+    return _bad_value(name, np.asarray(values), probability, ".npy: entry")
 
 
 def _keys_fault(tables: NgramTables, n: int) -> str | None:
