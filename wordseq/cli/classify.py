@@ -20,6 +20,7 @@ from wordseq.cli.options import (
     preprocessing_options,
     preprocessing_override_options,
 )
+from wordseq.cli.startup import import_nltk_quickly
 from wordseq.config_checks import DEFAULT_SEED
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig
@@ -175,6 +176,7 @@ def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...
     from wordseq.classify.storage import open_classifier
 
     model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
+    import_nltk_quickly(model.preprocess)
     paths = data if data or classes else ("-",)
     report = model.evaluate(_spec(paths, classes, label_col, text_col, encoding_errors))
     if as_json:
@@ -217,6 +219,7 @@ def predict(files: tuple[str, ...], model_name: str | None, top_k: int | None, t
     from wordseq.text.reader import CorpusReader
 
     model = open_classifier(model_name, device).with_preprocessing(preprocess_overrides)
+    import_nltk_quickly(model.preprocess)
     choice = label_choice(model.multi_label, top_k, threshold)
     for name in files or ("-",):
         reader = CorpusReader([name], encoding_errors)
