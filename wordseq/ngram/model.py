@@ -13,7 +13,7 @@ from wordseq.generation import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.evaluate import BlockScores, evaluate
 from wordseq.ngram.kenlm_api import KenlmMethods, NgramState
-from wordseq.ngram.tables import NgramTables, find_keys
+from wordseq.ngram.tables import NgramTables, find_keys, find_sorted_keys, sort_with_order
 from wordseq.perplexity import LN10, LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
@@ -119,11 +119,19 @@ class NgramModel(ContextWindow, KenlmMethods, TextMethods):
         positions = np.asarray(positions)
         starts = np.append(positions, 0) == 0  # a sentinel after the block: nothing follows
         rows = np.flatnonzero(~starts[:-1])
-        ctx = tokens[rows - 1]
+        # The bigrams sorted once: their entries are then found in table order, so are the
+        # contexts of every higher order (an order's queries come sorted by context), and
+        # the binary searches walk each table forwards instead of jumping about in it.
+        bigrams, by_bigram = sort_with_order(tokens[rows - 1] * t.vocab_size + tokens[rows])
+        rows = rows[by_bigram]
+        ctx = bigrams // t.vocab_size
         for n in range(2, self.order + 1):
             if len(rows) == 0:
                 break
-            found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows])
+            if n == 2:
+                found = find_sorted_keys(t.keys[1], bigrams)
+            else:
+                found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows], nearly_sorted=True)
             hit = found >= 0
             if not hit.all():  # backed off: add the context's backoff (add-k: its floor)
                 missed = ~hit
