@@ -13,8 +13,8 @@ from wordseq.ngram import encode
 from wordseq.ngram.encode import id_blocks, reader_chunks, reader_id_blocks
 from wordseq.ngram.evaluate import evaluate
 from wordseq.ngram.train import train_ngram
-from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text import reader as reader_module
+from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader
 
 LONG = "antidisestablishmentarianism"  # past the 16 bytes read as two words
@@ -48,7 +48,7 @@ def models() -> dict[bool, object]:
                                preprocess=PreprocessConfig(pretokenized=True, lower=lower)) for lower in (False, True)}
 
 
-def blocks_both_ways(model: object, paths: list[Path], lower: bool) -> tuple[list, list]:
+def blocks_both_ways(model: object, paths: list[str], lower: bool) -> tuple[list, list]:
     pre = PreprocessConfig(pretokenized=True, lower=lower)
     ids = model.scoring_ids()  # type: ignore[attr-defined]
     fast = list(reader_id_blocks(CorpusReader(paths), pre, ids))
@@ -69,7 +69,7 @@ def assert_same(fast: list, slow: list) -> None:
 def test_bytes_give_the_str_paths_ids(tmp_path: Path, models: dict, name: str, lower: bool) -> None:
     path = tmp_path / "t.txt"
     path.write_bytes(TEXTS[name].encode("utf-8"))
-    assert_same(*blocks_both_ways(models[lower], [path], lower))
+    assert_same(*blocks_both_ways(models[lower], [str(path)], lower))
 
 
 def test_several_files_and_blocks(tmp_path: Path, models: dict, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,8 +77,8 @@ def test_several_files_and_blocks(tmp_path: Path, models: dict, monkeypatch: pyt
     monkeypatch.setattr(reader_module, "BLOCK_BYTES", 16)
     paths = []
     for i, name in enumerate(sorted(TEXTS)):
-        paths.append(tmp_path / f"{i}.txt")
-        paths[-1].write_bytes((TEXTS[name] * 7).encode("utf-8"))
+        (tmp_path / f"{i}.txt").write_bytes((TEXTS[name] * 7).encode("utf-8"))
+        paths.append(str(tmp_path / f"{i}.txt"))
     for lower in (False, True):
         fast, slow = blocks_both_ways(models[lower], paths, lower)
         assert_same(fast, slow)
@@ -90,22 +90,31 @@ def test_bad_bytes_are_named_or_replaced_as_before(tmp_path: Path, models: dict)
     path.write_bytes(b"the cat\nthe \xff dog\n")
     pre = PreprocessConfig(pretokenized=True, lower=False)
     with pytest.raises(InputError, match="line 2: invalid UTF-8 byte 0xff"):
-        list(reader_id_blocks(CorpusReader([path]), pre, models[False].scoring_ids()))
-    reader = CorpusReader([path], "replace")
+        list(reader_id_blocks(CorpusReader([str(path)]), pre, models[False].scoring_ids()))
+    reader = CorpusReader([str(path)], "replace")
     fast = list(reader_id_blocks(reader, pre, models[False].scoring_ids()))
     assert reader.replaced == 1
-    assert_same(fast, list(id_blocks(reader_chunks(CorpusReader([path], "replace"), pre),
+    assert_same(fast, list(id_blocks(reader_chunks(CorpusReader([str(path)], "replace"), pre),
                                      models[False].scoring_ids(), keep_empty=True)))
     path.write_bytes(b"the cat\nthe \x00 dog\n")
     with pytest.raises(InputError, match="line 2: NUL byte"):
-        list(reader_id_blocks(CorpusReader([path]), pre, models[False].scoring_ids()))
+        list(reader_id_blocks(CorpusReader([str(path)]), pre, models[False].scoring_ids()))
 
 
 def test_evaluate_scores_the_same_through_either_path(tmp_path: Path, models: dict) -> None:
     path = tmp_path / "t.txt"
     path.write_text("".join(TEXTS.values()), encoding="utf-8")
     model = models[True]
-    fast = evaluate(model, CorpusReader([path]), per_line=True)  # bytes
-    slow = evaluate(model, CorpusReader([path]), per_line=True, on_chunk=lambda chunk: None)  # str
+    fast = evaluate(model, CorpusReader([str(path)]), per_line=True)  # bytes
+    slow = evaluate(model, CorpusReader([str(path)]), per_line=True, on_chunk=lambda chunk: None)  # str
     assert [x.to_dict() for x in fast.lines()] == [x.to_dict() for x in slow.lines()]
     assert fast.finish() == slow.finish()
+
+
+def test_words_no_token_can_be_are_left_out() -> None:
+    from wordseq.ngram.byte_ids import ByteVocabulary, token_ids
+
+    ids_of = {"a": 5, "a\x00": 6, "": 7, "\x00": -1, "b": 8}  # "a\x00" reads as "a" in two words
+    vocab = ByteVocabulary(ids_of)
+    ids, line, lines = token_ids(b"a b c\n", vocab, ids_of, missing=1)
+    assert ids.tolist() == [5, 8, 1] and line.tolist() == [0, 0, 0] and lines == 1

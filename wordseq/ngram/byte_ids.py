@@ -51,17 +51,23 @@ def clean_bytes(data: bytes, lower: bool, file_start: bool) -> bytes | None:
 
 
 def _words(buffer: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``WIDTH`` bytes of each token as two little-endian words, zero past its end."""
+    """The first ``WIDTH`` bytes of each token as two little-endian words, zero past its
+    end. Tokens hold no NUL byte, so up to ``WIDTH`` bytes the pair is the token."""
     padded = buffer + bytes(WIDTH + 8)
     windows = np.ndarray((len(buffer) + WIDTH,), dtype="<u8", buffer=padded, strides=(1,))
-    low = windows[starts] & _MASKS[np.minimum(lengths, 8)]
-    high = windows[starts + 8] & _MASKS[np.clip(lengths - 8, 0, 8)]
-    return low.astype(np.uint64), high.astype(np.uint64)
+    low = windows[starts]
+    low &= _MASKS[np.minimum(lengths, 8)]
+    high = windows[starts + 8]
+    high &= _MASKS[np.clip(lengths - 8, 0, 8)]
+    return low, high
 
 
-def _slots(low: np.ndarray, high: np.ndarray, lengths: np.ndarray, bits: int) -> np.ndarray:
-    h = (low * _MIX) ^ (high + lengths.astype(np.uint64)) * np.uint64(0xC2B2AE3D27D4EB4F)
-    return (h * _MIX >> np.uint64(64 - bits)).astype(np.int64)
+def _slots(low: np.ndarray, high: np.ndarray, bits: int) -> np.ndarray:
+    h = low * _MIX
+    h ^= high * np.uint64(0xC2B2AE3D27D4EB4F)
+    h *= _MIX
+    h >>= np.uint64(64 - bits)
+    return h.astype(np.int64)
 
 
 class ByteVocabulary:
@@ -73,14 +79,17 @@ class ByteVocabulary:
         # characters are bytes when the words are ASCII; otherwise each word is measured
         sized = ids_of if len(joined) == len(text) else [w.encode("utf-8") for w in ids_of]
         lengths = np.fromiter(map(len, sized), dtype=np.int64, count=len(ids_of))
-        short = np.flatnonzero(lengths <= WIDTH)
         starts = np.cumsum(lengths) - lengths
+        # longer words are looked up as str; words with a NUL byte (the line end of
+        # ``encode.py``) or none at all are no token's, and their words could be another's
+        usable = (lengths > 0) & (lengths <= WIDTH)
+        usable[np.searchsorted(starts + lengths, np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 0), side="right")] = False
+        short = np.flatnonzero(usable)
         self.low, self.high = _words(joined, starts[short], lengths[short])
-        self.lengths = lengths[short]
         self.ids = np.fromiter(ids_of.values(), dtype=np.int64, count=len(ids_of))[short]
         self.bits = max(4, (4 * len(short)).bit_length())  # a table at most a quarter full
         self.table = np.full(1 << self.bits, -1, dtype=np.int32)
-        slot = _slots(self.low, self.high, self.lengths, self.bits)
+        slot = _slots(self.low, self.high, self.bits)
         # a vocabulary lists its frequent words first: placed first, they sit in their own
         # slots, and most tokens are found at the first probe
         for lo, hi in ((0, 256), (256, 4096), (4096, len(short))):
@@ -98,14 +107,14 @@ class ByteVocabulary:
             won[free] = self.table[slot[free]] == pending[free]
             pending, slot = pending[~won], (slot[~won] + 1) & mask
 
-    def find(self, low: np.ndarray, high: np.ndarray, lengths: np.ndarray, missing: int) -> np.ndarray:
-        """The id of each token (words and lengths as ``_words`` gives them); ``missing``
-        where the vocabulary does not have it."""
+    def find(self, low: np.ndarray, high: np.ndarray, missing: int) -> np.ndarray:
+        """The id of each token (as ``_words`` gives them); ``missing`` where the
+        vocabulary does not have it."""
         mask = (1 << self.bits) - 1
-        slot = _slots(low, high, lengths, self.bits)
+        slot = _slots(low, high, self.bits)
         entry = self.table[slot]
         word = np.maximum(entry, 0)
-        same = self._same(word, low, high, lengths)
+        same = (self.low[word] == low) & (self.high[word] == high)
         out = np.where(same, self.ids[word], missing)
         rows = np.flatnonzero(~same & (entry >= 0))  # another word in its slot: probe on
         slot = slot[rows]
@@ -114,32 +123,27 @@ class ByteVocabulary:
             entry = self.table[slot]
             taken = entry >= 0  # an empty slot ends the probe: not there
             rows, slot, entry = rows[taken], slot[taken], entry[taken]
-            same = self._same(entry, low[rows], high[rows], lengths[rows])
+            same = (self.low[entry] == low[rows]) & (self.high[entry] == high[rows])
             out[rows[same]] = self.ids[entry[same]]
             rows, slot = rows[~same], slot[~same]
         return out
 
-    def _same(self, word: np.ndarray, low: np.ndarray, high: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        return (self.low[word] == low) & (self.high[word] == high) & (self.lengths[word] == lengths)
-
 
 def token_ids(data: bytes, vocab: ByteVocabulary, ids_of: dict[str, int], missing: int) -> tuple[np.ndarray, np.ndarray, int]:
     """(id of each token, the line it is on, lines) of clean bytes (``clean_bytes``), as
-    ``ids_of`` maps the tokens ``str.split`` gives (``missing`` for those it has not); a line ends at each ``\\n`` (and at the
-    end of the data, if it has no final ``\\n``)."""
+    ``ids_of`` maps the tokens ``str.split`` gives (``missing`` for those it has not). A
+    line ends at each ``\\n``, and at the end of the data if it has no final ``\\n``."""
     a = np.frombuffer(data, dtype=np.uint8)
-    space = np.ones(len(a) + 2, dtype=bool)
+    space = np.ones(len(a) + 2, dtype=bool)  # space before and after: every token ends
     # below 33 is whitespace unless the block has other control bytes (rare: one C call says)
     space[1:-1] = a <= 32 if not data.translate(None, _NOT_CONTROL) else _ASCII_SPACE[a]
-    starts = np.flatnonzero(space[:-2] & ~space[1:-1])
-    lengths = np.flatnonzero(~space[1:-1] & space[2:]) + 1 - starts
+    edges = np.flatnonzero(space[1:] != space[:-1])  # a token's first byte, then its end
+    starts, lengths = edges[0::2], edges[1::2] - edges[0::2]
     newlines = np.flatnonzero(a == 10)
     lines = len(newlines) + (0 if data.endswith(b"\n") else 1)
     line = np.searchsorted(newlines, starts)
-    low, high = _words(data, starts, lengths)
-    long = lengths > WIDTH
-    ids = vocab.find(low, high, np.minimum(lengths, WIDTH + 1), missing)
-    for i in np.flatnonzero(long).tolist():  # past WIDTH bytes: the dictionary
+    ids = vocab.find(*_words(data, starts, lengths), missing)
+    for i in np.flatnonzero(lengths > WIDTH).tolist():  # past WIDTH bytes: the dictionary
         s = int(starts[i])
         ids[i] = ids_of[data[s:s + int(lengths[i])].decode("utf-8")]
     return ids, line, lines
