@@ -45,3 +45,18 @@ def test_the_cli_does_no_numpy_or_torch_maths() -> None:
                 assert isinstance(node, (ast.Import, ast.ImportFrom))
                 offenders.append(f"{path.name}:{node.lineno}")
     assert not offenders
+
+
+def test_ngram_eval_starts_openblas_with_one_thread(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from wordseq.cli import startup
+
+    env: dict[str, str] = {}
+    monkeypatch.setattr(startup.os, "environ", env)
+    startup.single_threaded_blas(["lm", "train", "corpus.txt"])
+    startup.single_threaded_blas(["ngram", "train", "corpus.txt"])
+    assert env == {}  # commands that may multiply matrices keep OpenBLAS's threads
+    startup.single_threaded_blas(["-q", "ngram", "eval", "heldout.txt", "-m", "news5"])
+    assert env == {"OPENBLAS_NUM_THREADS": "1"}
+    env["OPENBLAS_NUM_THREADS"] = "4"
+    startup.single_threaded_blas(["ngram", "eval", "heldout.txt"])
+    assert env == {"OPENBLAS_NUM_THREADS": "4"}  # the user's own setting stays

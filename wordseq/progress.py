@@ -10,7 +10,6 @@ gives it the CLI's ``ConsoleReporter`` (bars in a notebook too).
 
 from __future__ import annotations
 
-import logging
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
@@ -80,6 +79,8 @@ class SilentReporter(MuteReporter):
     ``wordseq`` logger and warnings through ``warnings``, so Python sees what the CLI says."""
 
     def log(self, message: str) -> None:
+        import logging  # here: a tenth of the start-up of a command that never logs
+
         logging.getLogger("wordseq").info(message)
 
     def warn(self, message: str) -> None:

@@ -198,6 +198,9 @@ def _warnings_as_lines() -> None:
 
 
 def main() -> None:
+    from wordseq.cli.startup import single_threaded_blas
+
+    single_threaded_blas(sys.argv[1:])  # before anything imports numpy
     from wordseq.store import meta
 
     meta.command_line[:] = ["wordseq", *sys.argv[1:]]

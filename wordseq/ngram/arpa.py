@@ -33,7 +33,7 @@ import numpy as np
 
 from wordseq.errors import InputError
 from wordseq.ngram.tables import NgramTables, sort_with_order
-from wordseq.text.reader import _DECOMPRESS_ERRORS, BOM, open_input
+from wordseq.text.reader import BOM, _decompress_errors, open_input
 from wordseq.vocab import BOS, EOS, SPECIALS, UNK, Vocabulary
 
 LOG_ZERO = -99.0
@@ -185,7 +185,7 @@ class _Text:
     def _raw(self) -> bytes:
         try:
             raw = self.stream.read(_READ_BYTES)
-        except _DECOMPRESS_ERRORS as exc:
+        except _decompress_errors() as exc:
             if not self.kind:
                 raise InputError(f"{self.path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
             raise InputError(f"{self.path}: damaged compressed file: {exc}") from None

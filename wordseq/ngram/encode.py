@@ -72,6 +72,7 @@ class ScoringIds(dict):  # type: ignore[type-arg]
         super().__init__(vocab.stoi)
         self.update({LINE_END: _SEPARATOR, BOS: _DROPPED, EOS: _DROPPED, PAD: _DROPPED})
         self.unk_id = vocab.unk_id
+        self.bytes: Any = None  # byte_ids.ByteVocabulary of the same words, made when first needed
 
     def __missing__(self, token: str) -> int:
         return self.unk_id
@@ -279,6 +280,45 @@ def encode_chunk(chunk: TokenChunk, ids_of: dict, bos: int, eos: int, keep_empty
     out[inner] = raw[raw != _SEPARATOR]
     positions = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
     return IdBlock(out, positions, lengths, seq_lines, chunk.first_line, chunk.lines, skipped, words_kept)
+
+
+def reader_id_blocks(reader: CorpusReader, preprocess: PreprocessConfig, ids_of: ScoringIds) -> Iterator[IdBlock]:
+    """Id blocks of pre-tokenized files for scoring (``keep_empty``: one sequence per
+    line), the same as ``id_blocks(reader_chunks(...))`` gives, from the bytes where they
+    allow (``byte_ids.py``) and through ``TokenChunk`` where they do not."""
+    from wordseq.ngram.byte_ids import ByteVocabulary, clean_bytes, token_ids
+
+    if ids_of.bytes is None:  # made once per mapping (a model keeps its own)
+        ids_of.bytes = ByteVocabulary(ids_of)
+    line = 0
+    for label, first, data in _gathered(reader, BLOCK_BYTES):
+        clean = clean_bytes(data, preprocess.lower, first == 1)
+        if clean is None:
+            chunk = _pretokenized_chunk(_decode(reader, label, first, data), preprocess.lower, line)
+            block = encode_chunk(chunk, ids_of, Vocabulary.bos_id, Vocabulary.eos_id, keep_empty=True)
+        else:
+            ids, token_line, lines = token_ids(clean, ids_of.bytes, ids_of, ids_of.unk_id)
+            block = _line_block(ids, token_line, lines, line)
+        line += block.lines
+        yield block
+
+
+def _line_block(ids: np.ndarray, token_line: np.ndarray, lines: int, first_line: int) -> IdBlock:
+    """``<s> .. </s>`` of each line of a block from its tokens' ids and line numbers
+    (literal sentence markers dropped, as ``encode_chunk`` does)."""
+    dropped = ids == _DROPPED
+    skipped = int(dropped.sum())
+    if skipped:
+        ids, token_line = ids[~dropped], token_line[~dropped]
+    lengths = np.bincount(token_line, minlength=lines) + 2
+    total = int(lengths.sum())
+    starts = np.cumsum(lengths) - lengths
+    out = np.empty(total, dtype=np.int64)
+    out[starts] = Vocabulary.bos_id
+    out[starts + lengths - 1] = Vocabulary.eos_id
+    out[np.arange(len(ids)) + 2 * token_line + 1] = ids  # each line before adds its <s> and </s>
+    positions = np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
+    return IdBlock(out, positions, lengths, np.arange(first_line, first_line + lines), first_line, lines, skipped)
 
 
 def _one_sequence_per_silent_line(chunk: TokenChunk, seq_lines: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

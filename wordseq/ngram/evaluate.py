@@ -17,9 +17,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks
+from wordseq.ngram.encode import Corpus, IdBlock, ScoringIds, TokenChunk, corpus_chunks, id_blocks, reader_id_blocks
 from wordseq.perplexity import LN10, LineScore, PerplexityReport, checked_report
 from wordseq.text.preprocess import PreprocessConfig
+from wordseq.text.reader import CorpusReader
 from wordseq.vocab import Vocabulary
 
 
@@ -157,16 +158,20 @@ def evaluate(
     """
     model.check_normalised()
     preprocess = (preprocess or model.preprocess).for_vocabulary(model.vocab.stoi)
-    chunks, _ = corpus_chunks(text, preprocess, encoding_errors)
+    chunks, source = corpus_chunks(text, preprocess, encoding_errors)
     report = PerplexityReport()
+    penalty = 0.0 if vocab_pad is None else math.log10(vocab_pad_share(vocab_pad, model.vocab.num_words))
 
     def seen(chunk: TokenChunk) -> None:
         report.words += chunk.words  # subword models: per-word perplexity too
         if on_chunk is not None:
             on_chunk(chunk)
 
-    blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=seen, with_words=per_token)
-    penalty = 0.0 if vocab_pad is None else math.log10(vocab_pad_share(vocab_pad, model.vocab.num_words))
+    if isinstance(source, CorpusReader) and preprocess.pretokenized and not per_token and on_chunk is None:
+        # pre-tokenized files: ids straight from the bytes (their chunks have no words to count)
+        blocks = reader_id_blocks(source, preprocess, model.scoring_ids())
+    else:
+        blocks = id_blocks(chunks, model.scoring_ids(), keep_empty=True, on_chunk=seen, with_words=per_token)
     return Evaluation(model, blocks, per_line, per_token, preprocess, report, oov_penalty=penalty)
 
 

@@ -11,7 +11,6 @@ library should not change its host process's allocator.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -22,9 +21,20 @@ _TRIM = 256 << 20
 def keep_freed_memory() -> bool:
     """Ask glibc to keep freed memory for reuse; False where that is not glibc."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc = _libc()
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     return bool(mallopt(_M_MMAP_THRESHOLD, _MMAP_MAX)) and bool(mallopt(_M_TRIM_THRESHOLD, _TRIM))
+
+
+def _libc() -> ctypes.CDLL:
+    """glibc by its usual name; else where ``ctypes.util`` finds the C library (it
+    imports subprocess, and may run ldconfig: start-up time spent only where needed)."""
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        from ctypes.util import find_library
+
+        return ctypes.CDLL(find_library("c") or "libc.so.6")

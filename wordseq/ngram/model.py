@@ -13,7 +13,7 @@ from wordseq.generation import TextMethods
 from wordseq.ngram.encode import IdBlock, ScoringIds, encode_chunk, sequence_chunks
 from wordseq.ngram.evaluate import BlockScores, evaluate
 from wordseq.ngram.kenlm_api import KenlmMethods, NgramState
-from wordseq.ngram.tables import NgramTables, find_keys
+from wordseq.ngram.tables import NgramTables, find_keys, find_sorted_keys, sort_with_order
 from wordseq.perplexity import LN10, LineScore, PerplexityReport
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import BOS, EOS, PAD, Vocabulary
@@ -117,17 +117,27 @@ class NgramModel(ContextWindow, KenlmMethods, TextMethods):
         # rows: positions that have a context of n-1 words in the tables; ctx: its index.
         # Only rows whose n-gram is found go on to the next order, so the work shrinks.
         positions = np.asarray(positions)
-        starts = np.append(positions, 0) == 0  # a sentinel after the block: nothing follows
-        rows = np.flatnonzero(~starts[:-1])
-        ctx = tokens[rows - 1]
+        last = (np.append(positions, 0) == 0)[1:]  # the next token starts a sentence (or the block ends)
+        rows = np.flatnonzero(positions)  # every token but the <s>
+        # The bigrams sorted once: their entries are then found in table order, so are the
+        # contexts of every higher order (an order's queries come sorted by context), and
+        # the binary searches walk each table forwards instead of jumping about in it.
+        bigrams, by_bigram = sort_with_order(tokens[rows - 1] * t.vocab_size + tokens[rows])
+        rows = rows[by_bigram]
+        ctx = None
         for n in range(2, self.order + 1):
             if len(rows) == 0:
                 break
-            found = find_keys(t.keys[n - 1], ctx * t.vocab_size + tokens[rows])
+            if ctx is None:
+                found = find_sorted_keys(t.keys[1], bigrams)
+            else:
+                queries = ctx * t.vocab_size
+                queries += tokens[rows]
+                found = find_keys(t.keys[n - 1], queries, nearly_sorted=True)
             hit = found >= 0
             if not hit.all():  # backed off: add the context's backoff (add-k: its floor)
                 missed = ~hit
-                bo = t.backoff[n - 2][ctx[missed]]
+                bo = t.backoff[n - 2][tokens[rows[missed] - 1] if ctx is None else ctx[missed]]
                 if absolute:
                     result[rows[missed]] = bo
                 else:
@@ -136,9 +146,10 @@ class NgramModel(ContextWindow, KenlmMethods, TextMethods):
             result[rows] = t.prob[n - 1][found]
             if matched is not None:
                 matched[rows] = n
-            rows = rows + 1  # the n-gram ending here is the context of the next token,
-            keep = ~starts[rows]  # unless that token starts the next sentence
-            rows, ctx = rows[keep], found[keep]
+            # the n-gram ending here is the context of the next token, unless that one
+            # starts the next sentence
+            keep = ~last[rows]
+            rows, ctx = rows[keep] + 1, found[keep]
         return result, matched
 
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:

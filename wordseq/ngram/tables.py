@@ -140,28 +140,36 @@ def sort_with_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[order], order
 
 
-def find_keys(table: Any, queries: np.ndarray) -> np.ndarray:
+def find_keys(table: Any, queries: np.ndarray, nearly_sorted: bool = False) -> np.ndarray:
     """Position of each query in the sorted ``table`` (int64 keys or ``SplitKeys``), -1
-    where it is not there."""
+    where it is not there. ``nearly_sorted``: the queries come about in table order
+    already (see ``NgramModel.token_log10``), so they are searched as they come."""
     if len(table) == 0 or len(queries) == 0:
         return np.full(len(queries), -1, dtype=np.int64)
     split = isinstance(table, SplitKeys)
-    if len(queries) < _SORT_QUERIES_FROM and not split:
+    if (len(queries) < _SORT_QUERIES_FROM or nearly_sorted) and not split:
         pos = np.searchsorted(table, queries)
         np.minimum(pos, len(table) - 1, out=pos)
         return np.where(table[pos] == queries, pos, -1)
     sorted_q, order = sort_with_order(queries)
-    # text repeats its n-grams: search each distinct query once
+    out = np.empty(len(queries), dtype=np.int64)
+    out[order] = find_sorted_keys(table, sorted_q)
+    return out
+
+
+def find_sorted_keys(table: Any, sorted_q: np.ndarray) -> np.ndarray:
+    """``find_keys`` of sorted queries: text repeats its n-grams, so each distinct query
+    is searched once."""
+    if len(table) == 0 or len(sorted_q) == 0:
+        return np.full(len(sorted_q), -1, dtype=np.int64)
     first = np.empty(len(sorted_q), dtype=bool)
     first[0] = True
     np.not_equal(sorted_q[1:], sorted_q[:-1], out=first[1:])
     distinct = sorted_q[first]
-    if split:
+    if isinstance(table, SplitKeys):
         pos = table.find_sorted(distinct)
     else:
         pos = np.searchsorted(table, distinct)
         np.minimum(pos, len(table) - 1, out=pos)
         pos[table[pos] != distinct] = -1
-    out = np.empty(len(queries), dtype=np.int64)
-    out[order] = pos[np.cumsum(first) - 1] if len(distinct) < len(sorted_q) else pos
-    return out
+    return pos[np.cumsum(first) - 1] if len(distinct) < len(sorted_q) else pos

@@ -10,10 +10,7 @@ whatever the input size.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import lzma
 import os
 import stat
 import sys
@@ -31,7 +28,14 @@ BLOCK_BYTES = 1 << 16
 MAX_LINE_BYTES = 256 << 20
 BOM = b"\xef\xbb\xbf"
 _MAGIC: tuple[tuple[bytes, str], ...] = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
-_DECOMPRESS_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+
+
+def _decompress_errors() -> tuple[type[BaseException], ...]:
+    """What reading a damaged compressed input raises (called only when something is
+    raised: the compression modules are imported only for compressed inputs)."""
+    import lzma
+
+    return (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
 
 
 @dataclass
@@ -93,11 +97,22 @@ def _open_input(name: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str, Binar
     stream: BinaryIO = _Prefixed(head, fh)  # type: ignore[assignment]
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            if kind == "gzip":
-                return gzip.GzipFile(fileobj=stream), kind, owned  # type: ignore[return-value]
-            opener = bz2.BZ2File if kind == "bzip2" else lzma.LZMAFile
-            return opener(stream), kind, owned  # type: ignore[return-value]
+            return _decompressing(kind, stream), kind, owned
     return stream, "", owned
+
+
+def _decompressing(kind: str, stream: BinaryIO) -> BinaryIO:
+    if kind == "gzip":
+        import gzip
+
+        return gzip.GzipFile(fileobj=stream)  # type: ignore[return-value]
+    if kind == "bzip2":
+        import bz2
+
+        return bz2.BZ2File(stream)  # type: ignore[return-value]
+    import lzma
+
+    return lzma.LZMAFile(stream)  # type: ignore[return-value]
 
 
 def open_input(name: str) -> tuple[BinaryIO, str, BinaryIO | None]:
@@ -118,7 +133,7 @@ def _blocks(name: str, stdin: BinaryIO | None, stats: SourceStats) -> Iterator[t
         while True:
             try:
                 chunk = stream.read(BLOCK_BYTES)
-            except _DECOMPRESS_ERRORS as exc:
+            except _decompress_errors() as exc:
                 if not kind:
                     raise InputError(f"{label}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
                 raise InputError(

@@ -51,10 +51,10 @@ _NO_SPACE_AFTER = frozenset("([{«„“¿¡")
 # Myanmar, Khmer): a line mostly in them has no word tokens. Plain 're', so English text
 # never loads the 'regex' module for this check.
 _KANA = "\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-_SPACELESS = re.compile(f"[{_KANA}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-                        "\u0e00-\u0eff\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f\u1780-\u17ff\u19e0-\u19ff]")
-_IS_KANA = re.compile(f"[{_KANA}]")
-_LETTER = re.compile(r"[^\W\d_]")
+_SPACELESS = (f"[{_KANA}\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+              "\u0e00-\u0eff\u1000-\u109f\ua9e0-\ua9ff\uaa60-\uaa7f\u1780-\u17ff\u19e0-\u19ff]")
+_IS_KANA = f"[{_KANA}]"
+_LETTER = r"[^\W\d_]"
 SPACELESS_MIN = 4
 _SCRIPT_NAMES = {"CJK": "Chinese characters", "THAI": "Thai", "LAO": "Lao", "KHMER": "Khmer", "MYANMAR": "Burmese"}
 
@@ -102,15 +102,22 @@ def detokenize_words(tokens: list[str]) -> str:
     return "".join(parts)
 
 
+@functools.cache
+def _spaceless_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Compiled when first needed: compiling them took 10 ms of every command's start-up."""
+    return re.compile(_SPACELESS), re.compile(_LETTER), re.compile(_IS_KANA)
+
+
 def refuse_spaceless_text(line: str) -> None:
     """An InputError when most letters of ``line`` are in a script written without spaces
     between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese): split on spaces, such
     a line gives whole sentences as "words". A few such letters are a name or a word
     quoted (a line "東京" in a list of cities): fewer than SPACELESS_MIN pass."""
-    found = _SPACELESS.findall(line)
-    if len(found) < SPACELESS_MIN or len(found) <= len(_LETTER.findall(_SPACELESS.sub("", line))):
+    spaceless, letter, kana = _spaceless_patterns()
+    found = spaceless.findall(line)
+    if len(found) < SPACELESS_MIN or len(found) <= len(letter.findall(spaceless.sub("", line))):
         return  # no more than half the letters
-    script = "Japanese" if _IS_KANA.search(line) else _SCRIPT_NAMES.get(unicodedata.name(found[0], "").split(" ")[0], "this script")
+    script = "Japanese" if kana.search(line) else _SCRIPT_NAMES.get(unicodedata.name(found[0], "").split(" ")[0], "this script")
     sample = line.strip()[:20]
     raise InputError(f"{sample!r}...: text in {script} is written without spaces between words, so it has no word "
                      "tokens; use --level char (or subword units)")
