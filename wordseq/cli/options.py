@@ -149,7 +149,7 @@ def workers_option(default: int = 1) -> Decorator:
 
 def threads_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """``--threads``: torch's CPU threads for a training run (``training.torch_threads``)."""
-    return click.option("--threads", type=int, default=0, show_default=True,
+    return click.option("--threads", type=click.IntRange(0, 1024), default=0, show_default=True,
                         help="torch CPU threads (0: torch's default, one per core). On a busy machine 1 or 2 can be "
                              "several times faster.")(func)
 

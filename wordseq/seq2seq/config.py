@@ -269,7 +269,7 @@ def split_options(options: dict[str, Any], model: Seq2SeqConfig | None = None,
 
 
 @dataclass(frozen=True)
-class SearchSettings:
+class SearchSettings(Config):
     """How outputs are searched for.
 
     Parameters
