@@ -30,7 +30,7 @@ logging.INFO)`` shows them), and ``progress=True`` on a training function draws 
 progress bars (in a notebook too).
 
 Layout, lowest layer first (a module imports only from the layers before it; the
-README's Development section says more): ``errors``, ``sizes``, ``config_checks`` (the
+README's Development section says more): ``errors``, ``lazy``, ``sizes``, ``config_checks`` (the
 config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``store/``
 (``paths`` up to ``registry``); ``lm_interface``, ``decoding``, ``generation``;
 ``training`` (the one training run), ``pretrained``, ``positions``; the families ``embeddings/``,
