@@ -46,6 +46,22 @@ def wordseq_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 
 
 @pytest.fixture
+def thread_settings(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every ``torch.set_num_threads`` call of the test, in order (still carried out)."""
+    import torch
+
+    calls: list[int] = []
+    real = torch.set_num_threads
+
+    def spy(n: int) -> None:
+        calls.append(n)
+        real(n)
+
+    monkeypatch.setattr(torch, "set_num_threads", spy)
+    return calls
+
+
+@pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 

@@ -289,20 +289,12 @@ def test_heads_given_without_emb_are_checked_against_the_emb_chosen(corpus: Path
 
 
 def test_threads_sets_torchs_threads_for_the_run_and_restores_them(corpus: Path, runner: CliRunner,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+                                                                   thread_settings: list[int]) -> None:
     """On a shared machine torch's default (a thread per core) can be several times slower
     than one thread: --threads N, as classify train has."""
-    calls: list[int] = []
-    real = torch.set_num_threads
-
-    def spy(n: int) -> None:
-        calls.append(n)
-        real(n)
-
-    monkeypatch.setattr(torch, "set_num_threads", spy)
     before = torch.get_num_threads()
     result = invoke(runner, ["lm", "train", str(corpus), "-o", "t", *SMALL, "--epochs", "1", "--threads", "3"])
     assert result.exit_code == 0, result.output
-    assert calls == [3, before] and torch.get_num_threads() == before
+    assert thread_settings == [3, before] and torch.get_num_threads() == before
     bad = invoke(runner, ["lm", "train", str(corpus), "--threads", "-1"])
     assert bad.exit_code == 2 and "--threads" in bad.stderr

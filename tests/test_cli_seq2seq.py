@@ -301,18 +301,8 @@ def test_plot_attention_refuses_a_terminal_as_output(trained: Path, runner: CliR
     assert result.stdout == ""
 
 
-def test_threads_sets_torchs_threads_for_the_run(pairs_dir: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
-    import torch
-
-    calls: list[int] = []
-    real = torch.set_num_threads
-
-    def spy(n: int) -> None:
-        calls.append(n)
-        real(n)
-
-    monkeypatch.setattr(torch, "set_num_threads", spy)
+def test_threads_sets_torchs_threads_for_the_run(pairs_dir: Path, runner: CliRunner, thread_settings: list[int]) -> None:
     result = invoke(runner, ["seq2seq", "train", str(pairs_dir / "train.tsv"), "-o", "t", *TINY, "--epochs", "1",
                              "--threads", "1"])
     assert result.exit_code == 0, result.output
-    assert calls == [1, 1]  # the run's, then back to the tests' one thread
+    assert thread_settings == [1, 1]  # the run's, then back to the tests' one thread
