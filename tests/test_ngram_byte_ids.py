@@ -118,3 +118,17 @@ def test_words_no_token_can_be_are_left_out() -> None:
     vocab = ByteVocabulary(ids_of)
     ids, line, lines = token_ids(b"a b c\n", vocab, ids_of, missing=1)
     assert ids.tolist() == [5, 8, 1] and line.tolist() == [0, 0, 0] and lines == 1
+
+
+def test_a_vocabulary_word_with_a_lone_surrogate_is_no_tokens(tmp_path: Path) -> None:
+    """A model trained in memory from Python tokens may hold a word no UTF-8 file can
+    spell (a lone surrogate): the byte table raised UnicodeEncodeError on it (review)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = train_ngram([["a", "b\udcff", "c"], ["a", "c"]] * 3, order=2, discount_fallback=True)
+    text = tmp_path / "s.txt"
+    text.write_text("a c\na b\n")
+    report = model.evaluate(str(text), preprocess=PreprocessConfig(pretokenized=True))[0]
+    assert report.oov == 1 and report.perplexity == pytest.approx(2.8061551918344594, rel=1e-12)

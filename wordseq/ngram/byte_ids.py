@@ -75,9 +75,11 @@ class ByteVocabulary:
 
     def __init__(self, ids_of: dict[str, int]) -> None:
         text = "".join(ids_of)
-        joined = text.encode("utf-8")
+        # a word with a lone surrogate (a model trained from Python tokens) gets bytes no
+        # valid UTF-8 block holds, and blocks of invalid UTF-8 take the str path
+        joined = text.encode("utf-8", "surrogatepass")
         # characters are bytes when the words are ASCII; otherwise each word is measured
-        sized = ids_of if len(joined) == len(text) else [w.encode("utf-8") for w in ids_of]
+        sized = ids_of if len(joined) == len(text) else [w.encode("utf-8", "surrogatepass") for w in ids_of]
         lengths = np.fromiter(map(len, sized), dtype=np.int64, count=len(ids_of))
         starts = np.cumsum(lengths) - lengths
         # longer words are looked up as str; words with a NUL byte (the line end of
