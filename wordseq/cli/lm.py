@@ -44,7 +44,7 @@ network_options = _option_group([
     click.option("--hidden", type=click.IntRange(min=1), default=None, help=f"Recurrent state size (the transformer's feed-forward size). {AUTO}"),
     click.option("--heads", type=click.IntRange(1, 1024), default=None, help="Attention heads of a transformer (must divide --emb). Default: 4."),
     click.option("--tie/--no-tie", default=None, help=f"Share input embedding and output weights (a tied LSTM's last layer has --emb units). {AUTO}"),
-    click.option("--softmax", type=click.Choice(SOFTMAXES), default=None, help="adaptive: frequency clusters, exact and ~5x cheaper on large vocabularies. Default: adaptive from 20,000 words."),
+    click.option("--softmax", type=click.Choice(SOFTMAXES), default=None, help="adaptive: frequency clusters, exact and ~5x cheaper on large vocabularies. Default: adaptive from 20,000 words (from 3,000 on a corpus of 100 k to 500 k tokens)."),
     click.option("--dropout", type=_UNIT, default=None, help=f"Locked dropout on the last layer's output. {AUTO}"),
     click.option("--dropout-input", type=_UNIT, default=None, help=f"Locked dropout on the embeddings. {AUTO}"),
     click.option("--dropout-between", type=_UNIT, default=None, help=f"Locked dropout between recurrent layers. {AUTO}"),

@@ -8,7 +8,8 @@ give takes. They were tuned on the Brown corpus and its subsets (see the README'
 benchmark table) for a model that clearly beats a 5-gram within minutes on a laptop
 CPU: a tied LSTM with AWD-LSTM's dropouts, trained with Adam, the learning rate divided
 by 4 as soon as a validation check (several per epoch on a large corpus) stops
-improving, and an adaptive softmax once the vocabulary is large. Every corpus up to a
+improving, and an adaptive softmax once the vocabulary is large (on a 100 k to 500 k-token
+corpus: once it has a band beyond the head). Every corpus up to a
 few million tokens gets about the same number of token passes (``epochs_for``: 36
 epochs of 100 k tokens, 4 of 1 M) as a cap, and the run is meant to end before it, on
 its validation curve: stalls cut the rate, and ``patience`` stalls end the run.
@@ -22,7 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ADAPTIVE_FROM = 20_000  # vocabulary size from which the adaptive softmax is the default
+from wordseq.neural.config import default_cutoffs
+
+ADAPTIVE_FROM = 20_000  # vocabulary size from which the adaptive softmax is the default (lower on 100-500 k tokens: _adaptive)
 CHECK_TOKENS = 250_000  # training tokens between validation checks on large corpora
 
 
@@ -59,11 +62,14 @@ def _tier(tokens: int) -> tuple[str, dict[str, Any], dict[str, Any]]:
                 {"epochs": 20, "optimizer": "adam", "lr": 0.002, "batch_size": 20})
     if tokens < MEDIUM_UPPER_FROM:
         # 200 k tokens: a 2x200 LSTM with output dropout 0.5 over 12+ epochs is 28 % below
-        # MKN-5, where the 2x400 of Brown's size with 4 epochs was 15 % below (issue 24)
+        # MKN-5, where the 2x400 of Brown's size with 4 epochs was 15 % below (issue 24).
+        # Batch 20, not 40: on 100 k tokens (adaptive softmax) twice the updates cost 1.25x
+        # the time an epoch and were ahead per CPU-second (validation 174 after two epochs
+        # against 177 after three)
         return ("medium corpus (100 k to 500 k tokens)",
                 {"layers": 2, "emb": 200, "hidden": 200, "tie": True, "dropout": 0.5, "dropout_input": 0.3,
                  "dropout_between": 0.2, "dropout_embedding": 0.05, "weight_drop": 0.2},
-                {"epochs": epochs_for(tokens), "optimizer": "adam", "lr": 0.003, "batch_size": 40})
+                {"epochs": epochs_for(tokens), "optimizer": "adam", "lr": 0.003, "batch_size": 20})
     if tokens < LARGE_FROM:
         # Brown (1.1 M tokens): best validation perplexity after about 4 epochs; it starts
         # to over-fit in the third, and AWD-LSTM's full dropout pays only over many more
@@ -84,6 +90,19 @@ def _transformer(tokens: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return model, {"optimizer": "adam", "lr": 0.001}
 
 
+def _adaptive(tokens: int, vocab_size: int) -> bool:
+    """The adaptive softmax from ``ADAPTIVE_FROM`` words; on a corpus of the 2x200 tier
+    (100 k to 500 k tokens) as soon as the vocabulary has a band beyond the 2,000-word head
+    (3,000 words). There the 200-unit LSTM is cheap and the full softmax over 6 k to 12 k
+    words was about two thirds of the arithmetic, while the run needs some 30 epochs of
+    100 k tokens: on 100 k tokens (6,149 words) the adaptive one had the full one's
+    validation perplexity by epoch (200.5 against 199.1 after two) at 2 to 3 times its
+    speed. Larger tiers keep their tuned choice; their vocabularies mostly pass 20,000."""
+    if vocab_size >= ADAPTIVE_FROM:
+        return True
+    return MEDIUM_FROM <= tokens < MEDIUM_UPPER_FROM and bool(default_cutoffs(vocab_size))
+
+
 def recommend(train_tokens: int, vocab_size: int, cell: str = "lstm") -> Recommendation:
     """The settings for a corpus of ``train_tokens`` with ``vocab_size`` entries.
 
@@ -97,7 +116,7 @@ def recommend(train_tokens: int, vocab_size: int, cell: str = "lstm") -> Recomme
     if cell == "transformer":
         t_model, t_train = _transformer(train_tokens)
         model, train = t_model, {**train, **t_train}
-    model = {**model, "softmax": "adaptive" if vocab_size >= ADAPTIVE_FROM else "full"}
+    model = {**model, "softmax": "adaptive" if _adaptive(train_tokens, vocab_size) else "full"}
     # several checks an epoch on a large corpus: one noisy check must not cut the rate.
     # The run ends on its curve: each stall divides the rate by 4, and it stops once the
     # divided rate brings nothing either (a check that gains under MIN_GAIN is a stall)
