@@ -37,7 +37,8 @@ test: install
 test-docs: install
 	$(PY) -m pytest -q -n 2 --dist loadgroup -m docs
 
-# tests that start real process groups (Dask scheduler and workers, torch gloo ranks):
+# tests that start real process groups (Dask scheduler and workers, torch gloo ranks) or
+# kill or starve a whole wordseq process:
 # mostly process start-up, so kept out of the fast suite
 test-processes: install
 	$(PY) -m pytest -q -n 2 -m processes

@@ -25,14 +25,33 @@ def test_a_high_oov_rate_is_a_python_warning(tmp_path: Path) -> None:
         model.perplexity(["the cat sat"])  # nothing to say
 
 
-def test_library_warnings_and_lines_reach_python(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+class _Records(logging.Handler):
+    """The records a logger hands on (the suite runs without pytest's logging plugin,
+    whose per-test set-up visits every logger torch makes)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_library_warnings_and_lines_reach_python(tmp_path: Path) -> None:
     text = tmp_path / "bad.txt"
     text.write_bytes(b"the cat sat on the mat \xff\n" * 20)
-    with caplog.at_level(logging.INFO, logger="wordseq"), \
-            pytest.warns(WordseqWarning, match=r"replaced 20 invalid UTF-8 byte\(s\)"):
-        wordseq.train_embeddings(str(text), str(tmp_path / "v"), dim=8, epochs=1, min_count=1, workers=1,
-                                 encoding_errors="replace")
-    assert any("epoch 1/1" in r.getMessage() for r in caplog.records)
+    logger = logging.getLogger("wordseq")
+    seen, level = _Records(), logger.level
+    logger.addHandler(seen)
+    logger.setLevel(logging.INFO)
+    try:
+        with pytest.warns(WordseqWarning, match=r"replaced 20 invalid UTF-8 byte\(s\)"):
+            wordseq.train_embeddings(str(text), str(tmp_path / "v"), dim=8, epochs=1, min_count=1, workers=1,
+                                     encoding_errors="replace")
+    finally:
+        logger.removeHandler(seen)
+        logger.setLevel(level)
+    assert any("epoch 1/1" in r.getMessage() for r in seen.records)
 
 
 def test_progress_true_shows_the_clis_progress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -233,6 +233,7 @@ def test_ctrl_c_on_a_new_name_saves_the_model_marked_interrupted(runner: CliRunn
     assert invoke(runner, ["generate", "-m", "fresh", "--greedy"]).exit_code == 0
 
 
+@pytest.mark.processes
 def test_a_killed_retrain_keeps_the_finished_model(runner: CliRunner, corpus: Path, wordseq_home: Path) -> None:
     args = ["lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "2"]
     assert invoke(runner, args).exit_code == 0
@@ -263,6 +264,7 @@ def test_an_unwritable_store_fails_before_training(runner: CliRunner, corpus: Pa
     assert "epoch" not in result.stderr
 
 
+@pytest.mark.processes
 def test_a_full_disk_is_one_line_and_the_previous_model_stays(runner: CliRunner, corpus: Path, wordseq_home: Path) -> None:
     args = ["lm", "train", str(corpus), "-o", "news", *SMALL_LM, "--epochs", "1"]
     assert invoke(runner, args).exit_code == 0

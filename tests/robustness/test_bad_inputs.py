@@ -174,6 +174,7 @@ def test_corrupt_compressed_valid_and_test_files_are_input_errors(tmp_path: Path
         assert "damaged compressed file" in result.stderr  # type: ignore[attr-defined]
 
 
+@pytest.mark.processes
 def test_a_killed_tokenize_leaves_no_worker_behind(tmp_path: Path) -> None:
     import signal
     import time

@@ -187,7 +187,10 @@ class _Session:
         abort at exit ('terminate called without an active exception')."""
         if hasattr(self, "trainer"):
             del self.trainer
-        gc.collect()
+        if self.dist.enabled:
+            # a full collection costs about 0.3 s in a process with torch loaded: only
+            # worth it where a reducer may still hold the group
+            gc.collect()
 
     def __init__(self, writer: ModelWriter | None, target: Path | None, reader: CorpusReader | TextLines,
                  reporter: Reporter, device: torch.device, dist: Distributed) -> None:

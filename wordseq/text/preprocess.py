@@ -34,6 +34,30 @@ LEVELS = ("word", "char", "subword")
 SPACE_TOKEN = "▁"
 # The only purely alphabetic words NLTK's tokenizer splits (its CONTRACTIONS2 rules).
 _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
+
+# NLTK's tokens of one chunk depend on the chunk and on whether it ends its sentence, on no
+# setting: one table serves every Preprocessor of the process (a Python caller or a test
+# suite tokenizes the same text many times; NLTK's 23 regexes cost ~0.2 ms a chunk).
+_TREEBANK_CHUNKS: dict[tuple[str, bool], list[str]] = {}
+_TREEBANK_CHUNKS_MAX = 1 << 18
+_treebank: Any = None
+
+
+def _treebank_chunk(chunk: str, final: bool) -> list[str]:
+    """NLTK's word tokens of one chunk (shared; callers do not change the list)."""
+    global _treebank
+    key = (chunk, final)
+    tokens = _TREEBANK_CHUNKS.get(key)
+    if tokens is None:
+        if _treebank is None:
+            from nltk.tokenize.destructive import NLTKWordTokenizer
+
+            _treebank = NLTKWordTokenizer()
+        tokens = _treebank.tokenize(chunk) if final else _treebank.tokenize(chunk + " x")[:-1]
+        if len(_TREEBANK_CHUNKS) >= _TREEBANK_CHUNKS_MAX:
+            _TREEBANK_CHUNKS.clear()
+        _TREEBANK_CHUNKS[key] = tokens
+    return tokens
 # The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
 _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
@@ -192,7 +216,6 @@ class Preprocessor:
         self.config = config or PreprocessConfig()
         self._chunk_cache: dict[tuple[str, bool], list[str]] = {}
         self._token_cache: dict[str, str | None] = {}
-        self._word_tokenizer: Any = None
         self._normalize_token: Callable[[str], str | None] | None = None
         self._split_sentences = sentence_splitter(self.config.lang)
         self._lower = lowercaser(self.config.lang)  # the language's (Turkish I → ı), looked up once
@@ -314,12 +337,7 @@ class Preprocessor:
         elif chunk.isalpha() and chunk.lower() not in _ALPHA_SPLITS:
             raw = [chunk]  # NLTK's rules leave a purely alphabetic word alone
         else:
-            if self._word_tokenizer is None:
-                from nltk.tokenize.destructive import NLTKWordTokenizer
-
-                self._word_tokenizer = NLTKWordTokenizer()
-            tokenize = self._word_tokenizer.tokenize
-            raw = tokenize(chunk) if final else tokenize(chunk + " x")[:-1]
+            raw = _treebank_chunk(chunk, final)
         out = []
         for tok in raw:
             norm = self._token_cache.get(tok, "")
