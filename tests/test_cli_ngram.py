@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -229,3 +230,18 @@ def test_generate_nl_gives_one_json_object_per_prompt_line(runner, trained) -> N
 def test_generate_from_lines_refuses_what_it_cannot_answer(runner, trained, args, input, message) -> None:  # type: ignore[no-untyped-def]
     result = invoke(runner, ["generate", "-m", "tri", "--greedy", *args], input=input)
     assert result.exit_code in (1, 2) and message in result.stderr
+
+
+def test_importing_an_arpa_file_loads_no_tokenizer(tmp_path: Path) -> None:
+    """ngram import only records the preprocessing settings: NLTK (0.4 s) stays unloaded."""
+    import subprocess
+    import sys
+
+    arpa = tmp_path / "m.arpa"
+    arpa.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\t0\n-1\t</s>\n-0.5\tcat\n\n\\end\\\n")
+    code = ("import sys; from wordseq.cli import main; sys.argv = ['wordseq', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nprint('nltk' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, "ngram", "import", str(arpa), "-o", str(tmp_path / "m")],
+                         capture_output=True, text=True, env={**os.environ, "WORDSEQ_HOME": str(tmp_path)})
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+    assert (tmp_path / "m" / "meta.json").is_file()

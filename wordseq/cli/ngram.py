@@ -15,6 +15,7 @@ from wordseq.cli.options import (
     per_line_options,
     preprocessing_options,
     preprocessing_override_options,
+    recorded_preprocessing_options,
 )
 from wordseq.ngram.config import SMOOTHINGS
 from wordseq.text.preprocess import PreprocessConfig
@@ -186,7 +187,7 @@ def export(model_name: str, out: str) -> None:
 @output_model_option("ngram")
 @click.option("--compact", is_flag=True, help="Store the tables in the compact form (split keys: about 11 bytes per n-gram instead of 16).")
 @click.option("--quantize", type=int, default=None, metavar="8", help="Also store probabilities and backoffs in 8 bits (as KenLM's -q 8 -b 8).")
-@preprocessing_options
+@recorded_preprocessing_options
 def import_(arpa_file: str, output: str | None, compact: bool, quantize: int | None, preprocess: PreprocessConfig,
             encoding_errors: str) -> None:
     """Store an ARPA file (KenLM, SRILM, wordseq; .gz too) as a wordseq model.

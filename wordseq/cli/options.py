@@ -33,9 +33,10 @@ def _encoding_errors_option() -> Decorator:
                         help="On invalid UTF-8: stop with an error, or replace the bytes and go on.")
 
 
-def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
+def preprocessing_options(func: Callable[..., Any], tokenizes: bool = True) -> Callable[..., Any]:
     """Add the [preprocessing] group; the command receives ``preprocess: PreprocessConfig``
-    and ``encoding_errors: str``."""
+    and ``encoding_errors: str``. ``tokenizes=False`` (see ``recorded_preprocessing_options``):
+    the command only records the settings, so NLTK is not loaded ahead."""
     options = [
         click.option("--lower/--no-lower", default=True, show_default=True, help="Lowercase tokens."),
         click.option("--stem", type=click.Choice(STEMMERS), default=None, help="Stem tokens: porter or lancaster (English, NLTK), snowball (the --lang language's Snowball stemmer)."),
@@ -58,10 +59,18 @@ def preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
         settings = {k: kwargs.pop(k) for k in _PREPROCESSING_KEYS}
         settings["subword"] = _subword_model(kwargs.pop("subword_name"), settings["level"])
         kwargs["preprocess"] = PreprocessConfig(**settings)
-        import_nltk_quickly(kwargs["preprocess"])
+        if tokenizes:
+            import_nltk_quickly(kwargs["preprocess"])
         return func(*args, **kwargs)
 
     return _apply(wrapper, options)
+
+
+def recorded_preprocessing_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The [preprocessing] group for a command that stores the settings with a model it
+    does not tokenize for (``ngram import``): NLTK's 0.4 s import is left to the commands
+    that later read text for that model."""
+    return preprocessing_options(func, tokenizes=False)
 
 
 def _subword_model(name: str | None, level: str) -> Any:
