@@ -61,22 +61,16 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                  ["classify", "train", str(labelled), "-o", str(paths["classifier"]), *SMALL_CLASSIFIER]):
         result = runner.invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
-    _write_fasttext_bin(corpus, paths["fasttext_bin"])
+    paths["fasttext_bin"].write_bytes(FASTTEXT_BIN.read_bytes())
     return paths
 
 
-def _write_fasttext_bin(corpus: Path, out: Path) -> None:
-    """A small Facebook fastText .bin, written by gensim's ``save_facebook_model`` (the
-    layout fastText's own ``save_model`` writes; tests/test_embeddings_subwords.py reads
-    files of the fastText package itself)."""
-    from gensim.models import FastText
-    from gensim.models.fasttext import save_facebook_model
-
-    model = FastText(vector_size=4, min_count=1, bucket=50, min_n=2, max_n=3, epochs=1, workers=1)
-    sentences = [line.split() for line in corpus.read_text().splitlines()]
-    model.build_vocab(sentences)
-    model.train(sentences, total_examples=len(sentences), epochs=1)
-    save_facebook_model(model, str(out))
+# A small Facebook fastText .bin (1.4 KB), written once by gensim's ``save_facebook_model``
+# (the layout fastText's own ``save_model`` writes) from TEXT: FastText(vector_size=4,
+# min_count=1, bucket=50, min_n=2, max_n=3, epochs=1, workers=1), trained one epoch on
+# TEXT's lines split on spaces. Kept as a file: importing gensim to write it cost each
+# test worker 2 s. tests/test_embeddings_subwords.py reads files of the fastText package.
+FASTTEXT_BIN = Path(__file__).resolve().parent.parent / "data" / "fasttext" / "small.bin"
 
 
 def snapshot(folder: Path) -> dict[str, str]:
