@@ -47,18 +47,20 @@ class ProbeLoss:
         index = model.wv.key_to_index
         window = model.window
         self.cbow = not model.sg
+        # every position of a sequence with two or more known words has a context (window
+        # >= 1): the sample is drawn over those positions first, and only the drawn ones
+        # get their context lists (the draws are those of sampling all pairs)
+        id_seqs = [ids for ids in ([index[t] for t in seq if t in index] for seq in sequences) if len(ids) > 1]
+        lengths = np.fromiter((len(ids) for ids in id_seqs), dtype=np.int64, count=len(id_seqs))
+        starts = np.cumsum(lengths) - lengths
+        total = int(lengths.sum())
+        chosen = rng.choice(total, size=max_pairs, replace=False) if total > max_pairs else np.arange(total)
+        which = np.searchsorted(starts, chosen, side="right") - 1
         centers, contexts = [], []
-        for seq in sequences:
-            ids = [index[t] for t in seq if t in index]
-            for pos, word in enumerate(ids):
-                ctx = ids[max(0, pos - window):pos] + ids[pos + 1:pos + 1 + window]
-                if ctx:
-                    centers.append(word)
-                    contexts.append(ctx)
-        if len(centers) > max_pairs:
-            keep = rng.choice(len(centers), size=max_pairs, replace=False)
-            centers = [centers[i] for i in keep]
-            contexts = [contexts[i] for i in keep]
+        for s, pos in zip(which.tolist(), (chosen - starts[which]).tolist()):
+            ids = id_seqs[s]
+            centers.append(ids[pos])
+            contexts.append(ids[max(0, pos - window):pos] + ids[pos + 1:pos + 1 + window])
         self.size = len(centers)
         self.centers = np.asarray(centers, dtype=np.int64)
         # skip-gram: one (context word -> center) pair per sampled context word;
