@@ -149,3 +149,35 @@ def test_token_count_is_stable(text: str) -> None:
     assert Preprocessor().tokens(line) == first  # fresh caches
     # re-reading the output as pretokenized text keeps every token
     assert Preprocessor(PreprocessConfig(pretokenized=True)).tokens(" ".join(first)) == first
+
+
+def test_preprocessors_share_tables_only_with_the_same_word_settings() -> None:
+    """Chunk and token tables are shared between preprocessors whose word settings agree
+    (a second run over the same text skips NLTK), never across settings that change a token."""
+    text = "The Cats weren't running, Mr. Smith said."
+    plain = Preprocessor(PreprocessConfig())
+    assert plain.tokens(text) == ["the", "cats", "were", "n't", "running", ",", "mr.", "smith", "said", "."]
+    again = Preprocessor(PreprocessConfig(sentences=True))  # sentences: same word settings
+    assert again._token_cache is plain._token_cache
+    for config, expected in [
+        (PreprocessConfig(lower=False), ["The", "Cats", "were", "n't", "running", ",", "Mr.", "Smith", "said", "."]),
+        (PreprocessConfig(stem="porter"), ["the", "cat", "were", "n't", "run", ",", "mr.", "smith", "said", "."]),
+        (PreprocessConfig(stopwords="english"), ["cats", "running", ",", "mr.", "smith", "said", "."]),
+        (PreprocessConfig(lemmatize=True), ["the", "cat", "be", "not", "run", ",", "mr.", "smith", "say", "."]),
+    ]:
+        other = Preprocessor(config)
+        assert other._token_cache is not plain._token_cache
+        assert other.tokens(text) == expected, config
+    assert Preprocessor(PreprocessConfig()).tokens(text) == plain.tokens(text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("a\n. A", ["a\n. A"]),  # a single initial before one newline, as the regex search found it
+    ("I met Dr. Smith. He said no.", ["I met Dr. Smith.", "He said no."]),
+    ("Long words here and there, said U.S. Senator Jones. Then he left.",
+     ["Long words here and there, said U.S. Senator Jones.", "Then he left."]),
+    ("x (Mr. Y) went. Z", ["x (Mr. Y) went.", "Z"]),
+    ("It was J. R. R. Tolkien. Yes.", ["It was J. R. R. Tolkien.", "Yes."]),
+])
+def test_the_word_before_a_period_is_found_from_the_end(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected

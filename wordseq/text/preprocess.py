@@ -209,13 +209,33 @@ def stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
     return found
 
 
+# A chunk's tokens and a token's normal form depend only on these settings: preprocessors
+# with the same ones share their tables (a Python session that trains an n-gram model and
+# then vectors on one corpus tokenizes each distinct chunk once). Bounded: a table is
+# emptied when it reaches _WORD_CACHE_MAX entries, and a few settings are kept at a time.
+_WordCaches = tuple[dict[str, list[str]], dict[str, list[str]], dict[str, "str | None"]]
+_WORD_CACHES: dict[tuple[Any, ...], _WordCaches] = {}
+_WORD_CACHE_MAX = 1 << 20
+_WORD_CACHE_SETTINGS = 8
+
+
+def _word_caches(cfg: PreprocessConfig) -> _WordCaches:
+    key = (cfg.lang, cfg.lower, cfg.stem, cfg.lemmatize, cfg.stopword_list)
+    caches = _WORD_CACHES.get(key)
+    if caches is None or max(len(table) for table in caches) >= _WORD_CACHE_MAX:
+        if len(_WORD_CACHES) >= _WORD_CACHE_SETTINGS and key not in _WORD_CACHES:
+            del _WORD_CACHES[next(iter(_WORD_CACHES))]
+        caches = _WORD_CACHES[key] = ({}, {}, {})
+    return caches
+
+
 class Preprocessor:
     """Turns lines of raw text into token sequences. Picklable (caches are rebuilt)."""
 
     def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
-        self._chunk_cache: dict[tuple[str, bool], list[str]] = {}
-        self._token_cache: dict[str, str | None] = {}
+        # a chunk's tokens inside a sentence, as its last chunk, and a token's normal form
+        self._inner_chunks, self._final_chunks, self._token_cache = _word_caches(self.config)
         self._normalize_token: Callable[[str], str | None] | None = None
         self._split_sentences = sentence_splitter(self.config.lang)
         self._lower = lowercaser(self.config.lang)  # the language's (Turkish I → ı), looked up once
@@ -310,17 +330,20 @@ class Preprocessor:
         return self.config.subword.encode(" ".join(text.split()))
 
     def _words(self, sentence: str) -> list[str]:
-        out: list[str] = []
         chunks = sentence.split()
-        last = len(chunks) - 1
-        cache = self._chunk_cache
-        for i, chunk in enumerate(chunks):
-            key = (chunk, i == last)
-            toks = cache.get(key)
+        if not chunks:
+            return []
+        out: list[str] = []
+        inner = self._inner_chunks
+        for chunk in chunks[:-1]:
+            toks = inner.get(chunk)
             if toks is None:
-                toks = self._tokenize_chunk(chunk, i == last)
-                cache[key] = toks
-            out.extend(toks)
+                toks = inner[chunk] = self._tokenize_chunk(chunk, False)
+            out += toks
+        toks = self._final_chunks.get(chunks[-1])
+        if toks is None:
+            toks = self._final_chunks[chunks[-1]] = self._tokenize_chunk(chunks[-1], True)
+        out += toks
         return out
 
     def _tokenize_chunk(self, chunk: str, final: bool) -> list[str]:

@@ -31,7 +31,6 @@ ABBREVIATIONS = frozenset(
 )
 
 _BOUNDARY = re.compile(r"""([.!?]+)(["'”’)\]]*)\s+(?=["'“‘(\[]*[A-Z0-9])""")
-_WORD_BEFORE = re.compile(r"(\S+)$")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -100,10 +99,13 @@ def _is_abbreviation_in(before: str, abbreviations: frozenset[str], ordinals: bo
     """Whether the word ending ``before`` is an abbreviation: listed, a single initial
     ("J. R. R. Tolkien"), a dotted acronym ("U.S", "z.B", "т.е") or, where the language
     writes them so, a dotted ordinal or day."""
-    m = _WORD_BEFORE.search(before)
-    if not m:
+    # the last word, found from the end (a regex search for it scans the whole sentence);
+    # one final newline is passed over, as the '$' of the search this replaces did
+    if before.endswith("\n"):
+        before = before[:-1]
+    if not before or before[-1].isspace():
         return False
-    word = m.group(1).lstrip("\"'(“‘„«[").lower()
+    word = before.rsplit(None, 1)[-1].lstrip("\"'(“‘„«[").lower()
     if word in abbreviations or (len(word) == 1 and word.isalpha()):
         return True
     if ordinals and word.isdigit() and len(word) <= 3:
