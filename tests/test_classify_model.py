@@ -207,3 +207,21 @@ def test_bad_settings_are_named() -> None:
         train_classifier(TRAIN[:20], freeze_embeddings=True)
     with pytest.raises(OptionError, match="--lr"):
         train_classifier(TRAIN[:20], lr=float("inf"))
+
+
+def test_init_embeddings_from_fasttext_vectors_builds_unseen_words_from_their_ngrams(tmp_path: Path) -> None:
+    """A word the fastText vectors lack (here 'splendidly') starts from the mean of its
+    n-gram rows, the vector ``similar`` gives it; word2vec vectors leave it random."""
+    import wordseq
+
+    text = ["the film was splendid and good", "the plot was bad and dull"] * 30
+    vectors = wordseq.train_embeddings(text, str(tmp_path / "ft"), subwords=True, dim=8, min_count=1, epochs=1,
+                                       buckets=1000, workers=1)
+    pairs = [("pos", "the film was splendidly good"), ("neg", "the plot was bad")] * 10
+    model = train_classifier(pairs, encoder="bow", init_embeddings=str(tmp_path / "ft"), freeze_embeddings=True,
+                             epochs=1, batch_size=8, threads=1, vector_words=0)
+    assert isinstance(model, TextClassifier)
+    weight = model.network.embedding.weight
+    assert weight[model.vocab.id("splendidly")].tolist() == pytest.approx(vectors.vector("splendidly").tolist())
+    assert weight[model.vocab.id("film")].tolist() == pytest.approx(vectors.vector("film").tolist())
+    assert model.training["init_embeddings"]["found"] == model.vocab.num_words  # every word has n-grams

@@ -8,6 +8,7 @@ embeddings family, and the copy into the table is written once, here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,9 @@ class PretrainedVectors:
     index: dict[str, int]  # word -> row
     source: str
     preprocessing: dict[str, Any]
+    # a fastText model's vector for a word outside ``index`` (the mean of its character
+    # n-gram rows; None without one), as ``similar`` answers for it; None for word2vec
+    unseen: Callable[[str], np.ndarray | None] | None = None
 
     @property
     def dim(self) -> int:
@@ -39,13 +43,15 @@ def load_pretrained(name_or_path: str) -> PretrainedVectors:
     model = load(name_or_path, "embeddings")
     vectors = model.vectors
     return PretrainedVectors(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), vectors.index,
-                             str(model.path), dict(model.meta.get("preprocessing") or {}))
+                             str(model.path), dict(model.meta.get("preprocessing") or {}),
+                             model.subwords.vector if model.subwords is not None else None)
 
 
 def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) -> int:
     """Copy the vectors of the vocabulary words the model knows into ``weight`` (a
-    ``(len(vocab), dim)`` torch tensor, rows in ``vocab`` order); the other rows keep
-    their start. Returns how many words got a vector."""
+    ``(len(vocab), dim)`` torch tensor, rows in ``vocab`` order); a fastText model gives the
+    other words the mean of their n-gram rows too; the rest keep their start. Returns how
+    many words got a vector."""
     import torch
 
     if pretrained.dim != weight.shape[1]:
@@ -54,15 +60,20 @@ def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) 
             f"{weight.shape[1]}; leave --emb out or give --emb {pretrained.dim}"
         )
     rows, sources = [], []
+    built: dict[int, np.ndarray] = {}  # rows whose vector comes from n-grams
     for i, word in enumerate(vocab.itos[len(SPECIALS):], len(SPECIALS)):
         j = pretrained.index.get(word)
         if j is not None:
             rows.append(i)
             sources.append(j)
-    if rows:
-        with torch.no_grad():
+        elif pretrained.unseen is not None and (vector := pretrained.unseen(word)) is not None:
+            built[i] = vector
+    with torch.no_grad():
+        if rows:
             weight[torch.tensor(rows)] = torch.from_numpy(pretrained.vectors[np.array(sources)]).to(weight)
-    return len(rows)
+        if built:
+            weight[torch.tensor(list(built))] = torch.from_numpy(np.stack(list(built.values()))).to(weight)
+    return len(rows) + len(built)
 
 
 def extend_vocabulary(vocab: Vocabulary, pretrained: PretrainedVectors, limit: int) -> Vocabulary:

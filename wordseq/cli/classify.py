@@ -88,7 +88,7 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many training words.")
 @click.option("--bigram-min-count", type=click.IntRange(min=1), default=None, help="bow, nbsvm: rarer bigrams are left out. Default: 2 (bow: a bigram seen once adds size, not accuracy), 1 (nbsvm).")
-@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec) embeddings model (RNN and bow encoders).")
+@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start word embeddings from a wordseq (or imported word2vec / fastText) embeddings model (RNN and bow encoders); a fastText model builds the words it lacks from their character n-grams.")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep the --init-embeddings vectors fixed.")
 @click.option("--vector-words", type=click.IntRange(min=0), default=100_000, show_default=True, help="With --init-embeddings: words of the vectors (most frequent first) added to the vocabulary, so unseen words keep their meaning.")
 @click.option("--cv", type=click.IntRange(min=2), default=None, metavar="K", help="K-fold cross-validation: report accuracy per fold; saves no model.")

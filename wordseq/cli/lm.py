@@ -83,7 +83,7 @@ def lm() -> None:
 @training_options
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Words seen fewer times in training become <unk>.")
 @click.option("--max-size", type=click.IntRange(min=1), default=None, help="Keep at most this many words.")
-@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start input embeddings from a wordseq embeddings model.")
+@click.option("--init-embeddings", default=None, metavar="MODEL", help="Start input embeddings from a wordseq embeddings model (a fastText one also builds the words it lacks from their character n-grams).")
 @device_option
 @threads_option
 @click.option("--seed", type=click.IntRange(min=0), default=None, help=f"Same seed, same model (on CPU). Default: {DEFAULT_SEED}.")
