@@ -90,10 +90,15 @@ def in_domain_text(out: Path, smoke: bool, data: LabelledData) -> tuple[Path, st
     return REVIEWS, "data/movie_reviews.txt.gz: 2,000 IMDb reviews, 64,720 sentences, 1.5 M words"
 
 
-def train_vectors(text: Path, out: Path, smoke: bool, dim: int = 100, epochs: int = 10) -> tuple[Path, float]:
-    """Skip-gram vectors by ``wordseq train-embeddings`` (the CLI a user would run)."""
+def train_vectors(text: Path, out: Path, smoke: bool, dim: int = 100, epochs: int = 10,
+                  subwords: bool = False) -> tuple[Path, float]:
+    """Skip-gram vectors by ``wordseq train-embeddings`` (the CLI a user would run);
+    ``subwords``: fastText's, 200,000 n-gram buckets (the classifier's words the reviews
+    lack start from their n-grams)."""
     args = ["--dim", "16", "--epochs", "1", "--min-count", "1"] if smoke else \
         ["--dim", str(dim), "--epochs", str(epochs), "--min-count", "2"]
+    if subwords:
+        args += ["--subwords", "--buckets", "2000" if smoke else "200000"]
     start = time.perf_counter()
     # one worker: gensim is deterministic only then, and the vectors move the result by
     # about half a point from run to run otherwise
@@ -154,6 +159,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures to this file.")
     parser.add_argument("--vector-dim", type=int, default=100, help="'bilstm + vectors': the vectors' size.")
     parser.add_argument("--vector-epochs", type=int, default=10, help="'bilstm + vectors': the vectors' epochs.")
+    parser.add_argument("--vector-subwords", action="store_true", help="'bilstm + vectors': fastText subword "
+                        "vectors (words the reviews lack get vectors from their character n-grams).")
     parser.add_argument("--hidden", type=int, default=None, help="bilstm configs: state size per direction "
                         "(default: wordseq's, 64).")
     args = parser.parse_args()
@@ -174,7 +181,7 @@ def main() -> None:
             elif name == "bilstm + vectors":
                 text, source = in_domain_text(Path(tmp) / "in_domain.txt", args.smoke, data)
                 vectors, seconds = train_vectors(text, Path(tmp) / "vectors", args.smoke, args.vector_dim,
-                                                 args.vector_epochs)
+                                                 args.vector_epochs, args.vector_subwords)
                 settings["init_embeddings"] = str(vectors)
                 settings.pop("emb", None)
                 note = f"vectors: wordseq train-embeddings on {source} ({seconds:.0f}s, not in the times above)"
