@@ -181,3 +181,7 @@ def test_preprocessors_share_tables_only_with_the_same_word_settings() -> None:
 ])
 def test_the_word_before_a_period_is_found_from_the_end(text: str, expected: list[str]) -> None:
     assert split_sentences(text) == expected
+
+
+def test_a_stopword_list_given_as_a_python_list_works() -> None:
+    assert Preprocessor(PreprocessConfig(stopword_list=["the"])).tokens("the cat") == ["cat"]  # type: ignore[arg-type]

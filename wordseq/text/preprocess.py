@@ -220,7 +220,7 @@ _WORD_CACHE_SETTINGS = 8
 
 
 def _word_caches(cfg: PreprocessConfig) -> _WordCaches:
-    key = (cfg.lang, cfg.lower, cfg.stem, cfg.lemmatize, cfg.stopword_list)
+    key = (cfg.lang, cfg.lower, cfg.stem, cfg.lemmatize, tuple(cfg.stopword_list))  # a caller may give a list
     caches = _WORD_CACHES.get(key)
     if caches is None or max(len(table) for table in caches) >= _WORD_CACHE_MAX:
         if len(_WORD_CACHES) >= _WORD_CACHE_SETTINGS and key not in _WORD_CACHES:
