@@ -151,24 +151,31 @@ def test_token_count_is_stable(text: str) -> None:
     assert Preprocessor(PreprocessConfig(pretokenized=True)).tokens(" ".join(first)) == first
 
 
-def test_preprocessors_share_tables_only_with_the_same_word_settings() -> None:
-    """Chunk and token tables are shared between preprocessors whose word settings agree
-    (a second run over the same text skips NLTK), never across settings that change a token."""
+def test_preprocessors_of_other_settings_used_in_turn_keep_their_own_tokens() -> None:
+    """NLTK's chunk tokens are shared by every preprocessor of the process; a token's
+    normal form never is (a stopword-dropping, stemming or lemmatizing one beside a plain one)."""
     text = "The Cats weren't running, Mr. Smith said."
-    plain = Preprocessor(PreprocessConfig())
-    assert plain.tokens(text) == ["the", "cats", "were", "n't", "running", ",", "mr.", "smith", "said", "."]
-    again = Preprocessor(PreprocessConfig(sentences=True))  # sentences: same word settings
-    assert again._token_cache is plain._token_cache
-    for config, expected in [
+    cases = [
+        (PreprocessConfig(), ["the", "cats", "were", "n't", "running", ",", "mr.", "smith", "said", "."]),
         (PreprocessConfig(lower=False), ["The", "Cats", "were", "n't", "running", ",", "Mr.", "Smith", "said", "."]),
         (PreprocessConfig(stem="porter"), ["the", "cat", "were", "n't", "run", ",", "mr.", "smith", "said", "."]),
         (PreprocessConfig(stopwords="english"), ["cats", "running", ",", "mr.", "smith", "said", "."]),
         (PreprocessConfig(lemmatize=True), ["the", "cat", "be", "not", "run", ",", "mr.", "smith", "say", "."]),
-    ]:
-        other = Preprocessor(config)
-        assert other._token_cache is not plain._token_cache
-        assert other.tokens(text) == expected, config
-    assert Preprocessor(PreprocessConfig()).tokens(text) == plain.tokens(text)
+    ]
+    made = [(Preprocessor(config), expected) for config, expected in cases]
+    for _ in range(2):
+        for pre, expected in made + [(Preprocessor(config), expected) for config, expected in reversed(cases)]:
+            assert pre.tokens(text) == expected, pre.config
+
+
+def test_a_preprocessors_tables_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wordseq.text.preprocess as preprocess
+
+    monkeypatch.setattr(preprocess, "_WORD_CACHE_MAX", 50)
+    pre = Preprocessor(PreprocessConfig())
+    for i in range(400):
+        assert pre.tokens(f"w{i}a, x{i}. Y{i}-z") == [f"w{i}a", ",", f"x{i}", ".", f"y{i}-z"]
+        assert max(len(pre._inner_chunks), len(pre._final_chunks), len(pre._token_cache)) <= 50
 
 
 @pytest.mark.parametrize("text,expected", [

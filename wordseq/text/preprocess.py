@@ -36,15 +36,17 @@ SPACE_TOKEN = "▁"
 _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"})
 
 # NLTK's tokens of one chunk depend on the chunk and on whether it ends its sentence, on no
-# setting: one table serves every Preprocessor of the process (a Python caller or a test
-# suite tokenizes the same text many times; NLTK's 23 regexes cost ~0.2 ms a chunk).
+# setting, and its 23 regexes cost about 0.2 ms a chunk: the last few thousand chunks are
+# kept for every Preprocessor of the process (a Python session or the test suite reads the
+# same text again with new preprocessors). Small, as it outlives them: 8,192 entries,
+# about 2 MB, then emptied; each Preprocessor keeps its own larger tables besides.
 _TREEBANK_CHUNKS: dict[tuple[str, bool], list[str]] = {}
-_TREEBANK_CHUNKS_MAX = 1 << 18
-_treebank: Any = None
+_TREEBANK_CHUNKS_MAX = 1 << 13
+_treebank: Any = None  # NLTK's word tokenizer, made on first use (it holds no state)
 
 
 def _treebank_chunk(chunk: str, final: bool) -> list[str]:
-    """NLTK's word tokens of one chunk (shared; callers do not change the list)."""
+    """NLTK's word tokens of one chunk (shared: callers do not change the list)."""
     global _treebank
     key = (chunk, final)
     tokens = _TREEBANK_CHUNKS.get(key)
@@ -58,6 +60,8 @@ def _treebank_chunk(chunk: str, final: bool) -> list[str]:
             _TREEBANK_CHUNKS.clear()
         _TREEBANK_CHUNKS[key] = tokens
     return tokens
+
+
 # The JSON types of the settings meta.json stores (stopword_list aside: a list of words).
 _STORED_TYPES: dict[str, tuple[type, ...]] = {
     "lower": (bool,), "stem": (str, type(None)), "lemmatize": (bool,), "stopwords": (str, type(None)),
@@ -209,24 +213,9 @@ def stored_tokenizer(stored: dict[str, Any] | None) -> SubwordTokenizer | None:
     return found
 
 
-# A chunk's tokens and a token's normal form depend only on these settings: preprocessors
-# with the same ones share their tables (a Python session that trains an n-gram model and
-# then vectors on one corpus tokenizes each distinct chunk once). Bounded: a table is
-# emptied when it reaches _WORD_CACHE_MAX entries, and a few settings are kept at a time.
-_WordCaches = tuple[dict[str, list[str]], dict[str, list[str]], dict[str, "str | None"]]
-_WORD_CACHES: dict[tuple[Any, ...], _WordCaches] = {}
+# A preprocessor's tables (a chunk's tokens, a token's normal form) are emptied when one
+# reaches this many entries: a corpus of many distinct chunks keeps its memory bounded.
 _WORD_CACHE_MAX = 1 << 20
-_WORD_CACHE_SETTINGS = 8
-
-
-def _word_caches(cfg: PreprocessConfig) -> _WordCaches:
-    key = (cfg.lang, cfg.lower, cfg.stem, cfg.lemmatize, tuple(cfg.stopword_list))  # a caller may give a list
-    caches = _WORD_CACHES.get(key)
-    if caches is None or max(len(table) for table in caches) >= _WORD_CACHE_MAX:
-        if len(_WORD_CACHES) >= _WORD_CACHE_SETTINGS and key not in _WORD_CACHES:
-            del _WORD_CACHES[next(iter(_WORD_CACHES))]
-        caches = _WORD_CACHES[key] = ({}, {}, {})
-    return caches
 
 
 class Preprocessor:
@@ -235,7 +224,9 @@ class Preprocessor:
     def __init__(self, config: PreprocessConfig | None = None) -> None:
         self.config = config or PreprocessConfig()
         # a chunk's tokens inside a sentence, as its last chunk, and a token's normal form
-        self._inner_chunks, self._final_chunks, self._token_cache = _word_caches(self.config)
+        self._inner_chunks: dict[str, list[str]] = {}
+        self._final_chunks: dict[str, list[str]] = {}
+        self._token_cache: dict[str, str | None] = {}
         self._normalize_token: Callable[[str], str | None] | None = None
         self._split_sentences = sentence_splitter(self.config.lang)
         self._lower = lowercaser(self.config.lang)  # the language's (Turkish I → ı), looked up once
@@ -339,10 +330,15 @@ class Preprocessor:
             toks = inner.get(chunk)
             if toks is None:
                 toks = inner[chunk] = self._tokenize_chunk(chunk, False)
+                if len(inner) >= _WORD_CACHE_MAX:
+                    inner.clear()
             out += toks
-        toks = self._final_chunks.get(chunks[-1])
+        final = self._final_chunks
+        toks = final.get(chunks[-1])
         if toks is None:
-            toks = self._final_chunks[chunks[-1]] = self._tokenize_chunk(chunks[-1], True)
+            toks = final[chunks[-1]] = self._tokenize_chunk(chunks[-1], True)
+            if len(final) >= _WORD_CACHE_MAX:
+                final.clear()
         out += toks
         return out
 
@@ -366,6 +362,8 @@ class Preprocessor:
             norm = self._token_cache.get(tok, "")
             if norm == "":
                 norm = self._normalize(tok)
+                if len(self._token_cache) >= _WORD_CACHE_MAX:
+                    self._token_cache.clear()
                 self._token_cache[tok] = norm
             if norm is not None:
                 out.append(norm)
