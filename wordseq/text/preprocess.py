@@ -38,8 +38,8 @@ _ALPHA_SPLITS = frozenset({"cannot", "gimme", "gonna", "gotta", "lemme", "wanna"
 # NLTK's tokens of one chunk depend on the chunk and on whether it ends its sentence, on no
 # setting, and its 23 regexes cost about 0.2 ms a chunk: the last few thousand chunks are
 # kept for every Preprocessor of the process (a Python session or the test suite reads the
-# same text again with new preprocessors). Small, as it outlives them: 8,192 entries,
-# about 2 MB, then emptied; each Preprocessor keeps its own larger tables besides.
+# same text again with new preprocessors). Small, as it outlives them: 8,192 entries at
+# most, then emptied; each Preprocessor keeps its own larger tables besides.
 _TREEBANK_CHUNKS: dict[tuple[str, bool], list[str]] = {}
 _TREEBANK_CHUNKS_MAX = 1 << 13
 _treebank: Any = None  # NLTK's word tokenizer, made on first use (it holds no state)
