@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.peer_only:
             result.update(train_and_score(files, options, args.device, args.save))
         if args.peer_only or args.peer == "sequitur":
-            result["sequitur"] = sequitur(files, 1 if args.smoke else args.sequitur_order, Path(tmp))
+            result["sequitur"] = sequitur(files, 1 if args.smoke else args.sequitur_order, Path(tmp),
+                                          each=args.sequitur_each)
     return result
 
 
@@ -167,8 +168,12 @@ def _children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def sequitur(files: dict[str, Path], order: int, folder: Path) -> dict[str, Any]:
-    """Train Sequitur to ``order`` on train (dev held out) and score its output on test."""
+def sequitur(files: dict[str, Path], order: int, folder: Path, each: bool = False) -> dict[str, Any]:
+    """Train Sequitur to ``order`` on train (dev held out) and score its output on test.
+
+    With ``each``, every ramp-up's model is scored on test as soon as it is written (its row
+    goes to stderr and into ``by_order``), so a long run leaves figures for the orders it reached.
+    """
     g2p = SEQUITUR_HOME / "lib" / "g2p.py"
     if not g2p.is_file():
         raise SystemExit(f"Sequitur is not built in {SEQUITUR_HOME}: run benchmarks/peers/sequitur.sh")
@@ -176,28 +181,47 @@ def sequitur(files: dict[str, Path], order: int, folder: Path) -> dict[str, Any]
     train, dev = folder / "train.lex", folder / "dev.lex"
     lexicon(files["train"], train)
     lexicon(files["dev"], dev)
+    references = lexicon(files["test"], folder / "test.lex")
+    words = folder / "test.words"
+    words.write_text("".join(f"{w}\n" for w in references), encoding="utf-8")
     started, cpu = time.perf_counter(), _children_cpu()
+    scoring = 0.0, 0.0  # wall and CPU seconds spent scoring the ramp-ups, kept out of training time
     model: Path | None = None
+    by_order: list[dict[str, Any]] = []
     for k in range(1, order + 1):
         out = folder / f"model-{k}"
         ramp = ["--model", str(model), "--ramp-up"] if model else []
         subprocess.run([sys.executable, str(g2p), "--train", str(train), "--devel", str(dev), "--write-model", str(out),
                         *ramp], env=env, check=True, capture_output=True)
         model = out
-        print(f"sequitur: model-{k} after {(time.perf_counter() - started) / 60:.1f} min", file=sys.stderr, flush=True)
-    seconds, cpu_seconds = time.perf_counter() - started, _children_cpu() - cpu
-    references = lexicon(files["test"], folder / "test.lex")
-    words = folder / "test.words"
-    words.write_text("".join(f"{w}\n" for w in references), encoding="utf-8")
+        print(f"sequitur: model-{k} after {(time.perf_counter() - started - scoring[0]) / 60:.1f} min",
+              file=sys.stderr, flush=True)
+        if each and k < order:
+            t, c = time.perf_counter(), _children_cpu()
+            row = {"order": k, "train_seconds": t - started - scoring[0], "train_cpu_seconds": c - cpu - scoring[1],
+                   "test": _apply_sequitur(g2p, env, model, words, references)}
+            scoring = scoring[0] + time.perf_counter() - t, scoring[1] + _children_cpu() - c
+            by_order.append(row)
+            print(sequitur_row(row), file=sys.stderr, flush=True)
+    assert model is not None
+    seconds = time.perf_counter() - started - scoring[0]
+    cpu_seconds = _children_cpu() - cpu - scoring[1]
+    result = {"order": order, "train_seconds": seconds, "train_cpu_seconds": cpu_seconds,
+              "test": _apply_sequitur(g2p, env, model, words, references)}
+    return {**result, "by_order": by_order} if each else result
+
+
+def _apply_sequitur(g2p: Path, env: dict[str, str], model: Path, words: Path,
+                    references: dict[str, list[list[str]]]) -> dict[str, Any]:
+    """Sequitur's best output for each test word, scored against the references."""
     t = time.perf_counter()
     applied = subprocess.run([sys.executable, str(g2p), "--model", str(model), "--apply", str(words)], env=env,
                              capture_output=True, text=True, check=True)
     found = dict(line.split("\t", 1) for line in applied.stdout.splitlines() if "\t" in line)
     hyps = [found.get(w, "").split() for w in references]  # a word it failed on is wrong
     e = score(hyps, list(references.values()))
-    return {"order": order, "train_seconds": seconds, "train_cpu_seconds": cpu_seconds,
-            "test": {"wer": e.word_error_rate, "per": e.token_error_rate, "words": e.sources,
-                     "failed": len(references) - len(found), "seconds": time.perf_counter() - t}}
+    return {"wer": e.word_error_rate, "per": e.token_error_rate, "words": e.sources,
+            "failed": len(references) - len(found), "seconds": time.perf_counter() - t}
 
 
 def sequitur_row(r: dict[str, Any]) -> str:
@@ -220,7 +244,7 @@ def table(r: dict[str, Any]) -> str:
                     f"{minutes:.1f} min ({r['train_cpu_seconds'] / 60:.1f} min CPU), {r['epochs']} epochs, "
                     f"{r['threads']} thread(s) on {r['device']}, {load} |")
     if "sequitur" in r:
-        rows.append(sequitur_row(r["sequitur"]))
+        rows.extend(sequitur_row(row) for row in [*r["sequitur"].get("by_order", []), r["sequitur"]])
     for name, wer in PUBLISHED:
         rows.append(f"| {name} (published, own split) | {wer}% | | |")
     return "\n".join(rows)
@@ -240,6 +264,8 @@ def main() -> None:
                         help="also train and score Sequitur G2P (built by benchmarks/peers/sequitur.sh) on the split")
     parser.add_argument("--peer-only", action="store_true", help="Sequitur alone (no wordseq model)")
     parser.add_argument("--sequitur-order", type=int, default=6, help="Sequitur's final model order (ramp-ups)")
+    parser.add_argument("--sequitur-each", action="store_true",
+                        help="score every ramp-up's model on test as it is written (rows to stderr)")
     parser.add_argument("--save", type=Path, default=None, help="keep the trained model in this folder (a wordseq model)")
     args = parser.parse_args()
     result = run(args)

@@ -17,6 +17,8 @@
 # or load model"). Upstream fixed it after that release (sequitur-g2p pull requests #111
 # and #112: no `thisown` assignments in sequitur.py; `%newobject` on the functions that
 # return new objects in sequitur.i); the same change is applied here before building.
+# With NumPy 2 every ramp-up (model-2 and above) failed in its discount search:
+# "`np.sometrue` was removed in the NumPy 2.0 release"; `numpy.any` is the same function.
 set -euo pipefail
 
 SEQUITUR_HOME="${SEQUITUR_HOME:-$HOME/.cache/wordseq-peers/sequitur}"
@@ -45,6 +47,7 @@ rm -rf "sequitur_g2p-$SEQUITUR_VERSION"
 "$PYTHON" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall('.', filter='data')" "sequitur_g2p-$SEQUITUR_VERSION.tar.gz"
 # upstream's fix for SWIG 4 (see the top of this file)
 sed -i '/\.thisown = True$/d' "sequitur_g2p-$SEQUITUR_VERSION/sequitur.py"
+sed -i 's/num\.sometrue(/num.any(/' "sequitur_g2p-$SEQUITUR_VERSION/sequitur.py"
 sed -i 's/^%module sequitur_$/%module sequitur_\n%newobject EstimationGraphBuilder::create;\n%newobject EvidenceStore::makeSequenceModelEstimator;\n%newobject Translator::nBestInit;/' \
     "sequitur_g2p-$SEQUITUR_VERSION/sequitur.i"
 rm -rf "$SEQUITUR_HOME/lib"
