@@ -119,11 +119,45 @@ def test_fasttext_trains_with_fasttexts_sgd_its_rate_falling_linearly_to_zero(mo
 
     monkeypatch.setattr(linear_train._FastText, "step", spy)
     model = train_classifier(TRAIN, encoder="fasttext", epochs=2, batch_size=54, threads=1)
-    # 216 texts to fit (24 held out): 4 batches an epoch; then all 240: 5 batches an epoch
-    assert rates[:8] == pytest.approx([0.5 * (1 - k / 8) for k in range(8)])
-    assert rates[8:] == pytest.approx([0.5 * (1 - (start + 54 * k) / 480) for start in (0, 240) for k in range(5)])
+    # 216 texts to fit (24 held out): 4 batches an epoch; then all 240: 5 batches an epoch;
+    # a batch of 54 texts (past 32) steps at 32/54 of the rate
+    top = 0.5 * 32 / 54
+    assert rates[:8] == pytest.approx([top * (1 - k / 8) for k in range(8)])
+    assert rates[8:] == pytest.approx([top * (1 - (start + 54 * k) / 480) for start in (0, 240) for k in range(5)])
     assert model.training["settings"]["lr"] == 0.5 and model.training["refitted_on_all"]
     assert model.training["best_epoch"] == 2 and [r["best"] for r in model.training["history"]] == [False, True]
+
+
+def _polarity(n: int) -> list[tuple[str, str]]:
+    """The first ``n`` sentences of each side of the shipped sentence polarity dataset."""
+    import gzip
+    import random
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    pairs = []
+    for label in ("pos", "neg"):
+        with gzip.open(data / f"rt-polarity.{label}.gz", "rt", encoding="utf-8") as fh:
+            pairs += [(label, next(fh).strip()) for _ in range(n)]
+    random.Random(0).shuffle(pairs)
+    return pairs
+
+
+def test_fasttext_with_a_large_batch_still_learns() -> None:
+    """Found by review: a step summed its texts' updates at the full rate, so --batch-size
+    256 on 2,000 MR sentences overshot to NaN (the model saved, and refused on load) and
+    128 fell to 59.5 %. Past 32 texts (the default) the rate of a step is scaled down."""
+    model = train_classifier(_polarity(1000), encoder="fasttext", batch_size=256, threads=1)
+    assert all(np.isfinite(a).all() for a in (model.weights, model.bias))
+    assert model.training["best_valid_accuracy"] >= 0.65  # 50 % before, 70.5 % at batch 32
+
+
+def test_a_diverging_fasttext_run_stops_in_one_line_and_saves_nothing(tmp_path: Path) -> None:
+    """Found by review: a run whose weights overflowed was saved (and refused on load)."""
+    from wordseq.training import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match="lower --lr"):
+        train_classifier(TRAIN, encoder="fasttext", max_size=10, lr=10.0, threads=1, output=str(tmp_path / "m"))
+    assert not (tmp_path / "m").exists()
 
 
 def test_fasttext_starts_from_the_naive_bayes_log_count_ratios(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ and give a ``LinearClassifier`` with the training figures meta.json keeps.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,11 +36,17 @@ from wordseq.classify.epochs import EpochRecord
 from wordseq.classify.linear import FeatureSpace, LinearClassifier, LinearConfig, fasttext_weights, softmax_or_sigmoid
 from wordseq.classify.metrics import fit_figures
 from wordseq.classify.nbsvm import class_ratios, fit_nbsvm
-from wordseq.training import torch_threads
+from wordseq.training import TrainingDiverged, torch_threads
 from wordseq.vocab import Vocabulary
 
 # the 10 hidden units of "Bag of Tricks" (Joulin et al. 2016); on MR 30 did no better
 FASTTEXT_EMB = 10
+# A step sums its texts' updates, each at the full rate, all from the same weights: close
+# to fastText's one text at a time while a batch is small, but 256 texts at lr 0.5 moved
+# the bias and the frequent words' rows so far that the weights overflowed (MR: NaN at
+# 256, 59.5 % at 128). Past this many texts (the default batch) a step's rate shrinks in
+# proportion, so it moves the weights no further than a default batch would.
+FASTTEXT_FULL_RATE_BATCH = 32
 # Buckets per distinct training bigram, rounded up to a power of two: few collisions, a
 # small table.
 BUCKETS_PER_BIGRAM = 2
@@ -289,11 +296,12 @@ def _batches(bags: tuple[np.ndarray, np.ndarray], order: np.ndarray, gold: Any, 
 
 def _epochs(net: _FastText, bags: tuple[np.ndarray, np.ndarray], prep: Any, fit_rows: np.ndarray, cfg: Any) -> Any:
     """Train epoch by epoch in batches of ``cfg.batch_size`` texts, the learning rate
-    falling linearly from ``lr`` to 0 over all the epochs' texts; yield (epoch, seconds,
-    mean training loss, training accuracy) after each."""
+    falling linearly from ``lr`` (scaled down for batches past ``FASTTEXT_FULL_RATE_BATCH``)
+    to 0 over all the epochs' texts; yield (epoch, seconds, mean training loss, training
+    accuracy) after each. A loss that overflows stops the run (nothing is saved)."""
     import torch
 
-    lr = cfg.learning_rate("fasttext")
+    lr = cfg.learning_rate("fasttext") * min(1.0, FASTTEXT_FULL_RATE_BATCH / cfg.batch_size)
     gold = torch.from_numpy(prep.targets.astype(np.float32))
     rng = np.random.default_rng(cfg.seed)
     total, seen = cfg.epochs * len(fit_rows), 0
@@ -301,6 +309,9 @@ def _epochs(net: _FastText, bags: tuple[np.ndarray, np.ndarray], prep: Any, fit_
         began, loss_sum, right = time.perf_counter(), 0.0, 0.0
         for batch in _batches(bags, rng.permutation(fit_rows), gold, cfg.batch_size):
             loss, ok = net.step(batch, lr * (1 - seen / total), prep.multi_label)
+            if not math.isfinite(loss):
+                raise TrainingDiverged(f"the training loss became {loss} in epoch {epoch}: the weights overflowed; "
+                                       f"train again with a lower --lr (it was {cfg.learning_rate('fasttext')})")
             seen += len(batch.share)
             loss_sum, right = loss_sum + loss, right + ok
         yield epoch, time.perf_counter() - began, loss_sum / len(fit_rows), right / len(fit_rows)

@@ -82,7 +82,8 @@ def _spec(data: tuple[str, ...], classes: tuple[str, ...], label_col: str, text_
 @click.option("--patience", type=click.IntRange(min=0), default=3, show_default=True, help="Stop after this many epochs without a better validation accuracy (0: never).")
 @click.option("--valid-percent", type=click.FloatRange(0, 100, min_open=True, max_open=True), default=10.0, show_default=True, help="Percentage of the training texts held out (per class) for early stopping.")
 @click.option("--valid-fraction", type=float, default=None, hidden=True, help="Deprecated: --valid-percent / 100.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True,
+              help="Texts per step. fasttext: a batch of N > 32 texts steps at 32/N of --lr (its updates are summed).")
 @click.option("--lr", type=float, default=None, help="Learning rate. Default: Adam's 0.001 (RNNs), 0.002 (bow); SGD's 0.5 (fasttext).")
 @click.option("--clip", type=float, default=5.0, show_default=True, help="Gradient-norm clipping of the RNN weights (0: off).")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True, help="Rarer training words become <unk>.")
