@@ -211,6 +211,20 @@ def test_multi_label_training_names_polarity_and_negation(encoder: str, settings
     assert figures.accuracy >= floor and figures.to_dict()["micro_f1"] >= floor + 0.1  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("encoder", ["bow", "lstm"])
+def test_explaining_a_multi_label_network_keeps_its_sigmoids(encoder: str, tmp_path: Path) -> None:
+    """Found by review: with --explain a multi-label network's probabilities were a softmax
+    over its labels (summing to 1), so the labels past --threshold changed."""
+    data = tmp_path / "train.txt"
+    data.write_text("\n".join(MULTI[:120]) + "\n")
+    model = train_classifier(str(data), encoder=encoder, multi_label=True, emb=8, hidden=8, epochs=1, threads=1)
+    texts = ["the plot was never dull", "a superb story"]
+    plain, explained = model.predict(texts), model.predict(texts, explain=True)
+    for a, b in zip(plain, explained):
+        assert b.probabilities == pytest.approx(a.probabilities, abs=1e-6)
+        assert b.explanation is not None and len(b.explanation.weights) == len(b.explanation.tokens)
+
+
 def test_several_labels_without_multi_label_name_the_line(tmp_path: Path) -> None:
     data = tmp_path / "train.txt"
     data.write_text("\n".join(MULTI[:20]) + "\n")

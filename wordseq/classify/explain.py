@@ -4,7 +4,8 @@ Gradient × input (Shrikumar et al. 2016; Denil et al. 2014): the gradient of th
 predicted class's score with respect to each token's embedding, dotted with that
 embedding. The score is the class's logit minus the mean logit: unlike the probability
 it does not saturate (a prediction at 0.999 still has gradients), and softmax ignores
-what it removes. For the bag-of-words encoder this is exactly each token's share of the
+what it removes (a multi-label network's labels are independent sigmoids: there the
+label's own logit). For the bag-of-words encoder this is exactly each token's share of the
 score (the model is linear in its embeddings); for RNNs it is the first-order estimate. A bigram's share is split evenly between its two words, and attention given to
 a bigram likewise, so every weight belongs to a word the user can see.
 """
@@ -38,7 +39,9 @@ def explain_batch(network: ClassifierNetwork, texts: EncodedTexts,
         else:
             out, weights = _saliency(network, batch)
             method = "gradient*input"
-        probs = torch.softmax(out.logits.detach().float(), dim=1).cpu().numpy()
+        logits = out.logits.detach().float()
+        multi = network.config.multi_label  # one sigmoid per label, as predict gives without --explain
+        probs = (torch.sigmoid(logits) if multi else torch.softmax(logits, dim=1)).cpu().numpy()
     finally:
         network.train(was_training)
     w = weights.detach().float().cpu().numpy()
@@ -58,7 +61,8 @@ def _saliency(network: ClassifierNetwork, batch) -> tuple:  # type: ignore[no-un
     # eval mode (dropout off), which is what an explanation must use.
     with torch.backends.cudnn.flags(enabled=False), torch.enable_grad():
         out = network.forward_embedded(batch, words, grams)
-        score = out.logits - out.logits.mean(dim=1, keepdim=True)
+        # a multi-label network's labels are independent: the top label's own logit
+        score = out.logits if network.config.multi_label else out.logits - out.logits.mean(dim=1, keepdim=True)
         chosen = score.gather(1, score.argmax(dim=1, keepdim=True)).sum()
         inputs = [words] + ([grams] if grams is not None else [])
         grads = torch.autograd.grad(chosen, inputs)
