@@ -104,7 +104,7 @@ def test_transformer_learns_to_reverse_strings() -> None:
     model = train_seq2seq(pairs, dev, arch="transformer", hidden=32, heads=2, ff=64, encoder_layers=1,
                           decoder_layers=1, dropout=0.0, epochs=25, batch_size=16, lr=0.01, seed=0)
     assert model.training["best"]["valid_wer"] <= 0.2, model.training["history"][-1]
-    assert model.transduce(["abcd"], beam=3)[0].outputs[0].text == "d c b a"
+    assert model.transduce(["abcd"], beam=3)[0].text == "d c b a"
 
 
 def test_configs_refuse_what_the_transformer_cannot_do() -> None:
@@ -115,6 +115,40 @@ def test_configs_refuse_what_the_transformer_cannot_do() -> None:
     with pytest.raises(OptionError, match="--teacher-forcing"):
         train_seq2seq([("ab", "b a")], [("ab", "b a")], arch="transformer", teacher_forcing=0.5)
     assert Seq2SeqConfig.from_dict({"hidden": 64}).arch == "rnn"  # models saved before the option
+
+
+def test_an_odd_hidden_size_is_a_transformers_own_business() -> None:
+    """Found by review: --arch transformer --hidden 33 --heads 3 was refused by the
+    bidirectional recurrent encoder's rule ('must be even'), which it does not have."""
+    assert Seq2SeqConfig(arch="transformer", hidden=33, heads=3).hidden == 33
+    with pytest.raises(OptionError, match="must be even"):
+        Seq2SeqConfig(hidden=33)
+
+
+def test_decoding_stops_at_the_transformers_last_position() -> None:
+    """Found by review: a limit past its 1,024 positions (the default one of a long source,
+    or --max-tokens) crashed with an internal IndexError; the default limit now stops at
+    the last position, and a larger --max-tokens is refused in one line."""
+    net = tiny_net()
+    with torch.no_grad():  # never emits </s>: every search runs to its limit
+        net.out.bias[TARGET_VOCAB.eos_id] = -1e4
+    model = Seq2SeqModel(net, net.config, SOURCE_VOCAB, TARGET_VOCAB, CPU)
+    (long,) = model.transduce(["ab" * 300], beam=2)  # default limit 2 * 600 + 10
+    assert len(long.candidates[0].tokens) == 1023
+    (short,) = model.transduce(["abc"], max_tokens=1023)
+    assert len(short.candidates[0].tokens) == 1023
+    with pytest.raises(OptionError, match="--max-tokens: a transformer model writes at most 1,023 tokens"):
+        model.transduce(["abc"], max_tokens=1100)
+
+
+def test_a_training_pair_longer_than_the_transformers_positions_is_named(tmp_path: Path) -> None:
+    """Found by review: a 1,100-token pair crashed training with an internal RuntimeError."""
+    from wordseq.errors import InputError
+
+    pairs = [("ab", "b a"), ("ba", "a b"), ("a" * 1100, " ".join(["a"] * 1100))]
+    train = write_pairs(tmp_path / "train.tsv", pairs)
+    with pytest.raises(InputError, match=r"train.tsv: line 3: the source has 1,100 tokens; the transformer reads at most 1,024"):
+        train_seq2seq(str(train), [("ab", "b a")], arch="transformer", hidden=8, heads=2, epochs=1)
 
 
 def test_cli_trains_a_transformer_and_transduces_with_beams(tmp_path: Path, wordseq_home: Path) -> None:

@@ -24,6 +24,9 @@ LEVELS = ("char", "word", "subword")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("plateau", "cosine")
 DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
+# The Transformer's position table: a source of at most this many tokens, a target of one
+# fewer (the decoder reads <s> first)
+TRANSFORMER_POSITIONS = 1024
 
 
 def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
@@ -151,7 +154,18 @@ class Seq2SeqConfig(Config):
 
     @property
     def bidirectional(self) -> bool:
-        return self.encoder.startswith("bi")
+        """A recurrent encoder read both ways (the Transformer has none)."""
+        return self.arch == "rnn" and self.encoder.startswith("bi")
+
+    @property
+    def max_source_tokens(self) -> int | None:
+        """The longest source the network can read (None: no bound of its own)."""
+        return TRANSFORMER_POSITIONS if self.arch == "transformer" else None
+
+    @property
+    def max_target_tokens(self) -> int | None:
+        """The longest output (or training target) the network can write (None: no bound)."""
+        return TRANSFORMER_POSITIONS - 1 if self.arch == "transformer" else None
 
     @property
     def encoder_cell(self) -> str:

@@ -19,7 +19,7 @@ import torch
 
 from wordseq import decoding
 from wordseq.decoding import Hypothesis
-from wordseq.errors import InputError, WordseqError
+from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.seq2seq.architectures import Network
 from wordseq.seq2seq.config import SearchSettings, Seq2SeqConfig
 from wordseq.seq2seq.decoder_lm import SourceConditionedLM
@@ -42,6 +42,18 @@ def default_max_tokens(source_length: int) -> int:
     return 2 * min(source_length, MAX_SOURCE_TOKENS) + 10
 
 
+def output_limit(config: Seq2SeqConfig, source_length: int, requested: int | None) -> int:
+    """The output length limit of one source: ``requested`` (``--max-tokens``) or the
+    default one, within what the network can write (a Transformer's positions)."""
+    cap = config.max_target_tokens
+    if requested is not None:
+        if cap is not None and requested > cap:
+            raise OptionError("--max-tokens", f"a {config.arch} model writes at most {cap:,} tokens, got {requested:,}")
+        return requested
+    limit = default_max_tokens(source_length)
+    return limit if cap is None else min(limit, cap)
+
+
 def _check_source_length(text: str, tokens: Sequence[str] | None, where: str) -> None:
     """An InputError when a source is too long to transduce (see MAX_SOURCE_TOKENS)."""
     if tokens is None and len(text) > MAX_SOURCE_CHARS:
@@ -62,7 +74,7 @@ def decode_ids(
     for start in range(0, len(order), search.batch_size):
         rows = order[start : start + search.batch_size]
         lm = SourceConditionedLM(net, vocab, preprocess, device, [sources[i] for i in rows])
-        limits = [search.max_tokens or default_max_tokens(len(sources[i])) for i in rows]
+        limits = [output_limit(net.config, len(sources[i]), search.max_tokens) for i in rows]
         if search.beam == 1:
             found = [[h] for h in decoding.greedy(lm, [[]], limits)]
         else:
@@ -280,7 +292,7 @@ class Seq2SeqModel:
         if self.config.attention == "none":
             raise WordseqError("this model was trained with --attention none: it has no attention weights to show")
         lm = self.decoder_lm(text)
-        limit = max_tokens or default_max_tokens(len(lm.sources[0]))
+        limit = output_limit(self.config, len(lm.sources[0]), max_tokens)
         if beam == 1:
             best = decoding.greedy(lm, [[]], max_tokens=limit)[0]
         else:

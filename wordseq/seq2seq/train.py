@@ -300,9 +300,22 @@ def _read_pairs(train: PairsInput, dev: PairsInput | None, config: Seq2SeqConfig
                 encoding_errors: str) -> tuple[PairSet, PairSet]:
     source_pre, target_pre = Preprocessor(config.source_preprocess()), Preprocessor(config.target_preprocess())
     train_set = tokenize_pairs(train, source_pre, target_pre, encoding_errors)
-    if dev is None:
-        return _held_out(train_set, dev_percent)
-    return train_set, tokenize_pairs(dev, source_pre, target_pre, encoding_errors)
+    sets = _held_out(train_set, dev_percent) if dev is None else \
+        (train_set, tokenize_pairs(dev, source_pre, target_pre, encoding_errors))
+    for pair_set in sets:
+        _check_lengths(pair_set, config)
+    return sets
+
+
+def _check_lengths(pairs: PairSet, config: Seq2SeqConfig) -> None:
+    """An InputError naming the first pair longer than the network can read or write."""
+    sides = (("source", "reads", config.max_source_tokens), ("target", "writes", config.max_target_tokens))
+    for pair in pairs.pairs:
+        for side, verb, most in sides:
+            n = len(pair.source if side == "source" else pair.target)
+            if most is not None and n > most:
+                raise InputError(f"{pair.where}: the {side} has {n:,} tokens; the {config.arch} {verb} at most "
+                                 f"{most:,}: leave the pair out or split it")
 
 
 def _vocabularies(saved: Path | None, train_set: PairSet, min_count: int) -> tuple[Vocabulary, Vocabulary]:

@@ -25,11 +25,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from wordseq.positions import sinusoidal_positions
-from wordseq.seq2seq.config import Seq2SeqConfig
+from wordseq.seq2seq.config import TRANSFORMER_POSITIONS, Seq2SeqConfig
 from wordseq.seq2seq.network import NEVER_EMITTED, Encoded, Hidden
 from wordseq.vocab import Vocabulary
-
-MAX_POSITIONS = 1024  # source or target tokens; decoding stops at default_max_tokens long before
 
 
 class DecoderLayer(nn.Module):
@@ -65,7 +63,7 @@ class TransformerNet(nn.Module):
     """Encoder and decoder stacks built from a ``Seq2SeqConfig`` (``arch="transformer"``):
     ``hidden`` is the model size, ``heads`` the attention heads, ``ff`` the feed-forward size."""
 
-    positions: torch.Tensor  # (MAX_POSITIONS, d) sinusoids, a buffer
+    positions: torch.Tensor  # (TRANSFORMER_POSITIONS, d) sinusoids, a buffer
 
     def __init__(self, config: Seq2SeqConfig, source_vocab_size: int, target_vocab_size: int) -> None:
         super().__init__()
@@ -82,7 +80,7 @@ class TransformerNet(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, target_vocab_size)
         self.drop = nn.Dropout(config.dropout)
-        self.register_buffer("positions", sinusoidal_positions(MAX_POSITIONS, d), persistent=False)
+        self.register_buffer("positions", sinusoidal_positions(TRANSFORMER_POSITIONS, d), persistent=False)
         self.register_buffer("never_emitted", torch.tensor(NEVER_EMITTED), persistent=False)
         self.init_weights()
         self.out.weight = self.tgt_embed.weight  # tied: the output layer scores against the embeddings
