@@ -80,6 +80,17 @@ def _reseal(folder: Path, name: str) -> None:
     meta_path.write_text(json.dumps(meta))
 
 
+def test_the_exported_loader_takes_a_path_alone(tmp_path: Path) -> None:
+    """Found by review: ``wordseq.load_classifier(path)`` (exported) raised TypeError: it
+    needed the meta.json the store had read; as ``load_seq2seq``, it reads it when not given."""
+    import wordseq
+
+    model = linear(data=TRAIN, encoder="nbsvm", output=str(tmp_path / "m"), threads=1)
+    again = wordseq.load_classifier(tmp_path / "m")
+    assert [p.label for p in again.predict(["a superb cast", "a dull plot"])] == \
+        [p.label for p in model.predict(["a superb cast", "a dull plot"])]
+
+
 def test_a_pickle_in_place_of_an_array_is_refused(tmp_path: Path) -> None:
     train_classifier(TRAIN[:60], encoder="nbsvm", output=str(tmp_path / "m"), threads=1)
     (tmp_path / "m" / "weights.npy").write_bytes(b"\x80\x04\x95" + b"cos\nsystem\n" * 4)

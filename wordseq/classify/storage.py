@@ -17,7 +17,7 @@ from wordseq.classify.labelling import KIND, Labeller
 __all__ = ["load_classifier", "open_classifier"]
 
 
-def load_classifier(path: Path, meta: dict[str, Any], device: Any = "cpu") -> Labeller:
+def load_classifier(path: Path, meta: dict[str, Any] | None = None, device: Any = "cpu") -> Labeller:
     """Rebuild a classifier from its model directory (as found by ``find_model``): a
     ``TextClassifier``, or a ``LinearClassifier`` for ``nbsvm`` / ``fasttext``.
 
@@ -25,8 +25,9 @@ def load_classifier(path: Path, meta: dict[str, Any], device: Any = "cpu") -> La
     ----------
     path : Path
         The model directory.
-    meta : dict
-        Its meta.json.
+    meta : dict or None
+        Its meta.json as ``find_model`` read and checked it (payload checksums verified);
+        None: read and check it here.
     device : str or torch.device
         ``cpu``, ``cuda`` or ``auto`` (a linear model always runs on the CPU).
 
@@ -34,6 +35,10 @@ def load_classifier(path: Path, meta: dict[str, Any], device: Any = "cpu") -> La
     -------
     TextClassifier or LinearClassifier
     """
+    if meta is None:
+        from wordseq.store import find_model
+
+        path, meta = find_model(str(path), KIND)
     if isinstance(meta.get("config"), dict) and meta["config"].get("encoder") in LINEAR:
         from wordseq.classify.linear import load_linear
 
