@@ -174,3 +174,31 @@ def test_a_tsv_whose_text_mentions_label_prefixes_stays_a_tsv(tmp_path: Path) ->
     f = write(tmp_path / "d.tsv", "pos\t__label__x is a word here\n")
     (e,) = DataSpec((f,)).read().examples
     assert (e.label, e.text) == ("pos", "__label__x is a word here")
+
+
+def test_blank_lines_of_a_fasttext_file_are_skipped_as_fasttext_does(tmp_path: Path) -> None:
+    """Found by review: a blank line (even a trailing one) was refused: 'no __label__ word'."""
+    f = write(tmp_path / "d.txt", "__label__pos good\n\n__label__neg bad\n   \n\n")
+    data = DataSpec((f,)).read()
+    assert [(e.label, e.text, e.where) for e in data.examples] == [
+        ("pos", "good", f"{f}: line 1"), ("neg", "bad", f"{f}: line 3")]
+
+
+def test_a_fasttext_line_inside_a_tsv_is_named_not_made_a_label(tmp_path: Path) -> None:
+    """Found by review: '__label__pos<TAB>text' in a TSV silently made a class '__label__pos'."""
+    f = write(tmp_path / "d.tsv", "pos\tgood\n__label__neg\tbad\n")
+    with pytest.raises(InputError, match=r"d\.tsv: line 2: the label '__label__neg' starts with __label__"):
+        DataSpec((f,)).read()
+
+
+def test_a_label_holding_a_tab_or_a_line_break_is_refused(tmp_path: Path) -> None:
+    """Found by review: a sub-folder named 'neg<TAB>x' became a label, and predict's
+    label<TAB>prob lines could no longer be read back."""
+    for label in ("neg\tx", "pos"):
+        (tmp_path / "reviews" / label).mkdir(parents=True)
+        write(tmp_path / "reviews" / label / "1.txt", "text\n")
+    data = DataSpec((str(tmp_path / "reviews"),)).read()
+    with pytest.raises(InputError, match=r"the label 'neg\\tx' holds a tab or a line break"):
+        data.check_trainable()
+    with pytest.raises(InputError, match=r"item 1: the label 'a\\nb' holds a tab or a line break"):
+        as_labelled_data([("a\nb", "good"), ("c", "bad")]).check_trainable()

@@ -10,7 +10,9 @@ that is not there, an empty text, a single class.
   file a header. Without ``text_col`` the text is every other column, joined by spaces.
 - fastText lines: a file whose first line starts with ``__label__`` is read as fastText's
   ``supervised`` input, ``__label__pos __label__negated text ...``: the leading
-  ``__label__`` words are the labels (several: a multi-label text), the rest the text.
+  ``__label__`` words are the labels (several: a multi-label text), the rest the text;
+  blank lines are skipped, as fastText skips them. In a TSV a label starting with
+  ``__label__`` is refused (a fastText line in a file read as TSV).
 - A folder: one sub-folder per label, each file in it one text (scikit-learn's
   ``load_files`` layout, e.g. ``movie_reviews/pos/*.txt``).
 - ``label=FILE`` pairs: each line of FILE one text of that label (``rt-polarity.pos``).
@@ -107,7 +109,13 @@ class LabelledData:
                                  "train with --multi-label for texts with several labels")
 
     def check_trainable(self) -> None:
-        """At least two classes, each with a text: what any classifier needs."""
+        """At least two classes, each with a text, and labels that predict's
+        ``label<TAB>prob`` lines can hold: what any classifier needs."""
+        bad = {label for label in self.counts() if "\t" in label or "\n" in label or "\r" in label}
+        if bad:
+            e = next(e for e in self.examples if bad & set(e.all_labels))
+            label = next(label for label in e.all_labels if label in bad)
+            raise InputError(f"{e.where}: the label {label!r} holds a tab or a line break; rename it")
         if not self.examples:
             where = ", ".join(str(s.get("name")) for s in self.sources) or "the data"
             raise InputError(f"{where}: no labelled texts found")
@@ -133,7 +141,8 @@ def read_table(name: str, table: TableFormat, encoding_errors: str = "strict",
         if fasttext is None:
             fasttext = line.startswith(LABEL_PREFIX)
         if fasttext:
-            examples.append(fasttext_example(line, f"{label}: line {lineno}"))
+            if line.strip():  # fastText skips blank lines
+                examples.append(fasttext_example(line, f"{label}: line {lineno}"))
             continue
         if positions is None and table.has_header:
             positions = _header_positions(label, line, table)
@@ -150,6 +159,9 @@ def read_table(name: str, table: TableFormat, encoding_errors: str = "strict",
             text = " ".join(c for i, c in enumerate(cells) if i != label_at)
         else:
             text = cells[_index(positions[1], cells, where, "--text-col")]
+        if cells[label_at].startswith(LABEL_PREFIX):
+            raise InputError(f"{where}: the label {cells[label_at]!r} starts with {LABEL_PREFIX}; a file is read as "
+                             f"fastText lines only when its first line is one ({LABEL_PREFIX}pos text ...)")
         examples.append(_example(cells[label_at], text, where))
     return examples, reader.sources[0].to_dict()
 
