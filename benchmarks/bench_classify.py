@@ -168,7 +168,7 @@ def main() -> None:
     data = mr_data(150 if args.smoke else None)
     folds = 2 if args.smoke else args.folds
     tiny = {"emb": 16, "hidden": 16, "epochs": 2, "threads": 1} if args.smoke else {}
-    linear_tiny = {"epochs": 2, "threads": 1} if args.smoke else {}
+    linear_tiny = {"threads": 1} if args.smoke else {}
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
     rows, note = [], ""
     with tempfile.TemporaryDirectory(prefix="bench-classify-") as tmp:
@@ -177,7 +177,7 @@ def main() -> None:
             if args.hidden is not None and name.startswith("bilstm") and not args.smoke:
                 settings["hidden"] = args.hidden
             if name in ("nbsvm", "fasttext"):
-                settings = {"encoder": name, **linear_tiny}
+                settings = {"encoder": name, **linear_tiny, **({"epochs": 2} if args.smoke and name == "fasttext" else {})}
             elif name == "bilstm + vectors":
                 text, source = in_domain_text(Path(tmp) / "in_domain.txt", args.smoke, data)
                 vectors, seconds = train_vectors(text, Path(tmp) / "vectors", args.smoke, args.vector_dim,

@@ -202,3 +202,12 @@ def test_a_label_holding_a_tab_or_a_line_break_is_refused(tmp_path: Path) -> Non
         data.check_trainable()
     with pytest.raises(InputError, match=r"item 1: the label 'a\\nb' holds a tab or a line break"):
         as_labelled_data([("a\nb", "good"), ("c", "bad")]).check_trainable()
+
+
+def test_columns_given_for_a_fasttext_file_are_refused(tmp_path: Path) -> None:
+    """Found by review: --label-col / --text-col were ignored on fastText lines."""
+    f = write(tmp_path / "d.txt", "__label__pos good\n__label__neg bad\n")
+    for table in (TableFormat(label_col="2"), TableFormat(text_col="2")):
+        with pytest.raises(InputError, match=r"d\.txt: fastText lines have no columns: leave --label-col and --text-col out"):
+            DataSpec((f,), table=table).read()
+    assert len(DataSpec((f,), table=TableFormat(label_col="1")).read().examples) == 2  # the default, said again

@@ -265,6 +265,17 @@ def test_linear_options_that_mean_nothing_are_refused() -> None:
         train_classifier(TRAIN[:20], encoder="nbsvm", pool="max")
     with pytest.raises(OptionError, match="--emb: nbsvm has no embeddings"):
         train_classifier(TRAIN[:20], encoder="nbsvm", emb=8)
+    # found by review: these were accepted and ignored without a word
+    for encoder, setting in (("nbsvm", {"epochs": 3}), ("nbsvm", {"lr": 0.1}), ("nbsvm", {"batch_size": 8}),
+                             ("nbsvm", {"hidden": 8}), ("nbsvm", {"dropout": 0.1}), ("nbsvm", {"patience": 1}),
+                             ("nbsvm", {"clip": 1.0}), ("nbsvm", {"layers": 2}), ("fasttext", {"patience": 1}),
+                             ("fasttext", {"hidden": 8}), ("fasttext", {"clip": 1.0}),
+                             ("fasttext", {"bigram_min_count": 3}), ("fasttext", {"dropout": 0.1})):
+        (name,) = setting
+        with pytest.raises(OptionError, match=f"--{name.replace('_', '-')}: {encoder} does not use it"):
+            train_classifier(TRAIN[:20], encoder=encoder, **setting)
+    with pytest.raises(OptionError, match="--patience: nbsvm does not use it"):
+        cross_validate(TRAIN[:20], k=2, encoder="nbsvm", patience=1)
 
 
 def test_a_nan_in_the_arrays_is_refused(tmp_path: Path) -> None:

@@ -140,6 +140,8 @@ def read_table(name: str, table: TableFormat, encoding_errors: str = "strict",
     for lineno, line in enumerate(reader, 1):
         if fasttext is None:
             fasttext = line.startswith(LABEL_PREFIX)
+            if fasttext and table != TableFormat():
+                raise InputError(f"{label}: fastText lines have no columns: leave --label-col and --text-col out")
         if fasttext:
             if line.strip():  # fastText skips blank lines
                 examples.append(fasttext_example(line, f"{label}: line {lineno}"))

@@ -115,7 +115,25 @@ def _split_settings(options: EncoderOptions | None, training: TrainingConfig | N
     enc.update({k: v for k, v in settings.items() if k in enc_names})
     tr = asdict(training) if training is not None else {}
     tr.update({k: v for k, v in settings.items() if k in train_names})
-    return EncoderOptions(**enc), TrainingConfig(**tr)
+    encoder, training = EncoderOptions(**enc), TrainingConfig(**tr)
+    _refuse_unused(encoder, training)
+    return encoder, training
+
+
+# What a linear encoder does not use (--pool and --emb: EncoderOptions' own checks). A
+# value other than the default was ignored without a word; the default, said again, is
+# harmless and indistinguishable from leaving the option out.
+UNUSED_BY = {
+    "nbsvm": ("hidden", "layers", "dropout", "epochs", "batch_size", "lr", "patience", "clip"),
+    "fasttext": ("hidden", "layers", "dropout", "patience", "clip", "bigram_min_count"),
+}
+
+
+def _refuse_unused(encoder: EncoderOptions, training: TrainingConfig) -> None:
+    for config in (encoder, training):
+        for f in fields(config):
+            if f.name in UNUSED_BY.get(encoder.encoder, ()) and getattr(config, f.name) != f.default:
+                raise OptionError(f"--{f.name.replace('_', '-')}", f"{encoder.encoder} does not use it: leave it out")
 
 
 def _evaluate_rows(network: ClassifierNetwork, texts: EncodedTexts, targets: np.ndarray, rows: np.ndarray,
