@@ -157,7 +157,7 @@ def test_fasttext_with_a_large_batch_still_learns() -> None:
     """Found by review: a step summed its texts' updates at the full rate, so --batch-size
     256 on 2,000 MR sentences overshot to NaN (the model saved, and refused on load) and
     128 fell to 59.5 %. Past 32 texts (the default) the rate of a step is scaled down."""
-    model = train_classifier(_polarity(1000), encoder="fasttext", batch_size=256, threads=1)
+    model = linear(data=_polarity(1000), encoder="fasttext", batch_size=256, threads=1)
     assert all(np.isfinite(a).all() for a in (model.weights, model.bias))
     assert model.training["best_valid_accuracy"] >= 0.65  # 50 % before, 70.5 % at batch 32
 
