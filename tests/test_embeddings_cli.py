@@ -160,6 +160,24 @@ def test_imported_word2vec_file_answers_analogies(runner: CliRunner, tmp_path: P
     assert_golden("similar_royal.tsv", invoke(runner, ["similar", "king", "-m", "royal", "--topn", "3"]).stdout)
 
 
+def test_an_imported_model_finds_its_own_words_with_punctuation(runner: CliRunner, tmp_path: Path) -> None:
+    """Found by review: imported vectors (fastText's, word2vec's) keep words such as
+    "don't" and "said." whole, but a query was split the Treebank way first, so
+    `similar "don't"` was refused ('becomes 2 tokens') and `similar` answered words that
+    could not be asked back. A query that is itself a vocabulary word is taken as it is."""
+    vec = tmp_path / "p.vec"
+    vec.write_text("4 2\ndon't 1 0\nsaid. 0 1\nthe 1 1\ncat 0.5 1\n", encoding="utf-8")
+    assert invoke(runner, ["embeddings", "import", str(vec), "-o", "p"]).exit_code == 0
+    for word in ("don't", "said.", "Said."):
+        result = invoke(runner, ["similar", word, "-m", "p", "--topn", "1"])
+        assert result.exit_code == 0, result.stderr
+    export = tmp_path / "out.vec"
+    words = tmp_path / "words.txt"
+    words.write_text("said.\ndon't\n", encoding="utf-8")
+    assert invoke(runner, ["embeddings", "export", "p", str(export), "--words", str(words)]).exit_code == 0
+    assert export.read_text(encoding="utf-8").splitlines()[1:] == ["said. 0 1", "don't 1 0"]
+
+
 def test_bad_inputs_give_one_line_errors(runner: CliRunner, trained: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("")

@@ -65,7 +65,12 @@ class EmbeddingModel:
         if not isinstance(word, str):
             raise InputError(f"a word is a str, got {type(word).__name__}")
         if word not in self._query_cache:
-            if word.isalnum() and self.preprocess.level == "word":
+            whole = self._token_normalizer()(word) if self.preprocess.level == "word" else None
+            if whole is not None and whole in self.vectors.index:
+                # a vocabulary word as it stands (imported vectors keep "don't", "said."
+                # whole, where the tokenizer would split them)
+                self._query_cache[word] = whole
+            elif word.isalnum() and self.preprocess.level == "word":
                 # The tokenizer leaves a plain word whole: only the per-token steps apply,
                 # and the NLTK tokenizer need not even be imported (characters and
                 # subword units come from the whole preprocessing).
