@@ -236,6 +236,15 @@ def test_a_hugging_face_tokenizer_file_imports_as_a_subword_model(tmp_path: Path
     assert out.startswith("the government") and SPACE_TOKEN not in out
 
 
+def test_training_options_with_an_imported_tokenizer_are_refused(tmp_path: Path, wordseq_home: Path) -> None:
+    """Found by review: --type, --vocab and --encoding-errors were ignored with --tokenizer."""
+    file = hf_tokenizer_file(tmp_path / "tokenizer.json")
+    for option in (["--type", "unigram"], ["--vocab", "8000"], ["--encoding-errors", "replace"]):
+        result = run("subword", "train", "--tokenizer", file, "-o", "hf", *option)
+        assert result.exit_code == 2 and f"{option[0]}: for training on CORPUS" in result.stderr
+    assert not (wordseq_home / "subword").exists()
+
+
 @pytest.mark.parametrize("content,says", [
     (b'{"version": "1.0", "model": {"type": "BPE", "vocab": ', "not JSON"),
     (b'{"kind": "ngram", "format_version": 2}', "not a Hugging Face tokenizer file"),

@@ -44,6 +44,13 @@ def train(corpus: tuple[str, ...], output: str | None, vocab_size: int, model_ty
     if tokenizer is not None:
         if corpus:
             raise click.UsageError("give CORPUS to train, or --tokenizer FILE to import; not both")
+        ctx = click.get_current_context()
+        given = [f"--{name}" for name, param in (("vocab", "vocab_size"), ("type", "model_type"),
+                                                 ("encoding-errors", "encoding_errors"))
+                 if ctx.get_parameter_source(param) is not click.core.ParameterSource.DEFAULT]
+        if given:  # the imported file fixes its units, their number and its encoding
+            raise click.UsageError(f"{', '.join(given)}: for training on CORPUS; --tokenizer imports the units as "
+                                   "they are")
         tok = import_tokenizer(tokenizer, output)
         log(f"imported {tok.size:,} units from {tokenizer} as subword/{tok.name}")
         return
