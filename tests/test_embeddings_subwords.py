@@ -180,6 +180,15 @@ def test_limit_is_refused_for_a_bin(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--limit" in result.stderr  # type: ignore[attr-defined]
 
 
+def test_a_bin_given_a_word2vec_format_says_so(tmp_path: Path) -> None:
+    """Found by review: --format word2vec-bin on a fastText .bin file said 'give its file
+    name, not stdin', though a file name was given."""
+    path, _ = _fasttext_bin(tmp_path)
+    result = _run("embeddings", "import", path, "--format", "word2vec-bin", ok=False)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "a fastText .bin, not word2vec: leave --format out" in result.stderr  # type: ignore[attr-defined]
+
+
 def test_export_words_builds_unseen_ones(tmp_path: Path) -> None:
     import wordseq
 

@@ -195,7 +195,7 @@ def import_vectors(path: str | Path, fmt: str = "auto", limit: int | None = None
             head = stream.read(_HEAD_BYTES).removeprefix(BOM)  # an editor's byte-order mark
         except Exception as exc:  # decompression errors of the three formats
             raise InputError(f"{label}: damaged {kind or ''} file: {exc}") from None
-        _refuse_fasttext_stream(head, kind, label)
+        _refuse_fasttext_stream(head, kind, label, name == "-")
         detected, has_header = _detect(head, label)
         fmt = detected if fmt == "auto" else fmt
         if fmt == "word2vec-bin" and not has_header:
@@ -212,13 +212,17 @@ def import_vectors(path: str | Path, fmt: str = "auto", limit: int | None = None
             owned.close()
 
 
-def _refuse_fasttext_stream(head: bytes, compression: str, label: str) -> None:
-    """A fastText .bin reaches the word2vec readers only compressed or from stdin."""
+def _refuse_fasttext_stream(head: bytes, compression: str, label: str, stdin: bool) -> None:
+    """A fastText .bin reaches the word2vec readers compressed, from stdin, or with a
+    word2vec ``--format`` given."""
     from wordseq.embeddings.fasttext_bin import is_fasttext_bin
 
-    if is_fasttext_bin(head):
+    if not is_fasttext_bin(head):
+        return
+    if compression or stdin:
         how = f"decompress it first ({compression})" if compression else "give its file name, not stdin"
         raise InputError(f"{label}: a fastText .bin is read from a plain file: {how}")
+    raise InputError(f"{label}: a fastText .bin, not word2vec: leave --format out (or give --format fasttext-bin)")
 
 
 def _header(data: _Bytes, label: str) -> tuple[int, int]:
