@@ -137,3 +137,22 @@ def test_a_corpus_too_small_for_the_units_is_one_clear_line(tmp_path: Path, word
     result = CliRunner().invoke(cli, ["subword", "train", str(small), "--vocab", "8000"], catch_exceptions=False)
     assert_one_clear_error(result)
     assert "too small for this --vocab" in result.stderr
+
+
+@pytest.mark.parametrize("text,vocab,says", [
+    ("", "300", "the text has no lines to learn from"),
+    ("".join(chr(0x4E00 + i) for i in range(600)) + "\n", "300",
+     "--vocab 300 is below the 858 units that the text's characters and the 256 byte units need"),
+])
+def test_sentencepiece_refusals_speak_of_wordseqs_options(text: str, vocab: str, says: str, tmp_path: Path,
+                                                           wordseq_home: Path) -> None:
+    """Found by review: an empty corpus gave SentencePiece's assertion
+    ('INTERNAL: src/trainer_interface.cc(467) [!sentences_.empty()]'), and a --vocab below
+    the characters advised a --character_coverage option wordseq does not have."""
+    from wordseq.cli import cli
+
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["subword", "train", str(corpus), "--vocab", vocab], catch_exceptions=False)
+    assert_one_clear_error(result)
+    assert says in result.stderr and "character_coverage" not in result.stderr and "src/" not in result.stderr

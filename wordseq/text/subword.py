@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
@@ -247,8 +248,14 @@ def train_sentencepiece(lines: Iterable[str], vocab_size: int, model_type: str, 
 def _sentencepiece_reason(exc: RuntimeError) -> str:
     """SentencePiece's message without its source location ('src/trainer.cc(123) [...] ')."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else "unknown error"
+    if "[!sentences_.empty()]" in text:  # an assertion, not a sentence
+        return "the text has no lines to learn from"
     if "] " in text:
         text = text.rsplit("] ", 1)[1]
-    if "Vocabulary size too high" in text or "Vocabulary size is smaller" in text:
-        text += " (the text is too small for this --vocab, or --vocab is below the 256 byte units and the characters)"
+    required = re.match(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)", text)
+    if required:  # SentencePiece's advice names its own options, which wordseq does not have
+        return (f"--vocab {int(required[1]):,} is below the {int(required[2]):,} units that the text's characters "
+                "and the 256 byte units need: give a larger --vocab")
+    if "Vocabulary size too high" in text:
+        text += " (the text is too small for this --vocab: give a smaller one)"
     return text
