@@ -189,6 +189,26 @@ def test_a_bin_given_a_word2vec_format_says_so(tmp_path: Path) -> None:
     assert "a fastText .bin, not word2vec: leave --format out" in result.stderr  # type: ignore[attr-defined]
 
 
+def test_a_bin_word_that_is_not_utf8_follows_encoding_errors(tmp_path: Path) -> None:
+    """Found by review: a .bin trained on Latin-1 text imported 'caf\\xe9' (seven characters,
+    gensim's backslash escapes) without a word, where a .vec stops under --encoding-errors
+    strict (the default)."""
+    fasttext = pytest.importorskip("fasttext")
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes(("caf\xe9 na\xefve the cat sat " * 200).encode("latin-1"))
+    model = fasttext.train_unsupervised(str(corpus), verbose=0, dim=4, epoch=1, minCount=1, bucket=200, thread=1)
+    path = tmp_path / "latin1.bin"
+    model.save_model(str(path))
+    refused = _run("embeddings", "import", path, "-o", "lat", ok=False)
+    assert refused.exit_code == 1  # type: ignore[attr-defined]
+    assert "is not valid UTF-8; use --encoding-errors replace" in refused.stderr  # type: ignore[attr-defined]
+    _run("embeddings", "import", path, "-o", "lat", "--encoding-errors", "replace")
+    import wordseq
+
+    words = wordseq.load("lat").vectors.words
+    assert "caf\ufffd" in words and "na\ufffdve" in words and not any("\\x" in w for w in words)
+
+
 def test_export_words_builds_unseen_ones(tmp_path: Path) -> None:
     import wordseq
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -45,6 +45,9 @@ class FastTextHeader:
     buckets: int
     words: int
     model: str  # cbow / skip-gram
+    # dictionary entries whose bytes are not UTF-8 (gensim would keep them as backslash
+    # escapes): entry index → its bytes
+    undecodable: dict[int, bytes] = field(default_factory=dict)
 
 
 def is_fasttext_bin(head: bytes) -> bool:
@@ -144,6 +147,10 @@ def _check_dictionary(data: _Reader, header: FastTextHeader) -> None:
             raise InputError(f"{label}: entry {i + 1} of the dictionary ({word[:40]!r}) is empty, a label or "
                              "given twice; the fastText .bin is damaged")
         seen.add(word)
+        try:
+            word.decode("utf-8")
+        except UnicodeDecodeError:
+            header.undecodable[i] = word
     header.words = nwords
 
 
@@ -160,14 +167,21 @@ def _check_matrix(data: _Reader, rows: int | None, dim: int, which: str) -> None
     data.fh.seek(m * n * 4, 1)
 
 
-def read_fasttext_bin(path: str | Path) -> tuple[WordVectors, SubwordVectors, FastTextHeader]:
+def read_fasttext_bin(path: str | Path, encoding_errors: str = "strict"
+                      ) -> tuple[WordVectors, SubwordVectors, FastTextHeader]:
     """A checked fastText ``.bin`` read by gensim: its word vectors (each word's own row
-    averaged with its n-grams', as fastText gives them) and its n-gram rows."""
+    averaged with its n-grams', as fastText gives them) and its n-gram rows. A word that
+    is not UTF-8 stops the import, or with ``encoding_errors="replace"`` has U+FFFD for
+    its bad bytes (a word that then repeats an earlier one is dropped)."""
     import logging
 
     from gensim.models.fasttext import load_facebook_vectors
 
     header = check_fasttext_bin(path)
+    if header.undecodable and encoding_errors == "strict":
+        index, raw = next(iter(header.undecodable.items()))
+        raise InputError(f"{path}: word {index + 1:,} of the dictionary ({raw[:40]!r}) is not valid UTF-8; "
+                         "use --encoding-errors replace")
     gensim_log = logging.getLogger("gensim")
     level = gensim_log.level
     gensim_log.setLevel(logging.ERROR)  # its INFO lines are no news to a user of wordseq
@@ -189,6 +203,20 @@ def read_fasttext_bin(path: str | Path) -> tuple[WordVectors, SubwordVectors, Fa
         # averages in those of the letters '</s>': keep fastText's own vector
         row = kv.key_to_index[EOS]
         vectors[row] = kv.vectors_vocab[row]
-    words = WordVectors(list(kv.index_to_key), vectors)
+    words = _replaced(list(kv.index_to_key), vectors, header.undecodable)
     subwords = SubwordVectors(np.asarray(kv.vectors_ngrams, dtype=np.float32), kv.min_n, kv.max_n)
     return words, subwords, header
+
+
+def _replaced(words: list[str], vectors: np.ndarray, undecodable: dict[int, bytes]) -> WordVectors:
+    """The words with U+FFFD for the bad bytes of those that are not UTF-8; the first of
+    words that become the same is kept."""
+    for index, raw in undecodable.items():
+        words[index] = raw.decode("utf-8", "replace")
+    first: dict[str, int] = {}
+    for row, word in enumerate(words):
+        first.setdefault(word, row)
+    if len(first) == len(words):
+        return WordVectors(words, vectors)
+    rows = sorted(first.values())
+    return WordVectors([words[r] for r in rows], vectors[rows])

@@ -330,7 +330,7 @@ def _read_vectors(path: str | Path, fmt: str, limit: int | None, encoding_errors
     check_readable(str(path))
     if limit is not None:
         raise OptionError("--limit", "a fastText .bin is imported whole (its n-grams hold every word)")
-    vectors, subwords, header = read_fasttext_bin(path)
+    vectors, subwords, header = read_fasttext_bin(path, encoding_errors)
     report = ImportReport(FASTTEXT_FORMAT, header.words, rows=len(vectors))
     return vectors, subwords, report, {"subwords": True, "min_n": subwords.min_n, "max_n": subwords.max_n,
                                        "buckets": subwords.buckets, "architecture": header.model}
