@@ -236,6 +236,15 @@ def test_a_hugging_face_tokenizer_file_imports_as_a_subword_model(tmp_path: Path
     assert out.startswith("the government") and SPACE_TOKEN not in out
 
 
+def test_pretokenized_units_given_to_a_subword_model_get_advice_that_helps() -> None:
+    """Found by review: scoring units (the output of `tokenize --level subword`) with
+    --pretokenized was refused with advice to run that very command first."""
+    from wordseq.errors import OptionError
+
+    with pytest.raises(OptionError, match="a subword model splits the text itself: give the text as it was"):
+        PreprocessConfig(level="subword", subword=lee_tokenizer(), pretokenized=True)
+
+
 def test_training_options_with_an_imported_tokenizer_are_refused(tmp_path: Path, wordseq_home: Path) -> None:
     """Found by review: --type, --vocab and --encoding-errors were ignored with --tokenizer."""
     file = hf_tokenizer_file(tmp_path / "tokenizer.json")

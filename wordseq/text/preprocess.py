@@ -100,6 +100,9 @@ class PreprocessConfig(Config):
             # pretokenized text is only split on spaces: any other step would be recorded
             # in meta.json as applied while it was not
             ignored = word_steps + (["--sentences"] if self.sentences else []) + ([f"--level {self.level}"] if self.level != "word" else [])
+            if ignored and self.level == "subword":
+                raise OptionError("--pretokenized", "a subword model splits the text itself: give the text as it was "
+                                                    "(not its units) and leave --pretokenized out")
             if ignored:
                 raise OptionError(
                     "--pretokenized",
