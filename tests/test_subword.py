@@ -198,6 +198,24 @@ def test_training_commands_take_subword_units(command: list[str], bpe: str, tmp_
         assert ok("classify", "predict", "-m", name, input="the government said\n").stdout.split("\t")[0] in ("a", "b")
 
 
+@pytest.mark.parametrize("family", ["classify", "lm"])
+def test_vectors_of_other_units_are_refused_as_a_start(family: str, bpe: str, wordseq_home: Path) -> None:
+    """Found by review: word vectors started a subword classifier (units such as '▁the' got
+    vectors built from meaningless n-grams, 1,643 whole words were added that can never
+    occur) with nothing said; the vectors must be of the units the model reads."""
+    ok("train-embeddings", CORPUS, "-o", "words", "--dim", "8", "--epochs", "1", "--min-count", "1", "--workers", "1")
+    train = (["classify", "train", "--class", f"a={CORPUS}", "--class", f"b={HELDOUT}", "--encoder", "bow"]
+             if family == "classify" else ["lm", "train", CORPUS, "--epochs", "1", "--hidden", "8", "--layers", "1"])
+    result = run(*train, "--level", "subword", "--subword", bpe, "--init-embeddings", "words", "-o", "m")
+    assert result.exit_code == 2, result.output
+    assert "--init-embeddings: the vectors of" in result.stderr and "are of words, but the model reads subword units" \
+        in result.stderr
+    ok("train-embeddings", CORPUS, "-o", "units", "--dim", "8", "--epochs", "1", "--min-count", "1", "--workers", "1",
+       "--level", "subword", "--subword", bpe)
+    result = run(*train, "--init-embeddings", "units", "-o", "m2")  # and the other way round
+    assert result.exit_code == 2 and "are of subword units, but the model reads words" in result.stderr
+
+
 def test_seq2seq_over_subword_units_transduces_to_text(bpe: str, tmp_path: Path, wordseq_home: Path) -> None:
     lines = [" ".join(line.split()[:6]) for line in CORPUS.read_text().splitlines()[:40]]
     pairs = tmp_path / "pairs.tsv"

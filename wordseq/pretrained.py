@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from wordseq.errors import ModelError
+from wordseq.errors import ModelError, OptionError
+from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
 
@@ -36,15 +37,35 @@ class PretrainedVectors:
         return int(self.vectors.shape[1])
 
 
-def load_pretrained(name_or_path: str) -> PretrainedVectors:
-    """The vectors of an embeddings model (trained by wordseq or imported)."""
+def load_pretrained(name_or_path: str, units: PreprocessConfig | None = None) -> PretrainedVectors:
+    """The vectors of an embeddings model (trained by wordseq or imported); with ``units``
+    (the preprocessing of the model they start), an OptionError unless they are vectors of
+    the same units: words, characters, or subword units of the same tokenizer."""
     from wordseq.store import load
 
     model = load(name_or_path, "embeddings")
     vectors = model.vectors
-    return PretrainedVectors(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), vectors.index,
-                             str(model.path), dict(model.meta.get("preprocessing") or {}),
-                             model.subwords.vector if model.subwords is not None else None)
+    pretrained = PretrainedVectors(vectors.words, np.asarray(vectors.vectors, dtype=np.float32), vectors.index,
+                                   str(model.path), dict(model.meta.get("preprocessing") or {}),
+                                   model.subwords.vector if model.subwords is not None else None)
+    if units is not None:
+        _check_units(pretrained, units)
+    return pretrained
+
+
+def _check_units(pretrained: PretrainedVectors, units: PreprocessConfig) -> None:
+    def named(level: str) -> str:
+        return {"word": "words", "char": "characters", "subword": "subword units"}.get(level, level)
+
+    theirs = pretrained.preprocessing.get("level", "word")
+    tokenizer = (pretrained.preprocessing.get("subword") or {}).get("sha256")
+    if theirs != units.level:
+        raise OptionError("--init-embeddings", f"the vectors of {pretrained.source} are of {named(theirs)}, but the "
+                          f"model reads {named(units.level)}: train vectors at --level {units.level} (or leave "
+                          "--init-embeddings out)")
+    if units.subword is not None and tokenizer != units.subword.sha256:
+        raise OptionError("--init-embeddings", f"the vectors of {pretrained.source} are of another tokenizer's "
+                          "units: train them with the same --subword")
 
 
 def copy_vectors(weight: Any, vocab: Vocabulary, pretrained: PretrainedVectors) -> int:

@@ -128,7 +128,7 @@ def cross_validate(data: Any, labels: Sequence[str] | None = None, *, k: int = 1
     enc, cfg = _split_settings(model, training, settings)
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
-    pretrained = _pretrained(enc, cfg)
+    pretrained = _pretrained(enc, cfg, preprocess)
     prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter, enc.multi_label)
     folds = stratified_folds(prep.y, k, cfg.seed)
     if workers > 1 and cfg.threads == 0:

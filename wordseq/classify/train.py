@@ -358,7 +358,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     dev = resolve_device(device)
     preprocess = preprocess or PreprocessConfig()
     with writing(output, KIND) as writer:
-        pretrained = _pretrained(enc, cfg)
+        pretrained = _pretrained(enc, cfg, preprocess)
         prep = _prepare(data, labels, table, encoding_errors, preprocess, reporter, enc.multi_label)
         fit_rows, valid_rows = split_validation(np.arange(len(prep.y)), prep.y, cfg.valid_percent / 100, cfg.seed)
         trained = _fit(prep, fit_rows, valid_rows, enc, cfg, preprocess, dev, pretrained, None, _Hooks(reporter, on_epoch))
@@ -367,7 +367,7 @@ def train_classifier(data: Any, labels: Sequence[str] | None = None, *, output: 
     return trained
 
 
-def _pretrained(options: EncoderOptions, cfg: TrainingConfig) -> PretrainedVectors | None:
+def _pretrained(options: EncoderOptions, cfg: TrainingConfig, units: PreprocessConfig) -> PretrainedVectors | None:
     if not cfg.init_embeddings:
         return None
     if options.encoder in LINEAR:
@@ -375,7 +375,7 @@ def _pretrained(options: EncoderOptions, cfg: TrainingConfig) -> PretrainedVecto
         # vectors scored no better than from random: 77.8 % against 77.9 % at 30d)
         raise OptionError("--init-embeddings", f"{options.encoder} trains no word vectors from given ones: leave it "
                           "out, or choose --encoder bilstm, bigru, lstm, gru, rnn or bow")
-    pretrained = load_pretrained(cfg.init_embeddings)
+    pretrained = load_pretrained(cfg.init_embeddings, units)
     if options.emb is not None and options.emb != pretrained.dim:
         raise OptionError("--emb", f"is {options.emb} but the vectors of {pretrained.source} have {pretrained.dim} "
                           f"dimensions; leave --emb out or give --emb {pretrained.dim}")

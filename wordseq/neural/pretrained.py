@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wordseq.pretrained import PretrainedVectors, copy_vectors, load_pretrained
+from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import Vocabulary
 
 
@@ -21,14 +22,15 @@ class EmbeddingInit:
     path: Path
 
 
-def pretrained_vectors(name_or_path: str) -> tuple[PretrainedVectors, Path]:
-    """The vectors of a saved embeddings model (NAME or PATH), and its folder."""
-    vectors = load_pretrained(name_or_path)
+def pretrained_vectors(name_or_path: str, units: PreprocessConfig) -> tuple[PretrainedVectors, Path]:
+    """The vectors of a saved embeddings model (NAME or PATH), and its folder; they must be
+    of the ``units`` the LM reads (``load_pretrained``)."""
+    vectors = load_pretrained(name_or_path, units)
     return vectors, Path(vectors.source)
 
 
-def init_embeddings(weight: Any, vocab: Vocabulary, name_or_path: str) -> EmbeddingInit:
+def init_embeddings(weight: Any, vocab: Vocabulary, name_or_path: str, units: PreprocessConfig) -> EmbeddingInit:
     """Copy the vectors of the words both know into ``weight`` (rows in ``vocab`` order);
     the other rows keep their random start."""
-    vectors, path = pretrained_vectors(name_or_path)
+    vectors, path = pretrained_vectors(name_or_path, units)
     return EmbeddingInit(copy_vectors(weight, vocab, vectors), vocab.num_words, vectors.dim, path)

@@ -262,7 +262,7 @@ class _Session:
         if init_embeddings:
             from wordseq.neural.pretrained import init_embeddings as copy_vectors
 
-            got = copy_vectors(self.model.encoder.weight, self.data.vocab, init_embeddings)
+            got = copy_vectors(self.model.encoder.weight, self.data.vocab, init_embeddings, self.preprocess)
             self.init_info = {"model": str(got.path), "found": got.found, "words": got.words}
             self.reporter.log(f"embeddings from {got.path}: {got.found:,} of {got.words:,} words; "
                               f"{got.words - got.found:,} start random")
@@ -286,7 +286,7 @@ class _Session:
         if init_embeddings and "emb" not in given:
             from wordseq.neural.pretrained import pretrained_vectors
 
-            chosen["emb"] = pretrained_vectors(init_embeddings)[0].dim
+            chosen["emb"] = pretrained_vectors(init_embeddings, self.preprocess)[0].dim
         if "tie" not in given and chosen.get("layers", 2) == 1 and chosen.get("emb") != chosen.get("hidden"):
             chosen["tie"] = False  # a one-layer model can be tied only when --emb equals --hidden
         if chosen.get("cell") == "transformer":
