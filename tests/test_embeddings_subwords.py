@@ -209,6 +209,25 @@ def test_a_bin_word_that_is_not_utf8_follows_encoding_errors(tmp_path: Path) -> 
     assert "caf\ufffd" in words and "na\ufffdve" in words and not any("\\x" in w for w in words)
 
 
+def test_buckets_past_the_memory_are_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by review: --buckets 2000000000 under a 6 GB memory limit gave 'internal error
+    (MemoryError: Unable to allocate 59.6 GiB ...)'. The allocation gensim makes is failed
+    here as the memory limit failed it there."""
+    from gensim.models import FastText
+
+    def no_memory(self: object) -> None:
+        raise MemoryError("Unable to allocate 59.6 GiB")
+
+    monkeypatch.setattr(FastText, "prepare_weights", no_memory)
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(TEXT)
+    result = _run("train-embeddings", corpus, "-o", "h", "--subwords", "--dim", "8", "--buckets", "2000000000",
+                  "--epochs", "1", "--workers", "1", ok=False)
+    assert result.exit_code == 2 and "Traceback" not in result.output  # type: ignore[attr-defined]
+    assert "--buckets: 2,000,000,000 n-gram rows of --dim 8 and the words' need about 119.2 GB of memory" \
+        in result.stderr  # type: ignore[attr-defined]
+
+
 def test_export_words_builds_unseen_ones(tmp_path: Path) -> None:
     import wordseq
 

@@ -28,8 +28,9 @@ from wordseq.embeddings.model import KIND, EmbeddingModel, save_payload
 from wordseq.embeddings.probe_loss import ProbeLoss
 from wordseq.embeddings.storage import WordVectors
 from wordseq.embeddings.subwords import SubwordVectors
-from wordseq.errors import InputError
+from wordseq.errors import InputError, OptionError
 from wordseq.progress import SILENT, Reporter
+from wordseq.sizes import human_size
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.text.reader import CorpusReader, TextLines, open_corpus
 
@@ -191,7 +192,7 @@ def train_word2vec(lines: Iterable[str], preprocess: PreprocessConfig, config: W
                 f"{label}: no word occurs --min-count {config.min_count} times or more "
                 f"({stats.tokens:,} tokens); give a bigger corpus or a lower --min-count"
             )
-        model.prepare_weights()
+        _prepare_weights(model, config)
         epochs: list[EpochReport] = []
         watch = _epoch_watch(probe, epochs, on_epoch)
         prepared = time.perf_counter()
@@ -215,6 +216,20 @@ def _build_vocab(model: Any, corpus_file: str, sequences: list[list[str]], seed:
     model.corpus_count, model.corpus_total_words = corpus_count, total_words
     model.prepare_vocab()
     return ProbeLoss(model, sequences, seed=seed)
+
+
+def _prepare_weights(model: Any, config: Word2VecConfig) -> None:
+    """gensim's arrays; a machine without the memory for them is told what they need."""
+    try:
+        model.prepare_weights()
+    except MemoryError:
+        rows = len(model.wv) + (config.buckets if config.subwords else 0)
+        need = human_size(rows * config.dim * 4 * 2)  # the rows and the output layer's, float32
+        if config.subwords:
+            raise OptionError("--buckets", f"{config.buckets:,} n-gram rows of --dim {config.dim} and the words' "
+                              f"need about {need} of memory, more than there is: give fewer --buckets") from None
+        raise OptionError("--dim", f"{len(model.wv):,} words of {config.dim} values need about {need} of memory, "
+                          "more than there is: give a smaller --dim or a higher --min-count") from None
 
 
 def _gensim_model(config: Word2VecConfig) -> Any:
