@@ -66,15 +66,13 @@ class EmbeddingModel:
             raise InputError(f"a word is a str, got {type(word).__name__}")
         if word not in self._query_cache:
             whole = self._token_normalizer()(word) if self.preprocess.level == "word" else None
-            if whole is not None and whole in self.vectors.index:
-                # a vocabulary word as it stands (imported vectors keep "don't", "said."
-                # whole, where the tokenizer would split them)
-                self._query_cache[word] = whole
-            elif word.isalnum() and self.preprocess.level == "word":
+            if (word.isalnum() and self.preprocess.level == "word") or whole in self.vectors.index:
                 # The tokenizer leaves a plain word whole: only the per-token steps apply,
-                # and the NLTK tokenizer need not even be imported (characters and
-                # subword units come from the whole preprocessing).
-                self._query_cache[word] = self._token_normalizer()(word)
+                # and the NLTK tokenizer need not even be imported; a vocabulary word is
+                # taken as it stands (imported vectors keep "don't", "said." whole, where
+                # the tokenizer would split them). Characters and subword units come from
+                # the whole preprocessing.
+                self._query_cache[word] = whole
             else:
                 tokens = self._preprocessor().normalize_query(word)
                 self._query_cache[word] = tokens[0] if len(tokens) == 1 else None
