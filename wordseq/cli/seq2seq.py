@@ -204,7 +204,7 @@ def convert_cmudict(dictionary: str, out_dir: str, stress: bool, all_words: bool
 @model_option("seq2seq")
 @_BEAM
 @click.option("--num", type=click.IntRange(1, 1_000), default=1, show_default=True, help="Outputs per line (the best beams), tab-separated.")
-@click.option("--max-tokens", type=click.IntRange(1, 100_000), default=None, help="Output length limit. Default: twice the source's tokens plus 10.")
+@click.option("--max-tokens", type=click.IntRange(1, 100_000), default=None, help="Output length limit. Default: twice the source's tokens plus 10 (a Transformer writes at most 1,023).")
 @_LENGTH_PENALTY
 @_BATCH
 @click.option("--json", "mode", flag_value="json", help="One JSON document with tokens and scores.")
