@@ -20,6 +20,9 @@ TEXT = "the cat sat on the mat .\nthe dog sat on the log .\na cat and a dog met 
 PAIRS = "".join(f"{w}\t{' '.join(reversed(w))}\n" for w in ("cat", "dog", "mat", "log", "sat", "met", "and", "the") * 8)
 # what wordseq 0.2 printed for `lm eval corpus.txt -m lm --json`
 PERPLEXITY_0_2 = 12.077478515902998
+# float32 sums differ in their last bits between CPUs (torch picks AVX2 or AVX-512
+# kernels): 1.7e-8 apart on an AVX-512 machine. The before/after comparisons stay exact.
+ACROSS_CPUS = 1e-6
 
 
 @pytest.fixture
@@ -47,7 +50,7 @@ def test_a_model_of_wordseq_0_2_loads_and_upgrades_with_the_same_figures(
     before, said = _eval(runner, kind, model, data)
     assert "models upgrade" in said  # the warning says how to rewrite it
     if kind == "lm":
-        assert before["perplexity"] == pytest.approx(PERPLEXITY_0_2, rel=1e-9)
+        assert before["perplexity"] == pytest.approx(PERPLEXITY_0_2, rel=ACROSS_CPUS)
 
     result = invoke(runner, ["models", "upgrade", str(model)])
     assert result.exit_code == 0, result.output
@@ -91,7 +94,7 @@ def test_a_failed_upgrade_leaves_the_old_model_as_it_was(runner: CliRunner, tmp_
     assert snapshot(tmp_path) == before
     monkeypatch.undo()
     figures, _ = _eval(runner, "lm", model, data)
-    assert figures["perplexity"] == pytest.approx(PERPLEXITY_0_2, rel=1e-9)
+    assert figures["perplexity"] == pytest.approx(PERPLEXITY_0_2, rel=ACROSS_CPUS)
 
 
 def test_upgrade_of_a_model_without_torch_files_changes_nothing(runner: CliRunner, tmp_path: Path,
