@@ -30,15 +30,16 @@ logging.INFO)`` shows them), and ``progress=True`` on a training function draws 
 progress bars (in a notebook too).
 
 Layout, lowest layer first (a module imports only from the layers before it; the
-README's Development section says more): ``errors``, ``lazy``, ``sizes``, ``config_checks`` (the
-config base), ``vocab``, ``progress``, ``perplexity``, ``device``, ``text/``; ``store/``
-(``paths`` up to ``registry``); ``lm_interface``, ``decoding``, ``generation``;
-``training`` (the one training run), ``pretrained``, ``positions``; the families ``embeddings/``,
+README's Development section says more): ``errors``, ``lazy``, ``sizes``, ``spelling``,
+``config_checks`` (the config base), ``vocab``, ``progress``, ``perplexity``, ``device``,
+``text/``; ``store/`` (``paths`` up to ``registry``) and ``text/tokenize``; ``lm_interface``,
+``decoding``, ``generation``; ``training`` (the one training run), ``pretrained``,
+``positions``, ``subwords``, ``plots``; the families ``embeddings/``,
 ``ngram/``, ``neural/``, ``classify/``, ``seq2seq/``, each with ``config.py``,
 ``network.py`` (torch families), ``model.py``, ``train.py`` and ``storage.py`` (the
 loader the store calls, where loading is more than the model's), reaching each other
 only through the store; ``export/``
-(model cards, ONNX, Hugging Face folders: through the store too); ``plots``; ``cli/``.
+(model cards, ONNX, Hugging Face folders: through the store too); ``cli/``.
 """
 
 from __future__ import annotations

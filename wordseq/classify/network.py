@@ -106,6 +106,10 @@ class ClassifierNetwork(nn.Module):
         words, grams = self.embed(batch)
         return self.forward_embedded(batch, words, grams)
 
+    def logits(self, ids: torch.Tensor, lengths: torch.Tensor, bigrams: torch.Tensor | None = None) -> torch.Tensor:
+        """Class scores from plain tensors (what an exported graph takes as inputs)."""
+        return self(Batch(ids, lengths, bigrams)).logits  # type: ignore[no-any-return]
+
     def forward_embedded(self, batch: Batch, words: torch.Tensor, grams: torch.Tensor | None = None) -> Output:
         """The rest of ``forward`` from given embeddings (saliency takes their gradient)."""
         cfg = self.config

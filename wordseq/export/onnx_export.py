@@ -135,9 +135,7 @@ class ClassifierGraph(nn.Module):
         self.network = network
 
     def forward(self, input_ids: torch.Tensor, lengths: torch.Tensor, bigram_ids: torch.Tensor | None = None) -> torch.Tensor:
-        from wordseq.classify.network import Batch
-
-        return self.network(Batch(input_ids, lengths, bigram_ids)).logits  # type: ignore[no-any-return]
+        return self.network.logits(input_ids, lengths, bigram_ids)  # type: ignore[no-any-return]
 
 
 def _lm_graph(lm: Any) -> Graph:
