@@ -3,6 +3,7 @@ user runs it and prints what it promises."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,11 @@ def test_quickstart_runs_through_the_api(tmp_path: Path, wordseq_home: Path) -> 
     lstm_ppl = float(out.split("LSTM perplexity on held-out text: ")[1].split()[0])
     assert "log10 p('the government said'): -10.034\n" in out  # the trigram's figures need no seed
     assert ngram_ppl == 689.3 and "(13.4% OOV)" in out
-    assert 1 < lstm_ppl < 50000
+    # one epoch of 32 units learns something (uniform over the vocabulary scores its
+    # size: 7,112) yet cannot beat the trigram by much without seeing the test text
+    # (1,442.9 on an AVX-512 machine)
+    vocab = json.loads((wordseq_home / "lm" / "quickstart-lstm" / "meta.json").read_text())["config"]["model"]["vocab_size"]
+    assert ngram_ppl / 2 < lstm_ppl < vocab / 3
     assert out.count("beam: '") == 2 and out.count("sampled: ") == 2
     assert out.rstrip().endswith("saved: embeddings/quickstart-vectors, ngram/quickstart-3gram, lm/quickstart-lstm")
     assert sorted(p.name for p in (wordseq_home / "ngram").iterdir() if not p.name.startswith(".")) == ["quickstart-3gram"]
