@@ -80,6 +80,12 @@ def within(option: str, value: float, low: float, high: float, *, low_open: bool
         raise OptionError(option, f"must be in {interval}, got {value:g}")
 
 
+def one_of(option: str, value: Any, choices: tuple[str, ...]) -> None:
+    """``value`` must be one of ``choices`` (an option such as --cell or --optimizer)."""
+    if value not in choices:
+        raise OptionError(option, f"choose one of {', '.join(choices)}, got {value!r}")
+
+
 def count(option: str, value: int, low: int = 1, high: int | None = None) -> None:
     """A whole number (not a bool) in [low, high], or an OptionError naming ``option``."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from wordseq import decoding
-from wordseq.config_checks import count
+from wordseq.config_checks import count, one_of
 from wordseq.decoding import Repetition, Sampling
 from wordseq.errors import InputError, OptionError, WordseqError
 from wordseq.lm_interface import LanguageModel
@@ -55,8 +55,7 @@ class GenerateConfig:
     repetition: Repetition = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.mode not in MODES:
-            raise OptionError("--mode", f"choose one of {', '.join(MODES)}, got {self.mode!r}")
+        one_of("--mode", self.mode, MODES)
         decoding.check_sizes(beam=self.beam, num=self.num, max_tokens=self.max_tokens, length_penalty=self.length_penalty)
         object.__setattr__(self, "sampling", Sampling(self.temperature, self.top_k, self.top_p, self.seed))
         object.__setattr__(self, "repetition", Repetition(self.no_repeat_ngram, self.repetition_penalty))

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import InitVar, dataclass
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, Config, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, count, one_of, within
 from wordseq.errors import ModelError, OptionError, WordseqDeprecation
 
 # bi*: one RNN reading left to right and one right to left, their outputs side by side.
@@ -71,8 +71,7 @@ class EncoderOptions(Config):
     multi_label: bool = False
 
     def __post_init__(self) -> None:
-        if self.encoder not in ENCODERS:
-            raise OptionError("--encoder", f"choose one of {', '.join(ENCODERS)}, got {self.encoder!r}")
+        one_of("--encoder", self.encoder, ENCODERS)
         if self.encoder in LINEAR and self.pool is not None:
             raise OptionError("--pool", f"{self.encoder} is a linear model of its words and bigrams: it has no pooling to choose")
         if self.encoder == "nbsvm" and self.emb is not None:
@@ -82,8 +81,7 @@ class EncoderOptions(Config):
             object.__setattr__(self, "pool", "max" if self.encoder == "nbsvm" else "mean")
         if self.pool is None:
             object.__setattr__(self, "pool", DEFAULT_POOL.get(self.encoder, "max"))
-        if self.pool not in POOLS:
-            raise OptionError("--pool", f"choose one of {', '.join(POOLS)}, got {self.pool!r}")
+        one_of("--pool", self.pool, POOLS)
         if self.encoder == "bow" and self.pool == "last":
             raise OptionError("--pool", "'last' needs an RNN encoder: bow has no last state; use mean, max or attention")
         if self.emb is not None:

@@ -127,7 +127,6 @@ class _Bytes:
         self.buf = bytearray(head)
         self.pos = 0
         self.stream = stream
-        self.consumed = 0
 
     def _fill(self, need: int) -> bool:
         while len(self.buf) - self.pos < need:

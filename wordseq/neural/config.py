@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, one_of, within
 from wordseq.errors import OptionError
 
 RNN_CELLS = ("rnn", "lstm", "gru")
@@ -49,8 +49,8 @@ def check_network_options(given: dict[str, Any]) -> None:
         return all(given.get(name) is not None for name in names)
 
     transformer = given.get("cell") == "transformer"
-    if has("cell") and given["cell"] not in CELLS:
-        raise OptionError("--cell", f"choose one of {', '.join(CELLS)}, got {given['cell']!r}")
+    if has("cell"):
+        one_of("--cell", given["cell"], CELLS)
     for name, low, high in (("layers", 1, 100), ("emb", 1, 100_000), ("hidden", 1, 100_000), ("vocab_size", 5, None)):
         if has(name) and not (name == "vocab_size" and given[name] == 0):  # 0: set from the corpus later
             count(name if name == "vocab_size" else "--" + name, given[name], low, high)
@@ -72,8 +72,8 @@ def check_network_options(given: dict[str, Any]) -> None:
             raise OptionError("--heads", f"must divide --emb ({given['emb']}), got {given['heads']}")
     if transformer and has("context"):
         count("context", given["context"], 1, 1_000_000)
-    if has("softmax") and given["softmax"] not in SOFTMAXES:
-        raise OptionError("--softmax", f"choose one of {', '.join(SOFTMAXES)}, got {given['softmax']!r}")
+    if has("softmax"):
+        one_of("--softmax", given["softmax"], SOFTMAXES)
 
 
 @dataclass(frozen=True)
@@ -206,10 +206,8 @@ class TrainConfig(Config):
     weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise OptionError("--optimizer", f"choose one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.precision not in PRECISIONS:
-            raise OptionError("--precision", f"choose one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        one_of("--optimizer", self.optimizer, OPTIMIZERS)
+        one_of("--precision", self.precision, PRECISIONS)
         count("--epochs", self.epochs, 1, 100_000)
         count("--bptt", self.bptt, 1, 100_000)
         count("--batch-size", self.batch_size, 1, 1_000_000)

@@ -39,7 +39,6 @@ from wordseq.ngram.counting import NgramCounts
 from wordseq.ngram.tables import NgramTables
 from wordseq.vocab import SPECIALS, Vocabulary
 
-INTERPOLATED = ("modified-kneser-ney", "kneser-ney", "witten-bell")
 STUPID_BACKOFF_ALPHA = 0.4  # Brants et al. (2007)
 # KenLM's lmplz --discount_fallback default: D1, D2, D3+.
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)

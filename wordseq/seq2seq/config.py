@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, within
+from wordseq.config_checks import DEFAULT_SEED, Config, at_least, count, one_of, within
 from wordseq.errors import OptionError
 from wordseq.text.preprocess import PreprocessConfig, stored_tokenizer
 from wordseq.text.subword import SubwordTokenizer
@@ -27,11 +27,6 @@ DEFAULT_LR = {"adam": 3e-3, "sgd": 1.0}
 # The Transformer's position table: a source of at most this many tokens, a target of one
 # fewer (the decoder reads <s> first)
 TRANSFORMER_POSITIONS = 1024
-
-
-def _choice(option: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise OptionError(option, f"choose one of {', '.join(choices)}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +97,7 @@ class Seq2SeqConfig(Config):
     subword: SubwordTokenizer | None = None
 
     def __post_init__(self) -> None:
-        _choice("--arch", self.arch, ARCHS)
+        one_of("--arch", self.arch, ARCHS)
         count("--heads", self.heads, 1, 1_000)
         count("--ff", self.ff, 0, 1_000_000)
         within("--label-smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
@@ -111,12 +106,12 @@ class Seq2SeqConfig(Config):
                 raise OptionError("--hidden", f"must be a multiple of --heads ({self.heads}) with the transformer, "
                                               f"got {self.hidden}")
             object.__setattr__(self, "input_feeding", False)  # a recurrent decoder's option
-        _choice("--source-level", self.source_level, LEVELS)
-        _choice("--target-level", self.target_level, LEVELS)
+        one_of("--source-level", self.source_level, LEVELS)
+        one_of("--target-level", self.target_level, LEVELS)
         self._check_subword()
-        _choice("--encoder", self.encoder, ENCODERS)
-        _choice("--decoder", self.decoder, DECODERS)
-        _choice("--attention", self.attention, ATTENTIONS)
+        one_of("--encoder", self.encoder, ENCODERS)
+        one_of("--decoder", self.decoder, DECODERS)
+        one_of("--attention", self.attention, ATTENTIONS)
         count("--encoder-layers", self.encoder_layers, 1, 100)
         count("--decoder-layers", self.decoder_layers, 1, 100)
         count("--emb", self.emb, 1, 100_000)
@@ -247,8 +242,8 @@ class Seq2SeqTrainConfig(Config):
         count("--patience", self.patience, 0, 100_000)
         count("--min-count", self.min_count, 1)
         count("--seed", self.seed, 0, 2**63 - 1)
-        _choice("--optimizer", self.optimizer, OPTIMIZERS)
-        _choice("--lr-schedule", self.lr_schedule, LR_SCHEDULES)
+        one_of("--optimizer", self.optimizer, OPTIMIZERS)
+        one_of("--lr-schedule", self.lr_schedule, LR_SCHEDULES)
         if self.lr is not None:
             within("--lr", self.lr, 0.0, 1e4, low_open=True)
         at_least("--clip", self.clip, 0.0)
