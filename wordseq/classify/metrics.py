@@ -54,21 +54,12 @@ class Evaluation:
 
     @property
     def per_class(self) -> list[ClassFigures]:
-        out = []
-        for i, label in enumerate(self.labels):
-            tp = int(self.confusion[i, i])
-            predicted = int(self.confusion[:, i].sum())
-            support = int(self.confusion[i, :].sum())
-            p = tp / predicted if predicted else 0.0
-            r = tp / support if support else 0.0
-            f = 2 * p * r / (p + r) if p + r else 0.0
-            out.append(ClassFigures(label, p, r, f, support))
-        return out
+        c = self.confusion
+        return [_figures(label, int(c[i, i]), int(c[:, i].sum()), int(c[i, :].sum())) for i, label in enumerate(self.labels)]
 
     @property
     def macro_f1(self) -> float:
-        figures = self.per_class
-        return float(sum(c.f1 for c in figures) / len(figures)) if figures else 0.0
+        return _macro_f1(self.per_class)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,16 +103,15 @@ class MultiLabelEvaluation:
 
     @property
     def per_class(self) -> list[ClassFigures]:
-        return [_figures(label, self.truth[:, i], self.predicted[:, i]) for i, label in enumerate(self.labels)]
+        return [_yes_no_figures(label, self.truth[:, i], self.predicted[:, i]) for i, label in enumerate(self.labels)]
 
     @property
     def macro_f1(self) -> float:
-        figures = self.per_class
-        return float(sum(c.f1 for c in figures) / len(figures)) if figures else 0.0
+        return _macro_f1(self.per_class)
 
     @property
     def micro_f1(self) -> float:
-        return _figures("", self.truth.ravel(), self.predicted.ravel()).f1
+        return _yes_no_figures("", self.truth.ravel(), self.predicted.ravel()).f1
 
     def to_dict(self) -> dict[str, Any]:
         return {"examples": self.examples, "exact_match_accuracy": self.accuracy, "accuracy": self.accuracy,
@@ -134,12 +124,20 @@ class MultiLabelEvaluation:
         return out
 
 
-def _figures(label: str, truth: np.ndarray, predicted: np.ndarray) -> ClassFigures:
-    tp = int(np.sum(truth & predicted))
-    said, support = int(np.sum(predicted)), int(np.sum(truth))
+def _figures(label: str, tp: int, said: int, support: int) -> ClassFigures:
+    """Precision, recall and F1 of a class from its true positives, how often it was
+    predicted and how often it was true."""
     p = tp / said if said else 0.0
     r = tp / support if support else 0.0
     return ClassFigures(label, p, r, 2 * p * r / (p + r) if p + r else 0.0, support)
+
+
+def _yes_no_figures(label: str, truth: np.ndarray, predicted: np.ndarray) -> ClassFigures:
+    return _figures(label, int(np.sum(truth & predicted)), int(np.sum(predicted)), int(np.sum(truth)))
+
+
+def _macro_f1(figures: list[ClassFigures]) -> float:
+    return float(sum(c.f1 for c in figures) / len(figures)) if figures else 0.0
 
 
 def fit_figures(probs: np.ndarray, targets: np.ndarray, multi_label: bool) -> tuple[float, float]:
