@@ -34,6 +34,13 @@ class BlockScores:
     lengths: np.ndarray  # tokens per sequence of the block, <s> and </s> included
     length: np.ndarray | None = None  # order of the n-gram that matched (KenLM query's n)
 
+    @classmethod
+    def of(cls, block: IdBlock, log10: np.ndarray, matched: np.ndarray | None, unk_id: int) -> BlockScores:
+        """The scores of a block's predicted tokens, from ``log10`` of all its tokens."""
+        predicted = block.positions >= 1
+        ids = block.ids[predicted]
+        return cls(log10[predicted], ids == unk_id, ids, block.lengths, None if matched is None else matched[predicted])
+
     @cached_property
     def sequence(self) -> np.ndarray:
         """Index of each token's sequence within the block (per-line scores need it)."""

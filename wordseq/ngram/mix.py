@@ -32,7 +32,6 @@ from wordseq.ngram.encode import IdBlock, ScoringIds, id_blocks
 from wordseq.ngram.evaluate import BlockScores
 from wordseq.ngram.model import ContextWindow, NgramModel
 from wordseq.ngram.table_files import declared_sizes, read_tables, unseen_mode, write_tables
-from wordseq.perplexity import LN10
 from wordseq.text.preprocess import PreprocessConfig
 from wordseq.vocab import SPECIALS, Vocabulary
 
@@ -111,6 +110,7 @@ class MixedNgramModel(ContextWindow, TextMethods):
     # scoring text works as for one model (``wordseq.ngram.evaluate``)
     evaluate = NgramModel.evaluate
     perplexity = NgramModel.perplexity  # type: ignore[assignment]
+    next_logprobs = NgramModel.next_logprobs  # type: ignore[assignment]
 
     def scoring_ids(self) -> ScoringIds:
         if self._ids is None:
@@ -133,11 +133,7 @@ class MixedNgramModel(ContextWindow, TextMethods):
 
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
         lp, matched = self.part_log10(block, lengths)
-        mixed = _mix_log10(lp, self.weights)
-        predicted = block.positions >= 1
-        ids = block.ids[predicted]
-        return BlockScores(mixed[predicted], ids == self.vocab.unk_id, ids, block.lengths,
-                           None if matched is None else matched[predicted])
+        return BlockScores.of(block, _mix_log10(lp, self.weights), matched, self.vocab.unk_id)
 
     # -- LanguageModel protocol --------------------------------------------------------------
 
@@ -151,9 +147,6 @@ class MixedNgramModel(ContextWindow, TextMethods):
         out = _mix_log10(dists, self.weights)
         out[:, [self.vocab.pad_id, self.vocab.bos_id]] = -np.inf
         return out
-
-    def next_logprobs(self, state: np.ndarray) -> np.ndarray:
-        return self.next_log10(state) * LN10
 
 
 def _mix_log10(lp: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -155,10 +155,7 @@ class NgramModel(ContextWindow, KenlmMethods, TextMethods):
     def score_block(self, block: IdBlock, lengths: bool = False) -> BlockScores:
         """Scores of every predicted token of a block (see ``encode.py``)."""
         lp, matched = self.token_log10(block.ids, block.positions, lengths)
-        predicted = block.positions >= 1
-        ids = block.ids[predicted]
-        return BlockScores(lp[predicted], ids == self.vocab.unk_id, ids, block.lengths,
-                           None if matched is None else matched[predicted])
+        return BlockScores.of(block, lp, matched, self.vocab.unk_id)
 
     def score_sentences(self, sentences: Iterable[Sequence[int]]) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Per batch of id sentences: (log10 p of every predicted token, is-OOV, sentence number)."""
