@@ -31,7 +31,7 @@ import numpy as np
 from wordseq.errors import InputError
 from wordseq.ngram.config import MAX_ORDER
 from wordseq.ngram.encode import GrowingIds, IdBlock, TokenChunk, id_blocks, sequence_chunks
-from wordseq.ngram.tables import find_keys, sort_with_order
+from wordseq.ngram.tables import find_keys, unique_keys
 from wordseq.vocab import SPECIALS, Vocabulary
 
 CHUNK = 1 << 20  # positions per chunk: what one step holds, whatever the corpus's length
@@ -125,22 +125,6 @@ def _merge(table: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
         return tk, tc, ts
     at = pos[new]
     return np.insert(tk, at, k[new]), np.insert(tc, at, c[new]), np.insert(ts, at, sfx[new])
-
-
-def _unique(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    """(unique keys, inverse or None, counts, one position of each key): np.unique's
-    work, with any occurrence instead of the first (no stable sort needed)."""
-    sk, perm = sort_with_order(key)
-    flag = np.empty(len(sk), dtype=bool)
-    flag[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
-    starts = np.flatnonzero(flag)
-    counts = np.diff(np.append(starts, len(sk)))
-    inv = None
-    if inverse:
-        inv = np.empty(len(key), dtype=np.int64)
-        inv[perm] = np.cumsum(flag) - 1
-    return sk[starts], inv, counts, perm[starts]
 
 
 def count_ngrams(
@@ -318,7 +302,7 @@ def _count_chunk(folder: Path, n: int, a: int, prev_index: Any, tokens: Any, pos
     that its temporaries are gone before the next chunk's are made (a loop's variables
     would hold the last chunk's while the next one is counted)."""
     key, suffix, valid = _chunk_keys(prev_index, tokens, positions, a, n, V)
-    k, inv, c, where = _unique(key, inverse=index is not None)
+    k, inv, c, where = unique_keys(key, inverse=index is not None)
     if index is not None and inv is not None:
         local = np.full(len(valid), -1, dtype=np.int64)
         local[valid] = inv

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wordseq.ngram.executors import spillable
-from wordseq.ngram.tables import sort_with_order
+from wordseq.ngram.tables import unique_keys
 
 ROW_DTYPE = np.int32
 
@@ -179,17 +179,6 @@ def context_totals(adjusted: np.ndarray, raw: np.ndarray, smoothing: str, discou
     return ContextTotals(float(np.bincount(one, weights=c, minlength=1)[0]), 0.0, float(len(raw)))
 
 
-def _ranks(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(distinct sorted keys, each key's rank among them, one row of each)."""
-    sk, perm = sort_with_order(key)
-    flag = np.empty(len(sk), dtype=bool)
-    flag[:1] = True
-    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
-    rank = np.empty(len(key), dtype=np.int64)
-    rank[perm] = np.cumsum(flag) - 1
-    return sk[flag], rank, perm[flag]
-
-
 def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: int, order: int,
                     lo: int, hi: int, bos: int) -> PartitionCounts:
     # lo, hi: the partition's bigram keys
@@ -207,9 +196,9 @@ def count_partition(rows: np.ndarray, weights: np.ndarray | None, vocab_size: in
         if not valid.all():
             kept, idx, word, left = kept[valid], idx[valid], word[valid], left[valid]
             weights = None if weights is None else weights[valid]
-        keys, rank, rep = _ranks(idx * V + word)
-        raw = np.bincount(rank, minlength=len(keys)).astype(np.int64) if weights is None else \
-            np.bincount(rank, weights=weights, minlength=len(keys)).astype(np.int64)
+        keys, rank, counts, rep = unique_keys(idx * V + word, True)
+        assert rank is not None
+        raw = counts if weights is None else np.bincount(rank, weights=weights, minlength=len(keys)).astype(np.int64)
         if n < order:
             # distinct (n-gram, word before it) pairs: only the values are needed
             pairs = rank * (V + 1) + left

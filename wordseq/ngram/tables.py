@@ -140,6 +140,22 @@ def sort_with_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values[order], order
 
 
+def unique_keys(key: np.ndarray, inverse: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """(unique keys, inverse or None, counts, one position of each key): np.unique's
+    work, with any occurrence instead of the first (no stable sort needed)."""
+    sk, perm = sort_with_order(key)
+    flag = np.empty(len(sk), dtype=bool)
+    flag[:1] = True
+    np.not_equal(sk[1:], sk[:-1], out=flag[1:])
+    starts = np.flatnonzero(flag)
+    counts = np.diff(np.append(starts, len(sk)))
+    inv = None
+    if inverse:
+        inv = np.empty(len(key), dtype=np.int64)
+        inv[perm] = np.cumsum(flag) - 1
+    return sk[starts], inv, counts, perm[starts]
+
+
 def find_keys(table: Any, queries: np.ndarray, nearly_sorted: bool = False) -> np.ndarray:
     """Position of each query in the sorted ``table`` (int64 keys or ``SplitKeys``), -1
     where it is not there. ``nearly_sorted``: the queries come about in table order
