@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from wordseq.classify.config import ENCODERS, POOLS
-from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.console import echo_json, echo_report, log, reporter, warn
 from wordseq.cli.options import (
     device_option,
     json_option,
@@ -153,11 +153,7 @@ def _log_vectors(init: dict[str, Any] | None) -> None:
 
 
 def _print_cv(report: Any, as_json: bool) -> None:
-    if as_json:
-        echo_json(report.to_dict())
-    else:
-        for line in report.lines():
-            click.echo(line)
+    echo_report(report, as_json)
     log(f"{report.k}-fold cross-validation of {report.description}")
     log(f"accuracy {report.mean_accuracy:.2%} ± {report.std_accuracy:.2%} in {report.seconds:.0f}s")
 
@@ -180,11 +176,7 @@ def eval_(data: tuple[str, ...], model_name: str | None, classes: tuple[str, ...
     import_nltk_quickly(model.preprocess)
     paths = data if data or classes else ("-",)
     report = model.evaluate(_spec(paths, classes, label_col, text_col, encoding_errors))
-    if as_json:
-        echo_json({"model": str(model.path), **report.to_dict()})
-    else:
-        for line in report.lines():
-            click.echo(line)
+    echo_report(report, as_json, model=str(model.path))
 
 
 @classify.command("predict")

@@ -66,3 +66,12 @@ def echo_json(data: Any, indent: int | None = 2) -> None:
 
     click.echo(json.dumps(json_safe(data), ensure_ascii=False, indent=indent, allow_nan=False))
 
+
+def echo_report(report: Any, as_json: bool, **fields: Any) -> None:
+    """An evaluation on stdout: its ``to_dict()`` as JSON after ``fields``, or its lines."""
+    if as_json:
+        echo_json({**fields, **report.to_dict()})
+    else:
+        for line in report.lines():
+            click.echo(line)
+

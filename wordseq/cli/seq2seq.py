@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from wordseq.cli.console import echo_json, log, reporter, warn
+from wordseq.cli.console import echo_report, log, reporter, warn
 from wordseq.cli.options import (
     device_option,
     json_option,
@@ -161,11 +161,7 @@ def eval_(pairs: tuple[str, ...], model_name: str | None, beam: int, length_pena
     with reporter().task("decoding", unit="sources"):
         result = model.evaluate(list(pairs) or ["-"], beam=search.beam, length_penalty=search.length_penalty,
                                 batch_size=search.batch_size, encoding_errors=encoding_errors)
-    if as_json:
-        echo_json({"model": str(model.path), **result.to_dict()})
-    else:
-        for line in result.lines():
-            click.echo(line)
+    echo_report(result, as_json, model=str(model.path))
 
 
 @seq2seq.command("convert-cmudict")

@@ -21,7 +21,6 @@ import numpy as np
 
 from wordseq.ngram.executors import Executor
 from wordseq.ngram.partition import (
-    ContextTotals,
     PartitionCounts,
     PartitionParts,
     concat_rows,
@@ -67,12 +66,6 @@ def count_step(blocks: list[tuple[np.ndarray, np.ndarray | None]], vocab_size: i
     coc = [counts_of_counts(pc.adjusted[n - 1]) if smoothing in KNESER_NEY else np.zeros(4, np.int64)
            for n in range(2, pc.order + 1)]
     return pc, {"sizes": pc.sizes(), "coc": coc, "cont1": pc.cont1, "edges": edge_entries(pc)}, pc.keys
-
-
-def parts_step(pc: PartitionCounts, smoothing: str, discounts: list[np.ndarray], k: float, predictable: float,
-               totals: dict[int, ContextTotals]) -> PartitionParts:
-    """One partition's smoothed tables (a step a cluster worker runs)."""
-    return partition_parts(pc, smoothing, discounts, k, predictable, totals)
 
 
 def answer_step(keys: list[np.ndarray], n: int, lower: np.ndarray,
@@ -253,7 +246,7 @@ def estimate_partitions(ex: Executor, row_blocks: list[list[Any]], vocab: Vocabu
     predictable = float(_predictable(V).sum())
     totals = {w: context_totals(np.concatenate([a for a, _ in e]), np.concatenate([r for _, r in e]), est.smoothing,
                                 discounts[1]) for w, e in split.items()}
-    parts = [ex.submit(parts_step, pcs[p], est.smoothing, discounts, est.k, predictable,
+    parts = [ex.submit(partition_parts, pcs[p], est.smoothing, discounts, est.k, predictable,
                        {w: t for w, t in totals.items() if edges[p] // V <= w <= (edges[p + 1] - 1) // V})
              for p in range(P)]
     _write_unigrams(ex, pcs, parts, logp1, out, N)

@@ -78,8 +78,10 @@ class _Prefixed:
         pass
 
 
-def _open_input(name: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str, BinaryIO | None]:
-    """(stream with the sniffed bytes put back, compression or '', the file to close)."""
+def open_input(name: str, stdin: BinaryIO | None = None) -> tuple[BinaryIO, str, BinaryIO | None]:
+    """One input as a binary stream (decompressed if need be), opened once: (stream with
+    the sniffed bytes put back, compression or '', the file to close when done, None for
+    stdin). ``stdin``: what '-' reads (default: the process's)."""
     if name == "-":
         fh: BinaryIO = stdin if stdin is not None else sys.stdin.buffer
         owned = None
@@ -115,16 +117,10 @@ def _decompressing(kind: str, stream: BinaryIO) -> BinaryIO:
     return lzma.LZMAFile(stream)  # type: ignore[return-value]
 
 
-def open_input(name: str) -> tuple[BinaryIO, str, BinaryIO | None]:
-    """One input as a binary stream (decompressed if need be), opened once: (stream,
-    compression or '', the file to close when done, None for stdin)."""
-    return _open_input(name, None)
-
-
 def _blocks(name: str, stdin: BinaryIO | None, stats: SourceStats) -> Iterator[tuple[int, bytes]]:
     """(number of the block's first line, whole lines as bytes) of one input."""
     label = label_of(name)
-    stream, kind, owned = _open_input(name, stdin)
+    stream, kind, owned = open_input(name, stdin)
     digest = hashlib.sha256()
     pending: list[bytes] = []  # pieces of a line that has not ended yet
     pending_bytes = 0
